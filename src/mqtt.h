@@ -1,0 +1,145 @@
+/* mqtt.h - the MQTT codec moat needs: a streaming framer that follows packet
+ * boundaries in a byte stream of any fragmentation without buffering it, a
+ * parser of CONNECT for MQTT 3.1, 3.1.1 and 5.0 (properties included), a
+ * CONNECT rewriter (username), and builders of CONNACK and DISCONNECT.
+ * Pure code: no allocation, no I/O; every length is checked against the
+ * buffer it claims to describe. */
+#ifndef MOAT_MQTT_H
+#define MOAT_MQTT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mqtt_version { MQTT_V31 = 3, MQTT_V311 = 4, MQTT_V5 = 5 };
+
+enum mqtt_type {
+	MQTT_CONNECT = 1,
+	MQTT_CONNACK = 2,
+	MQTT_PUBLISH = 3,
+	MQTT_PINGREQ = 12,
+	MQTT_DISCONNECT = 14,
+	MQTT_AUTH = 15,
+};
+
+/* Results (negative) */
+#define MQTT_AGAIN (-1)         /* need more bytes */
+#define MQTT_E_MALFORMED (-2)   /* violates the packet grammar */
+#define MQTT_E_TOO_LARGE (-3)   /* over the size limit given */
+#define MQTT_E_PROTOCOL (-4)    /* not a CONNECT, or a protocol rule broken */
+#define MQTT_E_VERSION (-5)     /* unknown protocol name or level */
+#define MQTT_E_NOSPACE (-6)     /* output buffer too small */
+
+/* CONNACK return codes: v3.1/3.1.1 and v5 reason codes */
+#define MQTT3_RC_UNACCEPTABLE_VERSION 0x01
+#define MQTT3_RC_IDENTIFIER_REJECTED 0x02
+#define MQTT3_RC_SERVER_UNAVAILABLE 0x03
+#define MQTT3_RC_NOT_AUTHORIZED 0x05
+#define MQTT5_RC_UNSPECIFIED 0x80
+#define MQTT5_RC_MALFORMED 0x81
+#define MQTT5_RC_PROTOCOL_ERROR 0x82
+#define MQTT5_RC_UNSUPPORTED_VERSION 0x84
+#define MQTT5_RC_CLIENT_ID_NOT_VALID 0x85
+#define MQTT5_RC_NOT_AUTHORIZED 0x87
+#define MQTT5_RC_SERVER_UNAVAILABLE 0x88
+#define MQTT5_RC_SERVER_SHUTTING_DOWN 0x8B
+#define MQTT5_RC_PACKET_TOO_LARGE 0x95
+
+/* Largest remaining length the protocol can express (4-byte varint). */
+#define MQTT_MAX_REMAINING 268435455u
+
+/* Fixed header of the packet at the start of buf: returns 0 and fills the
+ * out-parameters when the header is complete (1 type/flags byte + 1..4
+ * varint bytes), MQTT_AGAIN when buf ends inside the header, or
+ * MQTT_E_MALFORMED (a fifth varint byte). Does not look past the header. */
+int mqtt_fixed_header(const uint8_t *buf, size_t len, uint8_t *type_flags,
+		      uint32_t *remaining, size_t *hdr_len);
+
+/* Streaming framer: follows packets in a stream fed in chunks of any size
+ * (one byte at a time works), keeping only a few bytes of state. */
+struct mqtt_framer {
+	uint32_t left;   /* body bytes of the current packet still to come */
+	uint32_t value;  /* remaining length being decoded */
+	uint8_t state;   /* internal */
+	uint8_t nbytes;  /* varint bytes seen */
+	uint8_t type;    /* type/flags byte of the current packet */
+	uint64_t packets; /* complete packets seen */
+};
+void mqtt_framer_init(struct mqtt_framer *f);
+/* Consumes all n bytes. Returns 0, MQTT_E_MALFORMED (bad varint), or
+ * MQTT_E_TOO_LARGE when a packet's total size (fixed header + remaining)
+ * exceeds max_packet (0 = no limit beyond the protocol's). After an error
+ * the framer stays in error and the stream must be closed. */
+int mqtt_framer_feed(struct mqtt_framer *f, const uint8_t *p, size_t n,
+		     uint32_t max_packet);
+/* True between packets (nothing of a next packet seen yet). */
+bool mqtt_framer_at_boundary(const struct mqtt_framer *f);
+
+/* A length-prefixed field inside a packet buffer; p points into it. */
+struct mqtt_bytes {
+	const uint8_t *p;
+	uint16_t len;
+};
+
+struct mqtt_connect {
+	uint8_t version;          /* MQTT_V31, MQTT_V311 or MQTT_V5 */
+	uint8_t flags;            /* connect flags byte as sent */
+	uint16_t keepalive;
+	bool clean_start;
+	bool has_will, will_retain;
+	uint8_t will_qos;
+	bool has_username, has_password;
+	struct mqtt_bytes client_id;
+	struct mqtt_bytes will_topic, will_payload;
+	struct mqtt_bytes username, password;
+	/* v5 only: the CONNECT properties block (without its length varint) */
+	const uint8_t *props;
+	uint32_t props_len;
+	uint32_t session_expiry;   /* v5 property 0x11, 0 if absent */
+	uint32_t max_packet_size;  /* v5 property 0x27, 0 if absent */
+	/* Offsets (from the start of the packet) used by the rewriter. */
+	size_t payload_off;        /* first byte of the payload (client id) */
+	size_t username_off;       /* start of the username field, or where it
+				      would be inserted (after will fields) */
+	size_t username_end;       /* end of the username field (== username_off
+				      when absent) */
+};
+
+/* Parse a complete CONNECT packet (fixed header included, exactly len
+ * bytes). Returns 0, MQTT_E_PROTOCOL (not a CONNECT, reserved flag set,
+ * bad flag combination), MQTT_E_VERSION (unknown protocol name/level: the
+ * version field is still set when the level byte was read, so the caller
+ * can answer in it), or MQTT_E_MALFORMED. Checks: fixed-header flags 0,
+ * "MQTT" with level 4 or 5 / "MQIsdp" with level 3, reserved connect flag
+ * 0, will QoS <= 2 and will flags consistent, v3.1.1 password needs
+ * username, UTF-8 strings well formed (no U+0000, no surrogates, no
+ * overlong forms), v5 properties well formed (known ids, no duplicates of
+ * single-valued ones), will properties (v5) well formed, and that nothing
+ * is left over after the payload. An empty client id is allowed (the
+ * broker decides). */
+int mqtt_parse_connect(const uint8_t *pkt, size_t len, struct mqtt_connect *c);
+
+/* Copy pkt to out, with the username replaced (or added) by user/ulen and
+ * the username flag set. The remaining length is re-encoded. Returns 0 and
+ * *outlen, or MQTT_E_NOSPACE / MQTT_E_TOO_LARGE (over MQTT_MAX_REMAINING).
+ * In v3.1 and v3.1.1 a password without username is impossible, so adding
+ * a username keeps the password as sent. */
+int mqtt_rewrite_username(const uint8_t *pkt, size_t len,
+			  const struct mqtt_connect *c, const char *user,
+			  size_t ulen, uint8_t *out, size_t outcap,
+			  size_t *outlen);
+
+/* CONNACK with session-present 0 and the given code; for v5 the property
+ * length is 0. Returns the number of bytes written (4 or 5); out must hold
+ * at least 5. */
+size_t mqtt_build_connack(uint8_t *out, uint8_t version, uint8_t code);
+
+/* DISCONNECT: v5 with reason code and no properties (4 bytes), else the
+ * 2-byte v3 form. Returns bytes written; out must hold at least 4. */
+size_t mqtt_build_disconnect(uint8_t *out, uint8_t version, uint8_t reason);
+
+/* CONNECT as the health check sends it: v3.1.1, clean session, keepalive
+ * 60, the given client id. Returns bytes written or MQTT_E_NOSPACE. */
+int mqtt_build_connect(uint8_t *out, size_t cap, const char *client_id);
+
+#endif
