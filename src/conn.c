@@ -1,0 +1,873 @@
+/* conn.c - the life of one proxied device, from accept to close.
+ * accept -> TLS handshake -> CONNECT read and checked -> broker chosen and
+ * connected (fail-over while nothing was forwarded) -> bytes spliced both
+ * ways with MQTT framing checked and backpressure. conn_advance() is the one
+ * place where the state moves; every exit goes through conn_reject(),
+ * conn_finish() (flush, then close) or conn_close() (close now). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+/* Stop reading one side while the other side has more than this queued. */
+#define WQ_HIGH (256 * 1024)
+#define WQ_LOW (64 * 1024)
+/* Bytes a client may pipeline after its CONNECT before the broker is up. */
+#define PIPELINE_MAX (64 * 1024)
+/* How long a rejected client gets to read its alert or CONNACK. */
+#define FLUSH_TIMEOUT_MS 2000
+
+
+struct wreq {
+	uv_write_t req;
+	struct conn *c;
+	size_t len;
+	int side;
+	uint8_t data[];
+};
+
+static void conn_advance(struct conn *c);
+static void conn_close(struct conn *c, const char *why);
+static void conn_finish(struct conn *c);
+static void linger_start(struct conn *c);
+static void upstream_try(struct conn *c);
+static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+const char *conn_state_name(enum conn_state s)
+{
+	static const char *names[] = {"handshake", "connect", "upstream",
+				      "splice",    "closing", "closed"};
+
+	return s <= CS_CLOSED ? names[s] : "?";
+}
+
+static void peer_str(const struct conn *c, char *buf, size_t len)
+{
+	util_addr_str((const struct sockaddr *)&c->peer, buf, len);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+
+	(void)hint;
+	/* One shared buffer per loop: a read is consumed before the next. */
+	buf->base = (char *)c->moat->rbuf;
+	buf->len = sizeof(c->moat->rbuf);
+}
+
+static uv_stream_t *side_stream(struct conn *c, int side)
+{
+	return side == SIDE_CLIENT ? (uv_stream_t *)&c->client
+				   : (uv_stream_t *)&c->upstream;
+}
+
+static void read_start(struct conn *c, int side)
+{
+	if (c->reading[side] || c->eof[side] || c->state >= CS_CLOSING)
+		return;
+	if (side == SIDE_UPSTREAM && !c->upstream_open)
+		return;
+	if (uv_read_start(side_stream(c, side), on_alloc,
+			  side == SIDE_CLIENT ? on_client_read
+					      : on_upstream_read) == 0)
+		c->reading[side] = 1;
+}
+
+static void read_stop(struct conn *c, int side)
+{
+	if (!c->reading[side])
+		return;
+	uv_read_stop(side_stream(c, side));
+	c->reading[side] = 0;
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+	struct conn *c = w->c;
+	int side = w->side;
+
+	c->wq[side] -= w->len;
+	free(w);
+	if (c->state == CS_CLOSED)
+		return;
+	if (status < 0) {
+		conn_close(c, side == SIDE_CLIENT ? "client write error"
+						  : "broker write error");
+		return;
+	}
+	if (c->state == CS_CLOSING) {
+		if (side == SIDE_CLIENT && c->wq[SIDE_CLIENT] == 0)
+			linger_start(c);
+		return;
+	}
+	/* Backpressure released: the other side may be read again. */
+	if (c->wq[side] <= WQ_LOW && c->state == CS_SPLICE)
+		read_start(c, !side);
+}
+
+/* Write to one side: straight to the socket when nothing is queued,
+ * otherwise (or for what the socket did not take) into a write request. */
+static int conn_write(struct conn *c, int side, const uint8_t *p, size_t n)
+{
+	uv_stream_t *s = side_stream(c, side);
+	struct wreq *w;
+	uv_buf_t b;
+	int r;
+
+	if (c->state == CS_CLOSED)
+		return -1;
+	if (c->wq[side] == 0) {
+		b = uv_buf_init((char *)p, (unsigned)n);
+		r = uv_try_write(s, &b, 1);
+		if (r >= 0) {
+			p += r;
+			n -= (size_t)r;
+		} else if (r != UV_EAGAIN) {
+			return r;
+		}
+	}
+	if (n == 0)
+		return 0;
+	w = malloc(sizeof(*w) + n);
+	if (!w)
+		return UV_ENOMEM;
+	w->c = c;
+	w->len = n;
+	w->side = side;
+	memcpy(w->data, p, n);
+	b = uv_buf_init((char *)w->data, (unsigned)n);
+	r = uv_write(&w->req, s, &b, 1, on_written);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	c->wq[side] += n;
+	if (c->wq[side] > WQ_HIGH)
+		read_stop(c, !side);
+	return 0;
+}
+
+/* wolfSSL's send callback: ciphertext for the client. */
+static int client_send(void *arg, const uint8_t *p, size_t n)
+{
+	struct conn *c = arg;
+
+	return conn_write(c, SIDE_CLIENT, p, n) < 0 ? -1 : 0;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (--c->handles)
+		return;
+	/* Last handle closed: no callback can reach c any more. */
+	if (c->ssl)
+		wolfSSL_free(c->ssl);
+	tls_peer_clear(&c->cert);
+	free(c->cbuf);
+	free(c->client_id);
+	free(c);
+}
+
+/* Close every handle now; the struct is freed by the last close callback. */
+static void conn_close(struct conn *c, const char *why)
+{
+	struct moat *m = c->moat;
+	char peer[64], age[32], bin[32], bout[32], id[24];
+
+	if (c->state == CS_CLOSED)
+		return;
+	peer_str(c, peer, sizeof(peer));
+	snprintf(age, sizeof(age), "%llu",
+		 (unsigned long long)(util_now_ms() - c->start_ms));
+	snprintf(bin, sizeof(bin), "%llu", (unsigned long long)c->bytes_in);
+	snprintf(bout, sizeof(bout), "%llu", (unsigned long long)c->bytes_out);
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	log_event(LOG_INFO, "conn_close", "conn", id, "peer", peer,
+		  "client_id", c->client_id, "server",
+		  c->srv ? c->srv->cfg->name : NULL, "state",
+		  conn_state_name(c->state), "age_ms", age, "bytes_in", bin,
+		  "bytes_out", bout, "reason", why, NULL);
+	c->state = CS_CLOSED;
+	if (c->srv)
+		c->srv->active--;
+	c->li->active--;
+	m->conns_current--;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		m->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&c->client, on_handle_closed);
+	if (c->upstream_open) {
+		c->upstream_open = 0;
+		uv_close((uv_handle_t *)&c->upstream, on_handle_closed);
+	}
+}
+
+static void on_timeout(uv_timer_t *t);
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void on_linger_shutdown(uv_shutdown_t *req, int status)
+{
+	(void)req;
+	(void)status;
+}
+
+/* The client's queue is out: send FIN and read (discarding) until the
+ * client closes or the flush timer fires. Closing at once could turn our
+ * FIN into a RST while the client still has unread bytes in our socket,
+ * and the client would never read its alert or CONNACK. */
+static void linger_start(struct conn *c)
+{
+	if (c->io.eof || uv_shutdown(&c->shut, (uv_stream_t *)&c->client,
+				     on_linger_shutdown) < 0) {
+		conn_close(c, NULL);
+		return;
+	}
+	if (!c->reading[SIDE_CLIENT] &&
+	    uv_read_start((uv_stream_t *)&c->client, on_alloc,
+			  on_client_read) == 0)
+		c->reading[SIDE_CLIENT] = 1;
+}
+
+/* Drop the broker, send what is queued to the client (an alert, a
+ * CONNACK, a close_notify), then close. */
+static void conn_finish(struct conn *c)
+{
+	if (c->state >= CS_CLOSING)
+		return;
+	c->state = CS_CLOSING;
+	read_stop(c, SIDE_UPSTREAM);
+	if (c->upstream_open) {
+		c->upstream_open = 0;
+		uv_close((uv_handle_t *)&c->upstream, on_handle_closed);
+	}
+	uv_timer_start(&c->timer, on_timeout, FLUSH_TIMEOUT_MS, 0);
+	if (c->wq[SIDE_CLIENT] == 0)
+		linger_start(c);
+	else
+		read_stop(c, SIDE_CLIENT);
+}
+
+/* Count, log, answer (code < 0: no CONNACK) and close. */
+static void conn_reject(struct conn *c, enum reject_cause why, int code)
+{
+	struct moat *m = c->moat;
+	char peer[64], id[24], cbuf[8];
+	uint8_t pkt[8];
+
+	m->rejects[why]++;
+	c->li->rejects[why]++;
+	peer_str(c, peer, sizeof(peer));
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	if (code >= 0)
+		snprintf(cbuf, sizeof(cbuf), "0x%02x", code);
+	log_event(LOG_WARN, "reject", "conn", id, "peer", peer, "cause",
+		  reject_name(why), "subject", c->cert.subject, "serial",
+		  c->cert.serial, "client_id", c->client_id, "connack",
+		  code >= 0 ? cbuf : NULL, NULL);
+	if (code >= 0 && c->ssl && c->version) {
+		size_t n = mqtt_build_connack(pkt, c->version, (uint8_t)code);
+
+		c->bytes_out += n;
+		wolfSSL_write(c->ssl, pkt, (int)n);
+	}
+	if (c->ssl && c->state > CS_HANDSHAKE)
+		wolfSSL_shutdown(c->ssl);
+	conn_finish(c);
+}
+
+static int v5(const struct conn *c)
+{
+	return c->version == MQTT_V5;
+}
+
+static void handshake_failed(struct conn *c, int ret)
+{
+	int err = wolfSSL_get_error(c->ssl, ret);
+	enum reject_cause why;
+
+	c->moat->handshakes_failed++;
+	why = (enum reject_cause)tls_reject_cause(c->cert.verify_err, err);
+	if (why == REJ_TLS_ERROR) {
+		char msg[96], id[24], peer[64], e[16];
+
+		wolfSSL_ERR_error_string_n((unsigned long)err, msg,
+					   sizeof(msg));
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+		snprintf(e, sizeof(e), "%d", err);
+		peer_str(c, peer, sizeof(peer));
+		log_event(LOG_DEBUG, "tls_error", "conn", id, "peer", peer,
+			  "error", e, "detail", msg, NULL);
+	}
+	conn_reject(c, why, -1);
+}
+
+static void handshake_done(struct conn *c)
+{
+	struct moat *m = c->moat;
+
+	m->handshakes_ok++;
+	tls_peer_from_session(c->ssl, &c->cert);
+	c->state = CS_CONNECT;
+	uv_timer_start(&c->timer, on_timeout,
+		       m->cfg->limits.connect_timeout_ms, 0);
+}
+
+static int cbuf_append(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->clen + n > c->ccap) {
+		size_t cap = c->ccap ? c->ccap : 512;
+		uint8_t *nb;
+
+		while (cap < c->clen + n)
+			cap *= 2;
+		nb = realloc(c->cbuf, cap);
+		if (!nb)
+			return -1;
+		c->cbuf = nb;
+		c->ccap = cap;
+	}
+	memcpy(c->cbuf + c->clen, p, n);
+	c->clen += n;
+	return 0;
+}
+
+/* The protocol level of a CONNECT whose header is in but whose body is
+ * not, so that an oversize CONNECT can be answered in its own version. */
+static uint8_t peek_version(const uint8_t *p, size_t len, size_t hl)
+{
+	size_t off = hl;
+	uint16_t nl;
+
+	if (len < off + 2)
+		return 0;
+	nl = (uint16_t)(p[off] << 8 | p[off + 1]);
+	off += 2 + nl;
+	if (nl > 6 || len < off + 1)
+		return 0;
+	return p[off];
+}
+
+/* Checks the CONNECT once it is complete: grammar, version, identity,
+ * then picks the brokers to try. Returns 1 when the connection moved on
+ * (or was rejected), 0 when more bytes are needed. */
+static int connect_check(struct conn *c)
+{
+	const struct cfg *cfg = c->moat->cfg;
+	const struct cfg_mqtt *mq = &c->li->cfg->mqtt;
+	struct mqtt_connect mc;
+	uint8_t tf;
+	uint32_t rem;
+	size_t hl, total, n;
+	const char *ident;
+	int r;
+
+	r = mqtt_fixed_header(c->cbuf, c->clen, &tf, &rem, &hl);
+	if (r == MQTT_AGAIN)
+		return 0;
+	if (r < 0 || tf != (MQTT_CONNECT << 4)) {
+		conn_reject(c, REJ_BAD_CONNECT, -1);
+		return 1;
+	}
+	total = hl + rem;
+	if (total > cfg->limits.max_packet_size) {
+		c->version = peek_version(c->cbuf, c->clen, hl);
+		conn_reject(c, REJ_PACKET_TOO_LARGE,
+			    v5(c) ? MQTT5_RC_PACKET_TOO_LARGE : -1);
+		return 1;
+	}
+	if (c->clen < total)
+		return 0;
+	memset(&mc, 0, sizeof(mc));
+	r = mqtt_parse_connect(c->cbuf, total, &mc);
+	c->version = mc.version;
+	if (r == MQTT_E_VERSION) {
+		/* Answer an unknown level the way its own family reads it. */
+		if (c->version >= MQTT_V5) {
+			c->version = MQTT_V5;
+			conn_reject(c, REJ_BAD_PROTOCOL,
+				    MQTT5_RC_UNSUPPORTED_VERSION);
+		} else {
+			c->version = c->version ? MQTT_V311 : 0;
+			conn_reject(c, REJ_BAD_PROTOCOL,
+				    MQTT3_RC_UNACCEPTABLE_VERSION);
+		}
+		return 1;
+	}
+	if (r < 0) {
+		conn_reject(c, REJ_BAD_CONNECT,
+			    !v5(c)			 ? -1
+			    : r == MQTT_E_MALFORMED ? MQTT5_RC_MALFORMED
+						 : MQTT5_RC_PROTOCOL_ERROR);
+		return 1;
+	}
+	c->connect_len = total;
+	c->client_id = malloc(mc.client_id.len + 1u);
+	if (!c->client_id) {
+		conn_close(c, "out of memory");
+		return 1;
+	}
+	memcpy(c->client_id, mc.client_id.p, mc.client_id.len);
+	c->client_id[mc.client_id.len] = '\0';
+
+	ident = tls_peer_identity(&c->cert, mq->identity);
+	if (mq->identity != CFG_ID_NONE &&
+	    (mq->client_id_must_match || mq->username_from_cert) && !ident) {
+		conn_reject(c, REJ_NO_IDENTITY,
+			    v5(c) ? MQTT5_RC_NOT_AUTHORIZED
+				  : MQTT3_RC_NOT_AUTHORIZED);
+		return 1;
+	}
+	if (mq->identity != CFG_ID_NONE && mq->client_id_must_match &&
+	    (strlen(ident) != mc.client_id.len ||
+	     memchr(c->client_id, 0, mc.client_id.len) ||
+	     strcmp(ident, c->client_id) != 0)) {
+		conn_reject(c, REJ_CLIENT_ID_MISMATCH,
+			    v5(c) ? MQTT5_RC_CLIENT_ID_NOT_VALID
+				  : MQTT3_RC_IDENTIFIER_REJECTED);
+		return 1;
+	}
+	if (mq->identity != CFG_ID_NONE && mq->username_from_cert) {
+		size_t ulen = strlen(ident);
+		size_t cap = c->clen + ulen + 8;
+		uint8_t *nb = malloc(cap);
+		size_t outlen;
+
+		if (!nb || mqtt_rewrite_username(c->cbuf, total, &mc, ident,
+						 ulen, nb, cap,
+						 &outlen) != 0) {
+			free(nb);
+			conn_reject(c, REJ_BAD_CONNECT,
+				    v5(c) ? MQTT5_RC_MALFORMED : -1);
+			return 1;
+		}
+		memcpy(nb + outlen, c->cbuf + total, c->clen - total);
+		free(c->cbuf);
+		c->cbuf = nb;
+		c->ccap = cap;
+		c->clen = outlen + (c->clen - total);
+		c->connect_len = outlen;
+	}
+
+	uv_timer_stop(&c->timer);
+	/* Hash the client id; a client without one lands by its identity. */
+	if (mc.client_id.len)
+		n = upstream_pick(c->li->up, c->client_id, mc.client_id.len,
+				  c->order, CONN_MAX_TRIES);
+	else if (ident)
+		n = upstream_pick(c->li->up, ident, strlen(ident), c->order,
+				  CONN_MAX_TRIES);
+	else
+		n = upstream_pick(c->li->up, &c->peer, sizeof(c->peer),
+				  c->order, CONN_MAX_TRIES);
+	c->n_order = (uint8_t)n;
+	c->tries = 0;
+	c->state = CS_UPSTREAM;
+	upstream_try(c);
+	return 1;
+}
+
+/* Forward plaintext from the client to the broker, checking the framing. */
+static int splice_to_upstream(struct conn *c, const uint8_t *p, size_t n)
+{
+	uint32_t max = (uint32_t)c->moat->cfg->limits.max_packet_size;
+	int r = mqtt_framer_feed(&c->fr[SIDE_CLIENT], p, n, max);
+
+	if (r < 0) {
+		conn_reject(c,
+			    r == MQTT_E_TOO_LARGE ? REJ_PACKET_TOO_LARGE
+						  : REJ_BAD_CONNECT,
+			    -1);
+		return -1;
+	}
+	c->bytes_in += n;
+	c->srv->bytes_in += n;
+	c->li->bytes_in += n;
+	c->li->up->bytes_in += n;
+	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
+		conn_close(c, "broker write error");
+		return -1;
+	}
+	return 0;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
+/* The client has finished sending (close_notify or TCP FIN). */
+static void client_eof(struct conn *c)
+{
+	uv_shutdown_t *req;
+
+	c->eof[SIDE_CLIENT] = 1;
+	read_stop(c, SIDE_CLIENT);
+	if (c->state != CS_SPLICE) {
+		conn_close(c, "client closed");
+		return;
+	}
+	if (c->eof[SIDE_UPSTREAM]) {
+		conn_finish(c);
+		return;
+	}
+	/* Pass the half-close on: FIN to the broker once its queue is out. */
+	req = malloc(sizeof(*req));
+
+	if (!req || uv_shutdown(req, (uv_stream_t *)&c->upstream,
+				on_shutdown) < 0) {
+		free(req);
+		conn_finish(c);
+	}
+}
+
+/* Decrypt what the client sent and hand it on, by state. */
+static void client_pump(struct conn *c)
+{
+	struct moat *m = c->moat;
+
+	while (c->state == CS_CONNECT || c->state == CS_UPSTREAM ||
+	       c->state == CS_SPLICE) {
+		int r = wolfSSL_read(c->ssl, m->pbuf, sizeof(m->pbuf));
+
+		if (r <= 0) {
+			int e = wolfSSL_get_error(c->ssl, r);
+
+			if (e == WOLFSSL_ERROR_WANT_READ && !c->io.eof)
+				return;
+			if (e == WOLFSSL_ERROR_WANT_READ ||
+			    e == WOLFSSL_ERROR_ZERO_RETURN ||
+			    e == SOCKET_PEER_CLOSED_E) {
+				client_eof(c);
+				return;
+			}
+			conn_close(c, "client TLS error");
+			return;
+		}
+		if (c->state == CS_SPLICE) {
+			if (splice_to_upstream(c, m->pbuf, (size_t)r) < 0)
+				return;
+			continue;
+		}
+		c->bytes_in += (uint64_t)r;
+		if (cbuf_append(c, m->pbuf, (size_t)r) < 0) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		if (c->state == CS_CONNECT)
+			connect_check(c);
+		else if (c->clen - c->connect_len > PIPELINE_MAX)
+			read_stop(c, SIDE_CLIENT);
+	}
+}
+
+static void conn_advance(struct conn *c)
+{
+	int r;
+
+	if (c->state == CS_HANDSHAKE) {
+		r = wolfSSL_accept(c->ssl);
+		if (r != WOLFSSL_SUCCESS) {
+			int e = wolfSSL_get_error(c->ssl, r);
+
+			if ((e == WOLFSSL_ERROR_WANT_READ ||
+			     e == WOLFSSL_ERROR_WANT_WRITE) &&
+			    !c->io.eof)
+				return;
+			if (c->io.eof && !c->cert.verify_err &&
+			    (e == WOLFSSL_ERROR_WANT_READ ||
+			     e == SOCKET_PEER_CLOSED_E)) {
+				c->moat->handshakes_failed++;
+				conn_close(c, "client closed during handshake");
+				return;
+			}
+			handshake_failed(c, r);
+			return;
+		}
+		handshake_done(c);
+	}
+	client_pump(c);
+}
+
+static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct conn *c = s->data;
+
+	if (n == 0)
+		return;
+	if (c->state == CS_CLOSING) { /* lingering: discard until EOF */
+		if (n < 0)
+			conn_close(c, NULL);
+		return;
+	}
+	if (n < 0) {
+		c->io.eof = 1;
+		read_stop(c, SIDE_CLIENT);
+		if (n != UV_EOF) {
+			conn_close(c, "client read error");
+			return;
+		}
+	} else {
+		c->io.rx = (const uint8_t *)b->base;
+		c->io.rx_len = (size_t)n;
+	}
+	conn_advance(c);
+	c->io.rx_len = 0;
+}
+
+static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct conn *c = s->data;
+	uint32_t max = (uint32_t)c->moat->cfg->limits.max_packet_size;
+	int r;
+
+	if (n == 0)
+		return;
+	if (n < 0) {
+		c->eof[SIDE_UPSTREAM] = 1;
+		read_stop(c, SIDE_UPSTREAM);
+		if (n != UV_EOF) {
+			conn_close(c, "broker read error");
+			return;
+		}
+		/* The broker ended the session: close_notify to the client,
+		 * flush, close. */
+		wolfSSL_shutdown(c->ssl);
+		conn_finish(c);
+		return;
+	}
+	r = mqtt_framer_feed(&c->fr[SIDE_UPSTREAM], (const uint8_t *)b->base,
+			     (size_t)n, max);
+	if (r < 0) {
+		conn_close(c, r == MQTT_E_TOO_LARGE
+				      ? "broker packet over max_packet_size"
+				      : "broker sent a malformed packet");
+		return;
+	}
+	c->bytes_out += (uint64_t)n;
+	c->srv->bytes_out += (uint64_t)n;
+	c->li->bytes_out += (uint64_t)n;
+	c->li->up->bytes_out += (uint64_t)n;
+	r = wolfSSL_write(c->ssl, b->base, (int)n);
+	if (r != (int)n && c->state != CS_CLOSED)
+		conn_close(c, "client TLS write error");
+}
+
+static void on_upstream_connect(uv_connect_t *req, int status);
+
+static void on_upstream_closed_retry(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (c->state == CS_UPSTREAM) {
+		c->handles--;
+		upstream_try(c);
+		return;
+	}
+	on_handle_closed(h); /* the connection was closed meanwhile */
+}
+
+static void upstream_failed(struct conn *c, const char *code)
+{
+	server_report(c->srv, false, code);
+	c->srv->connect_fails++;
+	c->srv = NULL;
+	uv_timer_stop(&c->timer);
+	c->upstream_open = 0;
+	uv_close((uv_handle_t *)&c->upstream, on_upstream_closed_retry);
+}
+
+static void upstream_try(struct conn *c)
+{
+	struct moat *m = c->moat;
+	const struct cfg_upstream *uc = c->li->up->cfg;
+	int r;
+
+	while (c->tries < c->n_order) {
+		struct server *s = c->order[c->tries++];
+
+		if (!server_usable(s))
+			continue;
+		uv_tcp_init(m->loop, &c->upstream);
+		c->upstream.data = c;
+		c->handles++;
+		c->upstream_open = 1;
+		c->srv = s;
+		r = uv_tcp_connect(&c->creq, &c->upstream,
+				   (const struct sockaddr *)&s->cfg->addr,
+				   on_upstream_connect);
+		if (r < 0) {
+			upstream_failed(c, "L4CON");
+			return;
+		}
+		uv_timer_start(&c->timer, on_timeout, uc->connect_timeout_ms,
+			       0);
+		return;
+	}
+	c->li->up->no_server++;
+	conn_reject(c, REJ_NO_SERVER,
+		    v5(c) ? MQTT5_RC_SERVER_UNAVAILABLE
+			  : MQTT3_RC_SERVER_UNAVAILABLE);
+}
+
+static void on_upstream_connect(uv_connect_t *req, int status)
+{
+	struct conn *c = req->handle->data;
+	struct server *s = c->srv;
+	const uint8_t *rest;
+	size_t nrest;
+	char id[24];
+
+	if (status == UV_ECANCELED || c->state != CS_UPSTREAM)
+		return;
+	if (status < 0) {
+		upstream_failed(c, "L4CON");
+		return;
+	}
+	uv_timer_stop(&c->timer);
+	uv_tcp_nodelay(&c->upstream, 1);
+	s->active++;
+	s->total++;
+	c->li->up->total++;
+	c->state = CS_SPLICE;
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	log_event(LOG_INFO, "forward", "conn", id, "client_id", c->client_id,
+		  "server", s->cfg->name, "subject", c->cert.subject, NULL);
+	/* The CONNECT passed every check: now, and only now, the broker
+	 * gets it, with whatever the client pipelined behind it. */
+	rest = c->cbuf + c->connect_len;
+	nrest = c->clen - c->connect_len;
+	s->bytes_in += c->connect_len;
+	c->li->bytes_in += c->connect_len;
+	c->li->up->bytes_in += c->connect_len;
+	if (conn_write(c, SIDE_UPSTREAM, c->cbuf, c->connect_len) < 0) {
+		conn_close(c, "broker write error");
+		return;
+	}
+	if (nrest) {
+		uint8_t *tmp = c->cbuf;
+
+		c->bytes_in -= nrest; /* counted again by splice */
+		c->cbuf = NULL;
+		c->clen = c->ccap = 0;
+		if (splice_to_upstream(c, rest, nrest) < 0) {
+			free(tmp);
+			return;
+		}
+		free(tmp);
+	} else {
+		free(c->cbuf);
+		c->cbuf = NULL;
+		c->clen = c->ccap = 0;
+	}
+	read_start(c, SIDE_UPSTREAM);
+	if (c->io.eof) {
+		client_eof(c);
+		return;
+	}
+	read_start(c, SIDE_CLIENT);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	switch (c->state) {
+	case CS_HANDSHAKE:
+		c->moat->handshakes_failed++;
+		conn_reject(c, REJ_HANDSHAKE_TIMEOUT, -1);
+		break;
+	case CS_CONNECT:
+		conn_reject(c, REJ_CONNECT_TIMEOUT, -1);
+		break;
+	case CS_UPSTREAM:
+		upstream_failed(c, "L4TOUT");
+		break;
+	case CS_CLOSING:
+		conn_close(c, "flush timeout");
+		break;
+	default:
+		break;
+	}
+}
+
+void conn_on_accept(uv_stream_t *server, int status)
+{
+	struct listener *li = server->data;
+	struct moat *m = li->moat;
+	struct conn *c;
+	char peer[64], id[24];
+	int len = sizeof(struct sockaddr_storage);
+
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->moat = m;
+	c->li = li;
+	c->id = ++m->next_conn_id;
+	c->start_ms = util_now_ms();
+	uv_tcp_init(m->loop, &c->client);
+	c->client.data = c;
+	uv_timer_init(m->loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 2;
+	mqtt_framer_init(&c->fr[0]);
+	mqtt_framer_init(&c->fr[1]);
+	c->next = m->conns;
+	if (m->conns)
+		m->conns->prev = c;
+	m->conns = c;
+	m->conns_current++;
+	m->conns_total++;
+	li->accepted++;
+	li->active++;
+	if (uv_accept(server, (uv_stream_t *)&c->client) < 0) {
+		conn_close(c, "accept failed");
+		return;
+	}
+	uv_tcp_getpeername(&c->client, (struct sockaddr *)&c->peer, &len);
+	if (m->conns_current > m->cfg->limits.max_connections) {
+		conn_reject(c, REJ_MAX_CONNECTIONS, -1);
+		return;
+	}
+	if (m->stopping) {
+		conn_close(c, "stopping");
+		return;
+	}
+	peer_str(c, peer, sizeof(peer));
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	log_event(LOG_INFO, "conn_open", "conn", id, "peer", peer, "listener",
+		  li->cfg->name, NULL);
+	c->io.send = client_send;
+	c->io.arg = c;
+	c->ssl = tls_session_new(li->tls, &c->io, &c->cert);
+	if (!c->ssl) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	uv_tcp_nodelay(&c->client, 1);
+	uv_timer_start(&c->timer, on_timeout,
+		       m->cfg->limits.handshake_timeout_ms, 0);
+	read_start(c, SIDE_CLIENT);
+}
+
+void conn_close_all(struct moat *m)
+{
+	while (m->conns)
+		conn_close(m->conns, "shutdown");
+}

@@ -1,0 +1,70 @@
+/* conn.h - one proxied device: the client's TLS session, its CONNECT, the
+ * broker connection, and the bytes in flight between them. The life of a
+ * connection is the state enum below; conn.c moves it from one state to the
+ * next in one place (conn_advance) and closes it through one path. */
+#ifndef MOAT_CONN_H
+#define MOAT_CONN_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "moat.h"
+#include "mqtt.h"
+#include "tls.h"
+
+enum conn_state {
+	CS_HANDSHAKE, /* TLS handshake under handshake_timeout */
+	CS_CONNECT,   /* reading the CONNECT under connect_timeout */
+	CS_UPSTREAM,  /* connecting to a broker (fail-over possible) */
+	CS_SPLICE,    /* forwarding both ways */
+	CS_CLOSING,   /* flushing the last bytes, then closing */
+	CS_CLOSED,    /* handles closing; freed when the last one is */
+};
+
+enum { SIDE_CLIENT = 0, SIDE_UPSTREAM = 1 };
+
+#define CONN_MAX_TRIES 8
+
+struct conn {
+	uint64_t id;
+	struct moat *moat;
+	struct listener *li;
+	struct server *srv; /* the broker, once chosen */
+	struct conn *next, *prev;
+	enum conn_state state;
+	uint8_t version;    /* MQTT protocol level, 0 until known */
+	uint8_t handles;    /* libuv handles still open */
+	uint8_t reading[2]; /* read started on that side */
+	uint8_t eof[2];     /* that side has finished sending */
+	uint8_t upstream_open;
+	uint8_t tries, n_order;
+	uint8_t closing_flush; /* close once the client queue is flushed */
+	uv_tcp_t client;
+	uv_tcp_t upstream;
+	uv_timer_t timer;
+	uv_connect_t creq;
+	uv_shutdown_t shut;
+	struct sockaddr_storage peer;
+	WOLFSSL *ssl;
+	struct tls_io io;
+	struct tls_peer cert;
+	size_t wq[2];       /* bytes queued for writing to that side */
+	uint8_t *cbuf;      /* CONNECT (and what follows it) until forwarded */
+	size_t clen, ccap;
+	size_t connect_len; /* length of the CONNECT at the start of cbuf */
+	struct mqtt_framer fr[2]; /* packets from the client / from the broker */
+	char *client_id;
+	struct server *order[CONN_MAX_TRIES];
+	uint64_t bytes_in, bytes_out; /* from the client / to the client */
+	uint64_t start_ms;
+};
+
+/* Listener accept callback. */
+void conn_on_accept(uv_stream_t *server, int status);
+
+/* Close every connection now (used at exit). */
+void conn_close_all(struct moat *m);
+
+const char *conn_state_name(enum conn_state s);
+
+#endif

@@ -1,0 +1,316 @@
+/* main.c - moat's command line and process life: parse the arguments,
+ * load and check the config, build TLS contexts, bind listeners and the
+ * stats socket, start health checks, run the loop, and stop cleanly on
+ * SIGTERM/SIGINT. Exit codes: 0 clean stop, 1 bad config, 2 usage,
+ * 3 runtime failure. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "check.h"
+#include "conn.h"
+#include "log.h"
+#include "moat_build.h"
+#include "server.h"
+#include "stats.h"
+#include "tls.h"
+#include "util.h"
+
+static const char *reject_names[REJ__COUNT] = {
+	[REJ_NO_CERT] = "no_cert",
+	[REJ_UNKNOWN_CA] = "unknown_ca",
+	[REJ_BAD_CERT] = "bad_cert",
+	[REJ_CERT_EXPIRED] = "cert_expired",
+	[REJ_CERT_NOT_YET_VALID] = "cert_not_yet_valid",
+	[REJ_CERT_REVOKED] = "cert_revoked",
+	[REJ_TLS_ERROR] = "tls_error",
+	[REJ_HANDSHAKE_TIMEOUT] = "handshake_timeout",
+	[REJ_CONNECT_TIMEOUT] = "connect_timeout",
+	[REJ_BAD_CONNECT] = "bad_connect",
+	[REJ_BAD_PROTOCOL] = "bad_protocol",
+	[REJ_PACKET_TOO_LARGE] = "packet_too_large",
+	[REJ_CLIENT_ID_MISMATCH] = "client_id_mismatch",
+	[REJ_NO_IDENTITY] = "no_identity",
+	[REJ_NO_SERVER] = "no_server",
+	[REJ_MAX_CONNECTIONS] = "max_connections",
+};
+
+const char *reject_name(enum reject_cause r)
+{
+	return (unsigned)r < REJ__COUNT ? reject_names[r] : "unknown";
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: moat -c FILE [--check]\n"
+		   "       moat --version\n"
+		   "       moat ctl [-s SOCKET] COMMAND...\n");
+}
+
+static void print_version(void)
+{
+	char tls[512];
+
+	tls_describe(tls, sizeof(tls));
+	printf("moat %s\n", MOAT_VERSION);
+	printf("%s\n", tls);
+	printf("libuv %s\n", uv_version_string());
+	printf("libyaml %s\n", yaml_get_version_string());
+}
+
+/* Load the config and everything it names. Returns NULL and prints the
+ * problems as FILE:LINE:COL: message when anything is wrong. */
+static struct cfg *load_all(const char *path, struct tls_ctx ***tls_out)
+{
+	char *errors = NULL, *unsup;
+	struct cfg *cfg = cfg_load(path, &errors);
+	struct tls_ctx **tls;
+
+	if (!cfg) {
+		fputs(errors ? errors : "config: cannot load\n", stderr);
+		free(errors);
+		return NULL;
+	}
+	unsup = cfg_unsupported(cfg);
+	tls = calloc(cfg->n_listeners, sizeof(*tls));
+	for (size_t i = 0; tls && i < cfg->n_listeners; i++)
+		tls[i] = tls_ctx_new(&cfg->listeners[i].tls, &errors);
+	if (unsup || errors || !tls) {
+		if (unsup)
+			fputs(unsup, stderr);
+		if (errors)
+			fputs(errors, stderr);
+		free(unsup);
+		free(errors);
+		for (size_t i = 0; tls && i < cfg->n_listeners; i++)
+			tls_ctx_free(tls[i]);
+		free(tls);
+		cfg_free(cfg);
+		return NULL;
+	}
+	*tls_out = tls;
+	return cfg;
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct moat *m = h->data;
+
+	if (m->stopping)
+		return;
+	m->stopping = 1;
+	log_event(LOG_INFO, "stop", "signal", strsignal(signum), NULL);
+	for (size_t i = 0; i < m->n_listeners; i++)
+		uv_close((uv_handle_t *)&m->listeners[i].tcp, NULL);
+	conn_close_all(m);
+	checks_stop(m);
+	stats_stop(m);
+	uv_close((uv_handle_t *)&m->sig_term, NULL);
+	uv_close((uv_handle_t *)&m->sig_int, NULL);
+	uv_close((uv_handle_t *)&m->sig_hup, NULL);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+	(void)h;
+	(void)signum;
+	log_event(LOG_WARN, "reload",
+		  "result", "refused: reload is not supported yet", NULL);
+}
+
+static int listen_all(struct moat *m)
+{
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		struct listener *l = &m->listeners[i];
+		int r;
+
+		uv_tcp_init(m->loop, &l->tcp);
+		l->tcp.data = l;
+		r = uv_tcp_bind(&l->tcp,
+				(const struct sockaddr *)&l->cfg->addr, 0);
+		if (r == 0)
+			r = uv_listen((uv_stream_t *)&l->tcp, 1024,
+				      conn_on_accept);
+		if (r < 0) {
+			fprintf(stderr, "%s:%d:%d: listeners[%zu].bind: cannot "
+					"listen on %s: %s\n",
+				m->cfg->path, l->cfg->pos.line, l->cfg->pos.col,
+				i, l->cfg->bind, uv_strerror(r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int drop_privileges(const struct cfg *cfg)
+{
+	if (cfg->group) {
+		struct group *g = getgrnam(cfg->group);
+
+		if (!g || setgroups(0, NULL) < 0 || setgid(g->gr_gid) < 0) {
+			fprintf(stderr, "moat: cannot switch to group '%s'\n",
+				cfg->group);
+			return -1;
+		}
+	}
+	if (cfg->user) {
+		struct passwd *p = getpwnam(cfg->user);
+
+		if (!p || (!cfg->group && setgid(p->pw_gid) < 0) ||
+		    setuid(p->pw_uid) < 0) {
+			fprintf(stderr, "moat: cannot switch to user '%s'\n",
+				cfg->user);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static int run(const char *path)
+{
+	struct moat *m = calloc(1, sizeof(*m));
+	struct tls_ctx **tls = NULL;
+	char *errors = NULL;
+	int code = 3;
+
+	if (!m)
+		return 3;
+	m->cfg = load_all(path, &tls);
+	if (!m->cfg) {
+		free(m);
+		return 1;
+	}
+	log_setup((enum log_level)m->cfg->log_level,
+		  m->cfg->log_format == CFG_LOG_JSON);
+	m->loop = uv_default_loop();
+	m->start_ms = util_now_ms();
+	m->start_time = time(NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (upstreams_init(m) < 0)
+		goto out;
+	m->n_listeners = m->cfg->n_listeners;
+	m->listeners = calloc(m->n_listeners, sizeof(*m->listeners));
+	if (!m->listeners)
+		goto out;
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		struct listener *l = &m->listeners[i];
+
+		l->cfg = &m->cfg->listeners[i];
+		l->moat = m;
+		l->tls = tls[i];
+		tls[i] = NULL;
+		l->up = &m->upstreams[l->cfg->upstream_ix];
+	}
+	if (listen_all(m) < 0)
+		goto out;
+	if (stats_start(m, &errors) < 0) {
+		fputs(errors, stderr);
+		goto out;
+	}
+	if (drop_privileges(m->cfg) < 0)
+		goto out;
+	if (checks_start(m) < 0)
+		goto out;
+	uv_signal_init(m->loop, &m->sig_term);
+	uv_signal_init(m->loop, &m->sig_int);
+	uv_signal_init(m->loop, &m->sig_hup);
+	m->sig_term.data = m->sig_int.data = m->sig_hup.data = m;
+	uv_signal_start(&m->sig_term, on_stop_signal, SIGTERM);
+	uv_signal_start(&m->sig_int, on_stop_signal, SIGINT);
+	uv_signal_start(&m->sig_hup, on_hup, SIGHUP);
+	{
+		char pid[16], nl[16];
+
+		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+		snprintf(nl, sizeof(nl), "%zu", m->n_listeners);
+		log_event(LOG_INFO, "start", "version", MOAT_VERSION, "pid",
+			  pid, "listeners", nl, "config", path, NULL);
+	}
+	uv_run(m->loop, UV_RUN_DEFAULT);
+	code = 0;
+out:
+	free(errors);
+	/* Close whatever is left (after an early failure) and let every
+	 * close callback run before freeing what they point at. */
+	uv_walk(m->loop ? m->loop : uv_default_loop(), close_walk, NULL);
+	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+	uv_loop_close(uv_default_loop());
+	for (size_t i = 0; i < m->n_listeners; i++)
+		tls_ctx_free(m->listeners[i].tls);
+	if (tls)
+		for (size_t i = 0; i < m->cfg->n_listeners; i++)
+			tls_ctx_free(tls[i]);
+	free(tls);
+	free(m->listeners);
+	upstreams_free(m);
+	cfg_free(m->cfg);
+	free(m);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	int check = 0, code;
+
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
+		return ctl_main(argc - 2, argv + 2);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0 ||
+		    strcmp(argv[i], "-v") == 0) {
+			print_version();
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+			   strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--check") == 0) {
+			check = 1;
+		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			path = argv[++i];
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return 2;
+	}
+	if (tls_global_init() < 0) {
+		fprintf(stderr, "moat: wolfSSL_Init failed\n");
+		return 3;
+	}
+	if (check) {
+		struct tls_ctx **tls = NULL;
+		struct cfg *cfg = load_all(path, &tls);
+
+		if (!cfg) {
+			tls_global_cleanup();
+			return 1;
+		}
+		for (size_t i = 0; i < cfg->n_listeners; i++)
+			tls_ctx_free(tls[i]);
+		free(tls);
+		cfg_free(cfg);
+		tls_global_cleanup();
+		printf("%s: ok\n", path);
+		return 0;
+	}
+	code = run(path);
+	tls_global_cleanup();
+	return code;
+}

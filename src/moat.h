@@ -1,0 +1,76 @@
+/* moat.h - the process: its loop, its listeners and upstreams, the counters
+ * that the stats socket reads, and the reject causes every module counts.
+ * One struct moat per process; modules get it passed, never a global
+ * other than the pointer main() sets for signal handlers. */
+#ifndef MOAT_MOAT_H
+#define MOAT_MOAT_H
+
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "config.h"
+
+enum reject_cause {
+	REJ_NO_CERT,
+	REJ_UNKNOWN_CA,
+	REJ_BAD_CERT,
+	REJ_CERT_EXPIRED,
+	REJ_CERT_NOT_YET_VALID,
+	REJ_CERT_REVOKED,
+	REJ_TLS_ERROR,
+	REJ_HANDSHAKE_TIMEOUT,
+	REJ_CONNECT_TIMEOUT,
+	REJ_BAD_CONNECT,
+	REJ_BAD_PROTOCOL,
+	REJ_PACKET_TOO_LARGE,
+	REJ_CLIENT_ID_MISMATCH,
+	REJ_NO_IDENTITY,
+	REJ_NO_SERVER,
+	REJ_MAX_CONNECTIONS,
+	REJ__COUNT
+};
+const char *reject_name(enum reject_cause r);
+
+struct tls_ctx;
+struct upstream;
+struct conn;
+struct stats;
+
+struct listener {
+	const struct cfg_listener *cfg; /* owned by moat->cfg */
+	struct moat *moat;
+	struct tls_ctx *tls;  /* owned */
+	struct upstream *up;  /* points into moat->upstreams */
+	uv_tcp_t tcp;
+	uint64_t accepted, active, bytes_in, bytes_out;
+	uint64_t rejects[REJ__COUNT];
+};
+
+/* Per-loop scratch space: every read lands here first, so an idle
+ * connection holds no read buffer of its own. */
+#define MOAT_RBUF 65536
+
+struct moat {
+	uv_loop_t *loop;
+	struct cfg *cfg; /* owned */
+	struct listener *listeners;
+	size_t n_listeners;
+	struct upstream *upstreams;
+	size_t n_upstreams;
+	struct stats *stats;
+	uint64_t start_ms;
+	time_t start_time;
+	uint64_t conns_total, conns_current;
+	uint64_t handshakes_ok, handshakes_failed;
+	uint64_t rejects[REJ__COUNT];
+	uint64_t next_conn_id;
+	struct conn *conns; /* every live connection, for show conns / stop */
+	uv_signal_t sig_term, sig_int, sig_hup;
+	int stopping;
+	int rbuf_busy;
+	uint8_t rbuf[MOAT_RBUF];
+	uint8_t pbuf[MOAT_RBUF];
+};
+
+#endif

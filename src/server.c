@@ -1,0 +1,145 @@
+/* server.c - upstreams and servers at run time. Builds them from the
+ * config, turns health results into UP/DOWN with rise and fall, and asks
+ * balance.c for the order in which a connection tries them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "balance.h"
+#include "check.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+int upstreams_init(struct moat *m)
+{
+	const struct cfg *cfg = m->cfg;
+
+	m->upstreams = calloc(cfg->n_upstreams, sizeof(*m->upstreams));
+	if (!m->upstreams)
+		return -1;
+	m->n_upstreams = cfg->n_upstreams;
+	for (size_t i = 0; i < cfg->n_upstreams; i++) {
+		struct upstream *u = &m->upstreams[i];
+
+		u->cfg = &cfg->upstreams[i];
+		u->moat = m;
+		u->servers = calloc(u->cfg->n_servers, sizeof(*u->servers));
+		if (!u->servers)
+			return -1;
+		u->n_servers = u->cfg->n_servers;
+		for (size_t j = 0; j < u->n_servers; j++) {
+			struct server *s = &u->servers[j];
+
+			s->cfg = &u->cfg->servers[j];
+			s->up = u;
+			s->weight = s->cfg->weight;
+			/* Servers start UP, as in HAProxy: a first failed
+			 * check series takes them down. */
+			s->healthy = true;
+			s->last_check = "none";
+		}
+	}
+	return 0;
+}
+
+void upstreams_free(struct moat *m)
+{
+	for (size_t i = 0; i < m->n_upstreams; i++)
+		free(m->upstreams[i].servers);
+	free(m->upstreams);
+	m->upstreams = NULL;
+	m->n_upstreams = 0;
+}
+
+struct upstream *upstream_find(struct moat *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_upstreams; i++)
+		if (strcmp(m->upstreams[i].cfg->name, name) == 0)
+			return &m->upstreams[i];
+	return NULL;
+}
+
+struct server *server_find(struct moat *m, const char *path)
+{
+	const char *slash = strchr(path, '/');
+	char uname[256];
+	struct upstream *u;
+
+	if (!slash || (size_t)(slash - path) >= sizeof(uname))
+		return NULL;
+	memcpy(uname, path, (size_t)(slash - path));
+	uname[slash - path] = '\0';
+	u = upstream_find(m, uname);
+	if (!u)
+		return NULL;
+	for (size_t i = 0; i < u->n_servers; i++)
+		if (strcmp(u->servers[i].cfg->name, slash + 1) == 0)
+			return &u->servers[i];
+	return NULL;
+}
+
+const char *server_status(const struct server *s)
+{
+	if (s->maint)
+		return "MAINT";
+	if (!s->healthy)
+		return "DOWN";
+	if (s->drain)
+		return "DRAIN";
+	return "UP";
+}
+
+bool server_usable(const struct server *s)
+{
+	return s->healthy && !s->maint && !s->drain && s->weight > 0;
+}
+
+void server_report(struct server *s, bool ok, const char *code)
+{
+	const struct cfg_health *h = &s->up->cfg->health;
+	uint32_t rise = h->rise ? h->rise : 1, fall = h->fall ? h->fall : 1;
+	bool was = s->healthy;
+
+	s->last_check = code;
+	s->last_check_ms = util_now_ms();
+	if (ok) {
+		s->fail_streak = 0;
+		if (s->ok_streak < UINT32_MAX)
+			s->ok_streak++;
+		if (!s->healthy && s->ok_streak >= rise)
+			s->healthy = true;
+	} else {
+		s->ok_streak = 0;
+		if (s->fail_streak < UINT32_MAX)
+			s->fail_streak++;
+		if (s->healthy && s->fail_streak >= fall)
+			s->healthy = false;
+	}
+	if (was != s->healthy) {
+		s->last_change_ms = s->last_check_ms;
+		log_event(s->healthy ? LOG_INFO : LOG_WARN,
+			  s->healthy ? "server_up" : "server_down", "upstream",
+			  s->up->cfg->name, "server", s->cfg->name, "address",
+			  s->cfg->address, "check", code, NULL);
+	}
+}
+
+size_t upstream_pick(struct upstream *u, const void *key, size_t klen,
+		     struct server **order, size_t max)
+{
+	struct balance_cand cand[64];
+	size_t idx[64], n = u->n_servers < 64 ? u->n_servers : 64, k;
+
+	for (size_t i = 0; i < n; i++) {
+		cand[i].name = u->servers[i].cfg->name;
+		cand[i].weight = u->servers[i].weight;
+		cand[i].active = u->servers[i].active;
+		cand[i].usable = server_usable(&u->servers[i]);
+	}
+	k = balance_order(u->cfg->balance, cand, n, key, klen, &u->rr, idx,
+			  max < 64 ? max : 64);
+	for (size_t i = 0; i < k; i++)
+		order[i] = &u->servers[idx[i]];
+	return k;
+}

@@ -1,0 +1,60 @@
+/* server.h - upstreams and their servers at run time: status (health,
+ * maintenance, drain), runtime weight, counters, and the choice of a server
+ * for a connection. The static description stays in struct cfg_upstream. */
+#ifndef MOAT_SERVER_H
+#define MOAT_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "moat.h"
+
+struct check;
+
+struct server {
+	const struct cfg_server *cfg; /* owned by the config */
+	struct upstream *up;
+	uint32_t weight;   /* runtime weight (set weight) */
+	bool healthy;      /* health-check verdict */
+	bool maint;        /* disable server */
+	bool drain;        /* drain server */
+	uint32_t ok_streak, fail_streak;
+	const char *last_check; /* "none", "L4OK", "L4CON", "L4TOUT", "L7OK",
+				   "L7RSP", "L7TOUT" */
+	uint64_t last_check_ms; /* util_now_ms() of the last result, 0 = never */
+	uint64_t last_change_ms;
+	uint32_t active;
+	uint64_t total, bytes_in, bytes_out, connect_fails;
+	struct check *check; /* owned; NULL when health.type is none */
+};
+
+struct upstream {
+	const struct cfg_upstream *cfg;
+	struct moat *moat;
+	struct server *servers; /* owned array */
+	size_t n_servers;
+	uint32_t rr;
+	uint64_t total, bytes_in, bytes_out, no_server;
+};
+
+int upstreams_init(struct moat *m);
+void upstreams_free(struct moat *m);
+
+struct upstream *upstream_find(struct moat *m, const char *name);
+/* "UPSTREAM/SERVER" */
+struct server *server_find(struct moat *m, const char *path);
+
+/* UP, DOWN, MAINT or DRAIN */
+const char *server_status(const struct server *s);
+bool server_usable(const struct server *s);
+
+/* A health check or a forward connect reports its result; rise and fall
+ * decide the verdict, and changes are logged. code: see last_check. */
+void server_report(struct server *s, bool ok, const char *code);
+
+/* Fill order[] with servers to try, best first (see balance_order). */
+size_t upstream_pick(struct upstream *u, const void *key, size_t klen,
+		     struct server **order, size_t max);
+
+#endif

@@ -1,0 +1,542 @@
+/* stats.c - the stats socket and its commands. A Unix stream socket with
+ * the configured file mode; every client may send several commands, one
+ * per line; a reply ends with an empty line, errors start with "error:".
+ * Commands check the socket's level (read-only < operator < admin). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "moat_build.h"
+#include "server.h"
+#include "stats.h"
+#include "tls.h"
+#include "util.h"
+
+#define LINE_MAX_LEN 4096
+
+struct stats {
+	struct moat *m;
+	uv_pipe_t pipe;
+	char *path;
+	enum cfg_level level;
+};
+
+struct sclient {
+	uv_pipe_t pipe;
+	struct stats *st;
+	char line[LINE_MAX_LEN];
+	size_t len;
+	int closing;
+};
+
+struct swrite {
+	uv_write_t req;
+	char *data;
+};
+
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+}
+
+void sb_json_str(struct sbuf *b, const char *s)
+{
+	sb_printf(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)(s ? s : "");
+	     *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			sb_printf(b, "\\u%04x", *p);
+		else
+			sb_printf(b, "%c", *p);
+	}
+	sb_printf(b, "\"");
+}
+
+static uint64_t sum_rejects(const uint64_t *r)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < REJ__COUNT; i++)
+		n += r[i];
+	return n;
+}
+
+static void cmd_help(struct sbuf *o)
+{
+	sb_printf(o,
+		  "help                      this list\n"
+		  "show info                 process counters\n"
+		  "show stat [json]          listeners, upstreams, servers\n"
+		  "show servers [UPSTREAM]   server states\n"
+		  "disable server U/S        maintenance on (operator)\n"
+		  "enable server U/S         maintenance off (operator)\n"
+		  "drain server U/S          no new connections (operator)\n"
+		  "set weight U/S N          runtime weight 0..256 (operator)\n");
+}
+
+static void cmd_info(struct moat *m, struct sbuf *o)
+{
+	sb_printf(o, "version: %s\n", MOAT_VERSION);
+	sb_printf(o, "pid: %ld\n", (long)getpid());
+	sb_printf(o, "uptime: %llu\n",
+		  (unsigned long long)((util_now_ms() - m->start_ms) / 1000));
+	sb_printf(o, "workers: %u\n", m->cfg->workers);
+	sb_printf(o, "conns_current: %llu\n",
+		  (unsigned long long)m->conns_current);
+	sb_printf(o, "conns_total: %llu\n", (unsigned long long)m->conns_total);
+	sb_printf(o, "handshakes_ok: %llu\n",
+		  (unsigned long long)m->handshakes_ok);
+	sb_printf(o, "handshakes_failed: %llu\n",
+		  (unsigned long long)m->handshakes_failed);
+	for (int i = 0; i < REJ__COUNT; i++)
+		sb_printf(o, "reject_%s: %llu\n", reject_name(i),
+			  (unsigned long long)m->rejects[i]);
+}
+
+static int upstream_up(const struct upstream *u)
+{
+	for (size_t j = 0; j < u->n_servers; j++)
+		if (server_usable(&u->servers[j]))
+			return 1;
+	return 0;
+}
+
+static void cmd_stat_csv(struct moat *m, struct sbuf *o)
+{
+	sb_printf(o, "# type,name,upstream,status,weight,active,total,"
+		     "bytes_in,bytes_out,rejects,check\n");
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		struct listener *l = &m->listeners[i];
+
+		sb_printf(o, "listener,%s,%s,OPEN,,%llu,%llu,%llu,%llu,%llu,\n",
+			  l->cfg->name, l->cfg->upstream,
+			  (unsigned long long)l->active,
+			  (unsigned long long)l->accepted,
+			  (unsigned long long)l->bytes_in,
+			  (unsigned long long)l->bytes_out,
+			  (unsigned long long)sum_rejects(l->rejects));
+	}
+	for (size_t i = 0; i < m->n_upstreams; i++) {
+		struct upstream *u = &m->upstreams[i];
+		uint64_t w = 0, act = 0;
+
+		for (size_t j = 0; j < u->n_servers; j++) {
+			w += u->servers[j].weight;
+			act += u->servers[j].active;
+		}
+		sb_printf(o, "upstream,%s,,%s,%llu,%llu,%llu,%llu,%llu,%llu,\n",
+			  u->cfg->name, upstream_up(u) ? "UP" : "DOWN",
+			  (unsigned long long)w, (unsigned long long)act,
+			  (unsigned long long)u->total,
+			  (unsigned long long)u->bytes_in,
+			  (unsigned long long)u->bytes_out,
+			  (unsigned long long)u->no_server);
+		for (size_t j = 0; j < u->n_servers; j++) {
+			struct server *s = &u->servers[j];
+
+			sb_printf(o,
+				  "server,%s,%s,%s,%u,%u,%llu,%llu,%llu,%llu,"
+				  "%s\n",
+				  s->cfg->name, u->cfg->name, server_status(s),
+				  s->weight, s->active,
+				  (unsigned long long)s->total,
+				  (unsigned long long)s->bytes_in,
+				  (unsigned long long)s->bytes_out,
+				  (unsigned long long)s->connect_fails,
+				  s->last_check);
+		}
+	}
+}
+
+static void cmd_stat_json(struct moat *m, struct sbuf *o)
+{
+	sb_printf(o, "{\"listeners\":[");
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		struct listener *l = &m->listeners[i];
+
+		sb_printf(o, "%s{\"name\":", i ? "," : "");
+		sb_json_str(o, l->cfg->name);
+		sb_printf(o, ",\"upstream\":");
+		sb_json_str(o, l->cfg->upstream);
+		sb_printf(o,
+			  ",\"accepted\":%llu,\"active\":%llu,\"bytes_in\":%llu,"
+			  "\"bytes_out\":%llu,\"rejects\":{",
+			  (unsigned long long)l->accepted,
+			  (unsigned long long)l->active,
+			  (unsigned long long)l->bytes_in,
+			  (unsigned long long)l->bytes_out);
+		for (int r = 0; r < REJ__COUNT; r++)
+			sb_printf(o, "%s\"%s\":%llu", r ? "," : "",
+				  reject_name(r),
+				  (unsigned long long)l->rejects[r]);
+		sb_printf(o, "}}");
+	}
+	sb_printf(o, "],\"upstreams\":[");
+	for (size_t i = 0; i < m->n_upstreams; i++) {
+		struct upstream *u = &m->upstreams[i];
+
+		sb_printf(o, "%s{\"name\":", i ? "," : "");
+		sb_json_str(o, u->cfg->name);
+		sb_printf(o,
+			  ",\"balance\":\"%s\",\"status\":\"%s\",\"total\":%llu,"
+			  "\"bytes_in\":%llu,\"bytes_out\":%llu,"
+			  "\"no_server\":%llu,\"servers\":[",
+			  cfg_balance_name(u->cfg->balance),
+			  upstream_up(u) ? "UP" : "DOWN",
+			  (unsigned long long)u->total,
+			  (unsigned long long)u->bytes_in,
+			  (unsigned long long)u->bytes_out,
+			  (unsigned long long)u->no_server);
+		for (size_t j = 0; j < u->n_servers; j++) {
+			struct server *s = &u->servers[j];
+
+			sb_printf(o, "%s{\"name\":", j ? "," : "");
+			sb_json_str(o, s->cfg->name);
+			sb_printf(o, ",\"address\":");
+			sb_json_str(o, s->cfg->address);
+			sb_printf(o,
+				  ",\"status\":\"%s\",\"weight\":%u,"
+				  "\"active\":%u,\"total\":%llu,"
+				  "\"bytes_in\":%llu,\"bytes_out\":%llu,"
+				  "\"connect_fails\":%llu,\"check\":\"%s\"}",
+				  server_status(s), s->weight, s->active,
+				  (unsigned long long)s->total,
+				  (unsigned long long)s->bytes_in,
+				  (unsigned long long)s->bytes_out,
+				  (unsigned long long)s->connect_fails,
+				  s->last_check);
+		}
+		sb_printf(o, "]}");
+	}
+	sb_printf(o, "]}\n");
+}
+
+static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
+{
+	uint64_t now = util_now_ms();
+	int found = 0;
+
+	for (size_t i = 0; i < m->n_upstreams; i++) {
+		struct upstream *u = &m->upstreams[i];
+
+		if (only && strcmp(only, u->cfg->name) != 0)
+			continue;
+		if (!found++)
+			sb_printf(o, "# upstream server address status weight "
+				     "active total last_check\n");
+		for (size_t j = 0; j < u->n_servers; j++) {
+			struct server *s = &u->servers[j];
+			char ago[32] = "";
+
+			if (s->last_check_ms)
+				snprintf(ago, sizeof(ago), "/%llums",
+					 (unsigned long long)(now -
+							      s->last_check_ms));
+			sb_printf(o, "%s %s %s %s %u %u %llu %s%s\n",
+				  u->cfg->name, s->cfg->name, s->cfg->address,
+				  server_status(s), s->weight, s->active,
+				  (unsigned long long)s->total, s->last_check,
+				  ago);
+		}
+	}
+	if (!found) {
+		o->len = 0;
+		sb_printf(o, "error: no upstream '%s'\n", only);
+	}
+}
+
+static void cmd_server_op(struct moat *m, const char *verb, const char *path,
+			  const char *arg, struct sbuf *o)
+{
+	struct server *s = path ? server_find(m, path) : NULL;
+	char *end;
+	unsigned long w;
+
+	if (!s) {
+		sb_printf(o, "error: no server '%s' (write UPSTREAM/SERVER)\n",
+			  path ? path : "");
+		return;
+	}
+	if (strcmp(verb, "disable") == 0) {
+		s->maint = true;
+	} else if (strcmp(verb, "enable") == 0) {
+		s->maint = false;
+		s->drain = false;
+	} else if (strcmp(verb, "drain") == 0) {
+		s->drain = true;
+	} else { /* set weight */
+		if (!arg || !*arg) {
+			sb_printf(o, "error: set weight U/S N\n");
+			return;
+		}
+		errno = 0;
+		w = strtoul(arg, &end, 10);
+		if (errno || *end || w > 256) {
+			sb_printf(o, "error: weight must be 0..256\n");
+			return;
+		}
+		s->weight = (uint32_t)w;
+	}
+	log_event(LOG_INFO, "server_admin", "upstream", s->up->cfg->name,
+		  "server", s->cfg->name, "action", verb, "status",
+		  server_status(s), NULL);
+	sb_printf(o, "ok\n");
+}
+
+/* Split a line into at most max words (modifies line). */
+static int split(char *line, char **w, int max)
+{
+	int n = 0;
+
+	for (char *tok = strtok(line, " \t\r"); tok && n < max;
+	     tok = strtok(NULL, " \t\r"))
+		w[n++] = tok;
+	return n;
+}
+
+void stats_exec(struct moat *m, enum cfg_level level, const char *line,
+		struct sbuf *o)
+{
+	char buf[LINE_MAX_LEN];
+	char *w[6] = {0};
+	int n;
+	enum cfg_level need = CFG_LEVEL_READONLY;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = split(buf, w, 6);
+	if (n == 0) {
+		sb_printf(o, "error: empty command, try 'help'\n");
+		return;
+	}
+	if (strcmp(w[0], "disable") == 0 || strcmp(w[0], "enable") == 0 ||
+	    strcmp(w[0], "drain") == 0 || strcmp(w[0], "set") == 0)
+		need = CFG_LEVEL_OPERATOR;
+	if (strcmp(w[0], "kill") == 0 || strcmp(w[0], "reload") == 0)
+		need = CFG_LEVEL_ADMIN;
+	if (need > level) {
+		sb_printf(o, "error: permission denied ('%s' needs level %s)\n",
+			  w[0], cfg_level_name(need));
+		return;
+	}
+	if (strcmp(w[0], "help") == 0 && n == 1) {
+		cmd_help(o);
+	} else if (n >= 2 && strcmp(w[0], "show") == 0) {
+		if (strcmp(w[1], "info") == 0 && n == 2)
+			cmd_info(m, o);
+		else if (strcmp(w[1], "stat") == 0 && n == 2)
+			cmd_stat_csv(m, o);
+		else if (strcmp(w[1], "stat") == 0 && n == 3 &&
+			 strcmp(w[2], "json") == 0)
+			cmd_stat_json(m, o);
+		else if (strcmp(w[1], "servers") == 0 && n <= 3)
+			cmd_servers(m, w[2], o);
+		else
+			sb_printf(o, "error: unknown command '%s', try "
+				     "'help'\n", line);
+	} else if (n == 3 && strcmp(w[1], "server") == 0 &&
+		   (strcmp(w[0], "disable") == 0 ||
+		    strcmp(w[0], "enable") == 0 ||
+		    strcmp(w[0], "drain") == 0)) {
+		cmd_server_op(m, w[0], w[2], NULL, o);
+	} else if (n == 4 && strcmp(w[0], "set") == 0 &&
+		   strcmp(w[1], "weight") == 0) {
+		cmd_server_op(m, "set weight", w[2], w[3], o);
+	} else {
+		sb_printf(o, "error: unknown command '%s', try 'help'\n", line);
+	}
+}
+
+static void client_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void client_close(struct sclient *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	uv_close((uv_handle_t *)&c->pipe, client_closed);
+}
+
+static void on_reply_written(uv_write_t *req, int status)
+{
+	struct swrite *w = (struct swrite *)req;
+
+	(void)status;
+	free(w->data);
+	free(w);
+}
+
+static void reply(struct sclient *c, struct sbuf *o)
+{
+	struct swrite *w;
+	uv_buf_t b;
+
+	sb_printf(o, "\n");
+	if (o->oom) {
+		free(o->p);
+		client_close(c);
+		return;
+	}
+	w = malloc(sizeof(*w));
+	if (!w) {
+		free(o->p);
+		client_close(c);
+		return;
+	}
+	w->data = o->p;
+	b = uv_buf_init(o->p, (unsigned)o->len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1,
+		     on_reply_written) < 0) {
+		free(w->data);
+		free(w);
+		client_close(c);
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct sclient *c = h->data;
+
+	(void)hint;
+	b->base = c->line + c->len;
+	b->len = sizeof(c->line) - c->len;
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct sclient *c = s->data;
+	char *nl;
+
+	(void)b;
+	if (n < 0) {
+		client_close(c);
+		return;
+	}
+	c->len += (size_t)n;
+	while ((nl = memchr(c->line, '\n', c->len))) {
+		struct sbuf o = {0};
+		size_t used = (size_t)(nl - c->line) + 1;
+
+		*nl = '\0';
+		stats_exec(c->st->m, c->st->level, c->line, &o);
+		reply(c, &o);
+		memmove(c->line, c->line + used, c->len - used);
+		c->len -= used;
+		if (c->closing)
+			return;
+	}
+	if (c->len == sizeof(c->line)) {
+		struct sbuf o = {0};
+
+		sb_printf(&o, "error: line too long\n");
+		reply(c, &o);
+		client_close(c);
+	}
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct stats *st = server->data;
+	struct sclient *c;
+
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->st = st;
+	uv_pipe_init(st->m->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
+	    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
+		client_close(c);
+}
+
+int stats_start(struct moat *m, char **errors)
+{
+	const struct cfg_stats *sc = &m->cfg->stats;
+	struct stats *st;
+	int r;
+
+	if (!sc->socket)
+		return 0;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -1;
+	st->m = m;
+	st->level = sc->level;
+	st->path = strdup(sc->socket);
+	uv_pipe_init(m->loop, &st->pipe, 0);
+	st->pipe.data = st;
+	m->stats = st;
+	unlink(sc->socket); /* a stale socket from a previous run */
+	r = uv_pipe_bind(&st->pipe, sc->socket);
+	if (r == 0)
+		r = chmod(sc->socket, sc->mode) < 0 ? -errno : 0;
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)&st->pipe, 16, on_connection);
+	if (r < 0) {
+		errtext_add(errors, "%s: stats.socket: cannot listen on '%s': %s",
+			    m->cfg->path, sc->socket, uv_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+static void stats_closed(uv_handle_t *h)
+{
+	struct stats *st = h->data;
+
+	free(st->path);
+	free(st);
+}
+
+void stats_stop(struct moat *m)
+{
+	struct stats *st = m->stats;
+
+	if (!st)
+		return;
+	m->stats = NULL;
+	unlink(st->path);
+	uv_close((uv_handle_t *)&st->pipe, stats_closed);
+}

@@ -1,0 +1,476 @@
+/* tls.c - wolfSSL contexts and sessions for moat's listeners.
+ * A context is built once per listener from its cfg_tls; sessions read and
+ * write through struct tls_io so that libuv owns every socket. The verify
+ * callback records the client leaf's subject, serial and names, and the
+ * first verification error, for identity checks and for reject logs. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/openssl/x509v3.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include "moat_build.h"
+#include "moat.h"
+#include "tls.h"
+
+void errtext_add(char **text, const char *fmt, ...)
+{
+	va_list ap;
+	char line[1024];
+	size_t old = *text ? strlen(*text) : 0, add;
+	char *n;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	add = strlen(line);
+	n = realloc(*text, old + add + 2);
+	if (!n)
+		return;
+	memcpy(n + old, line, add);
+	n[old + add] = '\n';
+	n[old + add + 1] = '\0';
+	*text = n;
+}
+
+void tls_peer_clear(struct tls_peer *p)
+{
+	free(p->subject);
+	free(p->serial);
+	free(p->cn);
+	free(p->san_dns);
+	free(p->san_uri);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *tls_peer_identity(const struct tls_peer *p, enum cfg_identity id)
+{
+	switch (id) {
+	case CFG_ID_CN:
+		return p->cn;
+	case CFG_ID_SAN_DNS:
+		return p->san_dns;
+	case CFG_ID_SAN_URI:
+		return p->san_uri;
+	case CFG_ID_NONE:
+		break;
+	}
+	return NULL;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/* Copy what moat needs of the leaf out of wolfSSL's X509, so nothing of the
+ * certificate itself has to be kept for the life of the connection. */
+static void peer_take(struct tls_peer *p, WOLFSSL_X509 *x)
+{
+	char buf[512];
+	unsigned char ser[64];
+	int sz = sizeof(ser);
+	WOLFSSL_X509_NAME *name;
+	WOLF_STACK_OF(WOLFSSL_GENERAL_NAME) *sans;
+
+	tls_peer_clear(p);
+	p->has_cert = 1;
+	name = wolfSSL_X509_get_subject_name(x);
+	if (name) {
+		if (wolfSSL_X509_NAME_oneline(name, buf, sizeof(buf)))
+			p->subject = strdup(buf);
+		if (wolfSSL_X509_NAME_get_text_by_NID(name, NID_commonName, buf,
+						      sizeof(buf)) > 0)
+			p->cn = strdup(buf);
+	}
+	if (wolfSSL_X509_get_serial_number(x, ser, &sz) == WOLFSSL_SUCCESS &&
+	    sz > 0) {
+		char *h = malloc((size_t)sz * 2 + 1);
+
+		if (h) {
+			for (int i = 0; i < sz; i++)
+				snprintf(h + 2 * i, 3, "%02x", ser[i]);
+			p->serial = h;
+		}
+	}
+	sans = wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	if (sans) {
+		int n = wolfSSL_sk_GENERAL_NAME_num(sans);
+
+		for (int i = 0; i < n; i++) {
+			WOLFSSL_GENERAL_NAME *gn =
+				wolfSSL_sk_GENERAL_NAME_value(sans, i);
+			WOLFSSL_ASN1_STRING *s = NULL;
+			char **dst = NULL;
+
+			if (!gn)
+				continue;
+			if (gn->type == GEN_DNS && !p->san_dns) {
+				s = gn->d.dNSName;
+				dst = &p->san_dns;
+			} else if (gn->type == GEN_URI && !p->san_uri) {
+				s = gn->d.uniformResourceIdentifier;
+				dst = &p->san_uri;
+			}
+			if (s && dst)
+				*dst = dup_n((const char *)
+						     wolfSSL_ASN1_STRING_data(s),
+					     (size_t)wolfSSL_ASN1_STRING_length(s));
+		}
+		wolfSSL_GENERAL_NAMES_free(sans);
+	}
+}
+
+static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	struct tls_peer *p = store->userCtx;
+
+	if (!p)
+		return preverify;
+	if (!preverify && !p->verify_err)
+		p->verify_err = store->error ? store->error : -1;
+	if (store->error_depth == 0 && store->current_cert) {
+		int err = p->verify_err;
+
+		peer_take(p, store->current_cert);
+		p->verify_err = err;
+	}
+	return preverify;
+}
+
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tls_io *io = ctx;
+	size_t n;
+
+	(void)ssl;
+	if (io->rx_len == 0)
+		return io->eof ? WOLFSSL_CBIO_ERR_CONN_CLOSE
+			       : WOLFSSL_CBIO_ERR_WANT_READ;
+	n = io->rx_len < (size_t)sz ? io->rx_len : (size_t)sz;
+	memcpy(buf, io->rx, n);
+	io->rx += n;
+	io->rx_len -= n;
+	return (int)n;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tls_io *io = ctx;
+
+	(void)ssl;
+	if (io->send(io->arg, (const uint8_t *)buf, (size_t)sz) < 0)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	return sz;
+}
+
+int tls_global_init(void)
+{
+	return wolfSSL_Init() == WOLFSSL_SUCCESS ? 0 : -1;
+}
+
+void tls_global_cleanup(void)
+{
+	wolfSSL_Cleanup();
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 > cap) {
+			char *nb = realloc(buf, cap ? cap * 2 : 8192);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+
+		n += r;
+		if (r == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* A CRL file may hold several CRLs (one per CA of the chain), PEM one after
+ * the other, or a single DER CRL. wolfSSL loads one CRL per call. */
+static int load_crls(WOLFSSL_CTX *ctx, const char *path, char **why)
+{
+	size_t len;
+	char *buf = read_file(path, &len);
+	const char *begin = "-----BEGIN X509 CRL-----";
+	const char *end = "-----END X509 CRL-----";
+	int count = 0, ret;
+
+	if (!buf) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (!strstr(buf, begin)) {
+		ret = wolfSSL_CTX_LoadCRLBuffer(ctx, (unsigned char *)buf,
+						(long)len, WOLFSSL_FILETYPE_ASN1);
+		free(buf);
+		if (ret != WOLFSSL_SUCCESS) {
+			*why = "not a CRL (PEM or DER), or not signed by a "
+			       "CA of client_ca";
+			return -1;
+		}
+		return 1;
+	}
+	for (char *p = strstr(buf, begin); p; p = strstr(p, begin)) {
+		char *e = strstr(p, end);
+
+		if (!e)
+			break;
+		e += strlen(end);
+		ret = wolfSSL_CTX_LoadCRLBuffer(ctx, (unsigned char *)p,
+						(long)(e - p),
+						WOLFSSL_FILETYPE_PEM);
+		if (ret != WOLFSSL_SUCCESS) {
+			free(buf);
+			*why = "a CRL in it does not load (bad format, or not "
+			       "signed by a CA of client_ca)";
+			return -1;
+		}
+		count++;
+		p = e;
+	}
+	free(buf);
+	if (!count) {
+		*why = "no CRL found in it";
+		return -1;
+	}
+	return count;
+}
+
+#define POSF(pos) (pos).file, (pos).line, (pos).col
+
+struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
+{
+	struct tls_ctx *t = calloc(1, sizeof(*t));
+	WOLFSSL_CTX *ctx;
+	int mode, ret;
+	char *why;
+
+	if (!t)
+		return NULL;
+	t->cfg = cfg;
+	ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+	if (!ctx) {
+		errtext_add(errors, "%s:%d:%d: tls: cannot create a context",
+			    POSF(cfg->cert_pos));
+		goto fail;
+	}
+	t->ctx = ctx;
+	wolfSSL_CTX_SetMinVersion(ctx, cfg->min_version == 13
+					       ? WOLFSSL_TLSV1_3
+					       : WOLFSSL_TLSV1_2);
+	ret = wolfSSL_CTX_use_certificate_chain_file(ctx, cfg->cert);
+	if (ret != WOLFSSL_SUCCESS) {
+		errtext_add(errors,
+			    "%s:%d:%d: tls.cert: '%s' is not a PEM certificate "
+			    "chain wolfSSL can load (error %d)",
+			    POSF(cfg->cert_pos), cfg->cert, ret);
+		goto fail;
+	}
+	ret = wolfSSL_CTX_use_PrivateKey_file(ctx, cfg->key,
+					      WOLFSSL_FILETYPE_PEM);
+	if (ret != WOLFSSL_SUCCESS) {
+		errtext_add(errors,
+			    "%s:%d:%d: tls.key: '%s' is not a PEM private key "
+			    "wolfSSL can load (error %d)",
+			    POSF(cfg->key_pos), cfg->key, ret);
+		goto fail;
+	}
+	if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+		errtext_add(errors,
+			    "%s:%d:%d: tls.key: '%s' does not match the "
+			    "certificate '%s'",
+			    POSF(cfg->key_pos), cfg->key, cfg->cert);
+		goto fail;
+	}
+	if (cfg->verify_client != CFG_VERIFY_NONE) {
+		ret = wolfSSL_CTX_load_verify_locations(ctx, cfg->client_ca,
+							NULL);
+		if (ret != WOLFSSL_SUCCESS) {
+			errtext_add(errors,
+				    "%s:%d:%d: tls.client_ca: '%s' holds no CA "
+				    "certificate wolfSSL can load (error %d)",
+				    POSF(cfg->client_ca_pos), cfg->client_ca,
+				    ret);
+			goto fail;
+		}
+	}
+	if (cfg->crl && cfg->verify_client != CFG_VERIFY_NONE) {
+		if (wolfSSL_CTX_EnableCRL(ctx, WOLFSSL_CRL_CHECKALL) !=
+			    WOLFSSL_SUCCESS ||
+		    load_crls(ctx, cfg->crl, &why) < 0) {
+			errtext_add(errors, "%s:%d:%d: tls.crl: '%s': %s",
+				    POSF(cfg->crl_pos), cfg->crl, why);
+			goto fail;
+		}
+	}
+	switch (cfg->verify_client) {
+	case CFG_VERIFY_REQUIRED:
+		mode = WOLFSSL_VERIFY_PEER |
+		       WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+		break;
+	case CFG_VERIFY_OPTIONAL:
+		mode = WOLFSSL_VERIFY_PEER;
+		break;
+	default:
+		mode = WOLFSSL_VERIFY_NONE;
+		break;
+	}
+	wolfSSL_CTX_set_verify(ctx, mode, mode == WOLFSSL_VERIFY_NONE
+						  ? NULL
+						  : verify_cb);
+	if (!cfg->session_tickets) {
+		wolfSSL_CTX_NoTicketTLSv12(ctx);
+		wolfSSL_CTX_no_ticket_TLSv13(ctx);
+	}
+	wolfSSL_CTX_SetIORecv(ctx, io_recv);
+	wolfSSL_CTX_SetIOSend(ctx, io_send);
+	return t;
+fail:
+	tls_ctx_free(t);
+	return NULL;
+}
+
+void tls_ctx_free(struct tls_ctx *t)
+{
+	if (!t)
+		return;
+	if (t->ctx)
+		wolfSSL_CTX_free(t->ctx);
+	free(t);
+}
+
+WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
+			 struct tls_peer *peer)
+{
+	WOLFSSL *ssl = wolfSSL_new(t->ctx);
+
+	if (!ssl)
+		return NULL;
+	wolfSSL_SetIOReadCtx(ssl, io);
+	wolfSSL_SetIOWriteCtx(ssl, io);
+	wolfSSL_SetCertCbCtx(ssl, peer);
+	return ssl;
+}
+
+void tls_describe(char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "wolfSSL %s (%s), features:"
+#ifdef WOLFSSL_TLS13
+		 " tls1.3"
+#endif
+#ifndef WOLFSSL_NO_TLS12
+		 " tls1.2"
+#endif
+#ifdef HAVE_OCSP
+		 " ocsp"
+#endif
+#ifdef HAVE_CERTIFICATE_STATUS_REQUEST
+		 " ocsp-stapling"
+#endif
+#ifdef HAVE_CERTIFICATE_STATUS_REQUEST_V2
+		 " ocsp-stapling-v2"
+#endif
+#ifdef WOLFSSL_NONBLOCK_OCSP
+		 " ocsp-nonblock"
+#endif
+#ifdef HAVE_CRL
+		 " crl"
+#endif
+#ifdef HAVE_SESSION_TICKET
+		 " session-tickets"
+#endif
+#ifdef HAVE_SNI
+		 " sni"
+#endif
+#ifdef HAVE_ALPN
+		 " alpn"
+#endif
+#ifdef WOLFSSL_AESNI
+		 " aes-ni"
+#endif
+#ifdef WOLFSSL_SP_X86_64_ASM
+		 " sp-asm"
+#endif
+#ifdef HAVE_ECC
+		 " ecc"
+#endif
+#ifndef NO_RSA
+		 " rsa"
+#endif
+		 ,
+		 wolfSSL_lib_version(), MOAT_WOLFSSL_KIND);
+}
+
+void tls_peer_from_session(WOLFSSL *ssl, struct tls_peer *p)
+{
+	WOLFSSL_X509 *x;
+
+	if (p->has_cert)
+		return;
+	x = wolfSSL_get_peer_certificate(ssl);
+	if (x) {
+		peer_take(p, x);
+		wolfSSL_X509_free(x);
+	}
+}
+
+int tls_reject_cause(int verify_err, int ssl_err)
+{
+	int e = verify_err ? verify_err : ssl_err;
+
+	switch (e) {
+	case ASN_AFTER_DATE_E:
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return REJ_CERT_EXPIRED;
+	case ASN_BEFORE_DATE_E:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return REJ_CERT_NOT_YET_VALID;
+	case ASN_NO_SIGNER_E:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		return REJ_UNKNOWN_CA;
+	case CRL_CERT_REVOKED:
+	case OCSP_CERT_REVOKED:
+	case X509_V_ERR_CERT_REVOKED:
+		return REJ_CERT_REVOKED;
+	case NO_PEER_CERT:
+		return REJ_NO_CERT;
+	}
+	return verify_err ? REJ_BAD_CERT : REJ_TLS_ERROR;
+}

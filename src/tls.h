@@ -1,0 +1,74 @@
+/* tls.h - wolfSSL for moat: one context per listener built from its cfg_tls
+ * (server cert and key, client CA, CRL for the whole chain, versions,
+ * tickets), and sessions whose I/O goes through memory callbacks so that
+ * wolfSSL never owns a socket: libuv reads and writes, wolfSSL only
+ * transforms bytes. */
+#ifndef MOAT_TLS_H
+#define MOAT_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "config.h"
+
+struct tls_ctx {
+	WOLFSSL_CTX *ctx;
+	const struct cfg_tls *cfg;
+};
+
+/* What the session's I/O callbacks read from and write to. rx/rx_len are
+ * the ciphertext bytes just read from the socket (consumed by wolfSSL);
+ * send() must take all n bytes (queue what the socket cannot take). */
+struct tls_io {
+	const uint8_t *rx;
+	size_t rx_len;
+	int eof;
+	int (*send)(void *arg, const uint8_t *p, size_t n);
+	void *arg;
+};
+
+/* What we learn of the client certificate (leaf) during verification.
+ * Strings are malloc'd and freed by tls_peer_clear(). */
+struct tls_peer {
+	char *subject;  /* one line, "/C=../CN=.." */
+	char *serial;   /* lower-case hex */
+	char *cn;
+	char *san_dns;  /* first DNS SAN */
+	char *san_uri;  /* first URI SAN */
+	int verify_err; /* first wolfSSL error seen in the chain, 0 = none */
+	int has_cert;
+};
+void tls_peer_clear(struct tls_peer *p);
+const char *tls_peer_identity(const struct tls_peer *p, enum cfg_identity id);
+
+int tls_global_init(void);
+void tls_global_cleanup(void);
+
+/* Build a listener's context. On error returns NULL and appends
+ * "FILE:LINE:COL: message\n" lines (positions of the cfg keys) to *errors
+ * (malloc'd, caller frees). */
+struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors);
+void tls_ctx_free(struct tls_ctx *t);
+
+WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
+			 struct tls_peer *peer);
+
+/* Features compiled into the wolfSSL in use, for --version. */
+void tls_describe(char *buf, size_t len);
+
+/* Append a formatted line to a malloc'd error text. */
+void errtext_add(char **text, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+
+
+/* After a handshake: fill p from the session's peer certificate when the
+ * verify callback did not run (a resumed session). */
+void tls_peer_from_session(WOLFSSL *ssl, struct tls_peer *p);
+
+/* The reject cause (enum reject_cause) for a failed handshake. */
+int tls_reject_cause(int verify_err, int ssl_err);
+#endif
