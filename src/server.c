@@ -128,8 +128,8 @@ void server_report(struct server *s, bool ok, const char *code)
 size_t upstream_pick(struct upstream *u, const void *key, size_t klen,
 		     struct server **order, size_t max)
 {
-	struct balance_cand cand[64];
-	size_t idx[64], n = u->n_servers < 64 ? u->n_servers : 64, k;
+	struct balance_cand cand[256];
+	size_t idx[256], n = u->n_servers < 256 ? u->n_servers : 256, k;
 
 	for (size_t i = 0; i < n; i++) {
 		cand[i].name = u->servers[i].cfg->name;
@@ -138,7 +138,7 @@ size_t upstream_pick(struct upstream *u, const void *key, size_t klen,
 		cand[i].usable = server_usable(&u->servers[i]);
 	}
 	k = balance_order(u->cfg->balance, cand, n, key, klen, &u->rr, idx,
-			  max < 64 ? max : 64);
+			  max < 256 ? max : 256);
 	for (size_t i = 0; i < k; i++)
 		order[i] = &u->servers[idx[i]];
 	return k;
