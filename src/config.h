@@ -66,6 +66,7 @@ struct cfg_tls {
 	enum cfg_verify verify_client; /* default required */
 	int min_version;               /* 12 or 13; default 12 */
 	enum cfg_crl_expired crl_expired;     /* default warn */
+	struct cfg_pos crl_expired_pos;
 	enum cfg_staple staple;               /* default off */
 	char *staple_file;                    /* when staple == FILE */
 	struct cfg_pos staple_pos;
@@ -87,6 +88,7 @@ struct cfg_listener {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	bool proxy_protocol; /* default false */
+	struct cfg_pos proxy_protocol_pos;
 	struct util_cidr *proxy_from; /* proxy_protocol_from */
 	size_t n_proxy_from;
 	char *upstream;     /* required; names an upstream */
@@ -117,9 +119,10 @@ struct cfg_upstream {
 	char *name; /* required, unique */
 	enum cfg_balance balance;     /* default client-id */
 	enum cfg_proxy_send send_proxy; /* default off */
+	struct cfg_pos send_proxy_pos;
 	uint64_t connect_timeout_ms;  /* extension; default 3s */
 	struct cfg_health health;
-	struct cfg_server *servers; /* at least one */
+	struct cfg_server *servers; /* 1..256 */
 	size_t n_servers;
 	struct cfg_pos pos;
 };

@@ -276,7 +276,7 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 	struct tls_ctx *t = calloc(1, sizeof(*t));
 	WOLFSSL_CTX *ctx;
 	int mode, ret;
-	char *why;
+	char *why = "cannot enable CRL checking";
 
 	if (!t)
 		return NULL;
