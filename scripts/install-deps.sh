@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what moat needs to build and test on Debian 12 (run as root),
+# and fetches the wolfSSL 5.7.2 source package of Debian 13 into .deps/.
+# The deb-src entry for trixie is derived from the machine's own apt
+# source, so no mirror is named here. Idempotent and quick when done.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
+      mosquitto mosquitto-clients python3-paho-mqtt python3-pytest openssl
+      autoconf automake libtool dpkg-dev clang libclang-rt-14-dev socat
+      ca-certificates)
+export DEBIAN_FRONTEND=noninteractive
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_ apt-get update -q >/dev/null
+  sudo_ apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# A system broker started by the package would take port 1883; the tests
+# and the demo start their own brokers on other ports, so it may stay.
+
+src=/etc/apt/sources.list.d/moat-trixie-src.sources
+if [ ! -f "$top/.deps/wolfssl_5.7.2.orig.tar.gz" ]; then
+  if [ ! -f "$src" ]; then
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+      awk 'BEGIN{RS="";ORS="\n\n"} NR==1' /etc/apt/sources.list.d/debian.sources |
+        sed -e 's/^Types:.*/Types: deb-src/' -e 's/^Suites:.*/Suites: trixie/' > /tmp/moat-src.$$
+    else
+      line=$(grep -m1 '^deb ' /etc/apt/sources.list)
+      uri=$(echo "$line" | sed -E 's/^deb (\[[^]]*\] )?//' | awk '{print $1}')
+      printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" > /tmp/moat-src.$$
+    fi
+    sudo_ mv /tmp/moat-src.$$ "$src"
+    sudo_ apt-get update -q >/dev/null
+  fi
+  mkdir -p "$top/.deps"
+  (cd "$top/.deps" && apt-get source --download-only wolfssl=5.7.2-0.1+deb13u2 >/dev/null 2>&1) || {
+    sudo_ apt-get update -q >/dev/null
+    (cd "$top/.deps" && apt-get source --download-only wolfssl=5.7.2-0.1+deb13u2 >/dev/null)
+  }
+fi
+echo "install-deps: ok"

@@ -1,0 +1,341 @@
+"""Fixtures for moat's integration tests: a PKI made with openssl, real
+mosquitto brokers on loopback, moat itself, and small MQTT/TLS clients.
+
+Every process started here is stopped by its PID; every wait is bounded in
+count and time; only 127.0.0.1 is used.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MOAT = os.environ.get("MOAT_BIN", os.path.join(REPO, "build", "moat"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout=10.0, step=0.05):
+    """Poll pred() until it is truthy; bounded by timeout. Returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pki")
+    subprocess.run(["bash", os.path.join(REPO, "tests", "pki.sh"), str(d)], check=True)
+    return str(d)
+
+
+class Broker:
+    def __init__(self, name, workdir):
+        self.name = name
+        self.port = free_port()
+        self.log = os.path.join(workdir, f"{name}.log")
+        self.conf = os.path.join(workdir, f"{name}.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                    "log_type all\nlog_dest stdout\npersistence false\n")
+        self.proc = None
+
+    def start(self):
+        self.logf = open(self.log, "a")
+        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        assert wait_for(lambda: port_open(self.port), 10), f"{self.name} did not start"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=5)
+        self.proc = None
+        if getattr(self, "logf", None):
+            self.logf.close()
+            self.logf = None
+
+    def text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def clients(self):
+        """Client ids that completed a CONNECT on this broker."""
+        return re.findall(r"New client connected from \S+ as (\S+)", self.text())
+
+
+@pytest.fixture(scope="module")
+def brokers(tmp_path_factory):
+    d = tmp_path_factory.mktemp("brokers")
+    bs = [Broker(f"b{i + 1}", str(d)) for i in range(3)]
+    for b in bs:
+        b.start()
+    yield bs
+    for b in bs:
+        b.stop()
+
+
+@pytest.fixture
+def live_brokers(brokers):
+    """The module's brokers, restarted if an earlier test killed one."""
+    for b in brokers:
+        if b.proc is None or b.proc.poll() is not None:
+            b.start()
+    return brokers
+
+
+def base_config(pki, brokers, port, sock):
+    return {
+        "log": {"level": "debug", "format": "text"},
+        "limits": {"handshake_timeout": "3s", "connect_timeout": "3s",
+                   "max_packet_size": "2MiB"},
+        "listeners": [{
+            "name": "mqtts",
+            "bind": f"127.0.0.1:{port}",
+            "upstream": "brokers",
+            "tls": {
+                "cert": os.path.join(pki, "server.crt"),
+                "key": os.path.join(pki, "server.key"),
+                "client_ca": os.path.join(pki, "ca.crt"),
+                "crl": os.path.join(pki, "crl.pem"),
+                "verify_client": "required",
+            },
+            "mqtt": {"identity": "cn", "client_id_must_match": True},
+        }],
+        "upstreams": [{
+            "name": "brokers",
+            "balance": "client-id",
+            "connect_timeout": "1s",
+            "health": {"type": "mqtt", "interval": "200ms", "timeout": "200ms",
+                       "rise": 2, "fall": 2},
+            "servers": [{"name": b.name, "address": f"127.0.0.1:{b.port}"}
+                        for b in brokers],
+        }],
+        "stats": {"socket": sock, "mode": "0600", "level": "admin"},
+    }
+
+
+class Moat:
+    def __init__(self, workdir, cfg):
+        self.dir = workdir
+        self.cfg = cfg
+        self.port = int(cfg["listeners"][0]["bind"].rsplit(":", 1)[1])
+        self.sock = cfg.get("stats", {}).get("socket")
+        self.conf = os.path.join(workdir, "moat.yaml")
+        self.logpath = os.path.join(workdir, "moat.log")
+        with open(self.conf, "w") as f:
+            json.dump(cfg, f, indent=1)
+        self.proc = None
+
+    def start(self, wait=True):
+        self.logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen([MOAT, "-c", self.conf], stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        if wait:
+            ok = wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 15)
+            assert ok and self.proc.poll() is None, "moat did not start:\n" + self.log()
+            # the first health checks have run once a check result shows
+            if self.sock:
+                wait_for(lambda: "none" not in self.ctl("show servers"), 5)
+        return self
+
+    def stop(self):
+        code = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                code = self.proc.wait(timeout=5)
+        elif self.proc:
+            code = self.proc.returncode
+        self.proc = None
+        if getattr(self, "logf", None):
+            self.logf.close()
+            self.logf = None
+        return code
+
+    def log(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def ctl(self, *cmd, check=False):
+        r = subprocess.run([MOAT, "ctl", "-s", self.sock, *cmd], capture_output=True,
+                           text=True, timeout=15)
+        if check:
+            assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    def info(self):
+        out = {}
+        for line in self.ctl("show info").splitlines():
+            if ": " in line:
+                k, v = line.split(": ", 1)
+                out[k] = v
+        return out
+
+    def rejects(self, cause):
+        return int(self.info().get(f"reject_{cause}", "0"))
+
+    def forwarded_to(self, client_id):
+        """Servers that connections of client_id were forwarded to, in order."""
+        return re.findall(rf"forward conn=\d+ client_id={re.escape(client_id)} server=(\S+)",
+                          self.log())
+
+
+@pytest.fixture
+def moat_factory(pki, tmp_path):
+    started = []
+
+    def make(brokers, mutate=None, start=True):
+        d = tempfile.mkdtemp(dir=str(tmp_path))
+        cfg = base_config(pki, brokers, free_port(), os.path.join(d, "moat.sock"))
+        if mutate:
+            mutate(cfg)
+        m = Moat(d, cfg)
+        started.append(m)
+        if start:
+            m.start()
+        return m
+
+    yield make
+    for m in started:
+        m.stop()
+        text = m.log()
+        for mark in SANITIZER_MARKS:
+            assert mark not in text, f"sanitizer report in moat's log:\n{text[-6000:]}"
+
+
+@pytest.fixture
+def moat(moat_factory, live_brokers):
+    return moat_factory(live_brokers)
+
+
+# ---- clients -------------------------------------------------------------
+
+def tls_context(pki, cert="dev-good", version=None, chain=False):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(os.path.join(pki, "ca.crt"))
+    if cert:
+        crt = f"{cert}-chain.crt" if chain else f"{cert}.crt"
+        ctx.load_cert_chain(os.path.join(pki, crt), os.path.join(pki, f"{cert}.key"))
+    if version == "1.2":
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    elif version == "1.3":
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    return ctx
+
+
+def tls_connect(pki, port, cert="dev-good", version=None, chain=False, timeout=5):
+    ctx = tls_context(pki, cert, version, chain)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s = ctx.wrap_socket(raw, server_hostname="localhost")
+    return s
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | 0x80 if n else b)
+        if not n:
+            return bytes(out)
+
+
+def _str(s):
+    b = s.encode() if isinstance(s, str) else s
+    return struct.pack(">H", len(b)) + b
+
+
+def connect_packet(client_id, version=4, username=None, password=None, keepalive=60):
+    flags = 0x02
+    if username is not None:
+        flags |= 0x80
+    if password is not None:
+        flags |= 0x40
+    name = "MQIsdp" if version == 3 else "MQTT"
+    body = _str(name) + bytes([version, flags]) + struct.pack(">H", keepalive)
+    if version == 5:
+        body += b"\x00"
+    body += _str(client_id)
+    if username is not None:
+        body += _str(username)
+    if password is not None:
+        body += _str(password)
+    return b"\x10" + _varint(len(body)) + body
+
+
+def recv_exact(s, n, timeout=5):
+    s.settimeout(timeout)
+    buf = b""
+    while len(buf) < n:
+        try:
+            chunk = s.recv(n - len(buf))
+        except (ConnectionResetError, ssl.SSLError, socket.timeout, OSError):
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def read_connack(s, timeout=5):
+    """The CONNACK bytes (fixed header + body), or what came before close."""
+    head = recv_exact(s, 2, timeout)
+    if len(head) < 2:
+        return head
+    return head + recv_exact(s, head[1], timeout)
+
+
+def closed_by_peer(s, timeout=5):
+    """True once the peer closes (EOF, reset or TLS close)."""
+    s.settimeout(timeout)
+    try:
+        while True:
+            data = s.recv(4096)
+            if not data:
+                return True
+    except (ConnectionResetError, ssl.SSLError, BrokenPipeError, ssl.SSLEOFError):
+        return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def mosq_args(pki, port, cert="dev-good", version="mqttv311"):
+    return ["-h", "localhost", "-p", str(port), "--cafile", os.path.join(pki, "ca.crt"),
+            "--cert", os.path.join(pki, f"{cert}.crt"), "--key", os.path.join(pki, f"{cert}.key"),
+            "-i", cert, "-V", version]
