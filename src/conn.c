@@ -587,9 +587,9 @@ static void conn_advance(struct conn *c)
 			     e == WOLFSSL_ERROR_WANT_WRITE) &&
 			    !c->io.eof)
 				return;
-			if (c->io.eof && !c->cert.verify_err &&
-			    (e == WOLFSSL_ERROR_WANT_READ ||
-			     e == SOCKET_PEER_CLOSED_E)) {
+			/* A client that leaves mid-handshake (a port probe,
+			 * or one that does not trust us) is not a reject. */
+			if (c->io.eof && !c->cert.verify_err) {
 				c->moat->handshakes_failed++;
 				conn_close(c, "client closed during handshake");
 				return;
