@@ -264,7 +264,7 @@ static void conn_finish(struct conn *c)
 static void conn_reject(struct conn *c, enum reject_cause why, int code)
 {
 	struct moat *m = c->moat;
-	char peer[64], id[24], cbuf[8];
+	char peer[64], id[24], cbuf[16];
 	uint8_t pkt[8];
 
 	m->rejects[why]++;

@@ -230,8 +230,9 @@ def moat_factory(pki, tmp_path):
 
     yield make
     for m in started:
-        m.stop()
+        code = m.stop()
         text = m.log()
+        assert code in (0, None), f"moat exited {code}:\n{text[-6000:]}"
         for mark in SANITIZER_MARKS:
             assert mark not in text, f"sanitizer report in moat's log:\n{text[-6000:]}"
 

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests on the normal build,
+# then both again on a build with AddressSanitizer and UBSan. Ends with
+# one line "N passed, M failed" (the sum) and exits non-zero on failure.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+PY=/usr/bin/python3
+results=$(mktemp -d)
+passed=0 failed=0 broken=0
+
+count_junit() { # FILE -> adds to passed/failed
+  local f=$1 t fl er sk
+  [ -f "$f" ] || { broken=1; return; }
+  read -r t fl er sk < <($PY - "$f" <<'PYEOF'
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+suites = [r] if r.tag == "testsuite" else r.findall("testsuite")
+t = f = e = s = 0
+for su in suites:
+    t += int(su.get("tests", 0)); f += int(su.get("failures", 0))
+    e += int(su.get("errors", 0)); s += int(su.get("skipped", 0))
+print(t, f, e, s)
+PYEOF
+)
+  passed=$((passed + t - fl - er - sk))
+  failed=$((failed + fl + er))
+}
+
+run_build() { # DIR MESONARGS...
+  local dir=$1; shift
+  echo "== build $dir"
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >"$results/$dir-setup.log" 2>&1 ||
+      { tail -30 "$results/$dir-setup.log"; broken=1; return 1; }
+  fi
+  ninja -C "$dir" >"$results/$dir-build.log" 2>&1 ||
+    { tail -40 "$results/$dir-build.log"; broken=1; return 1; }
+}
+
+run_suite() { # DIR
+  local dir=$1
+  echo "== unit tests ($dir)"
+  meson test -C "$dir" --print-errorlogs --suite unit || true
+  count_junit "$dir/meson-logs/testlog.junit.xml"
+  echo "== integration tests ($dir)"
+  MOAT_BIN="$top/$dir/moat" $PY -m pytest -q -p no:cacheprovider \
+    --junitxml="$results/$dir-pytest.xml" tests/integration || true
+  count_junit "$results/$dir-pytest.xml"
+}
+
+if run_build build; then
+  run_suite build
+fi
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+     -Dwolfssl_prefix="$top/build/wolfssl" -Dbuildtype=debug; then
+  run_suite build-asan
+fi
+rm -rf "$results"
+[ "$broken" = 0 ] || { echo "a build or a test run could not complete"; failed=$((failed + 1)); }
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
