@@ -1,0 +1,101 @@
+"""The command line: --version, --check with good and bad configs, exit
+codes, and refusal of what is not supported yet."""
+import json
+import os
+import subprocess
+
+from conftest import MOAT, REPO, base_config, free_port
+
+
+def run(*args):
+    return subprocess.run([MOAT, *args], capture_output=True, text=True, timeout=20)
+
+
+def test_version():
+    r = run("--version")
+    assert r.returncode == 0
+    assert "wolfSSL" in r.stdout and "libuv" in r.stdout and "tls1.3" in r.stdout
+    assert "crl" in r.stdout
+
+
+def test_usage():
+    assert run().returncode == 2
+    assert run("--frobnicate").returncode == 2
+
+
+def write(tmp_path, text, name="moat.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_check_good(tmp_path, pki, brokers):
+    cfg = base_config(pki, brokers, free_port(), str(tmp_path / "s.sock"))
+    path = write(tmp_path, json.dumps(cfg))
+    r = run("-c", path, "--check")
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout
+
+
+def test_check_example_config_shape():
+    # the example names the demo PKI, which may not exist: only parse errors
+    # about missing files are acceptable here
+    r = run("-c", os.path.join(REPO, "config", "moat.example.yaml"), "--check")
+    if r.returncode != 0:
+        for line in r.stderr.splitlines():
+            assert "cannot read" in line, r.stderr
+
+
+def test_check_reports_file_line_col(tmp_path, pki):
+    path = write(tmp_path, "limits:\n  connect_timeout: soon\nlisteners: []\nupstreams: 3\nfoo: 1\n")
+    r = run("-c", path, "--check")
+    assert r.returncode == 1
+    err = r.stderr
+    assert f"{path}:2:20: limits.connect_timeout: bad duration 'soon'" in err, err
+    assert f"{path}:3:12: listeners: at least one listener" in err, err
+    assert f"{path}:4:12: upstreams: expected a list" in err, err
+    assert f"{path}:5:1: unknown key 'foo'" in err, err
+
+
+def test_check_mismatched_key(tmp_path, pki, brokers):
+    cfg = base_config(pki, brokers, free_port(), str(tmp_path / "s.sock"))
+    cfg["listeners"][0]["tls"]["key"] = os.path.join(pki, "dev-good.key")
+    path = write(tmp_path, json.dumps(cfg, indent=1))
+    r = run("-c", path, "--check")
+    assert r.returncode == 1
+    assert "does not match the certificate" in r.stderr, r.stderr
+    assert r.stderr.startswith(path + ":"), r.stderr
+
+
+def test_check_not_a_certificate(tmp_path, pki, brokers):
+    cfg = base_config(pki, brokers, free_port(), str(tmp_path / "s.sock"))
+    cfg["listeners"][0]["tls"]["cert"] = os.path.join(pki, "openssl.cnf")
+    path = write(tmp_path, json.dumps(cfg, indent=1))
+    r = run("-c", path, "--check")
+    assert r.returncode == 1 and "tls.cert" in r.stderr, r.stderr
+
+
+def test_not_supported_yet_is_refused(tmp_path, pki, brokers):
+    cfg = base_config(pki, brokers, free_port(), str(tmp_path / "s.sock"))
+    cfg["listeners"][0]["tls"]["ocsp"] = {"mode": "require"}
+    cfg["upstreams"][0]["send_proxy"] = "v2"
+    cfg["stats"]["metrics"] = "127.0.0.1:9883"
+    path = write(tmp_path, json.dumps(cfg, indent=1))
+    for args in (["--check"], []):
+        r = run("-c", path, *args)
+        assert r.returncode == 1, r.stderr
+        assert r.stderr.count("not supported yet") == 3, r.stderr
+
+
+def test_cannot_bind_exits_3(tmp_path, pki, brokers):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    port = s.getsockname()[1]
+    cfg = base_config(pki, brokers, port, str(tmp_path / "s.sock"))
+    path = write(tmp_path, json.dumps(cfg))
+    r = run("-c", path)
+    s.close()
+    assert r.returncode == 3
+    assert "cannot listen" in r.stderr

@@ -1,0 +1,323 @@
+/* test_config.c - the config parser: a full config into typed values,
+ * defaults, and every class of error with its FILE:LINE:COL, as tables of
+ * YAML snippets written to a temporary directory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "test.h"
+
+static char dir[64];
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A valid listener + upstream to which cases add or change lines. */
+#define HEAD                                                                \
+	"listeners:\n"                                                      \
+	"  - name: l1\n"                                                    \
+	"    bind: 127.0.0.1:8883\n"                                        \
+	"    upstream: u1\n"                                                \
+	"    tls:\n"                                                        \
+	"      cert: s.crt\n"                                               \
+	"      key: s.key\n"                                                \
+	"      client_ca: ca.crt\n"
+#define UPS                                                                 \
+	"upstreams:\n"                                                      \
+	"  - name: u1\n"                                                    \
+	"    servers:\n"                                                    \
+	"      - { name: b1, address: 127.0.0.1:1883 }\n"
+
+static struct cfg *load(const char *text, char **err)
+{
+	char path[128];
+
+	write_file("c.yaml", text);
+	snprintf(path, sizeof(path), "%s/c.yaml", dir);
+	return cfg_load(path, err);
+}
+
+static void test_full(void)
+{
+	char *err = NULL;
+	struct cfg *c = load(
+		"workers: 1\n"
+		"user: nobody\n"
+		"limits:\n"
+		"  max_connections: 500\n"
+		"  handshake_timeout: 500ms\n"
+		"  connect_timeout: 2s\n"
+		"  max_packet_size: 64KiB\n"
+		"  drain_timeout: 1m\n"
+		"log: { level: debug, format: json }\n"
+		"listeners:\n"
+		"  - name: l1\n"
+		"    bind: \"[::1]:8883\"\n"
+		"    proxy_protocol: false\n"
+		"    proxy_protocol_from: [10.0.0.0/8, \"::1/128\"]\n"
+		"    upstream: u1\n"
+		"    tls:\n"
+		"      cert: s.crt\n"
+		"      key: s.key\n"
+		"      client_ca: ca.crt\n"
+		"      crl: crl.pem\n"
+		"      verify_client: optional\n"
+		"      min_version: \"1.3\"\n"
+		"      session_tickets: false\n"
+		"      staple: off\n"
+		"      ocsp: { mode: off, timeout: 3s, cache_size: 10 }\n"
+		"    mqtt: { identity: san-uri, client_id_must_match: true,"
+		" username_from_cert: true }\n"
+		"upstreams:\n"
+		"  - name: u1\n"
+		"    balance: least-connections\n"
+		"    send_proxy: off\n"
+		"    connect_timeout: 250ms\n"
+		"    health: { type: tcp, interval: 5s, timeout: 2s, rise: 1,"
+		" fall: 4 }\n"
+		"    servers:\n"
+		"      - name: b1\n"
+		"        address: 127.0.0.1:1883\n"
+		"        weight: 3\n"
+		"      - { name: b2, address: \"[::1]:1884\" }\n"
+		"stats: { socket: moat.sock, mode: \"0660\", level: operator }\n",
+		&err);
+
+	CHECK(c != NULL, "full config: %s", err ? err : "");
+	if (!c) {
+		free(err);
+		return;
+	}
+	CHECK(c->workers == 1 && c->user && !strcmp(c->user, "nobody"),
+	      "workers/user");
+	CHECK(c->limits.max_connections == 500, "max_connections");
+	CHECK(c->limits.handshake_timeout_ms == 500, "handshake_timeout");
+	CHECK(c->limits.connect_timeout_ms == 2000, "connect_timeout");
+	CHECK(c->limits.max_packet_size == 65536, "max_packet_size");
+	CHECK(c->limits.drain_timeout_ms == 60000, "drain_timeout");
+	CHECK(c->log_level == CFG_LOG_DEBUG && c->log_format == CFG_LOG_JSON,
+	      "log");
+	CHECK(c->n_listeners == 1, "listeners");
+	struct cfg_listener *l = &c->listeners[0];
+	CHECK(l->addr.ss_family == AF_INET6, "ipv6 bind");
+	CHECK(l->n_proxy_from == 2 && l->proxy_from[0].bits == 8,
+	      "proxy_protocol_from");
+	CHECK(strstr(l->tls.cert, dir) && strstr(l->tls.cert, "/s.crt"),
+	      "cert resolved against the config dir: %s", l->tls.cert);
+	CHECK(l->tls.crl != NULL, "crl");
+	CHECK(l->tls.verify_client == CFG_VERIFY_OPTIONAL, "verify");
+	CHECK(l->tls.min_version == 13, "min_version");
+	CHECK(!l->tls.session_tickets, "tickets");
+	CHECK(l->tls.staple == CFG_STAPLE_OFF, "staple");
+	CHECK(l->tls.ocsp.timeout_ms == 3000 && l->tls.ocsp.cache_size == 10,
+	      "ocsp");
+	CHECK(l->mqtt.identity == CFG_ID_SAN_URI &&
+		      l->mqtt.client_id_must_match && l->mqtt.username_from_cert,
+	      "mqtt");
+	struct cfg_upstream *u = &c->upstreams[0];
+	CHECK(u->balance == CFG_BAL_LEAST_CONN, "balance");
+	CHECK(u->connect_timeout_ms == 250, "connect_timeout");
+	CHECK(u->health.type == CFG_HEALTH_TCP && u->health.interval_ms == 5000 &&
+		      u->health.timeout_ms == 2000 && u->health.rise == 1 &&
+		      u->health.fall == 4,
+	      "health");
+	CHECK(u->n_servers == 2 && u->servers[0].weight == 3 &&
+		      u->servers[1].weight == 1,
+	      "servers and weights");
+	CHECK(c->stats.mode == 0660 && c->stats.level == CFG_LEVEL_OPERATOR,
+	      "stats");
+	CHECK(cfg_unsupported(c) == NULL, "nothing unsupported");
+	cfg_free(c);
+}
+
+static void test_defaults(void)
+{
+	char *err = NULL;
+	struct cfg *c = load(HEAD UPS, &err);
+
+	CHECK(c != NULL, "minimal config: %s", err ? err : "");
+	if (!c) {
+		free(err);
+		return;
+	}
+	CHECK(c->workers == 1, "default workers");
+	CHECK(c->limits.max_connections == 100000 &&
+		      c->limits.handshake_timeout_ms == 5000 &&
+		      c->limits.connect_timeout_ms == 10000 &&
+		      c->limits.max_packet_size == 1048576 &&
+		      c->limits.drain_timeout_ms == 30000,
+	      "default limits");
+	CHECK(c->log_level == CFG_LOG_INFO && c->log_format == CFG_LOG_TEXT,
+	      "default log");
+	CHECK(c->listeners[0].tls.verify_client == CFG_VERIFY_REQUIRED &&
+		      c->listeners[0].tls.min_version == 12 &&
+		      c->listeners[0].tls.session_tickets &&
+		      c->listeners[0].mqtt.identity == CFG_ID_CN,
+	      "default tls/mqtt");
+	CHECK(c->upstreams[0].balance == CFG_BAL_CLIENT_ID &&
+		      c->upstreams[0].health.type == CFG_HEALTH_TCP &&
+		      c->upstreams[0].health.rise == 2 &&
+		      c->upstreams[0].health.fall == 3 &&
+		      c->upstreams[0].connect_timeout_ms == 3000,
+	      "default upstream");
+	CHECK(c->stats.socket == NULL && c->stats.mode == 0600, "stats");
+	cfg_free(c);
+}
+
+struct ecase {
+	const char *name;
+	const char *yaml;
+	const char *where; /* ":LINE:COL:" */
+	const char *msg;   /* substring */
+};
+
+static const struct ecase errs[] = {
+	{"yaml syntax", HEAD UPS "stats: [\n", ":14:", "YAML"},
+	{"unknown top key", "bogus: 1\n" HEAD UPS, ":1:1:",
+	 "unknown key 'bogus' in the configuration"},
+	{"unknown tls key", HEAD "      certs: x\n" UPS, ":9:7:",
+	 "unknown key 'certs' in tls"},
+	{"wrong type", "limits: 5\n" HEAD UPS, ":1:9:",
+	 "limits: expected a mapping"},
+	{"bad bool", HEAD "      session_tickets: yes\n" UPS, ":9:24:",
+	 "expected true or false"},
+	{"bad duration", "limits: { handshake_timeout: 5 }\n" HEAD UPS,
+	 ":1:30:", "bad duration '5'"},
+	{"bad duration unit", "limits: { connect_timeout: 5d }\n" HEAD UPS,
+	 ":1:28:", "bad duration"},
+	{"bad size", "limits: { max_packet_size: 1XB }\n" HEAD UPS, ":1:28:",
+	 "bad size"},
+	{"size too big", "limits: { max_packet_size: 1GiB }\n" HEAD UPS,
+	 ":1:28:", "max_packet_size"},
+	{"bad enum", HEAD "      verify_client: maybe\n" UPS, ":9:22:",
+	 "'maybe' is not one of: required, optional, none"},
+	{"bad address", "listeners:\n  - name: l1\n    bind: 1.2.3:80\n",
+	 ":3:11:", "bad address"},
+	{"bad port", "listeners:\n  - name: l1\n    bind: 127.0.0.1:99999\n",
+	 ":3:11:", "bad address"},
+	{"bad server address",
+	 HEAD "upstreams:\n  - name: u1\n    servers:\n"
+	      "      - { name: b1, address: nowhere }\n",
+	 ":12:30:", "bad address"},
+	{"bad cidr", HEAD "    proxy_protocol_from: [10.0.0.0/33]\n" UPS,
+	 ":9:27:", "bad address range"},
+	{"missing file", HEAD "      crl: nope.pem\n" UPS, ":9:12:",
+	 "cannot read"},
+	{"missing required", "listeners:\n  - name: l1\n    upstream: u1\n"
+			     "    tls: { cert: s.crt, key: s.key, client_ca: ca.crt }\n" UPS,
+	 ":2:5:", "missing key 'bind'"},
+	{"missing cert", "listeners:\n  - name: l1\n    bind: 127.0.0.1:1\n"
+			 "    upstream: u1\n    tls: { key: s.key, client_ca: ca.crt }\n" UPS,
+	 ":5:10:", "missing key 'cert'"},
+	{"duplicate key", HEAD "    upstream: u2\n" UPS, ":9:5:",
+	 "duplicate key 'upstream'"},
+	{"duplicate server",
+	 HEAD "upstreams:\n  - name: u1\n    servers:\n"
+	      "      - { name: b1, address: 127.0.0.1:1 }\n"
+	      "      - { name: b1, address: 127.0.0.1:2 }\n",
+	 ":13:9:", "duplicate server name 'b1'"},
+	{"undefined upstream",
+	 "listeners:\n  - name: l1\n    bind: 127.0.0.1:1\n    upstream: nope\n"
+	 "    tls: { cert: s.crt, key: s.key, client_ca: ca.crt }\n" UPS,
+	 ":2:5:", "upstream 'nope' is not defined"},
+	{"no servers", HEAD "upstreams:\n  - name: u1\n    servers: []\n",
+	 ":11:14:", "at least one server"},
+	{"bad weight",
+	 HEAD "upstreams:\n  - name: u1\n    servers:\n"
+	      "      - { name: b1, address: 127.0.0.1:1, weight: 300 }\n",
+	 ":12:51:", "from 0 to 256"},
+	{"bad workers", "workers: many\n" HEAD UPS, ":1:10:", "workers"},
+	{"bad mode", HEAD UPS "stats: { mode: \"999\" }\n", ":13:16:",
+	 "octal"},
+	{"bad min_version", HEAD "      min_version: \"1.1\"\n" UPS, ":9:20:",
+	 "min_version"},
+	{"rise zero",
+	 HEAD "upstreams:\n  - name: u1\n    health: { rise: 0 }\n"
+	      "    servers: [ { name: b1, address: 127.0.0.1:1 } ]\n",
+	 ":11:21:", "health.rise"},
+	{"empty", "", ":1:1:", "empty"},
+	{"not a mapping", "- a\n- b\n", ":1:1:", "expected a mapping"},
+};
+
+static void test_errors(void)
+{
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		char *err = NULL;
+		struct cfg *c = load(errs[i].yaml, &err);
+
+		CHECK(c == NULL, "%s: loaded", errs[i].name);
+		CHECK(err && strstr(err, errs[i].where) &&
+			      strstr(err, errs[i].msg),
+		      "%s: want %s %s, got: %s", errs[i].name, errs[i].where,
+		      errs[i].msg, err ? err : "(none)");
+		CHECK(err && strstr(err, "/c.yaml:"), "%s: file named",
+		      errs[i].name);
+		cfg_free(c);
+		free(err);
+	}
+}
+
+static void test_unsupported(void)
+{
+	char *err = NULL;
+	struct cfg *c = load("workers: 2\n" HEAD
+			     "      ocsp: { mode: require }\n"
+			     "      staple: auto\n" UPS
+			     "    send_proxy: v2\n"
+			     "stats: { metrics: 127.0.0.1:9883 }\n",
+			     &err);
+	char *u;
+
+	CHECK(c != NULL, "unsupported config loads: %s", err ? err : "");
+	if (!c) {
+		free(err);
+		return;
+	}
+	u = cfg_unsupported(c);
+	CHECK(u && strstr(u, ":1:1: workers above 1: not supported yet"),
+	      "workers: %s", u ? u : "");
+	CHECK(u && strstr(u, ":10:7: tls.ocsp: not supported yet"), "ocsp: %s",
+	      u ? u : "");
+	CHECK(u && strstr(u, ":11:7: tls.staple: not supported yet"),
+	      "staple: %s", u ? u : "");
+	CHECK(u && strstr(u, ":16:5: send_proxy: not supported yet"),
+	      "send_proxy: %s", u ? u : "");
+	CHECK(u && strstr(u, ":17:10: stats.metrics: not supported yet"),
+	      "metrics: %s", u ? u : "");
+	free(u);
+	cfg_free(c);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/moat-cfg-XXXXXX");
+	if (!mkdtemp(dir))
+		return 2;
+	write_file("s.crt", "x");
+	write_file("s.key", "x");
+	write_file("ca.crt", "x");
+	write_file("crl.pem", "x");
+	test_full();
+	test_defaults();
+	test_errors();
+	test_unsupported();
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", dir);
+	}
+	return test_done("config");
+}
