@@ -320,6 +320,10 @@ static void handshake_done(struct conn *c)
 
 	m->handshakes_ok++;
 	tls_peer_from_session(c->ssl, &c->cert);
+	/* The leaf's DER was kept for the session ticket, made by now. */
+	free(c->cert.der);
+	c->cert.der = NULL;
+	c->cert.der_len = 0;
 	c->state = CS_CONNECT;
 	uv_timer_start(&c->timer, on_timeout,
 		       m->cfg->limits.connect_timeout_ms, 0);

@@ -13,11 +13,14 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/openssl/x509v3.h>
 #include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/random.h>
 
 #include "moat_build.h"
 #include "moat.h"
 #include "tls.h"
+#include "util.h"
 
 void errtext_add(char **text, const char *fmt, ...)
 {
@@ -46,6 +49,7 @@ void tls_peer_clear(struct tls_peer *p)
 	free(p->cn);
 	free(p->san_dns);
 	free(p->san_uri);
+	free(p->der);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -87,6 +91,15 @@ static void peer_take(struct tls_peer *p, WOLFSSL_X509 *x)
 
 	tls_peer_clear(p);
 	p->has_cert = 1;
+	{
+		int dl = 0;
+		const unsigned char *d = wolfSSL_X509_get_der(x, &dl);
+
+		if (d && dl > 0 && (p->der = malloc((size_t)dl))) {
+			memcpy(p->der, d, (size_t)dl);
+			p->der_len = dl;
+		}
+	}
 	name = wolfSSL_X509_get_subject_name(x);
 	if (name) {
 		if (wolfSSL_X509_NAME_oneline(name, buf, sizeof(buf)))
@@ -269,6 +282,172 @@ static int load_crls(WOLFSSL_CTX *ctx, const char *path, char **why)
 	return count;
 }
 
+#ifdef HAVE_SESSION_TICKET
+/* Session tickets that keep the client's identity.
+ *
+ * A resumed handshake has no client certificate, and wolfSSL's tickets do
+ * not carry it, so without help a resumed device would lose its identity
+ * (and its CRL check). moat encrypts tickets itself (AES-256-GCM, a key
+ * made at start) and uses the 16-byte IV, random per ticket, as a token
+ * into a bounded table holding what the full handshake learnt of the leaf.
+ * A ticket whose token is gone (evicted, expired, another process) is
+ * refused, and the client does a full handshake: never a resumption
+ * without identity. On resumption the kept leaf is checked against the
+ * current CRL again. */
+
+#define TICKET_SLOTS 16384
+#define TICKET_LIFETIME_S 3600
+
+struct ticket_ent {
+	uint8_t token[WOLFSSL_TICKET_IV_SZ];
+	uint64_t expires_ms;
+	struct tls_peer peer; /* has_cert 0: a session without certificate */
+	int used;
+};
+
+struct tls_tickets {
+	Aes aes;
+	uint8_t name[WOLFSSL_TICKET_NAME_SZ];
+	WC_RNG rng;
+	struct ticket_ent *slots;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void peer_copy(struct tls_peer *d, const struct tls_peer *s)
+{
+	memset(d, 0, sizeof(*d));
+	d->has_cert = s->has_cert;
+	d->subject = dup_or_null(s->subject);
+	d->serial = dup_or_null(s->serial);
+	d->cn = dup_or_null(s->cn);
+	d->san_dns = dup_or_null(s->san_dns);
+	d->san_uri = dup_or_null(s->san_uri);
+	if (s->der && (d->der = malloc((size_t)s->der_len))) {
+		memcpy(d->der, s->der, (size_t)s->der_len);
+		d->der_len = s->der_len;
+	}
+}
+
+static struct ticket_ent *ticket_slot(struct tls_tickets *tk,
+				      const uint8_t *token)
+{
+	uint32_t h;
+
+	memcpy(&h, token, sizeof(h)); /* the token is random */
+	return &tk->slots[h % TICKET_SLOTS];
+}
+
+static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
+		     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+		     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
+		     unsigned char *ticket, int inLen, int *outLen,
+		     void *userCtx)
+{
+	struct tls_ctx *t = userCtx;
+	struct tls_tickets *tk = t->tickets;
+	struct tls_io *io = wolfSSL_GetIOReadCtx(ssl);
+	struct tls_peer *peer = io ? io->peer : NULL;
+	struct ticket_ent *e;
+	uint64_t now = util_now_ms();
+
+	if (!tk || !peer)
+		return WOLFSSL_TICKET_RET_FATAL;
+	if (enc) {
+		memcpy(name, tk->name, WOLFSSL_TICKET_NAME_SZ);
+		if (wc_RNG_GenerateBlock(&tk->rng, iv, WOLFSSL_TICKET_IV_SZ))
+			return WOLFSSL_TICKET_RET_FATAL;
+		memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
+		if (wc_AesGcmEncrypt(&tk->aes, ticket, ticket, (word32)inLen,
+				     iv, 12, mac, 16, name,
+				     WOLFSSL_TICKET_NAME_SZ))
+			return WOLFSSL_TICKET_RET_FATAL;
+		*outLen = inLen;
+		e = ticket_slot(tk, iv);
+		if (e->used)
+			tls_peer_clear(&e->peer);
+		memcpy(e->token, iv, WOLFSSL_TICKET_IV_SZ);
+		e->expires_ms = now + TICKET_LIFETIME_S * 1000ull;
+		peer_copy(&e->peer, peer);
+		e->used = 1;
+		return WOLFSSL_TICKET_RET_OK;
+	}
+	if (memcmp(name, tk->name, WOLFSSL_TICKET_NAME_SZ) != 0)
+		return WOLFSSL_TICKET_RET_REJECT;
+	e = ticket_slot(tk, iv);
+	if (!e->used || memcmp(e->token, iv, WOLFSSL_TICKET_IV_SZ) != 0 ||
+	    e->expires_ms < now)
+		return WOLFSSL_TICKET_RET_REJECT;
+	if (wc_AesGcmDecrypt(&tk->aes, ticket, ticket, (word32)inLen, iv, 12,
+			     mac, 16, name, WOLFSSL_TICKET_NAME_SZ))
+		return WOLFSSL_TICKET_RET_REJECT;
+	/* A certificate revoked since the ticket was made does not resume. */
+	if (e->peer.der && t->cfg->crl &&
+	    wolfSSL_CertManagerCheckCRL(wolfSSL_CTX_GetCertManager(t->ctx),
+					e->peer.der,
+					e->peer.der_len) != WOLFSSL_SUCCESS)
+		return WOLFSSL_TICKET_RET_REJECT;
+	*outLen = inLen;
+	tls_peer_clear(peer);
+	peer_copy(peer, &e->peer);
+	peer->resumed = 1;
+	return WOLFSSL_TICKET_RET_OK;
+}
+
+static int tickets_init(struct tls_ctx *t)
+{
+	struct tls_tickets *tk = calloc(1, sizeof(*tk));
+	uint8_t key[32];
+
+	if (!tk)
+		return -1;
+	tk->slots = calloc(TICKET_SLOTS, sizeof(*tk->slots));
+	if (!tk->slots || wc_InitRng(&tk->rng) != 0) {
+		free(tk->slots);
+		free(tk);
+		return -1;
+	}
+	t->tickets = tk;
+	if (wc_RNG_GenerateBlock(&tk->rng, key, sizeof(key)) ||
+	    wc_RNG_GenerateBlock(&tk->rng, tk->name, sizeof(tk->name)) ||
+	    wc_AesInit(&tk->aes, NULL, INVALID_DEVID) ||
+	    wc_AesGcmSetKey(&tk->aes, key, sizeof(key)))
+		return -1;
+	memset(key, 0, sizeof(key));
+	wolfSSL_CTX_set_TicketEncCtx(t->ctx, t);
+	wolfSSL_CTX_set_TicketEncCb(t->ctx, ticket_cb);
+	wolfSSL_CTX_set_TicketHint(t->ctx, TICKET_LIFETIME_S);
+	return 0;
+}
+
+static void tickets_free(struct tls_tickets *tk)
+{
+	if (!tk)
+		return;
+	for (size_t i = 0; tk->slots && i < TICKET_SLOTS; i++)
+		if (tk->slots[i].used)
+			tls_peer_clear(&tk->slots[i].peer);
+	free(tk->slots);
+	wc_AesFree(&tk->aes);
+	wc_FreeRng(&tk->rng);
+	free(tk);
+}
+#else
+static int tickets_init(struct tls_ctx *t)
+{
+	(void)t;
+	return 0;
+}
+
+static void tickets_free(struct tls_tickets *tk)
+{
+	(void)tk;
+}
+#endif
+
 #define POSF(pos) (pos).file, (pos).line, (pos).col
 
 struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
@@ -354,6 +533,10 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 	if (!cfg->session_tickets) {
 		wolfSSL_CTX_NoTicketTLSv12(ctx);
 		wolfSSL_CTX_no_ticket_TLSv13(ctx);
+	} else if (tickets_init(t) < 0) {
+		errtext_add(errors, "%s:%d:%d: tls: cannot set up session tickets",
+			    POSF(cfg->cert_pos));
+		goto fail;
 	}
 	wolfSSL_CTX_SetIORecv(ctx, io_recv);
 	wolfSSL_CTX_SetIOSend(ctx, io_send);
@@ -369,6 +552,7 @@ void tls_ctx_free(struct tls_ctx *t)
 		return;
 	if (t->ctx)
 		wolfSSL_CTX_free(t->ctx);
+	tickets_free(t->tickets);
 	free(t);
 }
 
@@ -382,6 +566,7 @@ WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
 	wolfSSL_SetIOReadCtx(ssl, io);
 	wolfSSL_SetIOWriteCtx(ssl, io);
 	wolfSSL_SetCertCbCtx(ssl, peer);
+	io->peer = peer;
 	return ssl;
 }
 

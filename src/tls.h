@@ -14,20 +14,26 @@
 
 #include "config.h"
 
+struct tls_tickets;
+
 struct tls_ctx {
 	WOLFSSL_CTX *ctx;
 	const struct cfg_tls *cfg;
+	struct tls_tickets *tickets; /* owned; NULL without tickets */
 };
 
 /* What the session's I/O callbacks read from and write to. rx/rx_len are
  * the ciphertext bytes just read from the socket (consumed by wolfSSL);
  * send() must take all n bytes (queue what the socket cannot take). */
+struct tls_peer;
+
 struct tls_io {
 	const uint8_t *rx;
 	size_t rx_len;
 	int eof;
 	int (*send)(void *arg, const uint8_t *p, size_t n);
 	void *arg;
+	struct tls_peer *peer; /* set by tls_session_new */
 };
 
 /* What we learn of the client certificate (leaf) during verification.
@@ -38,8 +44,11 @@ struct tls_peer {
 	char *cn;
 	char *san_dns;  /* first DNS SAN */
 	char *san_uri;  /* first URI SAN */
+	uint8_t *der;   /* the leaf, DER, kept only until a ticket is made */
+	int der_len;
 	int verify_err; /* first wolfSSL error seen in the chain, 0 = none */
 	int has_cert;
+	int resumed;    /* identity restored from a session ticket */
 };
 void tls_peer_clear(struct tls_peer *p);
 const char *tls_peer_identity(const struct tls_peer *p, enum cfg_identity id);
