@@ -207,6 +207,8 @@ static void conn_close(struct conn *c, const char *why)
 		m->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (m->stopping && !m->conns && m->on_drained)
+		m->on_drained(m);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 	uv_close((uv_handle_t *)&c->client, on_handle_closed);
@@ -632,6 +634,24 @@ static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	c->io.rx_len = 0;
 }
 
+/* MQTT 5 DISCONNECT 0x8B (server shutting down), then close. Called only
+ * at a packet boundary of the broker's stream, so the client can parse it. */
+static void goodbye(struct conn *c)
+{
+	uint8_t pkt[64];
+	int n = mqtt_build_disconnect_v5(pkt, sizeof(pkt),
+					 MQTT5_RC_SERVER_SHUTTING_DOWN,
+					 "server shutting down");
+
+	c->say_goodbye = 0;
+	if (n > 0) {
+		c->bytes_out += (uint64_t)n;
+		wolfSSL_write(c->ssl, pkt, n);
+	}
+	wolfSSL_shutdown(c->ssl);
+	conn_finish(c);
+}
+
 static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct conn *c = s->data;
@@ -653,6 +673,14 @@ static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		conn_finish(c);
 		return;
 	}
+	if (c->say_goodbye) {
+		/* Forward only the rest of the packet in flight, then leave. */
+		n = (ssize_t)mqtt_framer_span(&c->fr[SIDE_UPSTREAM], (size_t)n);
+		if (n == 0) {
+			goodbye(c);
+			return;
+		}
+	}
 	r = mqtt_framer_feed(&c->fr[SIDE_UPSTREAM], (const uint8_t *)b->base,
 			     (size_t)n, max);
 	if (r < 0) {
@@ -666,8 +694,12 @@ static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	c->li->bytes_out += (uint64_t)n;
 	c->li->up->bytes_out += (uint64_t)n;
 	r = wolfSSL_write(c->ssl, b->base, (int)n);
-	if (r != (int)n && c->state != CS_CLOSED)
+	if (r != (int)n && c->state != CS_CLOSED) {
 		conn_close(c, "client TLS write error");
+		return;
+	}
+	if (c->say_goodbye && mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
+		goodbye(c);
 }
 
 static void on_upstream_connect(uv_connect_t *req, int status);
@@ -872,6 +904,30 @@ void conn_on_accept(uv_stream_t *server, int status)
 
 void conn_close_all(struct moat *m)
 {
-	while (m->conns)
-		conn_close(m->conns, "shutdown");
+	struct conn *next;
+
+	for (struct conn *c = m->conns; c; c = next) {
+		next = c->next;
+		conn_close(c, "shutdown");
+	}
+}
+
+void conn_stop_all(struct moat *m)
+{
+	struct conn *next;
+
+	for (struct conn *c = m->conns; c; c = next) {
+		next = c->next;
+		if (c->state != CS_SPLICE) {
+			if (c->state < CS_CLOSING)
+				conn_close(c, "shutdown");
+			continue;
+		}
+		if (c->version != MQTT_V5)
+			continue;
+		if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
+			goodbye(c);
+		else
+			c->say_goodbye = 1;
+	}
 }

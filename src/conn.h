@@ -39,6 +39,7 @@ struct conn {
 	uint8_t upstream_open;
 	uint8_t tries, n_order;
 	uint8_t closing_flush; /* close once the client queue is flushed */
+	uint8_t say_goodbye;   /* stopping: DISCONNECT 0x8B at the next boundary */
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
@@ -64,6 +65,11 @@ void conn_on_accept(uv_stream_t *server, int status);
 
 /* Close every connection now (used at exit). */
 void conn_close_all(struct moat *m);
+
+/* Graceful stop: connections not yet forwarding are closed, MQTT 5 clients
+ * get DISCONNECT 0x8B (server shutting down) between two packets of their
+ * stream and are closed; MQTT 3 clients stay until conn_close_all(). */
+void conn_stop_all(struct moat *m);
 
 const char *conn_state_name(enum conn_state s);
 

@@ -98,22 +98,56 @@ static struct cfg *load_all(const char *path, struct tls_ctx ***tls_out)
 	return cfg;
 }
 
+static void stop_finish(struct moat *m)
+{
+	if (m->stopping == 2)
+		return;
+	m->stopping = 2;
+	m->on_drained = NULL;
+	conn_close_all(m);
+	uv_close((uv_handle_t *)&m->drain_timer, NULL);
+	uv_close((uv_handle_t *)&m->sig_term, NULL);
+	uv_close((uv_handle_t *)&m->sig_int, NULL);
+	uv_close((uv_handle_t *)&m->sig_hup, NULL);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+	stop_finish(t->data);
+}
+
+/* SIGTERM/SIGINT: stop accepting; MQTT 5 clients get DISCONNECT 0x8B;
+ * the others may finish until drain_timeout. A second signal stops now. */
 static void on_stop_signal(uv_signal_t *h, int signum)
 {
 	struct moat *m = h->data;
 
-	if (m->stopping)
+	if (m->stopping) {
+		log_event(LOG_WARN, "stop", "signal", strsignal(signum),
+			  "result", "second signal: closing every connection",
+			  NULL);
+		stop_finish(m);
 		return;
+	}
 	m->stopping = 1;
-	log_event(LOG_INFO, "stop", "signal", strsignal(signum), NULL);
+	{
+		char n[24];
+
+		snprintf(n, sizeof(n), "%llu",
+			 (unsigned long long)m->conns_current);
+		log_event(LOG_INFO, "stop", "signal", strsignal(signum),
+			  "connections", n, NULL);
+	}
 	for (size_t i = 0; i < m->n_listeners; i++)
 		uv_close((uv_handle_t *)&m->listeners[i].tcp, NULL);
-	conn_close_all(m);
 	checks_stop(m);
 	stats_stop(m);
-	uv_close((uv_handle_t *)&m->sig_term, NULL);
-	uv_close((uv_handle_t *)&m->sig_int, NULL);
-	uv_close((uv_handle_t *)&m->sig_hup, NULL);
+	m->on_drained = stop_finish;
+	uv_timer_start(&m->drain_timer, on_drain_timeout,
+		       m->cfg->limits.drain_timeout_ms, 0);
+	conn_stop_all(m);
+	if (!m->conns && m->on_drained)
+		stop_finish(m);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -224,6 +258,8 @@ static int run(const char *path)
 		goto out;
 	if (checks_start(m) < 0)
 		goto out;
+	uv_timer_init(m->loop, &m->drain_timer);
+	m->drain_timer.data = m;
 	uv_signal_init(m->loop, &m->sig_term);
 	uv_signal_init(m->loop, &m->sig_int);
 	uv_signal_init(m->loop, &m->sig_hup);

@@ -67,7 +67,9 @@ struct moat {
 	uint64_t next_conn_id;
 	struct conn *conns; /* every live connection, for show conns / stop */
 	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t drain_timer;
 	int stopping;
+	void (*on_drained)(struct moat *m); /* the last connection closed */
 	int rbuf_busy;
 	uint8_t rbuf[MOAT_RBUF];
 	uint8_t pbuf[MOAT_RBUF];

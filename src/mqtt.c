@@ -100,6 +100,15 @@ bool mqtt_framer_at_boundary(const struct mqtt_framer *f)
 	return f->state == FR_TYPE;
 }
 
+size_t mqtt_framer_span(const struct mqtt_framer *f, size_t n)
+{
+	if (f->state == FR_TYPE || n == 0)
+		return 0;
+	if (f->state == FR_BODY)
+		return n < f->left ? n : f->left;
+	return 1;
+}
+
 /* A bounded reader over one packet. Any read past end sets err. */
 struct rd {
 	const uint8_t *p;
@@ -476,6 +485,26 @@ size_t mqtt_build_disconnect(uint8_t *out, uint8_t version, uint8_t reason)
 	}
 	out[1] = 0;
 	return 2;
+}
+
+int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
+			     const char *why)
+{
+	size_t wl = strlen(why);
+	size_t props = 1 + 2 + wl; /* id, length, text */
+	size_t rem = 1 + 1 + props;
+
+	if (props > 127 || rem + 2 > cap)
+		return MQTT_E_NOSPACE;
+	out[0] = MQTT_DISCONNECT << 4;
+	out[1] = (uint8_t)rem;
+	out[2] = reason;
+	out[3] = (uint8_t)props;
+	out[4] = 0x1f; /* reason string */
+	out[5] = (uint8_t)(wl >> 8);
+	out[6] = (uint8_t)wl;
+	memcpy(out + 7, why, wl);
+	return (int)(7 + wl);
 }
 
 int mqtt_build_connect(uint8_t *out, size_t cap, const char *client_id)

@@ -74,6 +74,10 @@ int mqtt_framer_feed(struct mqtt_framer *f, const uint8_t *p, size_t n,
 		     uint32_t max_packet);
 /* True between packets (nothing of a next packet seen yet). */
 bool mqtt_framer_at_boundary(const struct mqtt_framer *f);
+/* How many of the next n bytes belong to the current packet for sure
+ * (at least 1 inside a header, 0 at a boundary): feeding that many never
+ * crosses into the next packet. */
+size_t mqtt_framer_span(const struct mqtt_framer *f, size_t n);
 
 /* A length-prefixed field inside a packet buffer; p points into it. */
 struct mqtt_bytes {
@@ -137,6 +141,12 @@ size_t mqtt_build_connack(uint8_t *out, uint8_t version, uint8_t code);
 /* DISCONNECT: v5 with reason code and no properties (4 bytes), else the
  * 2-byte v3 form. Returns bytes written; out must hold at least 4. */
 size_t mqtt_build_disconnect(uint8_t *out, uint8_t version, uint8_t reason);
+
+/* MQTT 5 DISCONNECT with a reason code and a Reason String property (so
+ * that clients and their logs can say why). Returns bytes written or
+ * MQTT_E_NOSPACE. */
+int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
+			     const char *why);
 
 /* CONNECT as the health check sends it: v3.1.1, clean session, keepalive
  * 60, the given client id. Returns bytes written or MQTT_E_NOSPACE. */

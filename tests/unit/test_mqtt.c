@@ -452,6 +452,13 @@ static void test_builders(void)
 	CHECK(mqtt_build_disconnect(b, 4, 0) == 2 &&
 		      !memcmp(b, (uint8_t[]){0xe0, 0}, 2),
 	      "disconnect v311");
+	CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x8b, "bye") == 10 &&
+		      !memcmp(conn, (uint8_t[]){0xe0, 8, 0x8b, 6, 0x1f, 0, 3,
+						'b', 'y', 'e'},
+			      10),
+	      "disconnect v5 with reason string");
+	CHECK(mqtt_build_disconnect_v5(conn, 6, 0x8b, "bye") == MQTT_E_NOSPACE,
+	      "disconnect v5 no space");
 	n = mqtt_build_connect(conn, sizeof(conn), "moat-check");
 	CHECK(n > 0 && mqtt_parse_connect(conn, (size_t)n, &c) == 0 &&
 		      c.version == 4 && c.client_id.len == 10,
