@@ -105,6 +105,7 @@ static void cmd_help(struct sbuf *o)
 		  "show info                 process counters\n"
 		  "show stat [json]          listeners, upstreams, servers\n"
 		  "show servers [UPSTREAM]   server states\n"
+		  "show conns                live connections\n"
 		  "disable server U/S        maintenance on (operator)\n"
 		  "enable server U/S         maintenance off (operator)\n"
 		  "drain server U/S          no new connections (operator)\n"
@@ -282,6 +283,57 @@ static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
 	}
 }
 
+/* A value for a space-separated line: bare when it is plain, else quoted
+ * with \" \\ and \xNN escapes (subjects have spaces, client ids
+ * anything). */
+static void sb_word(struct sbuf *o, const char *v)
+{
+	const unsigned char *p = (const unsigned char *)(v ? v : "-");
+	int plain = *p != 0;
+
+	for (const unsigned char *q = p; *q; q++)
+		if (*q <= ' ' || *q == '"' || *q == '\\' || *q >= 0x7f)
+			plain = 0;
+	if (plain) {
+		sb_printf(o, "%s", (const char *)p);
+		return;
+	}
+	sb_printf(o, "\"");
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_printf(o, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			sb_printf(o, "\\x%02x", *p);
+		else
+			sb_printf(o, "%c", *p);
+	}
+	sb_printf(o, "\"");
+}
+
+static void cmd_conns(struct moat *m, struct sbuf *o)
+{
+	uint64_t now = util_now_ms();
+	char peer[64];
+
+	sb_printf(o, "# id peer subject client_id server state age_ms "
+		     "bytes_in bytes_out queued_client queued_broker\n");
+	for (struct conn *c = m->conns; c; c = c->next) {
+		util_addr_str((const struct sockaddr *)&c->peer, peer,
+			      sizeof(peer));
+		sb_printf(o, "%llu %s ", (unsigned long long)c->id, peer);
+		sb_word(o, c->cert.subject);
+		sb_printf(o, " ");
+		sb_word(o, c->client_id);
+		sb_printf(o, " %s %s %llu %llu %llu %zu %zu\n",
+			  c->srv ? c->srv->cfg->name : "-",
+			  conn_state_name(c->state),
+			  (unsigned long long)(now - c->start_ms),
+			  (unsigned long long)c->bytes_in,
+			  (unsigned long long)c->bytes_out, c->wq[SIDE_CLIENT],
+			  c->wq[SIDE_UPSTREAM]);
+	}
+}
+
 static void cmd_server_op(struct moat *m, const char *verb, const char *path,
 			  const char *arg, struct sbuf *o)
 {
@@ -367,6 +419,8 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 			cmd_stat_json(m, o);
 		else if (strcmp(w[1], "servers") == 0 && n <= 3)
 			cmd_servers(m, w[2], o);
+		else if (strcmp(w[1], "conns") == 0 && n == 2)
+			cmd_conns(m, o);
 		else
 			sb_printf(o, "error: unknown command '%s', try "
 				     "'help'\n", line);

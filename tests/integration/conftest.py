@@ -114,7 +114,7 @@ def base_config(pki, brokers, port, sock):
     return {
         "log": {"level": "debug", "format": "text"},
         "limits": {"handshake_timeout": "3s", "connect_timeout": "3s",
-                   "max_packet_size": "2MiB"},
+                   "max_packet_size": "2MiB", "drain_timeout": "2s"},
         "listeners": [{
             "name": "mqtts",
             "bind": f"127.0.0.1:{port}",
