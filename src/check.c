@@ -140,10 +140,10 @@ static void on_every(uv_timer_t *t)
 		probe_end(k, false, "L4CON");
 }
 
-int checks_start(struct moat *m)
+int checks_start(struct moat *m, struct gen *g)
 {
-	for (size_t i = 0; i < m->n_upstreams; i++) {
-		struct upstream *u = &m->upstreams[i];
+	for (size_t i = 0; i < g->n_upstreams; i++) {
+		struct upstream *u = &g->upstreams[i];
 		const struct cfg_health *h = &u->cfg->health;
 
 		if (h->type == CFG_HEALTH_NONE)
@@ -153,8 +153,8 @@ int checks_start(struct moat *m)
 
 			if (!k)
 				return -1;
-			k->s = &u->servers[j];
-			u->servers[j].check = k;
+			k->s = u->servers[j];
+			u->servers[j]->check = k;
 			uv_timer_init(m->loop, &k->every);
 			uv_timer_init(m->loop, &k->tmo);
 			k->every.data = k;
@@ -173,17 +173,17 @@ static void timer_closed(uv_handle_t *h)
 		free(k);
 }
 
-void checks_stop(struct moat *m)
+void checks_stop(struct gen *g)
 {
-	for (size_t i = 0; i < m->n_upstreams; i++) {
-		struct upstream *u = &m->upstreams[i];
+	for (size_t i = 0; i < g->n_upstreams; i++) {
+		struct upstream *u = &g->upstreams[i];
 
 		for (size_t j = 0; j < u->n_servers; j++) {
-			struct check *k = u->servers[j].check;
+			struct check *k = u->servers[j]->check;
 
 			if (!k)
 				continue;
-			u->servers[j].check = NULL;
+			u->servers[j]->check = NULL;
 			k->stopping = 1;
 			k->handles = 2 + (k->busy ? 1 : 0);
 			if (k->busy && !uv_is_closing((uv_handle_t *)&k->tcp))

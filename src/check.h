@@ -6,8 +6,10 @@
 
 #include "moat.h"
 
-int checks_start(struct moat *m);
-/* Stop every check; handles close asynchronously and free themselves. */
-void checks_stop(struct moat *m);
+/* Start checks for the servers of g (a server's verdict and counters
+ * carry over from an earlier generation). */
+int checks_start(struct moat *m, struct gen *g);
+/* Stop g's checks; handles close asynchronously and free themselves. */
+void checks_stop(struct gen *g);
 
 #endif

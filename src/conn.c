@@ -174,6 +174,8 @@ static void on_handle_closed(uv_handle_t *h)
 	tls_peer_clear(&c->cert);
 	free(c->cbuf);
 	free(c->client_id);
+	gen_put(c->gen);
+	listener_put(c->li);
 	free(c);
 }
 
@@ -328,7 +330,7 @@ static void handshake_done(struct conn *c)
 	c->cert.der_len = 0;
 	c->state = CS_CONNECT;
 	uv_timer_start(&c->timer, on_timeout,
-		       m->cfg->limits.connect_timeout_ms, 0);
+		       c->gen->cfg->limits.connect_timeout_ms, 0);
 }
 
 static int cbuf_append(struct conn *c, const uint8_t *p, size_t n)
@@ -371,8 +373,8 @@ static uint8_t peek_version(const uint8_t *p, size_t len, size_t hl)
  * (or was rejected), 0 when more bytes are needed. */
 static int connect_check(struct conn *c)
 {
-	const struct cfg *cfg = c->moat->cfg;
-	const struct cfg_mqtt *mq = &c->li->cfg->mqtt;
+	const struct cfg *cfg = c->gen->cfg;
+	const struct cfg_mqtt *mq = &c->lcfg->mqtt;
 	struct mqtt_connect mc;
 	uint8_t tf;
 	uint32_t rem;
@@ -470,13 +472,13 @@ static int connect_check(struct conn *c)
 	uv_timer_stop(&c->timer);
 	/* Hash the client id; a client without one lands by its identity. */
 	if (mc.client_id.len)
-		n = upstream_pick(c->li->up, c->client_id, mc.client_id.len,
+		n = upstream_pick(c->up, c->client_id, mc.client_id.len,
 				  c->order, CONN_MAX_TRIES);
 	else if (ident)
-		n = upstream_pick(c->li->up, ident, strlen(ident), c->order,
+		n = upstream_pick(c->up, ident, strlen(ident), c->order,
 				  CONN_MAX_TRIES);
 	else
-		n = upstream_pick(c->li->up, &c->peer, sizeof(c->peer),
+		n = upstream_pick(c->up, &c->peer, sizeof(c->peer),
 				  c->order, CONN_MAX_TRIES);
 	c->n_order = (uint8_t)n;
 	c->tries = 0;
@@ -488,7 +490,7 @@ static int connect_check(struct conn *c)
 /* Forward plaintext from the client to the broker, checking the framing. */
 static int splice_to_upstream(struct conn *c, const uint8_t *p, size_t n)
 {
-	uint32_t max = (uint32_t)c->moat->cfg->limits.max_packet_size;
+	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size;
 	int r = mqtt_framer_feed(&c->fr[SIDE_CLIENT], p, n, max);
 
 	if (r < 0) {
@@ -501,7 +503,7 @@ static int splice_to_upstream(struct conn *c, const uint8_t *p, size_t n)
 	c->bytes_in += n;
 	c->srv->bytes_in += n;
 	c->li->bytes_in += n;
-	c->li->up->bytes_in += n;
+	c->up->bytes_in += n;
 	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
 		conn_close(c, "broker write error");
 		return -1;
@@ -655,7 +657,7 @@ static void goodbye(struct conn *c)
 static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct conn *c = s->data;
-	uint32_t max = (uint32_t)c->moat->cfg->limits.max_packet_size;
+	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size;
 	int r;
 
 	if (n == 0)
@@ -692,7 +694,7 @@ static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	c->bytes_out += (uint64_t)n;
 	c->srv->bytes_out += (uint64_t)n;
 	c->li->bytes_out += (uint64_t)n;
-	c->li->up->bytes_out += (uint64_t)n;
+	c->up->bytes_out += (uint64_t)n;
 	r = wolfSSL_write(c->ssl, b->base, (int)n);
 	if (r != (int)n && c->state != CS_CLOSED) {
 		conn_close(c, "client TLS write error");
@@ -729,7 +731,7 @@ static void upstream_failed(struct conn *c, const char *code)
 static void upstream_try(struct conn *c)
 {
 	struct moat *m = c->moat;
-	const struct cfg_upstream *uc = c->li->up->cfg;
+	const struct cfg_upstream *uc = c->up->cfg;
 	int r;
 
 	while (c->tries < c->n_order) {
@@ -753,7 +755,7 @@ static void upstream_try(struct conn *c)
 			       0);
 		return;
 	}
-	c->li->up->no_server++;
+	c->up->no_server++;
 	conn_reject(c, REJ_NO_SERVER,
 		    v5(c) ? MQTT5_RC_SERVER_UNAVAILABLE
 			  : MQTT3_RC_SERVER_UNAVAILABLE);
@@ -777,7 +779,7 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 	uv_tcp_nodelay(&c->upstream, 1);
 	s->active++;
 	s->total++;
-	c->li->up->total++;
+	c->up->total++;
 	c->state = CS_SPLICE;
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	log_event(LOG_INFO, "forward", "conn", id, "client_id", c->client_id,
@@ -788,7 +790,7 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 	nrest = c->clen - c->connect_len;
 	s->bytes_in += c->connect_len;
 	c->li->bytes_in += c->connect_len;
-	c->li->up->bytes_in += c->connect_len;
+	c->up->bytes_in += c->connect_len;
 	if (conn_write(c, SIDE_UPSTREAM, c->cbuf, c->connect_len) < 0) {
 		conn_close(c, "broker write error");
 		return;
@@ -855,6 +857,11 @@ void conn_on_accept(uv_stream_t *server, int status)
 		return;
 	c->moat = m;
 	c->li = li;
+	li->refs++;
+	c->gen = m->gen;
+	m->gen->refs++;
+	c->lcfg = li->cfg;
+	c->up = li->up;
 	c->id = ++m->next_conn_id;
 	c->start_ms = util_now_ms();
 	uv_tcp_init(m->loop, &c->client);
@@ -877,7 +884,7 @@ void conn_on_accept(uv_stream_t *server, int status)
 		return;
 	}
 	uv_tcp_getpeername(&c->client, (struct sockaddr *)&c->peer, &len);
-	if (m->conns_current > m->cfg->limits.max_connections) {
+	if (m->conns_current > c->gen->cfg->limits.max_connections) {
 		conn_reject(c, REJ_MAX_CONNECTIONS, -1);
 		return;
 	}
@@ -898,7 +905,7 @@ void conn_on_accept(uv_stream_t *server, int status)
 	}
 	uv_tcp_nodelay(&c->client, 1);
 	uv_timer_start(&c->timer, on_timeout,
-		       m->cfg->limits.handshake_timeout_ms, 0);
+		       c->gen->cfg->limits.handshake_timeout_ms, 0);
 	read_start(c, SIDE_CLIENT);
 }
 

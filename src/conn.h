@@ -28,7 +28,10 @@ enum { SIDE_CLIENT = 0, SIDE_UPSTREAM = 1 };
 struct conn {
 	uint64_t id;
 	struct moat *moat;
-	struct listener *li;
+	struct listener *li;            /* referenced: counters */
+	struct gen *gen;                /* referenced: what this runs on */
+	const struct cfg_listener *lcfg; /* in gen */
+	struct upstream *up;            /* in gen */
 	struct server *srv; /* the broker, once chosen */
 	struct conn *next, *prev;
 	enum conn_state state;

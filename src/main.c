@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "log.h"
 #include "moat_build.h"
+#include "reload.h"
 #include "server.h"
 #include "stats.h"
 #include "tls.h"
@@ -64,40 +65,6 @@ static void print_version(void)
 	printf("libyaml %s\n", yaml_get_version_string());
 }
 
-/* Load the config and everything it names. Returns NULL and prints the
- * problems as FILE:LINE:COL: message when anything is wrong. */
-static struct cfg *load_all(const char *path, struct tls_ctx ***tls_out)
-{
-	char *errors = NULL, *unsup;
-	struct cfg *cfg = cfg_load(path, &errors);
-	struct tls_ctx **tls;
-
-	if (!cfg) {
-		fputs(errors ? errors : "config: cannot load\n", stderr);
-		free(errors);
-		return NULL;
-	}
-	unsup = cfg_unsupported(cfg);
-	tls = calloc(cfg->n_listeners, sizeof(*tls));
-	for (size_t i = 0; tls && i < cfg->n_listeners; i++)
-		tls[i] = tls_ctx_new(&cfg->listeners[i].tls, &errors);
-	if (unsup || errors || !tls) {
-		if (unsup)
-			fputs(unsup, stderr);
-		if (errors)
-			fputs(errors, stderr);
-		free(unsup);
-		free(errors);
-		for (size_t i = 0; tls && i < cfg->n_listeners; i++)
-			tls_ctx_free(tls[i]);
-		free(tls);
-		cfg_free(cfg);
-		return NULL;
-	}
-	*tls_out = tls;
-	return cfg;
-}
-
 static void stop_finish(struct moat *m)
 {
 	if (m->stopping == 2)
@@ -138,9 +105,8 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 		log_event(LOG_INFO, "stop", "signal", strsignal(signum),
 			  "connections", n, NULL);
 	}
-	for (size_t i = 0; i < m->n_listeners; i++)
-		uv_close((uv_handle_t *)&m->listeners[i].tcp, NULL);
-	checks_stop(m);
+	moat_close_listeners(m);
+	checks_stop(m->gen);
 	stats_stop(m);
 	m->on_drained = stop_finish;
 	uv_timer_start(&m->drain_timer, on_drain_timeout,
@@ -152,34 +118,11 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 
 static void on_hup(uv_signal_t *h, int signum)
 {
-	(void)h;
+	char *errors = NULL;
+
 	(void)signum;
-	log_event(LOG_WARN, "reload",
-		  "result", "refused: reload is not supported yet", NULL);
-}
-
-static int listen_all(struct moat *m)
-{
-	for (size_t i = 0; i < m->n_listeners; i++) {
-		struct listener *l = &m->listeners[i];
-		int r;
-
-		uv_tcp_init(m->loop, &l->tcp);
-		l->tcp.data = l;
-		r = uv_tcp_bind(&l->tcp,
-				(const struct sockaddr *)&l->cfg->addr, 0);
-		if (r == 0)
-			r = uv_listen((uv_stream_t *)&l->tcp, 1024,
-				      conn_on_accept);
-		if (r < 0) {
-			fprintf(stderr, "%s:%d:%d: listeners[%zu].bind: cannot "
-					"listen on %s: %s\n",
-				m->cfg->path, l->cfg->pos.line, l->cfg->pos.col,
-				i, l->cfg->bind, uv_strerror(r));
-			return -1;
-		}
-	}
-	return 0;
+	moat_reload(h->data, &errors);
+	free(errors);
 }
 
 static int drop_privileges(const struct cfg *cfg)
@@ -216,50 +159,36 @@ static void close_walk(uv_handle_t *h, void *arg)
 static int run(const char *path)
 {
 	struct moat *m = calloc(1, sizeof(*m));
-	struct tls_ctx **tls = NULL;
+	struct gen *g;
 	char *errors = NULL;
 	int code = 3;
 
 	if (!m)
 		return 3;
-	m->cfg = load_all(path, &tls);
-	if (!m->cfg) {
+	g = gen_load(path, &errors);
+	if (!g) {
+		fputs(errors ? errors : "config: cannot load\n", stderr);
+		free(errors);
 		free(m);
 		return 1;
 	}
-	log_setup((enum log_level)m->cfg->log_level,
-		  m->cfg->log_format == CFG_LOG_JSON);
+	m->config_path = path;
 	m->loop = uv_default_loop();
 	m->start_ms = util_now_ms();
 	m->start_time = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (upstreams_init(m) < 0)
+	uv_timer_init(m->loop, &m->drain_timer);
+	m->drain_timer.data = m;
+	if (moat_apply(m, g, &errors) < 0) {
+		fputs(errors, stderr);
 		goto out;
-	m->n_listeners = m->cfg->n_listeners;
-	m->listeners = calloc(m->n_listeners, sizeof(*m->listeners));
-	if (!m->listeners)
-		goto out;
-	for (size_t i = 0; i < m->n_listeners; i++) {
-		struct listener *l = &m->listeners[i];
-
-		l->cfg = &m->cfg->listeners[i];
-		l->moat = m;
-		l->tls = tls[i];
-		tls[i] = NULL;
-		l->up = &m->upstreams[l->cfg->upstream_ix];
 	}
-	if (listen_all(m) < 0)
-		goto out;
 	if (stats_start(m, &errors) < 0) {
 		fputs(errors, stderr);
 		goto out;
 	}
 	if (drop_privileges(m->cfg) < 0)
 		goto out;
-	if (checks_start(m) < 0)
-		goto out;
-	uv_timer_init(m->loop, &m->drain_timer);
-	m->drain_timer.data = m;
 	uv_signal_init(m->loop, &m->sig_term);
 	uv_signal_init(m->loop, &m->sig_int);
 	uv_signal_init(m->loop, &m->sig_hup);
@@ -281,18 +210,14 @@ out:
 	free(errors);
 	/* Close whatever is left (after an early failure) and let every
 	 * close callback run before freeing what they point at. */
-	uv_walk(m->loop ? m->loop : uv_default_loop(), close_walk, NULL);
-	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
-	uv_loop_close(uv_default_loop());
-	for (size_t i = 0; i < m->n_listeners; i++)
-		tls_ctx_free(m->listeners[i].tls);
-	if (tls)
-		for (size_t i = 0; i < m->cfg->n_listeners; i++)
-			tls_ctx_free(tls[i]);
-	free(tls);
-	free(m->listeners);
-	upstreams_free(m);
-	cfg_free(m->cfg);
+	if (m->gen)
+		checks_stop(m->gen);
+	moat_close_listeners(m);
+	stats_stop(m);
+	uv_walk(m->loop, close_walk, NULL);
+	uv_run(m->loop, UV_RUN_DEFAULT);
+	uv_loop_close(m->loop);
+	gen_put(m->gen);
 	free(m);
 	return code;
 }
@@ -331,17 +256,16 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	if (check) {
-		struct tls_ctx **tls = NULL;
-		struct cfg *cfg = load_all(path, &tls);
+		char *errors = NULL;
+		struct gen *g = gen_load(path, &errors);
 
-		if (!cfg) {
+		if (!g) {
+			fputs(errors ? errors : "config: cannot load\n", stderr);
+			free(errors);
 			tls_global_cleanup();
 			return 1;
 		}
-		for (size_t i = 0; i < cfg->n_listeners; i++)
-			tls_ctx_free(tls[i]);
-		free(tls);
-		cfg_free(cfg);
+		gen_put(g);
 		tls_global_cleanup();
 		printf("%s: ok\n", path);
 		return 0;

@@ -37,15 +37,35 @@ struct upstream;
 struct conn;
 struct stats;
 
+/* One loaded configuration and what is built from it: TLS contexts and
+ * upstreams. Swapped whole on reload; every connection holds a reference
+ * to the generation it started with, so it keeps running on it. */
+struct gen {
+	int refs;
+	uint64_t id;
+	struct cfg *cfg;          /* owned */
+	struct tls_ctx **tls;     /* owned, one per cfg listener */
+	struct upstream *upstreams; /* owned array */
+	size_t n_upstreams;
+};
+
+/* A listening socket. It outlives reloads that keep its name and bind
+ * address (the socket stays open: no connection is refused meanwhile);
+ * cfg, tls and up follow the current generation. Counters live here. */
 struct listener {
-	const struct cfg_listener *cfg; /* owned by moat->cfg */
+	int refs;  /* the moat's list + each connection accepted on it */
+	int open;  /* the socket is listening */
+	const struct cfg_listener *cfg; /* in moat->gen->cfg */
 	struct moat *moat;
-	struct tls_ctx *tls;  /* owned */
-	struct upstream *up;  /* points into moat->upstreams */
+	struct tls_ctx *tls;  /* in moat->gen */
+	struct upstream *up;  /* in moat->gen */
 	uv_tcp_t tcp;
 	uint64_t accepted, active, bytes_in, bytes_out;
 	uint64_t rejects[REJ__COUNT];
 };
+
+void listener_put(struct listener *l);
+void gen_put(struct gen *g);
 
 /* Per-loop scratch space: every read lands here first, so an idle
  * connection holds no read buffer of its own. */
@@ -53,11 +73,14 @@ struct listener {
 
 struct moat {
 	uv_loop_t *loop;
-	struct cfg *cfg; /* owned */
-	struct listener *listeners;
+	const char *config_path;
+	struct gen *gen;  /* current generation (one reference) */
+	struct cfg *cfg;  /* == gen->cfg */
+	struct listener **listeners; /* current listeners */
 	size_t n_listeners;
-	struct upstream *upstreams;
+	struct upstream *upstreams; /* == gen->upstreams */
 	size_t n_upstreams;
+	uint64_t reloads, reload_failures;
 	struct stats *stats;
 	uint64_t start_ms;
 	time_t start_time;

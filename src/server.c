@@ -11,45 +11,76 @@
 #include "server.h"
 #include "util.h"
 
-int upstreams_init(struct moat *m)
+static struct server *server_take_over(struct gen *old, const char *uname,
+				       const char *sname)
 {
-	const struct cfg *cfg = m->cfg;
+	if (!old)
+		return NULL;
+	for (size_t i = 0; i < old->n_upstreams; i++) {
+		struct upstream *u = &old->upstreams[i];
 
-	m->upstreams = calloc(cfg->n_upstreams, sizeof(*m->upstreams));
-	if (!m->upstreams)
+		if (strcmp(u->cfg->name, uname) != 0)
+			continue;
+		for (size_t j = 0; j < u->n_servers; j++)
+			if (strcmp(u->servers[j]->cfg->name, sname) == 0)
+				return u->servers[j];
+	}
+	return NULL;
+}
+
+int upstreams_init(struct moat *m, struct gen *g, struct gen *old)
+{
+	const struct cfg *cfg = g->cfg;
+
+	g->upstreams = calloc(cfg->n_upstreams, sizeof(*g->upstreams));
+	if (!g->upstreams)
 		return -1;
-	m->n_upstreams = cfg->n_upstreams;
+	g->n_upstreams = cfg->n_upstreams;
 	for (size_t i = 0; i < cfg->n_upstreams; i++) {
-		struct upstream *u = &m->upstreams[i];
+		struct upstream *u = &g->upstreams[i];
 
 		u->cfg = &cfg->upstreams[i];
 		u->moat = m;
 		u->servers = calloc(u->cfg->n_servers, sizeof(*u->servers));
 		if (!u->servers)
 			return -1;
-		u->n_servers = u->cfg->n_servers;
-		for (size_t j = 0; j < u->n_servers; j++) {
-			struct server *s = &u->servers[j];
+		for (size_t j = 0; j < u->cfg->n_servers; j++) {
+			const struct cfg_server *sc = &u->cfg->servers[j];
+			struct server *s = server_take_over(old, u->cfg->name,
+							    sc->name);
 
-			s->cfg = &u->cfg->servers[j];
+			if (!s) {
+				s = calloc(1, sizeof(*s));
+				if (!s)
+					return -1;
+				/* Servers start UP, as in HAProxy: a first
+				 * failed check series takes them down. */
+				s->healthy = true;
+				s->last_check = "none";
+			}
+			s->refs++;
+			s->cfg = sc;
 			s->up = u;
-			s->weight = s->cfg->weight;
-			/* Servers start UP, as in HAProxy: a first failed
-			 * check series takes them down. */
-			s->healthy = true;
-			s->last_check = "none";
+			s->weight = sc->weight;
+			u->servers[u->n_servers++] = s;
 		}
 	}
 	return 0;
 }
 
-void upstreams_free(struct moat *m)
+void upstreams_free(struct gen *g)
 {
-	for (size_t i = 0; i < m->n_upstreams; i++)
-		free(m->upstreams[i].servers);
-	free(m->upstreams);
-	m->upstreams = NULL;
-	m->n_upstreams = 0;
+	for (size_t i = 0; i < g->n_upstreams; i++) {
+		struct upstream *u = &g->upstreams[i];
+
+		for (size_t j = 0; j < u->n_servers; j++)
+			if (--u->servers[j]->refs == 0)
+				free(u->servers[j]);
+		free(u->servers);
+	}
+	free(g->upstreams);
+	g->upstreams = NULL;
+	g->n_upstreams = 0;
 }
 
 struct upstream *upstream_find(struct moat *m, const char *name)
@@ -74,8 +105,8 @@ struct server *server_find(struct moat *m, const char *path)
 	if (!u)
 		return NULL;
 	for (size_t i = 0; i < u->n_servers; i++)
-		if (strcmp(u->servers[i].cfg->name, slash + 1) == 0)
-			return &u->servers[i];
+		if (strcmp(u->servers[i]->cfg->name, slash + 1) == 0)
+			return u->servers[i];
 	return NULL;
 }
 
@@ -132,14 +163,14 @@ size_t upstream_pick(struct upstream *u, const void *key, size_t klen,
 	size_t idx[256], n = u->n_servers < 256 ? u->n_servers : 256, k;
 
 	for (size_t i = 0; i < n; i++) {
-		cand[i].name = u->servers[i].cfg->name;
-		cand[i].weight = u->servers[i].weight;
-		cand[i].active = u->servers[i].active;
-		cand[i].usable = server_usable(&u->servers[i]);
+		cand[i].name = u->servers[i]->cfg->name;
+		cand[i].weight = u->servers[i]->weight;
+		cand[i].active = u->servers[i]->active;
+		cand[i].usable = server_usable(u->servers[i]);
 	}
 	k = balance_order(u->cfg->balance, cand, n, key, klen, &u->rr, idx,
 			  max < 256 ? max : 256);
 	for (size_t i = 0; i < k; i++)
-		order[i] = &u->servers[idx[i]];
+		order[i] = u->servers[idx[i]];
 	return k;
 }

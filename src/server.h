@@ -12,9 +12,12 @@
 
 struct check;
 
+/* A server keeps its state and counters across reloads that keep its
+ * upstream and name: each generation's upstream points at it. */
 struct server {
-	const struct cfg_server *cfg; /* owned by the config */
-	struct upstream *up;
+	int refs;                     /* generations holding it */
+	const struct cfg_server *cfg; /* in the newest generation holding it */
+	struct upstream *up;          /* likewise */
 	uint32_t weight;   /* runtime weight (set weight) */
 	bool healthy;      /* health-check verdict */
 	bool maint;        /* disable server */
@@ -32,14 +35,16 @@ struct server {
 struct upstream {
 	const struct cfg_upstream *cfg;
 	struct moat *moat;
-	struct server *servers; /* owned array */
+	struct server **servers; /* referenced (see struct server) */
 	size_t n_servers;
 	uint32_t rr;
 	uint64_t total, bytes_in, bytes_out, no_server;
 };
 
-int upstreams_init(struct moat *m);
-void upstreams_free(struct moat *m);
+/* Build g's upstreams from g->cfg; servers of old (may be NULL) with the
+ * same upstream and name are taken over with their state. */
+int upstreams_init(struct moat *m, struct gen *g, struct gen *old);
+void upstreams_free(struct gen *g);
 
 struct upstream *upstream_find(struct moat *m, const char *name);
 /* "UPSTREAM/SERVER" */

@@ -15,6 +15,7 @@
 #include "moat_build.h"
 #include "server.h"
 #include "stats.h"
+#include "reload.h"
 #include "tls.h"
 #include "util.h"
 
@@ -109,7 +110,8 @@ static void cmd_help(struct sbuf *o)
 		  "disable server U/S        maintenance on (operator)\n"
 		  "enable server U/S         maintenance off (operator)\n"
 		  "drain server U/S          no new connections (operator)\n"
-		  "set weight U/S N          runtime weight 0..256 (operator)\n");
+		  "set weight U/S N          runtime weight 0..256 (operator)\n"
+		  "reload                    as SIGHUP; ok or the errors (admin)\n");
 }
 
 static void cmd_info(struct moat *m, struct sbuf *o)
@@ -126,6 +128,10 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 		  (unsigned long long)m->handshakes_ok);
 	sb_printf(o, "handshakes_failed: %llu\n",
 		  (unsigned long long)m->handshakes_failed);
+	sb_printf(o, "reloads: %llu\n", (unsigned long long)m->reloads);
+	sb_printf(o, "reload_failures: %llu\n",
+		  (unsigned long long)m->reload_failures);
+	sb_printf(o, "generation: %llu\n", (unsigned long long)m->gen->id);
 	for (int i = 0; i < REJ__COUNT; i++)
 		sb_printf(o, "reject_%s: %llu\n", reject_name(i),
 			  (unsigned long long)m->rejects[i]);
@@ -134,7 +140,7 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 static int upstream_up(const struct upstream *u)
 {
 	for (size_t j = 0; j < u->n_servers; j++)
-		if (server_usable(&u->servers[j]))
+		if (server_usable(u->servers[j]))
 			return 1;
 	return 0;
 }
@@ -144,7 +150,7 @@ static void cmd_stat_csv(struct moat *m, struct sbuf *o)
 	sb_printf(o, "# type,name,upstream,status,weight,active,total,"
 		     "bytes_in,bytes_out,rejects,check\n");
 	for (size_t i = 0; i < m->n_listeners; i++) {
-		struct listener *l = &m->listeners[i];
+		struct listener *l = m->listeners[i];
 
 		sb_printf(o, "listener,%s,%s,OPEN,,%llu,%llu,%llu,%llu,%llu,\n",
 			  l->cfg->name, l->cfg->upstream,
@@ -159,8 +165,8 @@ static void cmd_stat_csv(struct moat *m, struct sbuf *o)
 		uint64_t w = 0, act = 0;
 
 		for (size_t j = 0; j < u->n_servers; j++) {
-			w += u->servers[j].weight;
-			act += u->servers[j].active;
+			w += u->servers[j]->weight;
+			act += u->servers[j]->active;
 		}
 		sb_printf(o, "upstream,%s,,%s,%llu,%llu,%llu,%llu,%llu,%llu,\n",
 			  u->cfg->name, upstream_up(u) ? "UP" : "DOWN",
@@ -170,7 +176,7 @@ static void cmd_stat_csv(struct moat *m, struct sbuf *o)
 			  (unsigned long long)u->bytes_out,
 			  (unsigned long long)u->no_server);
 		for (size_t j = 0; j < u->n_servers; j++) {
-			struct server *s = &u->servers[j];
+			struct server *s = u->servers[j];
 
 			sb_printf(o,
 				  "server,%s,%s,%s,%u,%u,%llu,%llu,%llu,%llu,"
@@ -190,7 +196,7 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 {
 	sb_printf(o, "{\"listeners\":[");
 	for (size_t i = 0; i < m->n_listeners; i++) {
-		struct listener *l = &m->listeners[i];
+		struct listener *l = m->listeners[i];
 
 		sb_printf(o, "%s{\"name\":", i ? "," : "");
 		sb_json_str(o, l->cfg->name);
@@ -226,7 +232,7 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 			  (unsigned long long)u->bytes_out,
 			  (unsigned long long)u->no_server);
 		for (size_t j = 0; j < u->n_servers; j++) {
-			struct server *s = &u->servers[j];
+			struct server *s = u->servers[j];
 
 			sb_printf(o, "%s{\"name\":", j ? "," : "");
 			sb_json_str(o, s->cfg->name);
@@ -263,7 +269,7 @@ static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
 			sb_printf(o, "# upstream server address status weight "
 				     "active total last_check\n");
 		for (size_t j = 0; j < u->n_servers; j++) {
-			struct server *s = &u->servers[j];
+			struct server *s = u->servers[j];
 			char ago[32] = "";
 
 			if (s->last_check_ms)
@@ -429,6 +435,19 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 		    strcmp(w[0], "enable") == 0 ||
 		    strcmp(w[0], "drain") == 0)) {
 		cmd_server_op(m, w[0], w[2], NULL, o);
+	} else if (n == 1 && strcmp(w[0], "reload") == 0) {
+		char *errors = NULL;
+
+		if (moat_reload(m, &errors) == 0) {
+			sb_printf(o, "ok\n");
+		} else {
+			/* one "error:" line per problem, as --check prints */
+			for (char *l = strtok(errors ? errors : (char *)"failed",
+					      "\n");
+			     l; l = strtok(NULL, "\n"))
+				sb_printf(o, "error: %s\n", l);
+		}
+		free(errors);
 	} else if (n == 4 && strcmp(w[0], "set") == 0 &&
 		   strcmp(w[1], "weight") == 0) {
 		cmd_server_op(m, "set weight", w[2], w[3], o);
@@ -511,7 +530,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		size_t used = (size_t)(nl - c->line) + 1;
 
 		*nl = '\0';
-		stats_exec(c->st->m, c->st->level, c->line, &o);
+		stats_exec(c->st->m, c->st->m->cfg->stats.level, c->line, &o);
 		reply(c, &o);
 		memmove(c->line, c->line + used, c->len - used);
 		c->len -= used;
