@@ -323,6 +323,9 @@ static void handshake_done(struct conn *c)
 	struct moat *m = c->moat;
 
 	m->handshakes_ok++;
+	c->li->handshakes++;
+	if (wolfSSL_session_reused(c->ssl))
+		c->li->resumed++;
 	tls_peer_from_session(c->ssl, &c->cert);
 	/* The leaf's DER was kept for the session ticket, made by now. */
 	free(c->cert.der);
@@ -917,6 +920,11 @@ void conn_close_all(struct moat *m)
 		next = c->next;
 		conn_close(c, "shutdown");
 	}
+}
+
+void conn_kill(struct conn *c, const char *why)
+{
+	conn_close(c, why);
 }
 
 void conn_stop_all(struct moat *m)

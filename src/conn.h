@@ -76,4 +76,7 @@ void conn_stop_all(struct moat *m);
 
 const char *conn_state_name(enum conn_state s);
 
+/* Close one connection now (stats socket `kill`), logged with why. */
+void conn_kill(struct conn *c, const char *why);
+
 #endif

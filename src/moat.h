@@ -61,6 +61,7 @@ struct listener {
 	struct upstream *up;  /* in moat->gen */
 	uv_tcp_t tcp;
 	uint64_t accepted, active, bytes_in, bytes_out;
+	uint64_t handshakes, resumed;
 	uint64_t rejects[REJ__COUNT];
 };
 

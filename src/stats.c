@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -107,10 +108,13 @@ static void cmd_help(struct sbuf *o)
 		  "show stat [json]          listeners, upstreams, servers\n"
 		  "show servers [UPSTREAM]   server states\n"
 		  "show conns                live connections\n"
+		  "show tls                  certificates, CA, CRL dates\n"
 		  "disable server U/S        maintenance on (operator)\n"
 		  "enable server U/S         maintenance off (operator)\n"
 		  "drain server U/S          no new connections (operator)\n"
 		  "set weight U/S N          runtime weight 0..256 (operator)\n"
+		  "kill conn ID              close that connection (admin)\n"
+		  "kill client CLIENTID      close that client's connections (admin)\n"
 		  "reload                    as SIGHUP; ok or the errors (admin)\n");
 }
 
@@ -378,6 +382,82 @@ static void cmd_server_op(struct moat *m, const char *verb, const char *path,
 	sb_printf(o, "ok\n");
 }
 
+static void cmd_tls(struct moat *m, struct sbuf *o)
+{
+	int64_t now = (int64_t)time(NULL);
+	char t1[32], t2[32];
+
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		struct listener *l = m->listeners[i];
+		const struct tls_info *in = &l->tls->info;
+		const struct cfg_tls *tc = &l->cfg->tls;
+
+		sb_printf(o, "%slistener: %s\n", i ? "\n" : "", l->cfg->name);
+		sb_printf(o, "cert: %s\n", tc->cert);
+		sb_printf(o, "cert_subject: %s\n", in->cert_subject);
+		sb_printf(o, "cert_not_after: %s\n",
+			  tls_time_str(in->cert_not_after, t1, sizeof(t1)));
+		sb_printf(o, "verify_client: %s\n",
+			  tc->verify_client == CFG_VERIFY_REQUIRED ? "required"
+			  : tc->verify_client == CFG_VERIFY_OPTIONAL ? "optional"
+								  : "none");
+		sb_printf(o, "client_ca: %s\n", tc->client_ca ? tc->client_ca : "-");
+		sb_printf(o, "ca_first_expiring: %s\n",
+			  in->ca_first_expiring[0] ? in->ca_first_expiring : "-");
+		sb_printf(o, "ca_not_after: %s\n",
+			  tls_time_str(in->ca_not_after, t1, sizeof(t1)));
+		sb_printf(o, "crl: %s\n", tc->crl ? tc->crl : "-");
+		for (int k = 0; k < in->n_crls; k++)
+			sb_printf(o,
+				  "crl_%d: issuer=%s this_update=%s "
+				  "next_update=%s status=%s\n",
+				  k, in->crl[k].issuer,
+				  tls_time_str(in->crl[k].this_update, t1,
+					       sizeof(t1)),
+				  tls_time_str(in->crl[k].next_update, t2,
+					       sizeof(t2)),
+				  in->crl[k].next_update &&
+						  in->crl[k].next_update < now
+					  ? "EXPIRED"
+					  : "ok");
+		sb_printf(o, "session_tickets: %s\n",
+			  tc->session_tickets ? "on" : "off");
+		sb_printf(o, "handshakes: %llu\n",
+			  (unsigned long long)l->handshakes);
+		sb_printf(o, "resumed: %llu\n", (unsigned long long)l->resumed);
+		sb_printf(o, "ocsp: off (not supported yet)\n");
+	}
+}
+
+static void cmd_kill(struct moat *m, int by_id, const char *arg,
+		     struct sbuf *o)
+{
+	struct conn *next;
+	int killed = 0;
+	char *end;
+	unsigned long long id = by_id ? strtoull(arg, &end, 10) : 0;
+
+	if (by_id && *end) {
+		sb_printf(o, "error: kill conn ID: '%s' is not a number\n", arg);
+		return;
+	}
+	for (struct conn *c = m->conns; c; c = next) {
+		next = c->next;
+		if (c->state >= CS_CLOSING)
+			continue;
+		if (by_id ? c->id == id
+			  : (c->client_id && strcmp(c->client_id, arg) == 0)) {
+			conn_kill(c, "killed from the stats socket");
+			killed++;
+		}
+	}
+	if (!killed)
+		sb_printf(o, "error: no such %s '%s'\n",
+			  by_id ? "connection" : "client", arg);
+	else
+		sb_printf(o, "ok: %d closed\n", killed);
+}
+
 /* Split a line into at most max words (modifies line). */
 static int split(char *line, char **w, int max)
 {
@@ -427,6 +507,8 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 			cmd_servers(m, w[2], o);
 		else if (strcmp(w[1], "conns") == 0 && n == 2)
 			cmd_conns(m, o);
+		else if (strcmp(w[1], "tls") == 0 && n == 2)
+			cmd_tls(m, o);
 		else
 			sb_printf(o, "error: unknown command '%s', try "
 				     "'help'\n", line);
@@ -435,6 +517,9 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 		    strcmp(w[0], "enable") == 0 ||
 		    strcmp(w[0], "drain") == 0)) {
 		cmd_server_op(m, w[0], w[2], NULL, o);
+	} else if (n == 3 && strcmp(w[0], "kill") == 0 &&
+		   (strcmp(w[1], "conn") == 0 || strcmp(w[1], "client") == 0)) {
+		cmd_kill(m, w[1][0] == 'c' && w[1][1] == 'o', w[2], o);
 	} else if (n == 1 && strcmp(w[0], "reload") == 0) {
 		char *errors = NULL;
 

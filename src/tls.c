@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/openssl/pem.h>
 #include <wolfssl/openssl/x509v3.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/aes.h>
@@ -18,6 +20,7 @@
 #include <wolfssl/wolfcrypt/random.h>
 
 #include "moat_build.h"
+#include "log.h"
 #include "moat.h"
 #include "tls.h"
 #include "util.h"
@@ -448,6 +451,115 @@ static void tickets_free(struct tls_tickets *tk)
 }
 #endif
 
+const char *tls_time_str(int64_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (!t || !gmtime_r(&tt, &tm)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static int64_t asn1_secs(const WOLFSSL_ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!t || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* Walk the PEM blocks of a file; fn gets a FILE over each block. */
+static void each_pem(const char *path, const char *begin, const char *end,
+		     void (*fn)(FILE *f, void *arg), void *arg)
+{
+	size_t len;
+	char *buf = path ? read_file(path, &len) : NULL;
+
+	if (!buf)
+		return;
+	for (char *p = strstr(buf, begin); p; p = strstr(p, begin)) {
+		char *e = strstr(p, end);
+		FILE *f;
+
+		if (!e)
+			break;
+		e += strlen(end);
+		f = fmemopen(p, (size_t)(e - p), "r");
+		if (f) {
+			fn(f, arg);
+			fclose(f);
+		}
+		p = e;
+	}
+	free(buf);
+}
+
+static void info_ca(FILE *f, void *arg)
+{
+	struct tls_info *in = arg;
+	WOLFSSL_X509 *x = wolfSSL_PEM_read_X509(f, NULL, NULL, NULL);
+	int64_t na;
+
+	if (!x)
+		return;
+	na = asn1_secs(wolfSSL_X509_get_notAfter(x));
+	if (na && (!in->ca_not_after || na < in->ca_not_after)) {
+		in->ca_not_after = na;
+		wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(x),
+					  in->ca_first_expiring,
+					  sizeof(in->ca_first_expiring));
+	}
+	wolfSSL_X509_free(x);
+}
+
+static void info_crl(FILE *f, void *arg)
+{
+	struct tls_info *in = arg;
+	WOLFSSL_X509_CRL *crl;
+
+	if (in->n_crls == TLS_MAX_CRLS)
+		return;
+	crl = wolfSSL_PEM_read_X509_CRL(f, NULL, NULL, NULL);
+	if (!crl)
+		return;
+	wolfSSL_X509_NAME_oneline(wolfSSL_X509_CRL_get_issuer_name(crl),
+				  in->crl[in->n_crls].issuer,
+				  sizeof(in->crl[0].issuer));
+	in->crl[in->n_crls].this_update =
+		asn1_secs(wolfSSL_X509_CRL_get_lastUpdate(crl));
+	in->crl[in->n_crls].next_update =
+		asn1_secs(wolfSSL_X509_CRL_get_nextUpdate(crl));
+	in->n_crls++;
+	wolfSSL_X509_CRL_free(crl);
+}
+
+static void info_load(struct tls_ctx *t)
+{
+	struct tls_info *in = &t->info;
+	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(
+		t->cfg->cert, WOLFSSL_FILETYPE_PEM);
+
+	if (x) {
+		wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(x),
+					  in->cert_subject,
+					  sizeof(in->cert_subject));
+		in->cert_not_after = asn1_secs(wolfSSL_X509_get_notAfter(x));
+		wolfSSL_X509_free(x);
+	}
+	if (t->cfg->verify_client != CFG_VERIFY_NONE)
+		each_pem(t->cfg->client_ca, "-----BEGIN CERTIFICATE-----",
+			 "-----END CERTIFICATE-----", info_ca, in);
+	if (t->cfg->crl && t->cfg->verify_client != CFG_VERIFY_NONE)
+		each_pem(t->cfg->crl, "-----BEGIN X509 CRL-----",
+			 "-----END X509 CRL-----", info_crl, in);
+}
+
 #define POSF(pos) (pos).file, (pos).line, (pos).col
 
 struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
@@ -540,6 +652,17 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 	}
 	wolfSSL_CTX_SetIORecv(ctx, io_recv);
 	wolfSSL_CTX_SetIOSend(ctx, io_send);
+	info_load(t);
+	for (int i = 0; i < t->info.n_crls; i++) {
+		int64_t nu = t->info.crl[i].next_update;
+		char when[32];
+
+		if (nu && nu < (int64_t)time(NULL))
+			log_event(LOG_WARN, "crl_expired", "crl", cfg->crl,
+				  "issuer", t->info.crl[i].issuer,
+				  "next_update",
+				  tls_time_str(nu, when, sizeof(when)), NULL);
+	}
 	return t;
 fail:
 	tls_ctx_free(t);

@@ -16,11 +16,30 @@
 
 struct tls_tickets;
 
+/* Validity dates of what a context was loaded from, for `show tls`, the
+ * log and crl_expired. Times are UTC seconds (0 = unknown). */
+#define TLS_MAX_CRLS 16
+struct tls_info {
+	char cert_subject[256];
+	int64_t cert_not_after;
+	char ca_first_expiring[256]; /* subject of the CA that expires first */
+	int64_t ca_not_after;
+	int n_crls;
+	struct {
+		char issuer[256];
+		int64_t this_update, next_update;
+	} crl[TLS_MAX_CRLS];
+};
+
 struct tls_ctx {
 	WOLFSSL_CTX *ctx;
 	const struct cfg_tls *cfg;
 	struct tls_tickets *tickets; /* owned; NULL without tickets */
+	struct tls_info info;
 };
+
+/* "2027-11-24T23:40:00Z" (or "-" for 0) into buf of 24 bytes. */
+const char *tls_time_str(int64_t t, char *buf, size_t len);
 
 /* What the session's I/O callbacks read from and write to. rx/rx_len are
  * the ciphertext bytes just read from the socket (consumed by wolfSSL);

@@ -3,6 +3,7 @@ command line."""
 import json
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -199,3 +200,95 @@ def test_json_logs(moat_factory, live_brokers, pki):
     assert rej and rej[0]["cause"] == "client_id_mismatch"
     assert rej[0]["subject"].endswith("CN=dev-good") and rej[0]["serial"]
     assert {"ts", "level", "event"} <= set(lines[0])
+
+
+def test_kill_conn_and_client(moat, pki):
+    from conftest import closed_by_peer
+    a = tls_connect(pki, moat.port, "dev-good")
+    a.sendall(connect_packet("dev-good"))
+    assert read_connack(a) == b"\x20\x02\x00\x00"
+    b = tls_connect(pki, moat.port, "dev-good2")
+    b.sendall(connect_packet("dev-good2"))
+    assert read_connack(b) == b"\x20\x02\x00\x00"
+    rows = [l.split() for l in moat.ctl("show conns").splitlines()[1:]]
+    ids = {r[3]: r[0] for r in rows}
+    assert set(ids) == {"dev-good", "dev-good2"}, rows
+    assert moat.ctl("kill", "conn", ids["dev-good"]).startswith("ok")
+    assert closed_by_peer(a)
+    assert moat.ctl("kill", "client", "dev-good2").startswith("ok")
+    assert closed_by_peer(b)
+    assert moat.ctl("kill", "client", "nobody").startswith("error:")
+    assert moat.ctl("kill", "conn", "x").startswith("error:")
+    assert "killed from the stats socket" in moat.log()
+
+
+def test_kill_needs_admin(moat_factory, live_brokers):
+    m = moat_factory(live_brokers, lambda c: c["stats"].update(level="operator"))
+    assert m.ctl("kill", "conn", "1").startswith("error: permission denied")
+
+
+def test_show_tls(moat, pki):
+    s = tls_connect(pki, moat.port, "dev-good")
+    s.sendall(connect_packet("dev-good"))
+    assert read_connack(s) == b"\x20\x02\x00\x00"
+    out = moat.ctl("show tls")
+    kv = dict(l.split(": ", 1) for l in out.splitlines() if ": " in l)
+    assert kv["listener"] == "mqtts"
+    assert kv["cert_subject"].endswith("CN=localhost")
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", kv["cert_not_after"])
+    assert re.match(r"\d{4}-", kv["ca_not_after"])
+    crls = [v for k, v in kv.items() if k.startswith("crl_")]
+    assert len(crls) == 2 and all("status=ok" in c and "next_update=" in c for c in crls), out
+    assert int(kv["handshakes"]) >= 1
+
+
+def test_several_socket_clients_at_once(moat):
+    import socket as so
+    clients = []
+    for _ in range(5):
+        c = so.socket(so.AF_UNIX, so.SOCK_STREAM)
+        c.connect(moat.sock)
+        clients.append(c)
+    for c in clients:
+        c.sendall(b"show info\nshow servers\n")
+    for c in clients:
+        c.settimeout(5)
+        buf = b""
+        while buf.count(b"\n\n") < 2:
+            chunk = c.recv(65536)
+            assert chunk
+            buf += chunk
+        assert b"version:" in buf and b"# upstream server" in buf
+        c.close()
+
+
+def test_socket_mode_refuses_other_users(moat_factory, live_brokers, tmp_path):
+    # the socket is 0600 and owned by the user running moat: another user
+    # cannot connect, though it can reach the directory; with 0666 it can
+    import pwd
+    import tempfile
+    d = tempfile.mkdtemp(prefix="moat-sock-")
+    os.chmod(d, 0o755)
+    moat = moat_factory(live_brokers, lambda c: c["stats"].update(
+        socket=os.path.join(d, "s.sock")))
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user nobody")
+    if os.getuid() != 0:
+        pytest.skip("needs root to switch user")
+    # a copy of the binary the other user can execute wherever the tree is
+    ctl = os.path.join(d, "moat")
+    shutil.copy(MOAT, ctl)
+    os.chmod(ctl, 0o755)
+    r = subprocess.run(["setpriv", "--reuid", str(nobody.pw_uid), "--regid",
+                        str(nobody.pw_gid), "--clear-groups", ctl, "ctl", "-s", moat.sock,
+                        "show", "info"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 3 and "Permission denied" in r.stderr, r.stdout + r.stderr
+    open_one = moat_factory(live_brokers, lambda c: c["stats"].update(
+        socket=os.path.join(d, "o.sock"), mode="0666", level="read-only"))
+    r = subprocess.run(["setpriv", "--reuid", str(nobody.pw_uid), "--regid",
+                        str(nobody.pw_gid), "--clear-groups", ctl, "ctl", "-s",
+                        open_one.sock, "show", "info"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0 and "version:" in r.stdout, r.stdout + r.stderr
