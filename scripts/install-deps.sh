@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
       mosquitto mosquitto-clients python3-paho-mqtt python3-pytest openssl
       autoconf automake libtool dpkg-dev clang libclang-rt-14-dev socat
-      ca-certificates systemd)
+      ca-certificates systemd prometheus yamllint)
 export DEBIAN_FRONTEND=noninteractive
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -1042,8 +1042,6 @@ char *cfg_unsupported(const struct cfg *c)
 		unsup(&t, &c->workers_pos, "workers above 1");
 	if (c->limits.per_source_set)
 		unsup(&t, &c->limits.per_source_pos, "limits.per_source");
-	if (c->stats.metrics)
-		unsup(&t, &c->stats.metrics_pos, "stats.metrics");
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		const struct cfg_listener *l = &c->listeners[i];
 

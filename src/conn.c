@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "util.h"
 
@@ -324,6 +325,7 @@ static void handshake_done(struct conn *c)
 
 	m->handshakes_ok++;
 	c->li->handshakes++;
+	histo_observe(&m->h_handshake, (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	if (wolfSSL_session_reused(c->ssl))
 		c->li->resumed++;
 	tls_peer_from_session(c->ssl, &c->cert);
@@ -747,6 +749,7 @@ static void upstream_try(struct conn *c)
 		c->handles++;
 		c->upstream_open = 1;
 		c->srv = s;
+		c->t0_ns = uv_hrtime();
 		r = uv_tcp_connect(&c->creq, &c->upstream,
 				   (const struct sockaddr *)&s->cfg->addr,
 				   on_upstream_connect);
@@ -779,6 +782,8 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 		return;
 	}
 	uv_timer_stop(&c->timer);
+	histo_observe(&c->moat->h_upstream_connect,
+		      (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	uv_tcp_nodelay(&c->upstream, 1);
 	s->active++;
 	s->total++;
@@ -867,6 +872,7 @@ void conn_on_accept(uv_stream_t *server, int status)
 	c->up = li->up;
 	c->id = ++m->next_conn_id;
 	c->start_ms = util_now_ms();
+	c->t0_ns = uv_hrtime();
 	uv_tcp_init(m->loop, &c->client);
 	c->client.data = c;
 	uv_timer_init(m->loop, &c->timer);

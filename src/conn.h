@@ -61,6 +61,7 @@ struct conn {
 	struct server *order[CONN_MAX_TRIES];
 	uint64_t bytes_in, bytes_out; /* from the client / to the client */
 	uint64_t start_ms;
+	uint64_t t0_ns; /* accept, then the start of the broker connect */
 };
 
 /* Listener accept callback. */

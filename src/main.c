@@ -16,6 +16,7 @@
 #include "check.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "moat_build.h"
 #include "reload.h"
 #include "server.h"
@@ -108,6 +109,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	moat_close_listeners(m);
 	checks_stop(m->gen);
 	stats_stop(m);
+	metrics_stop(m);
 	m->on_drained = stop_finish;
 	uv_timer_start(&m->drain_timer, on_drain_timeout,
 		       m->cfg->limits.drain_timeout_ms, 0);
@@ -183,7 +185,7 @@ static int run(const char *path)
 		fputs(errors, stderr);
 		goto out;
 	}
-	if (stats_start(m, &errors) < 0) {
+	if (stats_start(m, &errors) < 0 || metrics_start(m, &errors) < 0) {
 		fputs(errors, stderr);
 		goto out;
 	}
@@ -214,6 +216,7 @@ out:
 		checks_stop(m->gen);
 	moat_close_listeners(m);
 	stats_stop(m);
+	metrics_stop(m);
 	uv_walk(m->loop, close_walk, NULL);
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	uv_loop_close(m->loop);

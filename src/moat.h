@@ -68,6 +68,16 @@ struct listener {
 void listener_put(struct listener *l);
 void gen_put(struct gen *g);
 
+/* A latency histogram (Prometheus buckets, see metrics.c). */
+#define HISTO_BUCKETS 12
+struct histo {
+	uint64_t n[HISTO_BUCKETS]; /* observations per bucket, not cumulative */
+	uint64_t count;
+	double sum;
+};
+
+struct metrics;
+
 /* Per-loop scratch space: every read lands here first, so an idle
  * connection holds no read buffer of its own. */
 #define MOAT_RBUF 65536
@@ -82,6 +92,9 @@ struct moat {
 	struct upstream *upstreams; /* == gen->upstreams */
 	size_t n_upstreams;
 	uint64_t reloads, reload_failures;
+	struct metrics *metrics;
+	struct histo h_handshake;        /* accept -> TLS handshake done */
+	struct histo h_upstream_connect; /* broker connect */
 	struct stats *stats;
 	uint64_t start_ms;
 	time_t start_time;
