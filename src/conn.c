@@ -265,6 +265,43 @@ static void conn_finish(struct conn *c)
 		read_stop(c, SIDE_CLIENT);
 }
 
+/* A flood of rejects of one cause is logged at REJECT_LOG_PER_S lines a
+ * second; the rest are counted and summed up once a second by
+ * conn_reject_log_flush(). The reject counters are never limited. */
+#define REJECT_LOG_PER_S 20
+
+static int reject_log_allowed(struct moat *m, enum reject_cause why)
+{
+	uint64_t now = util_now_ms();
+
+	if (now - m->reject_log[why].window_ms >= 1000) {
+		conn_reject_log_flush(m);
+		m->reject_log[why].window_ms = now;
+		m->reject_log[why].logged = 0;
+	}
+	if (m->reject_log[why].logged < REJECT_LOG_PER_S) {
+		m->reject_log[why].logged++;
+		return 1;
+	}
+	m->reject_log[why].suppressed++;
+	return 0;
+}
+
+void conn_reject_log_flush(struct moat *m)
+{
+	for (int i = 0; i < REJ__COUNT; i++) {
+		char n[24];
+
+		if (!m->reject_log[i].suppressed)
+			continue;
+		snprintf(n, sizeof(n), "%llu",
+			 (unsigned long long)m->reject_log[i].suppressed);
+		log_event(LOG_WARN, "reject_suppressed", "cause",
+			  reject_name(i), "count", n, NULL);
+		m->reject_log[i].suppressed = 0;
+	}
+}
+
 /* Count, log, answer (code < 0: no CONNACK) and close. */
 static void conn_reject(struct conn *c, enum reject_cause why, int code)
 {
@@ -278,7 +315,8 @@ static void conn_reject(struct conn *c, enum reject_cause why, int code)
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	if (code >= 0)
 		snprintf(cbuf, sizeof(cbuf), "0x%02x", code);
-	log_event(LOG_WARN, "reject", "conn", id, "peer", peer, "cause",
+	if (reject_log_allowed(m, why))
+		log_event(LOG_WARN, "reject", "conn", id, "peer", peer, "cause",
 		  reject_name(why), "subject", c->cert.subject, "serial",
 		  c->cert.serial, "client_id", c->client_id, "connack",
 		  code >= 0 ? cbuf : NULL, NULL);

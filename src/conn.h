@@ -77,6 +77,9 @@ void conn_stop_all(struct moat *m);
 
 const char *conn_state_name(enum conn_state s);
 
+/* Log how many reject lines were suppressed since the last call. */
+void conn_reject_log_flush(struct moat *m);
+
 /* Close one connection now (stats socket `kill`), logged with why. */
 void conn_kill(struct conn *c, const char *why);
 

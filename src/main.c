@@ -74,6 +74,8 @@ static void stop_finish(struct moat *m)
 	m->on_drained = NULL;
 	conn_close_all(m);
 	uv_close((uv_handle_t *)&m->drain_timer, NULL);
+	conn_reject_log_flush(m);
+	uv_close((uv_handle_t *)&m->reject_log_timer, NULL);
 	uv_close((uv_handle_t *)&m->sig_term, NULL);
 	uv_close((uv_handle_t *)&m->sig_int, NULL);
 	uv_close((uv_handle_t *)&m->sig_hup, NULL);
@@ -116,6 +118,11 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	conn_stop_all(m);
 	if (!m->conns && m->on_drained)
 		stop_finish(m);
+}
+
+static void on_reject_log_timer(uv_timer_t *t)
+{
+	conn_reject_log_flush(t->data);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -181,6 +188,8 @@ static int run(const char *path)
 	signal(SIGPIPE, SIG_IGN);
 	uv_timer_init(m->loop, &m->drain_timer);
 	m->drain_timer.data = m;
+	uv_timer_init(m->loop, &m->reject_log_timer);
+	m->reject_log_timer.data = m;
 	if (moat_apply(m, g, &errors) < 0) {
 		fputs(errors, stderr);
 		goto out;
@@ -198,6 +207,7 @@ static int run(const char *path)
 	uv_signal_start(&m->sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&m->sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&m->sig_hup, on_hup, SIGHUP);
+	uv_timer_start(&m->reject_log_timer, on_reject_log_timer, 1000, 1000);
 	{
 		char pid[16], nl[16];
 

@@ -93,6 +93,13 @@ struct moat {
 	size_t n_upstreams;
 	uint64_t reloads, reload_failures;
 	struct metrics *metrics;
+	/* Reject log lines per cause per second; the counters see them all. */
+	struct {
+		uint64_t window_ms;
+		uint32_t logged;
+		uint64_t suppressed;
+	} reject_log[REJ__COUNT];
+	uv_timer_t reject_log_timer;
 	struct histo h_handshake;        /* accept -> TLS handshake done */
 	struct histo h_upstream_connect; /* broker connect */
 	struct stats *stats;

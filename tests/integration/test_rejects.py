@@ -1,5 +1,6 @@
 """Every reject of the spec's table (OCSP aside): the exact TLS alert or
 CONNACK, the counter, the log line, and nothing reaching a broker."""
+import re
 import socket
 import ssl
 import time
@@ -181,3 +182,31 @@ def test_max_connections(moat_factory, live_brokers, pki):
     assert closed_by_peer(s)
     assert wait_for(lambda: m.rejects("max_connections") == 1, 3)
     first.close()
+
+
+def test_reject_flood_is_rate_limited_in_the_log_not_in_counters(moat, live_brokers, pki):
+    """150 identical rejects as fast as 6 clients can make them: the log keeps
+    at most 20 reject lines per cause and second and sums up the rest in
+    reject_suppressed lines; the counter sees every one."""
+    from concurrent.futures import ThreadPoolExecutor
+    n = 150
+
+    def one(_):
+        s = tls_connect(pki, moat.port, "dev-good")
+        s.sendall(b"\x30\x05\x00\x01tx" + b"y")
+        closed_by_peer(s)
+        s.close()
+
+    with ThreadPoolExecutor(6) as ex:
+        list(ex.map(one, range(n)))
+    assert wait_for(lambda: moat.rejects("bad_connect") == n, 10), moat.info()
+    # the once-a-second flush reports what was held back
+    def summed():
+        log = moat.log()
+        lines = len(re.findall(r"reject conn=\d+ .*cause=bad_connect", log))
+        held = sum(int(x) for x in
+                   re.findall(r"reject_suppressed cause=bad_connect count=(\d+)", log))
+        return lines, held
+    assert wait_for(lambda: sum(summed()) == n, 5), (summed(), moat.log()[-3000:])
+    lines, held = summed()
+    assert held > 0 and lines < n
