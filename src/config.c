@@ -1047,12 +1047,8 @@ char *cfg_unsupported(const struct cfg *c)
 
 		if (l->proxy_protocol)
 			unsup(&t, &l->proxy_protocol_pos, "proxy_protocol");
-		if (l->tls.ocsp.mode != CFG_OCSP_OFF)
-			unsup(&t, &l->tls.ocsp.pos, "tls.ocsp");
 		if (l->tls.staple != CFG_STAPLE_OFF)
 			unsup(&t, &l->tls.staple_pos, "tls.staple");
-		if (l->tls.revoked_live_pos.line)
-			unsup(&t, &l->tls.revoked_live_pos, "tls.revoked_live");
 		if (l->tls.crl_expired == CFG_CRL_EXPIRED_REJECT)
 			unsup(&t, &l->tls.crl_expired_pos,
 			      "tls.crl_expired: reject");

@@ -4,9 +4,15 @@
  * ways with MQTT framing checked and backpressure. conn_advance() is the one
  * place where the state moves; every exit goes through conn_reject(),
  * conn_finish() (flush, then close) or conn_close() (close now). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
 
 #include "conn.h"
 #include "log.h"
@@ -38,6 +44,9 @@ static void linger_start(struct conn *c);
 static void upstream_try(struct conn *c);
 static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void on_ocsp_wake(struct ocsp_waiter *w);
+static int conn_ocsp_io(void *arg, const char *url, int url_len,
+			const uint8_t *req, int req_len, uint8_t **resp);
 
 const char *conn_state_name(enum conn_state s)
 {
@@ -172,6 +181,7 @@ static void on_handle_closed(uv_handle_t *h)
 	/* Last handle closed: no callback can reach c any more. */
 	if (c->ssl)
 		wolfSSL_free(c->ssl);
+	ocsp_cancel(&c->ocsp_w);
 	tls_peer_clear(&c->cert);
 	free(c->cbuf);
 	free(c->client_id);
@@ -200,6 +210,7 @@ static void conn_close(struct conn *c, const char *why)
 		  conn_state_name(c->state), "age_ms", age, "bytes_in", bin,
 		  "bytes_out", bout, "reason", why, NULL);
 	c->state = CS_CLOSED;
+	ocsp_cancel(&c->ocsp_w);
 	if (c->srv)
 		c->srv->active--;
 	c->li->active--;
@@ -367,10 +378,25 @@ static void handshake_done(struct conn *c)
 	if (wolfSSL_session_reused(c->ssl))
 		c->li->resumed++;
 	tls_peer_from_session(c->ssl, &c->cert);
-	/* The leaf's DER was kept for the session ticket, made by now. */
-	free(c->cert.der);
-	c->cert.der = NULL;
-	c->cert.der_len = 0;
+	/* The leaf's DER was kept for the session ticket, made by now; it
+	 * stays while a CRL reload may have to close this session. */
+	if (!c->lcfg->tls.crl ||
+	    c->lcfg->tls.revoked_live != CFG_REVOKED_CLOSE) {
+		free(c->cert.der);
+		c->cert.der = NULL;
+		c->cert.der_len = 0;
+	}
+	switch (c->cert.ocsp_state) {
+	case TLS_OCSP_STALE:
+		m->ocsp_stale_used++;
+		break;
+	case TLS_OCSP_UNAVAILABLE:
+	case TLS_OCSP_UNKNOWN:
+	case TLS_OCSP_NO_URL:
+		if (c->cert.ocsp_mode == CFG_OCSP_SOFT)
+			m->ocsp_soft_failed++;
+		break;
+	}
 	c->state = CS_CONNECT;
 	uv_timer_start(&c->timer, on_timeout,
 		       c->gen->cfg->limits.connect_timeout_ms, 0);
@@ -462,6 +488,22 @@ static int connect_check(struct conn *c)
 			    !v5(c)			 ? -1
 			    : r == MQTT_E_MALFORMED ? MQTT5_RC_MALFORMED
 						 : MQTT5_RC_PROTOCOL_ERROR);
+		return 1;
+	}
+	if (c->cert.ocsp_mode == CFG_OCSP_REQUIRE &&
+	    c->cert.ocsp_state >= TLS_OCSP_UNAVAILABLE) {
+		/* Down or slow: a transient fault, the device retries later.
+		 * Unknown, or nothing to ask: not authorized. */
+		if (c->cert.ocsp_state == TLS_OCSP_UNAVAILABLE)
+			conn_reject(c, REJ_OCSP_UNAVAILABLE,
+				    v5(c) ? MQTT5_RC_SERVER_UNAVAILABLE
+					  : MQTT3_RC_SERVER_UNAVAILABLE);
+		else
+			conn_reject(c, c->cert.ocsp_state == TLS_OCSP_UNKNOWN
+					       ? REJ_OCSP_UNKNOWN
+					       : REJ_OCSP_NO_URL,
+				    v5(c) ? MQTT5_RC_NOT_AUTHORIZED
+					  : MQTT3_RC_NOT_AUTHORIZED);
 		return 1;
 	}
 	c->connect_len = total;
@@ -638,6 +680,8 @@ static void conn_advance(struct conn *c)
 			     e == WOLFSSL_ERROR_WANT_WRITE) &&
 			    !c->io.eof)
 				return;
+			if (e == OCSP_WANT_READ) /* woken by on_ocsp_wake */
+				return;
 			/* A client that leaves mid-handshake (a port probe,
 			 * or one that does not trust us) is not a reject. */
 			if (c->io.eof && !c->cert.verify_err) {
@@ -679,14 +723,18 @@ static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	c->io.rx_len = 0;
 }
 
-/* MQTT 5 DISCONNECT 0x8B (server shutting down), then close. Called only
- * at a packet boundary of the broker's stream, so the client can parse it. */
+/* MQTT 5 DISCONNECT (c->say_goodbye: 0x8B server shutting down, 0x87
+ * certificate revoked), then close. Called only at a packet boundary of
+ * the broker's stream, so the client can parse it. */
 static void goodbye(struct conn *c)
 {
 	uint8_t pkt[64];
-	int n = mqtt_build_disconnect_v5(pkt, sizeof(pkt),
-					 MQTT5_RC_SERVER_SHUTTING_DOWN,
-					 "server shutting down");
+	int rc = c->say_goodbye ? c->say_goodbye
+				: MQTT5_RC_SERVER_SHUTTING_DOWN;
+	int n = mqtt_build_disconnect_v5(
+		pkt, sizeof(pkt), (uint8_t)rc,
+		rc == MQTT5_RC_NOT_AUTHORIZED ? "certificate revoked"
+					      : "server shutting down");
 
 	c->say_goodbye = 0;
 	if (n > 0) {
@@ -944,7 +992,9 @@ void conn_on_accept(uv_stream_t *server, int status)
 	log_event(LOG_INFO, "conn_open", "conn", id, "peer", peer, "listener",
 		  li->cfg->name, NULL);
 	c->io.send = client_send;
+	c->io.ocsp = conn_ocsp_io;
 	c->io.arg = c;
+	c->ocsp_w.wake = on_ocsp_wake;
 	c->ssl = tls_session_new(li->tls, &c->io, &c->cert);
 	if (!c->ssl) {
 		conn_close(c, "out of memory");
@@ -984,9 +1034,131 @@ void conn_stop_all(struct moat *m)
 		}
 		if (c->version != MQTT_V5)
 			continue;
+		c->say_goodbye = MQTT5_RC_SERVER_SHUTTING_DOWN;
 		if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
 			goodbye(c);
-		else
-			c->say_goodbye = 1;
 	}
+}
+
+/* ---- OCSP during the handshake ---- */
+
+static void on_ocsp_wake(struct ocsp_waiter *w)
+{
+	struct conn *c = (struct conn *)((char *)w -
+					 offsetof(struct conn, ocsp_w));
+
+	if (c->state == CS_HANDSHAKE)
+		conn_advance(c);
+}
+
+static int conn_ocsp_io(void *arg, const char *url, int url_len,
+			const uint8_t *req, int req_len, uint8_t **resp)
+{
+	struct conn *c = arg;
+	const struct cfg_ocsp *o = &c->lcfg->tls.ocsp;
+	struct ocsp_opts opts = {o->timeout_ms, o->stale_if_error_ms};
+	const uint8_t *r;
+	size_t rl;
+
+	if (url_len <= 0 || req_len <= 0)
+		return -1;
+	switch (c->ocsp_w.outcome) {
+	case OCSP_OUT_FAIL:
+		c->ocsp_w.outcome = OCSP_OUT_NONE;
+		c->cert.ocsp_io_failed = 1;
+		return -1;
+	case OCSP_OUT_STALE:
+		c->ocsp_w.outcome = OCSP_OUT_NONE;
+		c->cert.ocsp_io_stale = 1;
+		return -1;
+	default:
+		break;
+	}
+	switch (ocsp_lookup(c->moat->ocsp, url, (size_t)url_len, req,
+			    (size_t)req_len, &opts, &c->ocsp_w, &r, &rl)) {
+	case OCSP_LK_ANSWER:
+		*resp = malloc(rl);
+		if (!*resp)
+			return -1;
+		memcpy(*resp, r, rl);
+		return (int)rl;
+	case OCSP_LK_WAIT:
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	default:
+		c->cert.ocsp_io_failed = 1;
+		return -1;
+	}
+}
+
+/* ---- revoked live sessions ---- */
+
+static void on_revoke_timeout(uv_timer_t *t)
+{
+	conn_close(t->data, "certificate revoked");
+}
+
+static void revoke_one(struct conn *c, const char *source)
+{
+	struct moat *m = c->moat;
+	char id[24], peer[64];
+
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	peer_str(c, peer, sizeof(peer));
+	log_event(LOG_WARN, "revoked_close", "conn", id, "peer", peer,
+		  "subject", c->cert.subject, "serial", c->cert.serial,
+		  "client_id", c->client_id, "source", source, NULL);
+	m->revoked_closed++;
+	if (c->state != CS_SPLICE || c->version != MQTT_V5) {
+		conn_close(c, "certificate revoked");
+		return;
+	}
+	c->say_goodbye = MQTT5_RC_NOT_AUTHORIZED;
+	if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM])) {
+		goodbye(c);
+		return;
+	}
+	/* mid-packet from the broker: the rest of it, then DISCONNECT, or
+	 * a plain close if it does not come soon */
+	uv_timer_start(&c->timer, on_revoke_timeout, FLUSH_TIMEOUT_MS, 0);
+}
+
+static int live(const struct conn *c)
+{
+	return c->state >= CS_CONNECT && c->state < CS_CLOSING &&
+	       c->lcfg->tls.revoked_live == CFG_REVOKED_CLOSE;
+}
+
+int conn_revoked(struct moat *m, const char *serial, const char *source)
+{
+	struct conn *next;
+	int n = 0;
+
+	for (struct conn *c = m->conns; c; c = next) {
+		next = c->next;
+		if (live(c) && c->cert.serial &&
+		    strcasecmp(c->cert.serial, serial) == 0) {
+			revoke_one(c, source);
+			n++;
+		}
+	}
+	return n;
+}
+
+int conn_recheck_crl(struct moat *m)
+{
+	struct conn *next;
+	int n = 0;
+
+	for (struct conn *c = m->conns; c; c = next) {
+		next = c->next;
+		if (!live(c) || !c->cert.der || !c->li->tls || !c->li->open)
+			continue;
+		if (wolfSSL_CertManagerCheckCRL(
+			    wolfSSL_CTX_GetCertManager(c->li->tls->ctx),
+			    c->cert.der, c->cert.der_len) == CRL_CERT_REVOKED) {
+			revoke_one(c, "crl");
+			n++;
+		}
+	}
+	return n;
 }

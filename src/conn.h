@@ -10,6 +10,7 @@
 
 #include "moat.h"
 #include "mqtt.h"
+#include "ocsp.h"
 #include "tls.h"
 
 enum conn_state {
@@ -42,7 +43,8 @@ struct conn {
 	uint8_t upstream_open;
 	uint8_t tries, n_order;
 	uint8_t closing_flush; /* close once the client queue is flushed */
-	uint8_t say_goodbye;   /* stopping: DISCONNECT 0x8B at the next boundary */
+	uint8_t say_goodbye;   /* DISCONNECT with this reason at the next
+				  boundary (0x8B stopping, 0x87 revoked) */
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
@@ -52,6 +54,7 @@ struct conn {
 	WOLFSSL *ssl;
 	struct tls_io io;
 	struct tls_peer cert;
+	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
 	size_t wq[2];       /* bytes queued for writing to that side */
 	uint8_t *cbuf;      /* CONNECT (and what follows it) until forwarded */
 	size_t clen, ccap;
@@ -79,6 +82,15 @@ const char *conn_state_name(enum conn_state s);
 
 /* Log how many reject lines were suppressed since the last call. */
 void conn_reject_log_flush(struct moat *m);
+
+/* Close the live sessions of a certificate that was just found revoked
+ * (by serial, lower-case hex), as revoked_live says; `source` is "crl" or
+ * "ocsp" for the log. Returns how many were closed. */
+int conn_revoked(struct moat *m, const char *serial, const char *source);
+
+/* After a CRL reload: close the live sessions whose certificate the
+ * listener's new CRL revokes. */
+int conn_recheck_crl(struct moat *m);
 
 /* Close one connection now (stats socket `kill`), logged with why. */
 void conn_kill(struct conn *c, const char *why);

@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "check.h"
 #include "conn.h"
 #include "log.h"
+#include "ocsp.h"
 #include "metrics.h"
 #include "moat_build.h"
 #include "reload.h"
@@ -41,6 +43,9 @@ static const char *reject_names[REJ__COUNT] = {
 	[REJ_NO_IDENTITY] = "no_identity",
 	[REJ_NO_SERVER] = "no_server",
 	[REJ_MAX_CONNECTIONS] = "max_connections",
+	[REJ_OCSP_UNKNOWN] = "ocsp_unknown",
+	[REJ_OCSP_UNAVAILABLE] = "ocsp_unavailable",
+	[REJ_OCSP_NO_URL] = "ocsp_no_url",
 };
 
 const char *reject_name(enum reject_cause r)
@@ -76,6 +81,7 @@ static void stop_finish(struct moat *m)
 	uv_close((uv_handle_t *)&m->drain_timer, NULL);
 	conn_reject_log_flush(m);
 	uv_close((uv_handle_t *)&m->reject_log_timer, NULL);
+	uv_close((uv_handle_t *)&m->crl_watch_timer, NULL);
 	uv_close((uv_handle_t *)&m->sig_term, NULL);
 	uv_close((uv_handle_t *)&m->sig_int, NULL);
 	uv_close((uv_handle_t *)&m->sig_hup, NULL);
@@ -123,6 +129,60 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 static void on_reject_log_timer(uv_timer_t *t)
 {
 	conn_reject_log_flush(t->data);
+}
+
+/* OCSP found a certificate revoked: its live sessions go. */
+static void on_ocsp_revoked(void *arg, const char *serial)
+{
+	conn_revoked(arg, serial, "ocsp");
+}
+
+static struct moat *the_moat; /* for the resumption check below */
+
+static int ocsp_known_revoked(const char *serial)
+{
+	return the_moat && the_moat->ocsp &&
+	       ocsp_cache_says_revoked(the_moat->ocsp, serial);
+}
+
+/* The CRL files are watched without a signal: a change of size, mtime or
+ * inode of any of them reloads the configuration. */
+#define CRL_WATCH_MS 1000
+
+static uint64_t crl_signature(const struct cfg *c)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; c && i < c->n_listeners; i++) {
+		struct stat st;
+		uint64_t v[4] = {0, 0, 0, 0};
+
+		if (!c->listeners[i].tls.crl)
+			continue;
+		if (stat(c->listeners[i].tls.crl, &st) == 0) {
+			v[0] = (uint64_t)st.st_mtim.tv_sec;
+			v[1] = (uint64_t)st.st_mtim.tv_nsec;
+			v[2] = (uint64_t)st.st_size;
+			v[3] = (uint64_t)st.st_ino;
+		}
+		for (int k = 0; k < 4; k++)
+			h = (h ^ v[k]) * 1099511628211ull;
+	}
+	return h;
+}
+
+static void on_crl_watch(uv_timer_t *t)
+{
+	struct moat *m = t->data;
+	uint64_t sig = crl_signature(m->cfg);
+	char *errors = NULL;
+
+	if (sig == m->crl_sig || m->stopping)
+		return;
+	log_event(LOG_INFO, "crl_changed", "result", "reloading", NULL);
+	moat_reload(m, &errors);
+	free(errors);
+	m->crl_sig = crl_signature(m->cfg);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -190,6 +250,14 @@ static int run(const char *path)
 	m->drain_timer.data = m;
 	uv_timer_init(m->loop, &m->reject_log_timer);
 	m->reject_log_timer.data = m;
+	uv_timer_init(m->loop, &m->crl_watch_timer);
+	m->crl_watch_timer.data = m;
+	m->ocsp = ocsp_cache_new(m->loop);
+	if (!m->ocsp)
+		goto out;
+	the_moat = m;
+	ocsp_set_revoked_hook(m->ocsp, on_ocsp_revoked, m);
+	tls_set_revoked_lookup(ocsp_known_revoked);
 	if (moat_apply(m, g, &errors) < 0) {
 		fputs(errors, stderr);
 		goto out;
@@ -208,6 +276,9 @@ static int run(const char *path)
 	uv_signal_start(&m->sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&m->sig_hup, on_hup, SIGHUP);
 	uv_timer_start(&m->reject_log_timer, on_reject_log_timer, 1000, 1000);
+	m->crl_sig = crl_signature(m->cfg);
+	uv_timer_start(&m->crl_watch_timer, on_crl_watch, CRL_WATCH_MS,
+		       CRL_WATCH_MS);
 	{
 		char pid[16], nl[16];
 
@@ -227,6 +298,9 @@ out:
 	moat_close_listeners(m);
 	stats_stop(m);
 	metrics_stop(m);
+	ocsp_cache_free(m->ocsp);
+	m->ocsp = NULL;
+	uv_run(m->loop, UV_RUN_DEFAULT);
 	uv_walk(m->loop, close_walk, NULL);
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	uv_loop_close(m->loop);

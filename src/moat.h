@@ -28,6 +28,9 @@ enum reject_cause {
 	REJ_NO_IDENTITY,
 	REJ_NO_SERVER,
 	REJ_MAX_CONNECTIONS,
+	REJ_OCSP_UNKNOWN,     /* require: the responder does not know it */
+	REJ_OCSP_UNAVAILABLE, /* require: no answer (down, slow, bad) */
+	REJ_OCSP_NO_URL,      /* require: no AIA OCSP URL, no override */
 	REJ__COUNT
 };
 const char *reject_name(enum reject_cause r);
@@ -77,6 +80,7 @@ struct histo {
 };
 
 struct metrics;
+struct ocsp_cache;
 
 /* Per-loop scratch space: every read lands here first, so an idle
  * connection holds no read buffer of its own. */
@@ -93,6 +97,10 @@ struct moat {
 	size_t n_upstreams;
 	uint64_t reloads, reload_failures;
 	struct metrics *metrics;
+	struct ocsp_cache *ocsp; /* one per process, kept across reloads */
+	uint64_t ocsp_soft_failed; /* soft mode: accepted without an answer */
+	uint64_t ocsp_stale_used;  /* accepted on a stale cached good */
+	uint64_t revoked_closed;   /* live sessions closed on revocation */
 	/* Reject log lines per cause per second; the counters see them all. */
 	struct {
 		uint64_t window_ms;
@@ -100,6 +108,8 @@ struct moat {
 		uint64_t suppressed;
 	} reject_log[REJ__COUNT];
 	uv_timer_t reject_log_timer;
+	uv_timer_t crl_watch_timer;
+	uint64_t crl_sig; /* of the CRL files' stat, see main.c */
 	struct histo h_handshake;        /* accept -> TLS handshake done */
 	struct histo h_upstream_connect; /* broker connect */
 	struct stats *stats;

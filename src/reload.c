@@ -11,6 +11,7 @@
 #include "check.h"
 #include "conn.h"
 #include "log.h"
+#include "ocsp.h"
 #include "reload.h"
 #include "server.h"
 #include "tls.h"
@@ -177,6 +178,18 @@ int moat_apply(struct moat *m, struct gen *g, char **errors)
 	m->n_upstreams = g->n_upstreams;
 	log_setup((enum log_level)cfg->log_level,
 		  cfg->log_format == CFG_LOG_JSON);
+	{
+		uint64_t most = 0;
+
+		for (size_t i = 0; i < cfg->n_listeners; i++)
+			if (cfg->listeners[i].tls.ocsp.mode != CFG_OCSP_OFF &&
+			    cfg->listeners[i].tls.ocsp.cache_size > most)
+				most = cfg->listeners[i].tls.ocsp.cache_size;
+		if (most && m->ocsp)
+			ocsp_cache_set_size(m->ocsp, (size_t)most);
+	}
+	if (old) /* a new CRL may revoke live sessions */
+		conn_recheck_crl(m);
 	gen_put(old);
 	if (checks_start(m, g) < 0)
 		log_event(LOG_ERROR, "checks", "result",

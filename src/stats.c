@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "ocsp.h"
 #include "moat_build.h"
 #include "server.h"
 #include "stats.h"
@@ -108,7 +109,8 @@ static void cmd_help(struct sbuf *o)
 		  "show stat [json]          listeners, upstreams, servers\n"
 		  "show servers [UPSTREAM]   server states\n"
 		  "show conns                live connections\n"
-		  "show tls                  certificates, CA, CRL dates\n"
+		  "show tls                  certificates, CA, CRL dates, OCSP cache\n"
+		  "show ocsp [SERIAL]        cached OCSP answers\n"
 		  "disable server U/S        maintenance on (operator)\n"
 		  "enable server U/S         maintenance off (operator)\n"
 		  "drain server U/S          no new connections (operator)\n"
@@ -425,8 +427,56 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 		sb_printf(o, "handshakes: %llu\n",
 			  (unsigned long long)l->handshakes);
 		sb_printf(o, "resumed: %llu\n", (unsigned long long)l->resumed);
-		sb_printf(o, "ocsp: off (not supported yet)\n");
+		if (tc->ocsp.mode == CFG_OCSP_OFF) {
+			sb_printf(o, "ocsp: off\n");
+		} else {
+			sb_printf(o, "ocsp: %s check=%s responder=%s\n",
+				  tc->ocsp.mode == CFG_OCSP_REQUIRE ? "require"
+								    : "soft",
+				  tc->ocsp.check == CFG_OCSP_CHAIN ? "chain"
+								   : "leaf",
+				  tc->ocsp.responder && tc->ocsp.responder[0]
+					  ? tc->ocsp.responder
+					  : "aia");
+		}
+		sb_printf(o, "revoked_live: %s\n",
+			  tc->revoked_live == CFG_REVOKED_CLOSE ? "close"
+								: "keep");
 	}
+	if (m->ocsp) {
+		const struct ocsp_stats *s = ocsp_cache_stats(m->ocsp);
+
+		sb_printf(o, "\n# ocsp cache\n");
+		sb_printf(o, "ocsp_cache_size: %zu\n", ocsp_cache_count(m->ocsp));
+		sb_printf(o, "ocsp_lookups: %llu\n", (unsigned long long)s->lookups);
+		sb_printf(o, "ocsp_hits: %llu\n", (unsigned long long)s->hits);
+		sb_printf(o, "ocsp_misses: %llu\n", (unsigned long long)s->misses);
+		sb_printf(o, "ocsp_coalesced: %llu\n",
+			  (unsigned long long)s->coalesced);
+		sb_printf(o, "ocsp_requests: %llu\n",
+			  (unsigned long long)s->requests);
+		sb_printf(o, "ocsp_errors: %llu\n", (unsigned long long)s->errors);
+		sb_printf(o, "ocsp_stale_used: %llu\n",
+			  (unsigned long long)m->ocsp_stale_used);
+		sb_printf(o, "ocsp_soft_failed: %llu\n",
+			  (unsigned long long)m->ocsp_soft_failed);
+		sb_printf(o, "ocsp_answers: good=%llu revoked=%llu unknown=%llu\n",
+			  (unsigned long long)s->good,
+			  (unsigned long long)s->revoked,
+			  (unsigned long long)s->unknown);
+		sb_printf(o, "ocsp_evicted: %llu\n", (unsigned long long)s->evicted);
+		sb_printf(o, "revoked_closed: %llu\n",
+			  (unsigned long long)m->revoked_closed);
+	}
+}
+
+static void cmd_ocsp(struct moat *m, const char *serial, struct sbuf *o)
+{
+	char *t = m->ocsp ? ocsp_show(m->ocsp, serial) : NULL;
+
+	if (t)
+		sb_printf(o, "%s", t);
+	free(t);
 }
 
 static void cmd_kill(struct moat *m, int by_id, const char *arg,
@@ -509,6 +559,8 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 			cmd_conns(m, o);
 		else if (strcmp(w[1], "tls") == 0 && n == 2)
 			cmd_tls(m, o);
+		else if (strcmp(w[1], "ocsp") == 0 && n <= 3)
+			cmd_ocsp(m, n == 3 ? w[2] : NULL, o);
 		else
 			sb_printf(o, "error: unknown command '%s', try "
 				     "'help'\n", line);

@@ -20,6 +20,7 @@
 #include <wolfssl/wolfcrypt/random.h>
 
 #include "moat_build.h"
+#include "ocsp_der.h"
 #include "log.h"
 #include "moat.h"
 #include "tls.h"
@@ -92,7 +93,18 @@ static void peer_take(struct tls_peer *p, WOLFSSL_X509 *x)
 	WOLFSSL_X509_NAME *name;
 	WOLF_STACK_OF(WOLFSSL_GENERAL_NAME) *sans;
 
-	tls_peer_clear(p);
+	{ /* keep what the session set up and OCSP found so far */
+		struct tls_peer keep = *p;
+
+		tls_peer_clear(p);
+		p->ocsp_mode = keep.ocsp_mode;
+		p->ocsp_override = keep.ocsp_override;
+		p->ocsp_io_failed = keep.ocsp_io_failed;
+		p->ocsp_io_stale = keep.ocsp_io_stale;
+		p->ocsp_state = keep.ocsp_state;
+		p->cm = keep.cm;
+		p->crl_on = keep.crl_on;
+	}
 	p->has_cert = 1;
 	{
 		int dl = 0;
@@ -149,12 +161,43 @@ static void peer_take(struct tls_peer *p, WOLFSSL_X509 *x)
 	}
 }
 
+static void ocsp_note(struct tls_peer *p, int state)
+{
+	if (state > p->ocsp_state)
+		p->ocsp_state = state;
+}
+
+/* wolfSSL reports OCSP outcomes as verification errors. A revoked answer
+ * stays an error (the TLS alert); "unknown", an unreachable responder or a
+ * bad answer let the handshake finish and are answered at the CONNECT
+ * (spec: CONNACK, so the device knows whether to retry). */
+static int ocsp_verdict(struct tls_peer *p, int err)
+{
+	switch (err) {
+	case OCSP_CERT_UNKNOWN:
+		ocsp_note(p, TLS_OCSP_UNKNOWN);
+		return 1;
+	case OCSP_INVALID_STATUS:
+	case OCSP_LOOKUP_FAIL:
+	case OCSP_NEED_URL:
+	case OCSP_WANT_READ:
+		ocsp_note(p, p->ocsp_io_stale && !p->ocsp_io_failed
+				     ? TLS_OCSP_STALE
+				     : TLS_OCSP_UNAVAILABLE);
+		return 1;
+	}
+	return 0;
+}
+
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
 	struct tls_peer *p = store->userCtx;
 
 	if (!p)
 		return preverify;
+	if (!preverify && p->ocsp_mode != CFG_OCSP_OFF &&
+	    ocsp_verdict(p, store->error))
+		preverify = 1;
 	if (!preverify && !p->verify_err)
 		p->verify_err = store->error ? store->error : -1;
 	if (store->error_depth == 0 && store->current_cert) {
@@ -162,8 +205,42 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 
 		peer_take(p, store->current_cert);
 		p->verify_err = err;
+		if (preverify && p->ocsp_mode != CFG_OCSP_OFF && p->der) {
+			/* wolfSSL skips the leaf's CRL once OCSP has
+			 * answered (or failed): check it here. */
+			if (p->crl_on && p->cm &&
+			    wolfSSL_CertManagerCheckCRL(p->cm, p->der,
+							p->der_len) ==
+				    CRL_CERT_REVOKED) {
+				p->verify_err = CRL_CERT_REVOKED;
+				return 0;
+			}
+			/* wolfSSL takes a certificate without an OCSP URL for
+			 * good; under require it is not. */
+			if (p->ocsp_mode == CFG_OCSP_REQUIRE &&
+			    !p->ocsp_override &&
+			    ocsp_cert_has_url(p->der, (size_t)p->der_len) != 1)
+				ocsp_note(p, TLS_OCSP_NO_URL);
+		}
 	}
 	return preverify;
+}
+
+static int ocsp_io_cb(void *ctx, const char *url, int url_len,
+		      unsigned char *req, int req_len, unsigned char **resp)
+{
+	struct tls_io *io = ctx;
+
+	*resp = NULL;
+	if (!io || !io->ocsp)
+		return -1;
+	return io->ocsp(io->arg, url, url_len, req, req_len, resp);
+}
+
+static void ocsp_free_cb(void *ctx, unsigned char *resp)
+{
+	(void)ctx;
+	free(resp);
 }
 
 static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
@@ -324,6 +401,7 @@ static void peer_copy(struct tls_peer *d, const struct tls_peer *s)
 {
 	memset(d, 0, sizeof(*d));
 	d->has_cert = s->has_cert;
+	d->ocsp_state = s->ocsp_state;
 	d->subject = dup_or_null(s->subject);
 	d->serial = dup_or_null(s->serial);
 	d->cn = dup_or_null(s->cn);
@@ -342,6 +420,13 @@ static struct ticket_ent *ticket_slot(struct tls_tickets *tk,
 
 	memcpy(&h, token, sizeof(h)); /* the token is random */
 	return &tk->slots[h % TICKET_SLOTS];
+}
+
+static int (*revoked_lookup)(const char *serial);
+
+void tls_set_revoked_lookup(int (*fn)(const char *serial))
+{
+	revoked_lookup = fn;
 }
 
 static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
@@ -393,9 +478,24 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 					e->peer.der,
 					e->peer.der_len) != WOLFSSL_SUCCESS)
 		return WOLFSSL_TICKET_RET_REJECT;
+	/* Nor one whose OCSP check did not pass, or that OCSP has since
+	 * found revoked. */
+	if (peer->ocsp_mode != CFG_OCSP_OFF &&
+	    (e->peer.ocsp_state >= TLS_OCSP_UNAVAILABLE ||
+	     (revoked_lookup && e->peer.serial &&
+	      revoked_lookup(e->peer.serial))))
+		return WOLFSSL_TICKET_RET_REJECT;
 	*outLen = inLen;
-	tls_peer_clear(peer);
-	peer_copy(peer, &e->peer);
+	{
+		struct tls_peer keep = *peer; /* its session settings */
+
+		tls_peer_clear(peer);
+		peer_copy(peer, &e->peer);
+		peer->ocsp_mode = keep.ocsp_mode;
+		peer->ocsp_override = keep.ocsp_override;
+		peer->cm = keep.cm;
+		peer->crl_on = keep.crl_on;
+	}
 	peer->resumed = 1;
 	return WOLFSSL_TICKET_RET_OK;
 }
@@ -639,6 +739,25 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 		mode = WOLFSSL_VERIFY_NONE;
 		break;
 	}
+	if (cfg->ocsp.mode != CFG_OCSP_OFF &&
+	    cfg->verify_client != CFG_VERIFY_NONE) {
+		int opts = WOLFSSL_OCSP_NO_NONCE;
+
+		if (cfg->ocsp.check == CFG_OCSP_CHAIN)
+			opts |= WOLFSSL_OCSP_CHECKALL;
+		if (cfg->ocsp.responder && cfg->ocsp.responder[0])
+			opts |= WOLFSSL_OCSP_URL_OVERRIDE;
+		if (wolfSSL_CTX_EnableOCSP(ctx, opts) != WOLFSSL_SUCCESS ||
+		    ((opts & WOLFSSL_OCSP_URL_OVERRIDE) &&
+		     wolfSSL_CTX_SetOCSP_OverrideURL(ctx, cfg->ocsp.responder) !=
+			     WOLFSSL_SUCCESS) ||
+		    wolfSSL_CTX_SetOCSP_Cb(ctx, ocsp_io_cb, ocsp_free_cb,
+					   NULL) != WOLFSSL_SUCCESS) {
+			errtext_add(errors, "%s:%d:%d: tls.ocsp: cannot enable "
+				    "OCSP in wolfSSL", POSF(cfg->ocsp.pos));
+			goto fail;
+		}
+	}
 	wolfSSL_CTX_set_verify(ctx, mode, mode == WOLFSSL_VERIFY_NONE
 						  ? NULL
 						  : verify_cb);
@@ -690,6 +809,15 @@ WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
 	wolfSSL_SetIOWriteCtx(ssl, io);
 	wolfSSL_SetCertCbCtx(ssl, peer);
 	io->peer = peer;
+	if (t->cfg->ocsp.mode != CFG_OCSP_OFF &&
+	    t->cfg->verify_client != CFG_VERIFY_NONE) {
+		peer->ocsp_mode = (int)t->cfg->ocsp.mode;
+		peer->ocsp_override =
+			t->cfg->ocsp.responder && t->cfg->ocsp.responder[0];
+		peer->cm = wolfSSL_CTX_GetCertManager(t->ctx);
+		peer->crl_on = t->cfg->crl != NULL;
+		wolfSSL_SetOCSP_Cb(ssl, ocsp_io_cb, ocsp_free_cb, io);
+	}
 	return ssl;
 }
 

@@ -51,6 +51,13 @@ struct tls_io {
 	size_t rx_len;
 	int eof;
 	int (*send)(void *arg, const uint8_t *p, size_t n);
+	/* OCSP for the client's chain (wolfSSL's OCSP I/O callback, see
+	 * wolfSSL_SetOCSP_Cb): returns the response length with *resp
+	 * malloc'd, WOLFSSL_CBIO_ERR_WANT_READ while the answer is being
+	 * fetched (wolfSSL_accept then fails with OCSP_WANT_READ and is
+	 * called again later), or -1 when there is no answer. */
+	int (*ocsp)(void *arg, const char *url, int url_len,
+		    const uint8_t *req, int req_len, uint8_t **resp);
 	void *arg;
 	struct tls_peer *peer; /* set by tls_session_new */
 };
@@ -68,6 +75,25 @@ struct tls_peer {
 	int verify_err; /* first wolfSSL error seen in the chain, 0 = none */
 	int has_cert;
 	int resumed;    /* identity restored from a session ticket */
+	/* OCSP (set up by tls_session_new from the listener's config) */
+	int ocsp_mode;          /* enum cfg_ocsp_mode */
+	int ocsp_override;      /* a responder URL is configured */
+	int ocsp_io_failed;     /* the I/O callback had no answer to give */
+	int ocsp_io_stale;      /* ... but a good within stale_if_error */
+	int ocsp_state;         /* enum tls_ocsp_state: the verdict */
+	WOLFSSL_CERT_MANAGER *cm; /* for the CRL check next to OCSP */
+	int crl_on;
+};
+
+/* What OCSP left for the CONNECT to answer (a revoked certificate never
+ * gets this far: it gets the TLS alert). */
+enum tls_ocsp_state {
+	TLS_OCSP_OK,          /* good, or OCSP off */
+	TLS_OCSP_STALE,       /* responder down; a cached good within
+				 stale_if_error was used */
+	TLS_OCSP_UNAVAILABLE, /* responder down or slow, or a bad answer */
+	TLS_OCSP_UNKNOWN,     /* the responder does not know the cert */
+	TLS_OCSP_NO_URL,      /* no AIA OCSP URL and no override */
 };
 void tls_peer_clear(struct tls_peer *p);
 const char *tls_peer_identity(const struct tls_peer *p, enum cfg_identity id);
@@ -96,6 +122,9 @@ void errtext_add(char **text, const char *fmt, ...)
 /* After a handshake: fill p from the session's peer certificate when the
  * verify callback did not run (a resumed session). */
 void tls_peer_from_session(WOLFSSL *ssl, struct tls_peer *p);
+
+/* Asked on resumption under OCSP: 1 when the serial is known revoked. */
+void tls_set_revoked_lookup(int (*fn)(const char *serial));
 
 /* The reject cause (enum reject_cause) for a failed handshake. */
 int tls_reject_cause(int verify_err, int ssl_err);

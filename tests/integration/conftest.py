@@ -85,9 +85,13 @@ class Broker:
         with open(self.log, errors="replace") as f:
             return f.read()
 
-    def clients(self):
-        """Client ids that completed a CONNECT on this broker."""
-        return re.findall(r"New client connected from \S+ as (\S+)", self.text())
+    def mark(self):
+        """Where the log ends now, for clients(since=...)."""
+        return len(self.text())
+
+    def clients(self, since=0):
+        """Client ids that completed a CONNECT on this broker (since a mark)."""
+        return re.findall(r"New client connected from \S+ as (\S+)", self.text()[since:])
 
 
 @pytest.fixture(scope="module")

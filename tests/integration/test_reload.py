@@ -3,6 +3,7 @@ running, new ones use the new settings, an invalid config is refused with
 FILE:LINE:COL and the old one stays, a removed server drains, a CRL that
 gains an entry refuses that certificate on its next connect."""
 import json
+import re
 import os
 import shutil
 import signal
@@ -13,7 +14,8 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 
-from conftest import connect_packet, read_connack, tls_connect, tls_context, wait_for
+from conftest import (closed_by_peer, connect_packet, read_connack, recv_exact, tls_connect,
+                      tls_context, wait_for)
 
 
 def rewrite(moat, mutate):
@@ -89,31 +91,92 @@ def test_publisher_survives_five_reloads(moat, pki):
         c.disconnect()
 
 
-def test_crl_reload_refuses_newly_revoked(moat_factory, live_brokers, pki, tmp_path):
-    own = str(tmp_path / "pki")
-    shutil.copytree(pki, own)
-    m = moat_factory(live_brokers, lambda c: c["listeners"][0]["tls"].update(
-        crl=os.path.join(own, "crl.pem")))
-    s = tls_connect(pki, m.port, "dev-good2", "1.2")
-    s.sendall(connect_packet("dev-good2"))
-    assert read_connack(s) == b"\x20\x02\x00\x00"
-    # revoke dev-good2 in the intermediate's CRL, as an operator would
+def revoke(own, cert):
+    """Revoke cert in the intermediate's CRL and rewrite crl.pem, as an
+    operator would (a new file renamed over the old one)."""
     env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none")
-    for args in (["-revoke", "dev-good2.crt"], ["-gencrl", "-out", "inter.crl"]):
+    for args in (["-revoke", cert + ".crt"], ["-gencrl", "-out", "inter.crl"]):
         subprocess.run(["openssl", "ca", "-config", "openssl.cnf", "-cert", "inter.crt",
                         "-keyfile", "inter.key", *args], cwd=own, env=env, check=True,
                        capture_output=True)
-    with open(os.path.join(own, "crl.pem"), "w") as f:
+    tmp = os.path.join(own, "crl.pem.new")
+    with open(tmp, "w") as f:
         f.write(open(os.path.join(own, "root.crl")).read())
         f.write(open(os.path.join(own, "inter.crl")).read())
+    os.rename(tmp, os.path.join(own, "crl.pem"))
+
+
+def crl_moat(moat_factory, live_brokers, pki, tmp_path, keep=False):
+    own = str(tmp_path / "pki")
+    shutil.copytree(pki, own)
+
+    def mutate(c):
+        c["listeners"][0]["tls"]["crl"] = os.path.join(own, "crl.pem")
+        if keep:
+            c["listeners"][0]["tls"]["revoked_live"] = "keep"
+    return own, moat_factory(live_brokers, mutate)
+
+
+def pinged(s):
+    s.sendall(b"\xc0\x00")
+    return read_connack(s) == b"\xd0\x00"
+
+
+def test_crl_reload_refuses_newly_revoked_and_closes_its_sessions(moat_factory, live_brokers,
+                                                                   pki, tmp_path):
+    own, m = crl_moat(moat_factory, live_brokers, pki, tmp_path)
+    s = tls_connect(pki, m.port, "dev-good2", "1.2")
+    s.sendall(connect_packet("dev-good2"))
+    assert read_connack(s) == b"\x20\x02\x00\x00"
+    other = tls_connect(pki, m.port, "dev-good", "1.3")
+    other.sendall(connect_packet("dev-good", 5))
+    assert read_connack(other)[::3][:2] == b"\x20\x00"
+    revoke(own, "dev-good2")
     assert m.ctl("reload").strip() == "ok"
     with pytest.raises(Exception, match="CERTIFICATE_REVOKED"):
         tls_connect(pki, m.port, "dev-good2", "1.2")
-    # the session that was already up keeps running (revoked_live is not
-    # implemented yet): PINGREQ still answered
-    s.sendall(b"\xc0\x00")
-    assert read_connack(s) == b"\xd0\x00"
     assert m.rejects("cert_revoked") == 1
+    # the live session of the revoked certificate is closed (MQTT 3.1.1:
+    # no DISCONNECT exists from server to client), logged; others go on
+    assert closed_by_peer(s)
+    assert re.search(r"revoked_close conn=\d+ .*serial=\S+ client_id=dev-good2 source=crl",
+                     m.log()), m.log()[-2000:]
+    assert pinged(other)
+
+
+def test_crl_file_change_without_signal_disconnects_v5_with_0x87(moat_factory, live_brokers,
+                                                                 pki, tmp_path):
+    own, m = crl_moat(moat_factory, live_brokers, pki, tmp_path)
+    s = tls_connect(pki, m.port, "dev-good2", "1.3")
+    s.sendall(connect_packet("dev-good2", 5))
+    assert read_connack(s)[::3][:2] == b"\x20\x00"
+    other = tls_connect(pki, m.port, "dev-good", "1.2")
+    other.sendall(connect_packet("dev-good"))
+    assert read_connack(other) == b"\x20\x02\x00\x00"
+    revoke(own, "dev-good2")  # no SIGHUP, no socket command
+    # MQTT 5: DISCONNECT with reason 0x87 (Not authorized), then close
+    pkt = recv_exact(s, 2, timeout=8)
+    assert pkt[0] == 0xE0, pkt
+    body = recv_exact(s, pkt[1])
+    assert body[0] == 0x87, body
+    assert closed_by_peer(s)
+    assert "crl_changed" in m.log()
+    with pytest.raises(Exception, match="CERTIFICATE_REVOKED"):
+        tls_connect(pki, m.port, "dev-good2", "1.2")
+    assert pinged(other)
+
+
+def test_revoked_live_keep_leaves_the_session(moat_factory, live_brokers, pki, tmp_path):
+    own, m = crl_moat(moat_factory, live_brokers, pki, tmp_path, keep=True)
+    s = tls_connect(pki, m.port, "dev-good2", "1.2")
+    s.sendall(connect_packet("dev-good2"))
+    assert read_connack(s) == b"\x20\x02\x00\x00"
+    revoke(own, "dev-good2")
+    assert m.ctl("reload").strip() == "ok"
+    with pytest.raises(Exception, match="CERTIFICATE_REVOKED"):
+        tls_connect(pki, m.port, "dev-good2", "1.2")
+    assert pinged(s)
+    assert "revoked_close" not in m.log()
 
 
 def test_invalid_reload_keeps_old_settings(moat, pki):

@@ -1,0 +1,87 @@
+/* ocsp.h - OCSP answers for client certificates: one cache per process,
+ * shared by every listener and kept across reloads, keyed by the request's
+ * CertID. A lookup either has a fresh answer at once or joins the one
+ * request in flight for that certificate (coalescing: a reconnect storm of
+ * one certificate sends one request). Requests go over HTTP (GET when the
+ * encoded request is small, else POST) on the event loop, never blocking.
+ * Answers are kept until their nextUpdate (5 minutes when they have none),
+ * least recently used out past the size bound. */
+#ifndef MOAT_OCSP_H
+#define MOAT_OCSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "moat.h"
+#include "ocsp_der.h"
+
+struct ocsp_cache;
+struct ocsp_entry;
+
+/* How a waiting lookup ended. */
+enum ocsp_outcome {
+	OCSP_OUT_NONE,  /* not waiting, or still waiting */
+	OCSP_OUT_OK,    /* a fresh answer is in the cache: look up again */
+	OCSP_OUT_FAIL,  /* responder unreachable, slow, or a bad answer */
+	OCSP_OUT_STALE, /* as FAIL, but a "good" within stale_if_error exists */
+};
+
+/* Embedded in whoever waits (a connection). wake() is called once, from
+ * the loop, with outcome set; w is detached before. */
+struct ocsp_waiter {
+	struct ocsp_waiter *next, *prev;
+	struct ocsp_entry *e; /* non-NULL while queued */
+	enum ocsp_outcome outcome;
+	void (*wake)(struct ocsp_waiter *w);
+};
+
+struct ocsp_stats {
+	uint64_t lookups, hits, misses, coalesced, requests, errors, stale;
+	uint64_t good, revoked, unknown; /* answers received, by status */
+	uint64_t refreshed, evicted;
+	struct histo latency; /* request sent -> answer in (or failure) */
+};
+
+struct ocsp_opts {
+	uint64_t timeout_ms;
+	uint64_t stale_ms; /* stale_if_error */
+};
+
+struct ocsp_cache *ocsp_cache_new(uv_loop_t *loop);
+/* Cancels fetches; handles close on the loop (run it once more). */
+void ocsp_cache_free(struct ocsp_cache *oc);
+void ocsp_cache_set_size(struct ocsp_cache *oc, size_t max_entries);
+const struct ocsp_stats *ocsp_cache_stats(const struct ocsp_cache *oc);
+size_t ocsp_cache_count(const struct ocsp_cache *oc);
+
+enum { OCSP_LK_ANSWER, OCSP_LK_WAIT, OCSP_LK_FAIL };
+
+/* Look up the answer to req (a DER OCSPRequest) at url. ANSWER: *resp and
+ * *resp_len point at the cached DER response (valid until the loop runs
+ * again). WAIT: w was queued (or already was). FAIL: the request cannot
+ * be made (bad URL or request). */
+int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
+		const uint8_t *req, size_t req_len, const struct ocsp_opts *o,
+		struct ocsp_waiter *w, const uint8_t **resp, size_t *resp_len);
+
+/* Leave the queue (a connection closing while it waits). */
+void ocsp_cancel(struct ocsp_waiter *w);
+
+/* Called when a fetched answer for serial (lower-case hex) says REVOKED
+ * where the cache said GOOD before (or said nothing): live sessions of that
+ * certificate must go. Set once by main. */
+void ocsp_set_revoked_hook(struct ocsp_cache *oc,
+			   void (*hook)(void *arg, const char *serial),
+			   void *arg);
+
+/* 1 when a cached answer for this serial says revoked. */
+int ocsp_cache_says_revoked(const struct ocsp_cache *oc, const char *serial);
+
+/* Answers for `show ocsp [SERIAL]`: one line each into out (malloc'd). */
+char *ocsp_show(const struct ocsp_cache *oc, const char *serial);
+
+/* "good" "revoked" "unknown" */
+const char *ocsp_status_name(int cert_status);
+
+#endif

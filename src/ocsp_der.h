@@ -1,0 +1,54 @@
+/* ocsp_der.h - the little DER that moat reads itself: the CertID of an OCSP
+ * request, the status and dates of the matching answer in an OCSP
+ * response, and whether a certificate names an OCSP responder (AIA).
+ * Pure functions over untrusted bytes: bounded, no allocation, fuzzed.
+ * Signatures are not checked here; wolfSSL checks every response before a
+ * handshake relies on it. */
+#ifndef MOAT_OCSP_DER_H
+#define MOAT_OCSP_DER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A CertID as it appears in a request (pointers into the request). */
+struct ocsp_certid {
+	const uint8_t *der; /* the whole CertID TLV */
+	size_t len;
+	const uint8_t *serial; /* the INTEGER's content bytes */
+	size_t serial_len;
+};
+
+enum ocsp_cert_status {
+	OCSP_CS_GOOD = 0,
+	OCSP_CS_REVOKED = 1,
+	OCSP_CS_UNKNOWN = 2,
+};
+
+struct ocsp_answer {
+	int response_status; /* 0 successful, 1 malformedRequest, ... */
+	int cert_status;     /* enum ocsp_cert_status, -1 when no single answer */
+	int64_t produced_at; /* UTC seconds */
+	int64_t this_update;
+	int64_t next_update; /* 0 = absent */
+	int64_t revoked_at;  /* when revoked */
+};
+
+/* The first CertID of an OCSPRequest. 0 or -1. */
+int ocsp_req_certid(const uint8_t *req, size_t len, struct ocsp_certid *id);
+
+/* Parse an OCSPResponse. With a successful status, finds the SingleResponse
+ * for id (the same CertID bytes, or else the same serial) and fills its
+ * status and dates. Returns 0 when the response is well formed and (for a
+ * successful one) holds an answer for id; -1 otherwise. */
+int ocsp_resp_parse(const uint8_t *resp, size_t len,
+		    const struct ocsp_certid *id, struct ocsp_answer *a);
+
+/* 1 when the certificate (DER) carries an authorityInfoAccess extension
+ * with an id-ad-ocsp URI, 0 when not, -1 when it cannot be parsed. */
+int ocsp_cert_has_url(const uint8_t *cert, size_t len);
+
+/* "YYYYMMDDHHMMSS[.f]Z" (GeneralizedTime) or "YYMMDDHHMMSSZ" (UTCTime,
+ * utc != 0) to UTC seconds; -1 when malformed. */
+int64_t ocsp_der_time(const uint8_t *p, size_t n, int utc);
+
+#endif
