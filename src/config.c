@@ -443,6 +443,8 @@ static int ocsp_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 			     &o->stale_if_error_ms);
 	else if (!strcmp(key, "check"))
 		GET_ENUM(x, v, "tls.ocsp.check", ocsp_check_names, o->check);
+	else if (!strcmp(key, "max_age"))
+		get_duration(x, v, "tls.ocsp.max_age", &o->max_age_ms);
 	else
 		return 0;
 	return 1;
@@ -587,6 +589,7 @@ static void listener_defaults(struct cfg_listener *l)
 	l->tls.session_tickets = true;
 	l->tls.ocsp.timeout_ms = 2000;
 	l->tls.ocsp.cache_size = 100000;
+	l->tls.ocsp.max_age_ms = 300000;
 	l->mqtt.identity = CFG_ID_CN;
 }
 

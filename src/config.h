@@ -53,6 +53,7 @@ struct cfg_ocsp {
 	uint64_t timeout_ms;     /* default 2s */
 	uint64_t cache_size;     /* default 100000 */
 	uint64_t stale_if_error_ms; /* default 0 */
+	uint64_t max_age_ms;        /* answers without nextUpdate; 5m */
 	enum cfg_ocsp_check check;  /* default leaf */
 	struct cfg_pos pos;         /* of the `ocsp` key */
 };

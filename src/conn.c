@@ -182,6 +182,7 @@ static void on_handle_closed(uv_handle_t *h)
 	if (c->ssl)
 		wolfSSL_free(c->ssl);
 	ocsp_cancel(&c->ocsp_w);
+	tls_io_free(&c->io);
 	tls_peer_clear(&c->cert);
 	free(c->cbuf);
 	free(c->client_id);
@@ -680,8 +681,11 @@ static void conn_advance(struct conn *c)
 			     e == WOLFSSL_ERROR_WANT_WRITE) &&
 			    !c->io.eof)
 				return;
-			if (e == OCSP_WANT_READ) /* woken by on_ocsp_wake */
+			if (e == OCSP_WANT_READ) { /* on_ocsp_wake goes on */
+				if (tls_io_stash(&c->io) < 0)
+					conn_close(c, "out of memory");
 				return;
+			}
 			/* A client that leaves mid-handshake (a port probe,
 			 * or one that does not trust us) is not a reject. */
 			if (c->io.eof && !c->cert.verify_err) {
@@ -1056,7 +1060,8 @@ static int conn_ocsp_io(void *arg, const char *url, int url_len,
 {
 	struct conn *c = arg;
 	const struct cfg_ocsp *o = &c->lcfg->tls.ocsp;
-	struct ocsp_opts opts = {o->timeout_ms, o->stale_if_error_ms};
+	struct ocsp_opts opts = {o->timeout_ms, o->stale_if_error_ms,
+				 o->max_age_ms};
 	const uint8_t *r;
 	size_t rl;
 

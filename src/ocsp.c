@@ -13,7 +13,6 @@
 #include "ocsp.h"
 #include "util.h"
 
-#define OCSP_DEFAULT_TTL_S 300   /* answers without nextUpdate */
 #define OCSP_MAX_RESPONSE 65536  /* a bigger answer is an error */
 #define OCSP_GET_MAX 255         /* RFC 5019: GET under 255 bytes */
 #define HBITS 16
@@ -33,6 +32,7 @@ struct ocsp_entry {
 	struct ocsp_answer ans;
 	int have;                /* resp/ans valid */
 	int64_t fetched_at;      /* wall clock of the last answer */
+	int64_t max_age_ms;      /* for an answer without nextUpdate */
 	uint64_t hits;
 	struct ocsp_fetch *fetch; /* in flight */
 	struct ocsp_waiter *waiters;
@@ -184,16 +184,25 @@ const char *ocsp_status_name(int s)
 	return "none";
 }
 
-static int64_t expires_at(const struct ocsp_entry *e)
+/* Wall-clock milliseconds. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t expires_ms(const struct ocsp_entry *e)
 {
 	if (e->ans.next_update)
-		return e->ans.next_update;
-	return e->fetched_at + OCSP_DEFAULT_TTL_S;
+		return e->ans.next_update * 1000;
+	return e->fetched_at + e->max_age_ms;
 }
 
 static int fresh(const struct ocsp_entry *e)
 {
-	return e->have && (int64_t)time(NULL) < expires_at(e);
+	return e->have && now_ms() < expires_ms(e);
 }
 
 /* ---- waking ---- */
@@ -296,7 +305,8 @@ static void fetch_done(struct ocsp_fetch *f, const uint8_t *resp,
 			e->resp_len = len;
 			e->ans = a;
 			e->have = 1;
-			e->fetched_at = (int64_t)time(NULL);
+			e->fetched_at = now_ms();
+			e->max_age_ms = (int64_t)f->opts.max_age_ms;
 			if (a.cert_status == OCSP_CS_GOOD)
 				oc->st.good++;
 			else if (a.cert_status == OCSP_CS_REVOKED)
@@ -321,8 +331,7 @@ static void fetch_done(struct ocsp_fetch *f, const uint8_t *resp,
 		enum ocsp_outcome out = OCSP_OUT_FAIL;
 
 		if (e->have && e->ans.cert_status == OCSP_CS_GOOD &&
-		    (int64_t)time(NULL) <
-			    expires_at(e) + (int64_t)(f->opts.stale_ms / 1000))
+		    now_ms() < expires_ms(e) + (int64_t)f->opts.stale_ms)
 			out = OCSP_OUT_STALE;
 		wake_all(e, out);
 	}
@@ -776,6 +785,16 @@ int ocsp_cache_says_revoked(const struct ocsp_cache *oc, const char *serial)
 
 /* ---- show ocsp ---- */
 
+static void time_str(int64_t v, char buf[32])
+{
+	struct tm tm;
+	time_t t = (time_t)v;
+
+	if (!v || !gmtime_r(&t, &tm) ||
+	    !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, 32, "-");
+}
+
 char *ocsp_show(const struct ocsp_cache *oc, const char *serial)
 {
 	size_t cap = 256 + oc->count * 200, len = 0;
@@ -788,23 +807,12 @@ char *ocsp_show(const struct ocsp_cache *oc, const char *serial)
 				"fetched hits url\n");
 	for (const struct ocsp_entry *e = oc->lru_head; e; e = e->lnext) {
 		char tu[32], nu[32], fa[32];
-		struct tm tm;
-		time_t t;
 
 		if (serial && strcasecmp(serial, e->serial) != 0)
 			continue;
-#define TSTR(buf, v)                                                           \
-	do {                                                                   \
-		t = (time_t)(v);                                               \
-		if (v && gmtime_r(&t, &tm))                                    \
-			strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm); \
-		else                                                           \
-			snprintf(buf, sizeof(buf), "-");                       \
-	} while (0)
-		TSTR(tu, e->have ? e->ans.this_update : 0);
-		TSTR(nu, e->have ? e->ans.next_update : 0);
-		TSTR(fa, e->have ? e->fetched_at : 0);
-#undef TSTR
+		time_str(e->have ? e->ans.this_update : 0, tu);
+		time_str(e->have ? e->ans.next_update : 0, nu);
+		time_str(e->have ? e->fetched_at / 1000 : 0, fa);
 		if (len + 512 + strlen(e->url) > cap) {
 			char *n;
 

@@ -4,7 +4,7 @@
  * request in flight for that certificate (coalescing: a reconnect storm of
  * one certificate sends one request). Requests go over HTTP (GET when the
  * encoded request is small, else POST) on the event loop, never blocking.
- * Answers are kept until their nextUpdate (5 minutes when they have none),
+ * Answers are kept until their nextUpdate (max_age when they have none),
  * least recently used out past the size bound. */
 #ifndef MOAT_OCSP_H
 #define MOAT_OCSP_H
@@ -46,6 +46,7 @@ struct ocsp_stats {
 struct ocsp_opts {
 	uint64_t timeout_ms;
 	uint64_t stale_ms; /* stale_if_error */
+	uint64_t max_age_ms; /* how long an answer without nextUpdate lasts */
 };
 
 struct ocsp_cache *ocsp_cache_new(uv_loop_t *loop);

@@ -249,6 +249,16 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	size_t n;
 
 	(void)ssl;
+	if (io->held_off < io->held_len) {
+		n = io->held_len - io->held_off;
+		if (n > (size_t)sz)
+			n = (size_t)sz;
+		memcpy(buf, io->held + io->held_off, n);
+		io->held_off += n;
+		if (io->held_off == io->held_len)
+			io->held_off = io->held_len = 0;
+		return (int)n;
+	}
 	if (io->rx_len == 0)
 		return io->eof ? WOLFSSL_CBIO_ERR_CONN_CLOSE
 			       : WOLFSSL_CBIO_ERR_WANT_READ;
@@ -267,6 +277,34 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	if (io->send(io->arg, (const uint8_t *)buf, (size_t)sz) < 0)
 		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
 	return sz;
+}
+
+int tls_io_stash(struct tls_io *io)
+{
+	size_t keep = io->held_len - io->held_off;
+	uint8_t *n;
+
+	if (!io->rx_len)
+		return 0;
+	n = malloc(keep + io->rx_len);
+	if (!n)
+		return -1;
+	if (keep)
+		memcpy(n, io->held + io->held_off, keep);
+	memcpy(n + keep, io->rx, io->rx_len);
+	free(io->held);
+	io->held = n;
+	io->held_off = 0;
+	io->held_len = keep + io->rx_len;
+	io->rx_len = 0;
+	return 0;
+}
+
+void tls_io_free(struct tls_io *io)
+{
+	free(io->held);
+	io->held = NULL;
+	io->held_len = io->held_off = 0;
 }
 
 int tls_global_init(void)

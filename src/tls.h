@@ -45,10 +45,19 @@ const char *tls_time_str(int64_t t, char *buf, size_t len);
  * the ciphertext bytes just read from the socket (consumed by wolfSSL);
  * send() must take all n bytes (queue what the socket cannot take). */
 struct tls_peer;
+struct tls_io;
+
+/* Keep what is left of io->rx for the next read (-1: out of memory). */
+int tls_io_stash(struct tls_io *io);
+void tls_io_free(struct tls_io *io);
 
 struct tls_io {
 	const uint8_t *rx;
 	size_t rx_len;
+	/* Bytes read from the socket that wolfSSL did not take before it
+	 * paused (OCSP): served before rx. tls_io_stash() keeps rx's rest. */
+	uint8_t *held;
+	size_t held_len, held_off;
 	int eof;
 	int (*send)(void *arg, const uint8_t *p, size_t n);
 	/* OCSP for the client's chain (wolfSSL's OCSP I/O callback, see

@@ -50,9 +50,21 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 subjectAltName = DNS:$ENV::CLIENT_ID.example, URI:urn:dev:$ENV::CLIENT_ID
 authorityKeyIdentifier = keyid:always
+[v3_client_ocsp]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:$ENV::CLIENT_ID.example, URI:urn:dev:$ENV::CLIENT_ID
+authorityKeyIdentifier = keyid:always
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$ENV::OCSP_PORT/
+[v3_ocsp_signer]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = OCSPSigning
+authorityKeyIdentifier = keyid:always
 CNF
 mkdir -p newcerts
-export CLIENT_ID=none CA_NAME=root
+export CLIENT_ID=none CA_NAME=root OCSP_PORT=${OCSP_PORT:-8888}
 
 ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 init_ca() { : > "$1.index"; echo 1000 > "$1.serial"; echo 1000 > "$1.crlnum"; }
@@ -100,7 +112,7 @@ client() { # id ca cacrt cakey [start end]
   local id=$1
   ec_key "$id.key"
   openssl req -new -key "$id.key" -subj "/O=moat tests/CN=$id" -out "$id.csr" 2>/dev/null
-  CLIENT_ID=$id sign "$2" "$3" "$4" "$id.csr" "$id.crt" v3_client "${5:-}" "${6:-}"
+  CLIENT_ID=$id sign "$2" "$3" "$4" "$id.csr" "$id.crt" "${EXT:-v3_client}" "${5:-}" "${6:-}"
 }
 client dev-good inter inter.crt inter.key
 client dev-good2 inter inter.crt inter.key
@@ -108,12 +120,27 @@ client dev-revoked inter inter.crt inter.key
 client dev-expired inter inter.crt inter.key "$past_start" "$past_end"
 client dev-notyet inter inter.crt inter.key "$fut_start" "$fut_end"
 client dev-foreign foreign foreign.crt foreign.key
+# OCSP: clients whose AIA names a responder on 127.0.0.1:$OCSP_PORT, and a
+# delegated responder certificate (id-kp-OCSPSigning) from the intermediate.
+for id in ocsp-good ocsp-good2 ocsp-revoked ocsp-unknown; do
+  EXT=v3_client_ocsp client "$id" inter inter.crt inter.key
+done
+ec_key ocsp-responder.key
+openssl req -new -key ocsp-responder.key -subj "/CN=moat test OCSP responder" \
+  -out ocsp-responder.csr 2>/dev/null
+sign inter inter.crt inter.key ocsp-responder.csr ocsp-responder.crt v3_ocsp_signer
 for id in dev-good dev-good2 dev-revoked dev-expired dev-notyet; do
   cat "$id.crt" inter.crt > "$id-chain.crt"
 done
 
 CA_NAME=inter openssl ca -config openssl.cnf -cert inter.crt -keyfile inter.key \
   -revoke dev-revoked.crt 2>/dev/null
+CA_NAME=inter openssl ca -config openssl.cnf -cert inter.crt -keyfile inter.key \
+  -revoke ocsp-revoked.crt 2>/dev/null
+# the responder's database: the intermediate's, without ocsp-unknown
+unknown_serial=$(openssl x509 -in ocsp-unknown.crt -noout -serial | cut -d= -f2)
+grep -v "	$unknown_serial	" inter.index > ocsp.index
+cp inter.index.attr ocsp.index.attr
 CA_NAME=inter openssl ca -config openssl.cnf -cert inter.crt -keyfile inter.key \
   -gencrl -out inter.crl 2>/dev/null
 CA_NAME=root openssl ca -config openssl.cnf -cert root.crt -keyfile root.key \

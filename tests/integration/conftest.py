@@ -51,7 +51,11 @@ def port_open(port):
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", os.path.join(REPO, "tests", "pki.sh"), str(d)], check=True)
+    port = free_port()  # of the OCSP responder named in ocsp-* certificates
+    subprocess.run(["bash", os.path.join(REPO, "tests", "pki.sh"), str(d)], check=True,
+                   env=dict(os.environ, OCSP_PORT=str(port)))
+    with open(os.path.join(d, "ocsp.port"), "w") as f:
+        f.write(str(port))
     return str(d)
 
 
