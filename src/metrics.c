@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "ocsp.h"
 #include "moat_build.h"
 #include "server.h"
 #include "stats.h"
@@ -241,6 +242,49 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		     &m->h_handshake);
 	histo_render(o, "moat_upstream_connect_duration_seconds",
 		     "Time to connect to a broker.", &m->h_upstream_connect);
+	if (m->ocsp) {
+		const struct ocsp_stats *s = ocsp_cache_stats(m->ocsp);
+		static const char *res[] = {"hit", "miss", "coalesced"};
+		uint64_t lk[] = {s->hits, s->misses, s->coalesced};
+		static const char *ans[] = {"good", "revoked", "unknown",
+					    "error"};
+		uint64_t an[] = {s->good, s->revoked, s->unknown, s->errors};
+
+		HEAD("moat_ocsp_lookups_total", "counter",
+		     "OCSP lookups of client certificates by how the cache "
+		     "answered.");
+		for (int i = 0; i < 3; i++)
+			sb_printf(o, "moat_ocsp_lookups_total{result=\"%s\"} %llu\n",
+				  res[i], (unsigned long long)lk[i]);
+		HEAD("moat_ocsp_responses_total", "counter",
+		     "OCSP requests sent to responders by result.");
+		for (int i = 0; i < 4; i++)
+			sb_printf(o,
+				  "moat_ocsp_responses_total{result=\"%s\"} %llu\n",
+				  ans[i], (unsigned long long)an[i]);
+		HEAD("moat_ocsp_stale_used_total", "counter",
+		     "Handshakes accepted on a stale cached good answer "
+		     "(stale_if_error).");
+		sb_printf(o, "moat_ocsp_stale_used_total %llu\n",
+			  (unsigned long long)m->ocsp_stale_used);
+		HEAD("moat_ocsp_soft_failed_total", "counter",
+		     "Handshakes accepted without a usable answer (mode soft).");
+		sb_printf(o, "moat_ocsp_soft_failed_total %llu\n",
+			  (unsigned long long)m->ocsp_soft_failed);
+		HEAD("moat_ocsp_cache_entries", "gauge",
+		     "OCSP answers in the cache.");
+		sb_printf(o, "moat_ocsp_cache_entries %zu\n",
+			  ocsp_cache_count(m->ocsp));
+		HEAD("moat_revoked_closed_total", "counter",
+		     "Live sessions closed because their certificate was "
+		     "revoked.");
+		sb_printf(o, "moat_revoked_closed_total %llu\n",
+			  (unsigned long long)m->revoked_closed);
+		histo_render(o, "moat_ocsp_request_duration_seconds",
+			     "Time from sending an OCSP request to its answer "
+			     "or failure.",
+			     &s->latency);
+	}
 }
 
 static void client_closed(uv_handle_t *h)

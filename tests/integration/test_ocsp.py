@@ -243,3 +243,34 @@ def test_stale_if_error_serves_a_cached_good(moat_factory, live_brokers, pki, re
     n = ocsp_moat(moat_factory, live_brokers, max_age="1s")
     s, code = mqtt_connect(pki, n, "ocsp-good", "1.2", 4)
     assert code == UNAVAILABLE[4]
+
+
+def test_ocsp_metrics(moat_factory, live_brokers, pki, responder):
+    """OCSP counters and the request latency histogram on /metrics,
+    checked with promtool and against show tls."""
+    import shutil
+    from conftest import free_port
+    from test_metrics import scrape, value
+    port = free_port()
+
+    def mutate(cfg):
+        cfg["stats"]["metrics"] = f"127.0.0.1:{port}"
+        tls = cfg["listeners"][0]["tls"]
+        tls.pop("crl")
+        tls["ocsp"] = {"mode": "require", "timeout": "1s"}
+    m = moat_factory(live_brokers, mutate)
+    for cert in ("ocsp-good", "ocsp-good", "ocsp-unknown"):
+        s, code = mqtt_connect(pki, m, cert, "1.2", 4)
+        s.close()
+    _, body = scrape(port)
+    if shutil.which("promtool"):
+        r = subprocess.run(["promtool", "check", "metrics"], input=body,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stdout + r.stderr
+    info = tls_info(m)
+    assert value(body, "moat_ocsp_lookups_total", result="hit") == int(info["ocsp_hits"]) == 1
+    assert value(body, "moat_ocsp_lookups_total", result="miss") == 2
+    assert value(body, "moat_ocsp_responses_total", result="good") == 1
+    assert value(body, "moat_ocsp_responses_total", result="unknown") == 1
+    assert value(body, "moat_ocsp_request_duration_seconds_count") == 2
+    assert value(body, "moat_rejects_total", listener="mqtts", cause="ocsp_unknown") == 1
