@@ -8,7 +8,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
       mosquitto mosquitto-clients python3-paho-mqtt python3-pytest openssl
       autoconf automake libtool dpkg-dev clang libclang-rt-14-dev socat
-      ca-certificates systemd prometheus yamllint)
+      ca-certificates systemd prometheus yamllint
+      haproxy nginx libnginx-mod-stream)
 export DEBIAN_FRONTEND=noninteractive
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -19,7 +20,17 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   sudo_ apt-get update -q >/dev/null
+  # haproxy and nginx are for tests and benchmarks, which start their own:
+  # keep the packages from starting system services while installing.
+  rc=/usr/sbin/policy-rc.d
+  own_rc=
+  if [ ! -e "$rc" ]; then
+    printf '#!/bin/sh\nexit 101\n' | sudo_ tee "$rc" >/dev/null
+    sudo_ chmod 755 "$rc"
+    own_rc=1
+  fi
   sudo_ apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$own_rc" ]; then sudo_ rm -f "$rc"; fi
 fi
 # A system broker started by the package would take port 1883; the tests
 # and the demo start their own brokers on other ports, so it may stay.

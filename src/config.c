@@ -1043,13 +1043,9 @@ char *cfg_unsupported(const struct cfg *c)
 
 	if (c->workers > 1)
 		unsup(&t, &c->workers_pos, "workers above 1");
-	if (c->limits.per_source_set)
-		unsup(&t, &c->limits.per_source_pos, "limits.per_source");
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		const struct cfg_listener *l = &c->listeners[i];
 
-		if (l->proxy_protocol)
-			unsup(&t, &l->proxy_protocol_pos, "proxy_protocol");
 		if (l->tls.staple != CFG_STAPLE_OFF)
 			unsup(&t, &l->tls.staple_pos, "tls.staple");
 		if (l->tls.crl_expired == CFG_CRL_EXPIRED_REJECT)

@@ -15,6 +15,8 @@
 #include <wolfssl/error-ssl.h>
 
 #include "conn.h"
+#include "persource.h"
+#include "proxy.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -45,6 +47,9 @@ static void upstream_try(struct conn *c);
 static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 static void on_ocsp_wake(struct ocsp_waiter *w);
+static int proxy_expected(const struct conn *c);
+static int conn_admit(struct conn *c);
+static int proxy_read(struct conn *c, const uint8_t *p, size_t n);
 static int conn_ocsp_io(void *arg, const char *url, int url_len,
 			const uint8_t *req, int req_len, uint8_t **resp);
 
@@ -183,6 +188,7 @@ static void on_handle_closed(uv_handle_t *h)
 		wolfSSL_free(c->ssl);
 	ocsp_cancel(&c->ocsp_w);
 	tls_io_free(&c->io);
+	free(c->phdr);
 	tls_peer_clear(&c->cert);
 	free(c->cbuf);
 	free(c->client_id);
@@ -212,6 +218,8 @@ static void conn_close(struct conn *c, const char *why)
 		  "bytes_out", bout, "reason", why, NULL);
 	c->state = CS_CLOSED;
 	ocsp_cancel(&c->ocsp_w);
+	src_release(m->sources, c->src);
+	c->src = NULL;
 	if (c->srv)
 		c->srv->active--;
 	c->li->active--;
@@ -723,6 +731,15 @@ static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		c->io.rx = (const uint8_t *)b->base;
 		c->io.rx_len = (size_t)n;
 	}
+	if (c->proxy_wait) {
+		int r = proxy_read(c, n > 0 ? (const uint8_t *)b->base : NULL,
+				   n > 0 ? (size_t)n : 0);
+
+		if (r <= 0) {
+			c->io.rx_len = 0;
+			return;
+		}
+	}
 	conn_advance(c);
 	c->io.rx_len = 0;
 }
@@ -945,7 +962,6 @@ void conn_on_accept(uv_stream_t *server, int status)
 	struct listener *li = server->data;
 	struct moat *m = li->moat;
 	struct conn *c;
-	char peer[64], id[24];
 	int len = sizeof(struct sockaddr_storage);
 
 	if (status < 0)
@@ -991,23 +1007,116 @@ void conn_on_accept(uv_stream_t *server, int status)
 		conn_close(c, "stopping");
 		return;
 	}
+	uv_tcp_nodelay(&c->client, 1);
+	uv_timer_start(&c->timer, on_timeout,
+		       c->gen->cfg->limits.handshake_timeout_ms, 0);
+	c->proxy_wait = proxy_expected(c);
+	if (!c->proxy_wait && conn_admit(c) < 0)
+		return;
+	read_start(c, SIDE_CLIENT);
+}
+
+/* Whether this client must start with a PROXY header: the listener asks
+ * for one, and the peer is one of proxy_protocol_from (all, if empty). */
+static int proxy_expected(const struct conn *c)
+{
+	const struct cfg_listener *l = c->lcfg;
+
+	if (!l->proxy_protocol)
+		return 0;
+	if (!l->n_proxy_from)
+		return 1;
+	for (size_t i = 0; i < l->n_proxy_from; i++)
+		if (util_cidr_match(&l->proxy_from[i],
+				    (const struct sockaddr *)&c->peer))
+			return 1;
+	return 0;
+}
+
+/* Once the client's address is known (socket, or PROXY header): the
+ * per-source limits, the log line, the TLS session. -1: closed. */
+static int conn_admit(struct conn *c)
+{
+	struct moat *m = c->moat;
+	const struct cfg_limits *lim = &c->gen->cfg->limits;
+	char peer[64], id[24];
+
+	if (lim->per_source_set &&
+	    src_admit(m->sources, (const struct sockaddr *)&c->peer,
+		      lim->per_source_max_connections,
+		      lim->per_source_new_per_second, util_now_ms(),
+		      &c->src) != SRC_OK) {
+		conn_reject(c, REJ_PER_SOURCE, -1);
+		return -1;
+	}
 	peer_str(c, peer, sizeof(peer));
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	log_event(LOG_INFO, "conn_open", "conn", id, "peer", peer, "listener",
-		  li->cfg->name, NULL);
+		  c->li->cfg->name, NULL);
 	c->io.send = client_send;
 	c->io.ocsp = conn_ocsp_io;
 	c->io.arg = c;
 	c->ocsp_w.wake = on_ocsp_wake;
-	c->ssl = tls_session_new(li->tls, &c->io, &c->cert);
+	c->ssl = tls_session_new(c->li->tls, &c->io, &c->cert);
 	if (!c->ssl) {
 		conn_close(c, "out of memory");
-		return;
+		return -1;
 	}
-	uv_tcp_nodelay(&c->client, 1);
-	uv_timer_start(&c->timer, on_timeout,
-		       c->gen->cfg->limits.handshake_timeout_ms, 0);
-	read_start(c, SIDE_CLIENT);
+	return 0;
+}
+
+/* Bytes before the TLS ClientHello: the PROXY header. Returns 1 when the
+ * connection goes on (with io.rx at what follows the header), 0 when more
+ * is needed, -1 when it was refused. */
+static int proxy_read(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct sockaddr_storage src;
+	size_t used, room;
+	int r;
+
+	if (!c->phdr && !(c->phdr = malloc(PROXY_MAX_HEADER))) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	room = PROXY_MAX_HEADER - c->phdr_len;
+	if (n > room) { /* more than a header: keep the rest for TLS */
+		memcpy(c->phdr + c->phdr_len, p, room);
+		c->phdr_len += room;
+		r = proxy_parse(c->phdr, c->phdr_len, &src, &used);
+		if (r == PROXY_DONE) {
+			/* what follows the header is in p, past room */
+			size_t extra = c->phdr_len - used;
+
+			c->io.rx = p + room - extra;
+			c->io.rx_len = n - room + extra;
+		}
+	} else {
+		if (n)
+			memcpy(c->phdr + c->phdr_len, p, n);
+		c->phdr_len += n;
+		r = proxy_parse(c->phdr, c->phdr_len, &src, &used);
+		if (r == PROXY_DONE) {
+			c->io.rx = p + n - (c->phdr_len - used);
+			c->io.rx_len = c->phdr_len - used;
+		}
+	}
+	if (r == PROXY_AGAIN && !c->io.eof)
+		return 0;
+	if (r == PROXY_AGAIN && c->phdr_len == 0) {
+		/* a port probe (a balancer's health check): not a reject */
+		conn_close(c, "client closed before the PROXY header");
+		return -1;
+	}
+	if (r != PROXY_DONE) {
+		conn_reject(c, REJ_BAD_PROXY, -1);
+		return -1;
+	}
+	if (src.ss_family != AF_UNSPEC)
+		c->peer = src;
+	c->proxy_wait = 0;
+	free(c->phdr);
+	c->phdr = NULL;
+	return conn_admit(c) < 0 ? -1 : 1;
 }
 
 void conn_close_all(struct moat *m)

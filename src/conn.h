@@ -43,6 +43,7 @@ struct conn {
 	uint8_t upstream_open;
 	uint8_t tries, n_order;
 	uint8_t closing_flush; /* close once the client queue is flushed */
+	uint8_t proxy_wait;    /* a PROXY protocol header comes first */
 	uint8_t say_goodbye;   /* DISCONNECT with this reason at the next
 				  boundary (0x8B stopping, 0x87 revoked) */
 	uv_tcp_t client;
@@ -55,6 +56,9 @@ struct conn {
 	struct tls_io io;
 	struct tls_peer cert;
 	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
+	uint8_t *phdr;      /* PROXY header bytes while it is awaited */
+	size_t phdr_len;
+	struct src_entry *src; /* per-source accounting, held until close */
 	size_t wq[2];       /* bytes queued for writing to that side */
 	uint8_t *cbuf;      /* CONNECT (and what follows it) until forwarded */
 	size_t clen, ccap;

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "conn.h"
+#include "persource.h"
 #include "log.h"
 #include "ocsp.h"
 #include "metrics.h"
@@ -46,6 +47,8 @@ static const char *reject_names[REJ__COUNT] = {
 	[REJ_OCSP_UNKNOWN] = "ocsp_unknown",
 	[REJ_OCSP_UNAVAILABLE] = "ocsp_unavailable",
 	[REJ_OCSP_NO_URL] = "ocsp_no_url",
+	[REJ_BAD_PROXY] = "bad_proxy",
+	[REJ_PER_SOURCE] = "per_source_limit",
 };
 
 const char *reject_name(enum reject_cause r)
@@ -128,7 +131,11 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 
 static void on_reject_log_timer(uv_timer_t *t)
 {
-	conn_reject_log_flush(t->data);
+	struct moat *m = t->data;
+
+	conn_reject_log_flush(m);
+	if (m->sources)
+		src_sweep(m->sources, util_now_ms());
 }
 
 /* OCSP found a certificate revoked: its live sessions go. */
@@ -253,7 +260,8 @@ static int run(const char *path)
 	uv_timer_init(m->loop, &m->crl_watch_timer);
 	m->crl_watch_timer.data = m;
 	m->ocsp = ocsp_cache_new(m->loop);
-	if (!m->ocsp)
+	m->sources = src_table_new();
+	if (!m->ocsp || !m->sources)
 		goto out;
 	the_moat = m;
 	ocsp_set_revoked_hook(m->ocsp, on_ocsp_revoked, m);
@@ -300,6 +308,7 @@ out:
 	metrics_stop(m);
 	ocsp_cache_free(m->ocsp);
 	m->ocsp = NULL;
+	src_table_free(m->sources);
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	uv_walk(m->loop, close_walk, NULL);
 	uv_run(m->loop, UV_RUN_DEFAULT);

@@ -31,6 +31,8 @@ enum reject_cause {
 	REJ_OCSP_UNKNOWN,     /* require: the responder does not know it */
 	REJ_OCSP_UNAVAILABLE, /* require: no answer (down, slow, bad) */
 	REJ_OCSP_NO_URL,      /* require: no AIA OCSP URL, no override */
+	REJ_BAD_PROXY,        /* PROXY protocol header missing or malformed */
+	REJ_PER_SOURCE,       /* limits.per_source reached */
 	REJ__COUNT
 };
 const char *reject_name(enum reject_cause r);
@@ -81,6 +83,7 @@ struct histo {
 
 struct metrics;
 struct ocsp_cache;
+struct src_table;
 
 /* Per-loop scratch space: every read lands here first, so an idle
  * connection holds no read buffer of its own. */
@@ -98,6 +101,7 @@ struct moat {
 	uint64_t reloads, reload_failures;
 	struct metrics *metrics;
 	struct ocsp_cache *ocsp; /* one per process, kept across reloads */
+	struct src_table *sources; /* limits.per_source */
 	uint64_t ocsp_soft_failed; /* soft mode: accepted without an answer */
 	uint64_t ocsp_stale_used;  /* accepted on a stale cached good */
 	uint64_t revoked_closed;   /* live sessions closed on revocation */

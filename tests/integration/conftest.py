@@ -266,9 +266,13 @@ def tls_context(pki, cert="dev-good", version=None, chain=False):
     return ctx
 
 
-def tls_connect(pki, port, cert="dev-good", version=None, chain=False, timeout=5):
+def tls_connect(pki, port, cert="dev-good", version=None, chain=False, timeout=5,
+                before=b""):
+    """A TLS client; `before` is sent first in clear (a PROXY header)."""
     ctx = tls_context(pki, cert, version, chain)
     raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    if before:
+        raw.sendall(before)
     s = ctx.wrap_socket(raw, server_hostname="localhost")
     return s
 

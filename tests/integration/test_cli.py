@@ -79,7 +79,7 @@ def test_not_supported_yet_is_refused(tmp_path, pki, brokers):
     cfg = base_config(pki, brokers, free_port(), str(tmp_path / "s.sock"))
     cfg["listeners"][0]["tls"]["staple"] = "auto"
     cfg["upstreams"][0]["send_proxy"] = "v2"
-    cfg["limits"]["per_source"] = {"max_connections": 5}
+    cfg["workers"] = 2
     path = write(tmp_path, json.dumps(cfg, indent=1))
     for args in (["--check"], []):
         r = run("-c", path, *args)
