@@ -38,7 +38,7 @@ static int v1(const uint8_t *p, size_t n, struct sockaddr_storage *src,
 	char a[64];
 	uint16_t port;
 
-	for (size_t k = 0; k + 1 < n && k < 107; k++)
+	for (size_t k = 0; k + 1 < n && k + 1 < 107; k++) /* 107 with CRLF */
 		if (p[k] == '\r' && p[k + 1] == '\n') {
 			crlf = p + k;
 			break;
