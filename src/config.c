@@ -678,10 +678,17 @@ static int server_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	if (!strcmp(key, "name")) {
 		get_str(x, v, "server name", &s->name);
 	} else if (!strcmp(key, "address")) {
+		char host[256];
+		uint16_t port;
+
+		s->address_pos = pos_of(x, v);
 		if (get_str(x, v, "server address", &s->address) == 0 &&
-		    util_parse_addr(s->address, &s->addr, &s->addr_len) < 0)
+		    util_parse_addr(s->address, &s->addr, &s->addr_len) < 0 &&
+		    util_parse_hostport(s->address, host, sizeof(host),
+					&port) < 0)
 			ERR(x, v, "server address: bad address '%s' (write "
-				  "127.0.0.1:1883 or [::1]:1883)",
+				  "127.0.0.1:1883, [::1]:1883 or "
+				  "broker.example:1883)",
 			    s->address);
 	} else if (!strcmp(key, "weight")) {
 		get_u32(x, v, "server weight", 0, 256, &s->weight);

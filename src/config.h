@@ -111,7 +111,8 @@ struct cfg_server {
 	char *name;    /* required, unique within its upstream */
 	char *address; /* as written */
 	struct sockaddr_storage addr;
-	socklen_t addr_len;
+	socklen_t addr_len;  /* 0: a DNS name, resolved by gen_load() */
+	struct cfg_pos address_pos;
 	uint32_t weight; /* default 1; 0..256 (0 = takes no new connections) */
 	struct cfg_pos pos;
 };

@@ -4,6 +4,7 @@
  * a reload never changes what a live connection runs on. Listening sockets
  * whose name and bind address stay are kept open across a reload; servers
  * that keep their upstream and name keep their health and counters. */
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "reload.h"
 #include "server.h"
 #include "tls.h"
+#include "util.h"
 
 static void gen_free(struct gen *g)
 {
@@ -30,6 +32,42 @@ void gen_put(struct gen *g)
 {
 	if (g && --g->refs == 0)
 		gen_free(g);
+}
+
+/* Servers written as DNS names get their address now, at load and at
+ * every reload (the first address the resolver gives), as HAProxy does
+ * by default. This blocks the loop for as long as the resolver takes. */
+static void resolve_servers(struct cfg *cfg, char **errors)
+{
+	for (size_t i = 0; i < cfg->n_upstreams; i++)
+		for (size_t j = 0; j < cfg->upstreams[i].n_servers; j++) {
+			struct cfg_server *s = &cfg->upstreams[i].servers[j];
+			struct addrinfo hints, *res = NULL;
+			char host[256], port[8];
+			uint16_t p;
+			int r;
+
+			if (s->addr_len ||
+			    util_parse_hostport(s->address, host, sizeof(host),
+						&p) < 0)
+				continue;
+			snprintf(port, sizeof(port), "%u", p);
+			memset(&hints, 0, sizeof(hints));
+			hints.ai_socktype = SOCK_STREAM;
+			r = getaddrinfo(host, port, &hints, &res);
+			if (r != 0 || !res) {
+				errtext_add(errors,
+					    "%s:%d:%d: server address: cannot "
+					    "resolve '%s': %s",
+					    s->address_pos.file, s->address_pos.line,
+					    s->address_pos.col, host,
+					    r ? gai_strerror(r) : "no address");
+				continue;
+			}
+			memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
+			s->addr_len = res->ai_addrlen;
+			freeaddrinfo(res);
+		}
 }
 
 struct gen *gen_load(const char *path, char **errors)
@@ -54,6 +92,7 @@ struct gen *gen_load(const char *path, char **errors)
 		errtext_add(errors, "%.*s", (int)strlen(unsup) - 1, unsup);
 		free(unsup);
 	}
+	resolve_servers(cfg, errors);
 	g->tls = calloc(cfg->n_listeners, sizeof(*g->tls));
 	for (size_t i = 0; g->tls && i < cfg->n_listeners; i++)
 		g->tls[i] = tls_ctx_new(&cfg->listeners[i].tls, errors);

@@ -104,6 +104,43 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
+int util_parse_hostport(const char *s, char *host, size_t hostlen,
+			uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	size_t n;
+	unsigned long p = 0;
+
+	if (!colon || colon == s)
+		return MOAT_EINVAL_ADDR;
+	n = (size_t)(colon - s);
+	if (n > 253 || n + 1 > hostlen || s[0] == '-' || s[0] == '.' ||
+	    colon[-1] == '-')
+		return MOAT_EINVAL_ADDR;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
+			return MOAT_EINVAL_ADDR;
+		if (ch == '.' && i + 1 < n && s[i + 1] == '.')
+			return MOAT_EINVAL_ADDR;
+	}
+	if (!colon[1] || strlen(colon + 1) > 5)
+		return MOAT_EINVAL_ADDR;
+	for (const char *q = colon + 1; *q; q++) {
+		if (*q < '0' || *q > '9')
+			return MOAT_EINVAL_ADDR;
+		p = p * 10 + (unsigned long)(*q - '0');
+	}
+	if (p < 1 || p > 65535)
+		return MOAT_EINVAL_ADDR;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
 int util_parse_addr(const char *s, struct sockaddr_storage *ss,
 		    socklen_t *len)
 {

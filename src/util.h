@@ -29,6 +29,12 @@ int util_parse_size(const char *s, uint64_t *bytes);
  * 1..65535. Returns 0 or MOAT_EINVAL_ADDR. */
 int util_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
+/* "broker-0.mqtt.svc:1883": a DNS name (letters, digits, '-', '.', at
+ * most 253) and a port 1..65535, for addresses resolved at load time.
+ * Returns 0 or MOAT_EINVAL_ADDR. */
+int util_parse_hostport(const char *s, char *host, size_t hostlen,
+			uint16_t *port);
+
 /* "10.0.0.0/8", "::1/128", "1.2.3.4" (= /32). */
 struct util_cidr {
 	int family; /* AF_INET or AF_INET6 */

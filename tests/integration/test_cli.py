@@ -99,3 +99,22 @@ def test_cannot_bind_exits_3(tmp_path, pki, brokers):
     s.close()
     assert r.returncode == 3
     assert "cannot listen" in r.stderr
+
+
+def test_server_by_dns_name(tmp_path, pki, live_brokers, moat_factory):
+    """Servers may be DNS names (resolved at load and at each reload); a
+    name that does not resolve is a config error at its position."""
+    from conftest import connect_packet, read_connack, tls_connect
+    m = moat_factory(live_brokers, lambda c: [
+        s.update(address=s["address"].replace("127.0.0.1", "localhost"))
+        for s in c["upstreams"][0]["servers"]])
+    s = tls_connect(pki, m.port, "dev-good")
+    s.sendall(connect_packet("dev-good"))
+    assert read_connack(s) == b"\x20\x02\x00\x00"
+    cfg = base_config(pki, live_brokers, free_port(), str(tmp_path / "s.sock"))
+    cfg["upstreams"][0]["servers"][0]["address"] = "no-such-host.invalid:1883"
+    path = write(tmp_path, json.dumps(cfg, indent=1))
+    r = run("-c", path, "--check")
+    assert r.returncode == 1
+    assert "cannot resolve 'no-such-host.invalid'" in r.stderr and r.stderr.startswith(path + ":"), \
+        r.stderr

@@ -208,7 +208,7 @@ static const struct ecase errs[] = {
 	 ":3:11:", "bad address"},
 	{"bad server address",
 	 HEAD "upstreams:\n  - name: u1\n    servers:\n"
-	      "      - { name: b1, address: nowhere }\n",
+	      "      - { name: b1, address: no_where }\n",
 	 ":12:30:", "bad address"},
 	{"bad cidr", HEAD "    proxy_protocol_from: [10.0.0.0/33]\n" UPS,
 	 ":9:27:", "bad address range"},

@@ -157,6 +157,42 @@ static void test_cidr(void)
 	}
 }
 
+static void test_hostports(void)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		const char *host;
+		uint16_t port;
+	} t[] = {
+		{"broker-0.mqtt.svc:1883", 1, "broker-0.mqtt.svc", 1883},
+		{"localhost:1", 1, "localhost", 1},
+		{"a:65535", 1, "a", 65535},
+		{"a:65536", 0, NULL, 0},
+		{"a:0", 0, NULL, 0},
+		{":1883", 0, NULL, 0},
+		{"broker:", 0, NULL, 0},
+		{"broker", 0, NULL, 0},
+		{"-broker:1883", 0, NULL, 0},
+		{"bro ker:1883", 0, NULL, 0},
+		{"broker..x:1883", 0, NULL, 0},
+		{"broker_x:1883", 0, NULL, 0},
+		{"broker:18x3", 0, NULL, 0},
+		{"[::1]:1883", 0, NULL, 0},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char host[256] = "";
+		uint16_t port = 0;
+		int r = util_parse_hostport(t[i].s, host, sizeof(host), &port);
+
+		CHECK((r == 0) == t[i].ok, "hostport '%s': %d", t[i].s, r);
+		if (t[i].ok && r == 0)
+			CHECK(!strcmp(host, t[i].host) && port == t[i].port,
+			      "hostport '%s' -> %s %u", t[i].s, host, port);
+	}
+}
+
 int main(void)
 {
 	uint64_t a = util_now_ms(), b = util_now_ms();
@@ -164,6 +200,7 @@ int main(void)
 	test_durations();
 	test_sizes();
 	test_addrs();
+	test_hostports();
 	test_cidr();
 	CHECK(b >= a && a > 0, "monotonic clock");
 	return test_done("util");
