@@ -1053,8 +1053,6 @@ char *cfg_unsupported(const struct cfg *c)
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		const struct cfg_listener *l = &c->listeners[i];
 
-		if (l->tls.staple != CFG_STAPLE_OFF)
-			unsup(&t, &l->tls.staple_pos, "tls.staple");
 		if (l->tls.crl_expired == CFG_CRL_EXPIRED_REJECT)
 			unsup(&t, &l->tls.crl_expired_pos,
 			      "tls.crl_expired: reject");

@@ -218,6 +218,8 @@ static void conn_close(struct conn *c, const char *why)
 		  "bytes_out", bout, "reason", why, NULL);
 	c->state = CS_CLOSED;
 	ocsp_cancel(&c->ocsp_w);
+	ocsp_release(m->ocsp, c->ocsp_e);
+	c->ocsp_e = NULL;
 	src_release(m->sources, c->src);
 	c->src = NULL;
 	if (c->srv)
@@ -1176,6 +1178,26 @@ static int conn_ocsp_io(void *arg, const char *url, int url_len,
 
 	if (url_len <= 0 || req_len <= 0)
 		return -1;
+	if (tls_is_staple_request(c->io.tls, req, (size_t)req_len)) {
+		/* wolfSSL wants the staple for our own certificate */
+		static const uint8_t try_later[] = {0x30, 0x03, 0x0a, 0x01,
+						    0x03};
+		size_t sl = 0;
+		const uint8_t *st = tls_staple_get(c->io.tls, c->moat->ocsp, req,
+						   (size_t)req_len, &sl);
+
+		/* No staple this time: wolfSSL sends none when handed an
+		 * OCSP "tryLater" (but fails the handshake, and frees its
+		 * request twice, on a plain error). */
+		if (!st) {
+			st = try_later;
+			sl = sizeof(try_later);
+		}
+		if (!(*resp = malloc(sl)))
+			return -1;
+		memcpy(*resp, st, sl);
+		return (int)sl;
+	}
 	switch (c->ocsp_w.outcome) {
 	case OCSP_OUT_FAIL:
 		c->ocsp_w.outcome = OCSP_OUT_NONE;
@@ -1195,6 +1217,10 @@ static int conn_ocsp_io(void *arg, const char *url, int url_len,
 		if (!*resp)
 			return -1;
 		memcpy(*resp, r, rl);
+		/* wolfSSL asks for the chain top down: the last answer is the
+		 * leaf's, held (and kept fresh) while this connection lives */
+		ocsp_release(c->moat->ocsp, c->ocsp_e);
+		c->ocsp_e = ocsp_hold(c->moat->ocsp, req, (size_t)req_len);
 		return (int)rl;
 	case OCSP_LK_WAIT:
 		return WOLFSSL_CBIO_ERR_WANT_READ;

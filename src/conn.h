@@ -56,6 +56,7 @@ struct conn {
 	struct tls_io io;
 	struct tls_peer cert;
 	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
+	struct ocsp_entry *ocsp_e; /* the leaf's answer, held while open */
 	uint8_t *phdr;      /* PROXY header bytes while it is awaited */
 	size_t phdr_len;
 	struct src_entry *src; /* per-source accounting, held until close */

@@ -129,6 +129,35 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 		stop_finish(m);
 }
 
+/* Once a second: keep the staples of our own certificates fresh, and
+ * recheck the answers of connected client certificates before they
+ * expire (a revoked one closes its sessions, see on_ocsp_revoked). */
+static void ocsp_housekeeping(struct moat *m)
+{
+	const struct cfg_ocsp *any = NULL;
+
+	if (!m->ocsp || !m->gen || m->stopping)
+		return;
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		const struct tls_ctx *t = m->gen->tls[i];
+		const struct cfg_ocsp *o = &t->cfg->ocsp;
+		struct ocsp_opts opts = {o->timeout_ms, o->stale_if_error_ms,
+					 o->max_age_ms};
+
+		if (t->staple.mode == CFG_STAPLE_AUTO && t->staple.req)
+			ocsp_prefetch(m->ocsp, t->staple.url, t->staple.req,
+				      t->staple.req_len, &opts);
+		if (o->mode != CFG_OCSP_OFF)
+			any = o;
+	}
+	if (any) {
+		struct ocsp_opts opts = {any->timeout_ms, any->stale_if_error_ms,
+					 any->max_age_ms};
+
+		ocsp_tick(m->ocsp, &opts, 100);
+	}
+}
+
 static void on_reject_log_timer(uv_timer_t *t)
 {
 	struct moat *m = t->data;
@@ -136,6 +165,7 @@ static void on_reject_log_timer(uv_timer_t *t)
 	conn_reject_log_flush(m);
 	if (m->sources)
 		src_sweep(m->sources, util_now_ms());
+	ocsp_housekeeping(m);
 }
 
 /* OCSP found a certificate revoked: its live sessions go. */
@@ -283,7 +313,7 @@ static int run(const char *path)
 	uv_signal_start(&m->sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&m->sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&m->sig_hup, on_hup, SIGHUP);
-	uv_timer_start(&m->reject_log_timer, on_reject_log_timer, 1000, 1000);
+	uv_timer_start(&m->reject_log_timer, on_reject_log_timer, 0, 1000);
 	m->crl_sig = crl_signature(m->cfg);
 	uv_timer_start(&m->crl_watch_timer, on_crl_watch, CRL_WATCH_MS,
 		       CRL_WATCH_MS);

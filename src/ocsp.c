@@ -34,6 +34,10 @@ struct ocsp_entry {
 	int64_t fetched_at;      /* wall clock of the last answer */
 	int64_t max_age_ms;      /* for an answer without nextUpdate */
 	uint64_t hits;
+	uint32_t held;            /* connections it let in, still open */
+	int64_t last_try_ms;      /* of a fetch not asked for by a handshake */
+	uint8_t *req;             /* the request, for refreshes */
+	size_t req_len;
 	struct ocsp_fetch *fetch; /* in flight */
 	struct ocsp_waiter *waiters;
 };
@@ -116,6 +120,7 @@ static void entry_free(struct ocsp_cache *oc, struct ocsp_entry *e)
 	free(e->key);
 	free(e->url);
 	free(e->resp);
+	free(e->req);
 	free(e);
 }
 
@@ -128,7 +133,7 @@ static void evict(struct ocsp_cache *oc)
 	while (oc->count > oc->max && e) {
 		struct ocsp_entry *prev = e->lprev;
 
-		if (!e->fetch && !e->waiters) {
+		if (!e->fetch && !e->waiters && !e->held) {
 			entry_free(oc, e);
 			oc->st.evicted++;
 		}
@@ -635,6 +640,16 @@ static int fetch_start(struct ocsp_cache *oc, struct ocsp_entry *e,
 		memcpy(f->out + f->out_len, req, req_len);
 		f->out_len += req_len;
 	}
+	if (!e->req || e->req_len != req_len || memcmp(e->req, req, req_len)) {
+		uint8_t *r = malloc(req_len);
+
+		if (r) {
+			memcpy(r, req, req_len);
+			free(e->req);
+			e->req = r;
+			e->req_len = req_len;
+		}
+	}
 	f->oc = oc;
 	f->e = e;
 	f->opts = *o;
@@ -751,6 +766,99 @@ int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
 		e->waiters->prev = w;
 	e->waiters = w;
 	return OCSP_LK_WAIT;
+}
+
+static struct ocsp_entry *entry_find(struct ocsp_cache *oc,
+				     const uint8_t *req, size_t req_len)
+{
+	struct ocsp_certid id;
+	uint32_t h;
+
+	if (ocsp_req_certid(req, req_len, &id) < 0)
+		return NULL;
+	h = hash_bytes(id.der, id.len);
+	for (struct ocsp_entry *e = oc->h[h & ((1u << HBITS) - 1)]; e;
+	     e = e->hnext)
+		if (e->hash == h && e->key_len == id.len &&
+		    !memcmp(e->key, id.der, id.len))
+			return e;
+	return NULL;
+}
+
+struct ocsp_entry *ocsp_hold(struct ocsp_cache *oc, const uint8_t *req,
+			     size_t req_len)
+{
+	struct ocsp_entry *e = entry_find(oc, req, req_len);
+
+	if (e)
+		e->held++;
+	return e;
+}
+
+void ocsp_release(struct ocsp_cache *oc, struct ocsp_entry *e)
+{
+	if (e && e->held && --e->held == 0)
+		evict(oc);
+}
+
+const uint8_t *ocsp_peek_good(struct ocsp_cache *oc, const uint8_t *req,
+			      size_t req_len, size_t *len)
+{
+	struct ocsp_entry *e = entry_find(oc, req, req_len);
+
+	if (!e || !fresh(e) || e->ans.cert_status != OCSP_CS_GOOD ||
+	    e->ans.this_update * 1000 > now_ms() + 60000)
+		return NULL;
+	*len = e->resp_len;
+	return e->resp;
+}
+
+/* Three quarters of the way from the answer to its expiry. */
+static int due(const struct ocsp_entry *e)
+{
+	int64_t from = e->ans.next_update ? e->ans.this_update * 1000
+					  : e->fetched_at;
+	int64_t to = expires_ms(e);
+
+	return !e->have || now_ms() >= from + (to - from) * 3 / 4;
+}
+
+static void refresh(struct ocsp_cache *oc, struct ocsp_entry *e,
+		    const uint8_t *req, size_t req_len,
+		    const struct ocsp_opts *o)
+{
+	int64_t now = now_ms();
+
+	if (e->fetch || !due(e) || now - e->last_try_ms < 10000)
+		return;
+	e->last_try_ms = now;
+	oc->st.refreshed++;
+	fetch_start(oc, e, req, req_len, o);
+}
+
+void ocsp_prefetch(struct ocsp_cache *oc, const char *url, const uint8_t *req,
+		   size_t req_len, const struct ocsp_opts *o)
+{
+	struct ocsp_certid id;
+	struct ocsp_entry *e;
+
+	if (ocsp_req_certid(req, req_len, &id) < 0)
+		return;
+	e = entry_get(oc, &id, url, strlen(url));
+	if (e)
+		refresh(oc, e, req, req_len, o);
+}
+
+void ocsp_tick(struct ocsp_cache *oc, const struct ocsp_opts *o, int max)
+{
+	for (struct ocsp_entry *e = oc->lru_head; e && max > 0; e = e->lnext) {
+		if (!e->held || !e->req || e->fetch || !due(e))
+			continue;
+		if (now_ms() - e->last_try_ms < 10000)
+			continue;
+		refresh(oc, e, e->req, e->req_len, o);
+		max--;
+	}
 }
 
 void ocsp_cache_free(struct ocsp_cache *oc)

@@ -69,6 +69,29 @@ int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
 /* Leave the queue (a connection closing while it waits). */
 void ocsp_cancel(struct ocsp_waiter *w);
 
+/* The entry of req, held while a connection it let in is open: held
+ * entries are not evicted and are refreshed before they expire (see
+ * ocsp_tick). NULL when the cache has no entry for req. */
+struct ocsp_entry *ocsp_hold(struct ocsp_cache *oc, const uint8_t *req,
+			     size_t req_len);
+void ocsp_release(struct ocsp_cache *oc, struct ocsp_entry *e);
+
+/* A cached answer for req that is GOOD and not expired, or NULL (never a
+ * stale or non-good one: for stapling). */
+const uint8_t *ocsp_peek_good(struct ocsp_cache *oc, const uint8_t *req,
+			      size_t req_len, size_t *len);
+
+/* Keep req's answer fresh without anyone waiting: fetch it when the cache
+ * has none, or when three quarters of its validity have passed (at most
+ * one attempt per entry every 10 s). For the proxy's own staple. */
+void ocsp_prefetch(struct ocsp_cache *oc, const char *url, const uint8_t *req,
+		   size_t req_len, const struct ocsp_opts *o);
+
+/* Once a second: refresh held entries past three quarters of their
+ * validity (so a live session's certificate is rechecked), at most `max`
+ * fetches per call. */
+void ocsp_tick(struct ocsp_cache *oc, const struct ocsp_opts *o, int max);
+
 /* Called when a fetched answer for serial (lower-case hex) says REVOKED
  * where the cache said GOOD before (or said nothing): live sessions of that
  * certificate must go. Set once by main. */

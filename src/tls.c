@@ -20,7 +20,7 @@
 #include <wolfssl/wolfcrypt/random.h>
 
 #include "moat_build.h"
-#include "ocsp_der.h"
+#include "ocsp.h"
 #include "log.h"
 #include "moat.h"
 #include "tls.h"
@@ -700,6 +700,175 @@ static void info_load(struct tls_ctx *t)
 
 #define POSF(pos) (pos).file, (pos).line, (pos).col
 
+/* ---- stapling our own certificate ---- */
+
+struct capture {
+	char *url;
+	uint8_t *req;
+	size_t req_len;
+};
+
+static int capture_cb(void *ctx, const char *url, int url_len,
+		      unsigned char *req, int req_len, unsigned char **resp)
+{
+	struct capture *cap = ctx;
+
+	*resp = NULL;
+	free(cap->url);
+	free(cap->req);
+	cap->url = strndup(url, (size_t)url_len);
+	cap->req = malloc((size_t)req_len);
+	if (cap->req)
+		memcpy(cap->req, req, (size_t)req_len);
+	cap->req_len = (size_t)req_len;
+	return -1; /* we only wanted the request */
+}
+
+/* The DER of the first certificate in a PEM file (malloc'd). */
+static uint8_t *leaf_der(const char *path, int *len)
+{
+	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(
+		path, WOLFSSL_FILETYPE_PEM);
+	const unsigned char *d;
+	uint8_t *out = NULL;
+
+	if (!x)
+		return NULL;
+	d = wolfSSL_X509_get_der(x, len);
+	if (d && *len > 0 && (out = malloc((size_t)*len)))
+		memcpy(out, d, (size_t)*len);
+	wolfSSL_X509_free(x);
+	return out;
+}
+
+/* Sets up tls.staple: the request wolfSSL will make for tls.cert (captured
+ * from a scratch certificate manager holding the client CAs: wolfSSL
+ * builds and checks a staple against the listener's CA store, so the
+ * issuer of tls.cert must be there), and for FILE the response. */
+static int staple_init(struct tls_ctx *t, char **errors)
+{
+	const struct cfg_tls *cfg = t->cfg;
+	struct tls_staple *st = &t->staple;
+	struct capture cap = {0};
+	WOLFSSL_CERT_MANAGER *cm = NULL;
+	int len = 0, has_url, ok = -1;
+	uint8_t *der = leaf_der(cfg->cert, &len);
+
+	st->mode = (int)cfg->staple;
+	if (!der)
+		goto out;
+	if (wolfSSL_CertManagerVerifyBuffer(wolfSSL_CTX_GetCertManager(t->ctx),
+					    der, len, WOLFSSL_FILETYPE_ASN1) !=
+	    WOLFSSL_SUCCESS) {
+		errtext_add(errors,
+			    "%s:%d:%d: tls.staple: the issuer of tls.cert must "
+			    "be among the tls.client_ca certificates (wolfSSL "
+			    "checks a staple against them)",
+			    POSF(cfg->staple_pos));
+		goto out;
+	}
+	has_url = ocsp_cert_has_url(der, (size_t)len) == 1;
+	if (cfg->staple == CFG_STAPLE_AUTO && !has_url) {
+		errtext_add(errors,
+			    "%s:%d:%d: tls.staple: auto needs an OCSP URL in "
+			    "tls.cert (authorityInfoAccess); use a file",
+			    POSF(cfg->staple_pos));
+		goto out;
+	}
+	cm = wolfSSL_CertManagerNew();
+	if (!cm ||
+	    wolfSSL_CertManagerLoadCA(cm, cfg->client_ca, NULL) !=
+		    WOLFSSL_SUCCESS ||
+	    wolfSSL_CertManagerEnableOCSP(
+		    cm, WOLFSSL_OCSP_NO_NONCE |
+				(has_url ? 0 : WOLFSSL_OCSP_URL_OVERRIDE)) !=
+		    WOLFSSL_SUCCESS ||
+	    (!has_url && wolfSSL_CertManagerSetOCSPOverrideURL(
+				 cm, "http://staple.invalid/") !=
+				 WOLFSSL_SUCCESS) ||
+	    wolfSSL_CertManagerSetOCSP_Cb(cm, capture_cb, NULL, &cap) !=
+		    WOLFSSL_SUCCESS)
+		goto fail;
+	wolfSSL_CertManagerCheckOCSP(cm, der, len);
+	if (!cap.req || !cap.url)
+		goto fail;
+	st->url = cap.url;
+	st->req = cap.req;
+	st->req_len = cap.req_len;
+	cap.url = NULL;
+	cap.req = NULL;
+	if (cfg->staple == CFG_STAPLE_FILE) {
+		struct ocsp_certid id;
+		struct ocsp_answer a;
+		size_t fl = 0;
+
+		st->file = (uint8_t *)read_file(cfg->staple_file, &fl);
+		st->file_len = fl;
+		if (!st->file ||
+		    ocsp_req_certid(st->req, st->req_len, &id) < 0 ||
+		    ocsp_resp_parse(st->file, fl, &id, &a) < 0 ||
+		    a.response_status != 0) {
+			errtext_add(errors,
+				    "%s:%d:%d: tls.staple: '%s' is not a "
+				    "successful DER OCSP response for tls.cert",
+				    POSF(cfg->staple_pos), cfg->staple_file);
+			goto out;
+		}
+		st->file_good = a.cert_status == OCSP_CS_GOOD;
+		st->file_next_update = a.next_update;
+		if (!st->file_good ||
+		    (a.next_update && a.next_update < (int64_t)time(NULL)))
+			log_event(LOG_WARN, "staple_unusable", "file",
+				  cfg->staple_file, "status",
+				  a.cert_status == OCSP_CS_GOOD	     ? "good"
+				  : a.cert_status == OCSP_CS_REVOKED ? "revoked"
+								     : "unknown",
+				  "detail", "not stapled (not good, or expired)",
+				  NULL);
+	}
+	if (wolfSSL_CTX_EnableOCSPStapling(t->ctx) != WOLFSSL_SUCCESS)
+		goto fail;
+	ok = 0;
+	goto out;
+fail:
+	errtext_add(errors, "%s:%d:%d: tls.staple: cannot set up stapling",
+		    POSF(cfg->staple_pos));
+out:
+	if (cm)
+		wolfSSL_CertManagerFree(cm);
+	free(cap.url);
+	free(cap.req);
+	free(der);
+	return ok;
+}
+
+int tls_is_staple_request(const struct tls_ctx *t, const uint8_t *req,
+			  size_t req_len)
+{
+	struct ocsp_certid a, b;
+
+	if (!t || !t->staple.req ||
+	    ocsp_req_certid(t->staple.req, t->staple.req_len, &a) < 0 ||
+	    ocsp_req_certid(req, req_len, &b) < 0)
+		return 0;
+	return a.len == b.len && !memcmp(a.der, b.der, a.len);
+}
+
+const uint8_t *tls_staple_get(const struct tls_ctx *t, struct ocsp_cache *oc,
+			      const uint8_t *req, size_t req_len, size_t *len)
+{
+	const struct tls_staple *st = &t->staple;
+
+	if (st->mode == CFG_STAPLE_FILE) {
+		if (!st->file_good || (st->file_next_update &&
+				       st->file_next_update < (int64_t)time(NULL)))
+			return NULL;
+		*len = st->file_len;
+		return st->file;
+	}
+	return oc ? ocsp_peek_good(oc, req, req_len, len) : NULL;
+}
+
 struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 {
 	struct tls_ctx *t = calloc(1, sizeof(*t));
@@ -777,6 +946,11 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 		mode = WOLFSSL_VERIFY_NONE;
 		break;
 	}
+	if (cfg->staple != CFG_STAPLE_OFF &&
+	    (wolfSSL_CTX_SetOCSP_Cb(ctx, ocsp_io_cb, ocsp_free_cb, NULL) !=
+		     WOLFSSL_SUCCESS ||
+	     staple_init(t, errors) < 0))
+		goto fail;
 	if (cfg->ocsp.mode != CFG_OCSP_OFF &&
 	    cfg->verify_client != CFG_VERIFY_NONE) {
 		int opts = WOLFSSL_OCSP_NO_NONCE;
@@ -833,6 +1007,9 @@ void tls_ctx_free(struct tls_ctx *t)
 	if (t->ctx)
 		wolfSSL_CTX_free(t->ctx);
 	tickets_free(t->tickets);
+	free(t->staple.url);
+	free(t->staple.req);
+	free(t->staple.file);
 	free(t);
 }
 
@@ -847,6 +1024,7 @@ WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
 	wolfSSL_SetIOWriteCtx(ssl, io);
 	wolfSSL_SetCertCbCtx(ssl, peer);
 	io->peer = peer;
+	io->tls = t;
 	if (t->cfg->ocsp.mode != CFG_OCSP_OFF &&
 	    t->cfg->verify_client != CFG_VERIFY_NONE) {
 		peer->ocsp_mode = (int)t->cfg->ocsp.mode;
@@ -854,8 +1032,9 @@ WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
 			t->cfg->ocsp.responder && t->cfg->ocsp.responder[0];
 		peer->cm = wolfSSL_CTX_GetCertManager(t->ctx);
 		peer->crl_on = t->cfg->crl != NULL;
-		wolfSSL_SetOCSP_Cb(ssl, ocsp_io_cb, ocsp_free_cb, io);
 	}
+	if (peer->ocsp_mode != CFG_OCSP_OFF || t->staple.req)
+		wolfSSL_SetOCSP_Cb(ssl, ocsp_io_cb, ocsp_free_cb, io);
 	return ssl;
 }
 

@@ -31,12 +31,35 @@ struct tls_info {
 	} crl[TLS_MAX_CRLS];
 };
 
+/* The OCSP response moat staples for its own certificate (tls.staple). */
+struct tls_staple {
+	int mode;            /* enum cfg_staple */
+	char *url;           /* auto: the responder in tls.cert's AIA */
+	uint8_t *req;        /* the request wolfSSL makes for tls.cert */
+	size_t req_len;
+	uint8_t *file;       /* FILE: the response as read at load */
+	size_t file_len;
+	int64_t file_next_update; /* 0 = none */
+	int file_good;       /* the file says good */
+};
+
 struct tls_ctx {
 	WOLFSSL_CTX *ctx;
 	const struct cfg_tls *cfg;
 	struct tls_tickets *tickets; /* owned; NULL without tickets */
 	struct tls_info info;
+	struct tls_staple staple;
 };
+
+struct ocsp_cache;
+
+/* Is req (an OCSP request wolfSSL made) the one for our own certificate? */
+int tls_is_staple_request(const struct tls_ctx *t, const uint8_t *req,
+			  size_t req_len);
+/* The staple to send now: good and not expired, or NULL (no staple). */
+const uint8_t *tls_staple_get(const struct tls_ctx *t, struct ocsp_cache *oc,
+			      const uint8_t *req, size_t req_len,
+			      size_t *len);
 
 /* "2027-11-24T23:40:00Z" (or "-" for 0) into buf of 24 bytes. */
 const char *tls_time_str(int64_t t, char *buf, size_t len);
@@ -69,6 +92,7 @@ struct tls_io {
 		    const uint8_t *req, int req_len, uint8_t **resp);
 	void *arg;
 	struct tls_peer *peer; /* set by tls_session_new */
+	struct tls_ctx *tls;   /* the context the session was made from */
 };
 
 /* What we learn of the client certificate (leaf) during verification.

@@ -44,6 +44,7 @@ keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
 authorityKeyIdentifier = keyid:always
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$ENV::OCSP_PORT/
 [v3_client]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature

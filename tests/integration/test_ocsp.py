@@ -20,8 +20,9 @@ UNAVAILABLE = {4: b"\x20\x02\x00\x03", 5: 0x88}
 
 
 class Responder:
-    def __init__(self, pki):
+    def __init__(self, pki, index="ocsp.index"):
         self.pki = pki
+        self.index = index
         self.port = int(open(os.path.join(pki, "ocsp.port")).read())
         self.log = os.path.join(pki, f"ocsp-{self.port}.log")
         self.proc = None
@@ -30,7 +31,7 @@ class Responder:
         self.since = len(self.text()) if os.path.exists(self.log) else 0
         self.logf = open(self.log, "a")
         self.proc = subprocess.Popen(
-            ["openssl", "ocsp", "-index", "ocsp.index", "-port", str(self.port),
+            ["openssl", "ocsp", "-index", self.index, "-port", str(self.port),
              "-rsigner", "ocsp-responder.crt", "-rkey", "ocsp-responder.key",
              "-CA", "inter.crt", "-text"],
             cwd=self.pki, stdout=self.logf, stderr=subprocess.STDOUT)
@@ -274,3 +275,115 @@ def test_ocsp_metrics(moat_factory, live_brokers, pki, responder):
     assert value(body, "moat_ocsp_responses_total", result="unknown") == 1
     assert value(body, "moat_ocsp_request_duration_seconds_count") == 2
     assert value(body, "moat_rejects_total", listener="mqtts", cause="ocsp_unknown") == 1
+
+
+# ---- stapling moat's own certificate -------------------------------------
+
+def s_client_status(port, version, pki):
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", version,
+                        "-status", "-CAfile", os.path.join(pki, "ca.crt"),
+                        "-cert", os.path.join(pki, "dev-good.crt"),
+                        "-key", os.path.join(pki, "dev-good.key")],
+                       input="", capture_output=True, text=True, timeout=15)
+    return r.stdout + r.stderr
+
+
+def staple_moat(moat_factory, brokers, staple):
+    def mutate(cfg):
+        cfg["listeners"][0]["tls"]["staple"] = staple
+    return moat_factory(brokers, mutate)
+
+
+@pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
+def test_staple_auto(moat_factory, live_brokers, pki, responder, version):
+    m = staple_moat(moat_factory, live_brokers, "auto")
+    assert wait_for(lambda: "Cert Status: good" in s_client_status(m.port, version, pki), 10), \
+        s_client_status(m.port, version, pki)[-2000:]
+    # fetched once at start, served from then on
+    s_client_status(m.port, version, pki)
+    assert responder.requests() == 1
+
+
+def make_response(pki, tmp_path, index, name):
+    """A DER OCSP response for the server certificate from a responder run
+    once on `index` (openssl ocsp -reqin/-respout, no network)."""
+    req, resp = tmp_path / f"{name}.req", tmp_path / f"{name}.der"
+    subprocess.run(["openssl", "ocsp", "-issuer", "inter.crt", "-cert", "server.leaf.crt",
+                    "-no_nonce", "-reqout", str(req)], cwd=pki, capture_output=True,
+                   check=True, timeout=30)
+    subprocess.run(["openssl", "ocsp", "-index", index, "-rsigner", "ocsp-responder.crt",
+                    "-rkey", "ocsp-responder.key", "-CA", "inter.crt", "-reqin", str(req),
+                    "-respout", str(resp), "-nmin", "60"], cwd=pki, capture_output=True,
+                   check=True, timeout=30)
+    return str(resp)
+
+
+def test_staple_file_and_reload(moat_factory, live_brokers, pki, tmp_path):
+    good = make_response(pki, tmp_path, "ocsp.index", "good")
+    m = staple_moat(moat_factory, live_brokers, good)
+    for v in ("-tls1_2", "-tls1_3"):
+        out = s_client_status(m.port, v, pki)
+        assert "Cert Status: good" in out, out[-2000:]
+    # an "unknown" answer is never stapled: replace the file and reload
+    empty = os.path.join(str(tmp_path), "empty.index")
+    open(empty, "w").close()
+    open(empty + ".attr", "w").write("unique_subject = no\n")
+    unknown = make_response(pki, tmp_path, empty, "unknown")
+    with open(good, "wb") as f:
+        f.write(open(unknown, "rb").read())
+    assert m.ctl("reload").strip() == "ok"
+    out = s_client_status(m.port, "-tls1_2", pki)
+    assert "OCSP response: no response sent" in out, out[-2000:]
+    assert "staple_unusable" in m.log()
+
+
+def test_staple_file_for_another_certificate_is_a_config_error(moat_factory, live_brokers, pki,
+                                                               tmp_path):
+    from conftest import MOAT
+    m = staple_moat(moat_factory, live_brokers, "auto")
+    # a response for ocsp-good, not for the server certificate
+    req, resp = tmp_path / "o.req", tmp_path / "o.der"
+    subprocess.run(["openssl", "ocsp", "-issuer", "inter.crt", "-cert", "ocsp-good.crt",
+                    "-no_nonce", "-reqout", str(req)], cwd=pki, check=True, capture_output=True)
+    subprocess.run(["openssl", "ocsp", "-index", "ocsp.index", "-rsigner", "ocsp-responder.crt",
+                    "-rkey", "ocsp-responder.key", "-CA", "inter.crt", "-reqin", str(req),
+                    "-respout", str(resp)], cwd=pki, check=True, capture_output=True)
+    text = open(m.conf).read().replace('"staple": "auto"', f'"staple": "{resp}"')
+    open(m.conf, "w").write(text)
+    r = subprocess.run([MOAT, "-c", m.conf, "--check"], capture_output=True, text=True)
+    assert r.returncode == 1 and "not a successful DER OCSP response for tls.cert" in r.stderr, \
+        r.stderr
+
+
+# ---- a refreshed answer revokes a live session ----------------------------
+
+def test_ocsp_refresh_closes_a_newly_revoked_live_session(moat_factory, live_brokers, pki,
+                                                          tmp_path):
+    import shutil
+    own = str(tmp_path / "pki")
+    shutil.copytree(pki, own)
+    r = Responder(own)
+    r.start()
+    try:
+        m = ocsp_moat(moat_factory, live_brokers, max_age="2s")
+        s, code = mqtt_connect(pki, m, "ocsp-good2", "1.3", 5)
+        assert code == OK5
+        other, code = mqtt_connect(pki, m, "ocsp-good", "1.2", 4)
+        assert code == OK3
+        # the CA revokes ocsp-good2; the responder rereads its index
+        env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0")
+        subprocess.run(["openssl", "ca", "-config", "openssl.cnf", "-cert", "inter.crt",
+                        "-keyfile", "inter.key", "-revoke", "ocsp-good2.crt"], cwd=own, env=env,
+                       check=True, capture_output=True)
+        shutil.copy(os.path.join(own, "inter.index"), os.path.join(own, "ocsp.index"))
+        # within the answer's max_age, moat asks again and closes the session
+        from conftest import recv_exact
+        pkt = recv_exact(s, 2, timeout=15)
+        assert pkt[0] == 0xE0, pkt
+        assert recv_exact(s, pkt[1])[0] == 0x87
+        assert closed_by_peer(s)
+        assert "revoked_close" in m.log() and "source=ocsp" in m.log()
+        other.sendall(b"\xc0\x00")
+        assert read_connack(other) == b"\xd0\x00"
+    finally:
+        r.stop()
