@@ -49,6 +49,7 @@ static const char *reject_names[REJ__COUNT] = {
 	[REJ_OCSP_NO_URL] = "ocsp_no_url",
 	[REJ_BAD_PROXY] = "bad_proxy",
 	[REJ_PER_SOURCE] = "per_source_limit",
+	[REJ_CRL_EXPIRED] = "crl_expired",
 };
 
 const char *reject_name(enum reject_cause r)

@@ -33,6 +33,7 @@ enum reject_cause {
 	REJ_OCSP_NO_URL,      /* require: no AIA OCSP URL, no override */
 	REJ_BAD_PROXY,        /* PROXY protocol header missing or malformed */
 	REJ_PER_SOURCE,       /* limits.per_source reached */
+	REJ_CRL_EXPIRED,      /* crl_expired: reject, and a CRL is past it */
 	REJ__COUNT
 };
 const char *reject_name(enum reject_cause r);

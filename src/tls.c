@@ -104,6 +104,7 @@ static void peer_take(struct tls_peer *p, WOLFSSL_X509 *x)
 		p->ocsp_state = keep.ocsp_state;
 		p->cm = keep.cm;
 		p->crl_on = keep.crl_on;
+		p->crl_reject_after = keep.crl_reject_after;
 	}
 	p->has_cert = 1;
 	{
@@ -205,6 +206,12 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 
 		peer_take(p, store->current_cert);
 		p->verify_err = err;
+		if (preverify && p->crl_reject_after &&
+		    (int64_t)time(NULL) > p->crl_reject_after) {
+			/* crl_expired: reject: a stale CRL cannot vouch */
+			p->verify_err = CRL_CERT_DATE_ERR;
+			return 0;
+		}
 		if (preverify && p->ocsp_mode != CFG_OCSP_OFF && p->der) {
 			/* wolfSSL skips the leaf's CRL once OCSP has
 			 * answered (or failed): check it here. */
@@ -533,6 +540,7 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 		peer->ocsp_override = keep.ocsp_override;
 		peer->cm = keep.cm;
 		peer->crl_on = keep.crl_on;
+		peer->crl_reject_after = keep.crl_reject_after;
 	}
 	peer->resumed = 1;
 	return WOLFSSL_TICKET_RET_OK;
@@ -1035,6 +1043,16 @@ WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
 	}
 	if (peer->ocsp_mode != CFG_OCSP_OFF || t->staple.req)
 		wolfSSL_SetOCSP_Cb(ssl, ocsp_io_cb, ocsp_free_cb, io);
+	if (t->cfg->crl && t->cfg->crl_expired == CFG_CRL_EXPIRED_REJECT &&
+	    t->cfg->verify_client != CFG_VERIFY_NONE) {
+		int64_t first = 0;
+
+		for (int i = 0; i < t->info.n_crls; i++)
+			if (t->info.crl[i].next_update &&
+			    (!first || t->info.crl[i].next_update < first))
+				first = t->info.crl[i].next_update;
+		peer->crl_reject_after = first;
+	}
 	return ssl;
 }
 
@@ -1122,6 +1140,8 @@ int tls_reject_cause(int verify_err, int ssl_err)
 	case OCSP_CERT_REVOKED:
 	case X509_V_ERR_CERT_REVOKED:
 		return REJ_CERT_REVOKED;
+	case CRL_CERT_DATE_ERR:
+		return REJ_CRL_EXPIRED;
 	case NO_PEER_CERT:
 		return REJ_NO_CERT;
 	}

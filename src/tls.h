@@ -116,6 +116,7 @@ struct tls_peer {
 	int ocsp_state;         /* enum tls_ocsp_state: the verdict */
 	WOLFSSL_CERT_MANAGER *cm; /* for the CRL check next to OCSP */
 	int crl_on;
+	int64_t crl_reject_after; /* crl_expired: reject: the first nextUpdate */
 };
 
 /* What OCSP left for the CONNECT to answer (a revoked certificate never

@@ -212,3 +212,32 @@ def test_reject_flood_is_rate_limited_in_the_log_not_in_counters(moat, live_brok
     assert wait_for(lambda: sum(summed()) == n, 5), (summed(), moat.log()[-3000:])
     lines, held = summed()
     assert held > 0 and lines < n
+
+
+@pytest.mark.parametrize("mode", ["warn", "reject"])
+def test_crl_past_next_update(moat_factory, live_brokers, pki, tmp_path, mode):
+    """A CRL past its nextUpdate: shown EXPIRED and logged; with
+    crl_expired: reject, certificates are refused (cause crl_expired)."""
+    import os
+    import subprocess
+    env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0")
+    old = str(tmp_path / "old.crl")
+    subprocess.run(["openssl", "ca", "-config", "openssl.cnf", "-cert", "inter.crt",
+                    "-keyfile", "inter.key", "-gencrl", "-crl_lastupdate", "20250101000000Z",
+                    "-crl_nextupdate", "20250201000000Z", "-out", old],
+                   cwd=pki, env=env, check=True, capture_output=True)
+    both = str(tmp_path / "crl.pem")
+    with open(both, "w") as f:
+        f.write(open(os.path.join(pki, "root.crl")).read() + open(old).read())
+
+    def mutate(cfg):
+        cfg["listeners"][0]["tls"].update(crl=both, crl_expired=mode)
+    m = moat_factory(live_brokers, mutate)
+    assert "EXPIRED" in m.ctl("show tls") and "crl_expired" in m.log()
+    if mode == "warn":
+        s = tls_connect(pki, m.port, "dev-good", "1.2")
+        s.sendall(connect_packet("dev-good"))
+        assert read_connack(s) == b"\x20\x02\x00\x00"
+    else:
+        assert "BAD_CERTIFICATE" in handshake_alert(pki, m.port, "dev-good", "1.2")
+        assert wait_for(lambda: m.rejects("crl_expired") == 1, 5), m.info()
