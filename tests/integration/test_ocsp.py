@@ -387,3 +387,26 @@ def test_ocsp_refresh_closes_a_newly_revoked_live_session(moat_factory, live_bro
         assert read_connack(other) == b"\xd0\x00"
     finally:
         r.stop()
+
+
+def test_cache_size_bounds_the_cache(moat_factory, live_brokers, pki, responder):
+    m = ocsp_moat(moat_factory, live_brokers, cache_size=1)
+    for cert in ("ocsp-good", "ocsp-good2", "ocsp-good"):
+        s, code = mqtt_connect(pki, m, cert, "1.2", 4)
+        assert code == OK3
+        s.close()
+        # wait until the connection is gone, so that its answer is not held
+        assert wait_for(lambda: m.info()["conns_current"] == "0", 5)
+    info = tls_info(m)
+    assert responder.requests() == 3 and info["ocsp_cache_size"] == "1", info
+    assert int(info["ocsp_evicted"]) >= 1
+    # show ocsp SERIAL finds the one that is cached, not the evicted one
+    serial = subprocess.run(["openssl", "x509", "-in", os.path.join(pki, "ocsp-good.crt"),
+                             "-noout", "-serial"], capture_output=True, text=True
+                            ).stdout.strip().split("=")[1].lower()
+    lines = m.ctl("show ocsp", serial).splitlines()
+    assert len(lines) == 2 and lines[1].startswith(serial + " good "), lines
+    other = subprocess.run(["openssl", "x509", "-in", os.path.join(pki, "ocsp-good2.crt"),
+                            "-noout", "-serial"], capture_output=True, text=True
+                           ).stdout.strip().split("=")[1].lower()
+    assert len(m.ctl("show ocsp", other).splitlines()) == 1
