@@ -1116,6 +1116,9 @@ static int proxy_read(struct conn *c, const uint8_t *p, size_t n)
 	if (src.ss_family != AF_UNSPEC)
 		c->peer = src;
 	c->proxy_wait = 0;
+	/* the header came within handshake_timeout; TLS gets its own */
+	uv_timer_start(&c->timer, on_timeout,
+		       c->gen->cfg->limits.handshake_timeout_ms, 0);
 	free(c->phdr);
 	c->phdr = NULL;
 	return conn_admit(c) < 0 ? -1 : 1;

@@ -1,6 +1,6 @@
 /* persource.c - the per-source table (see persource.h): a chained hash of
- * addresses with an active count and a one-second window of new
- * connections. */
+ * addresses with an active count and a token bucket of new connections
+ * (refilled at new_per_second, holding at most one second's worth). */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +13,8 @@ struct src_entry {
 	struct src_entry *next;
 	uint8_t key[17]; /* family byte + address */
 	uint32_t active;
-	uint32_t window_count;
-	uint64_t window_ms;
+	uint64_t mtokens; /* thousandths of a connection */
+	uint64_t last_ms; /* of the last refill */
 };
 
 struct src_table {
@@ -76,18 +76,23 @@ int src_admit(struct src_table *t, const struct sockaddr *sa,
 		if (!e)
 			return SRC_OK; /* no memory: do not refuse for that */
 		memcpy(e->key, key, sizeof(key));
-		e->window_ms = now_ms;
+		e->mtokens = per_second * 1000;
+		e->last_ms = now_ms;
 		e->next = *pp;
 		*pp = e;
 		t->count++;
 	}
-	if (now_ms - e->window_ms >= 1000) {
-		e->window_ms = now_ms;
-		e->window_count = 0;
+	if (per_second) {
+		uint64_t cap = per_second * 1000;
+
+		e->mtokens += (now_ms - e->last_ms) * per_second;
+		if (e->mtokens > cap)
+			e->mtokens = cap;
+		e->last_ms = now_ms;
+		if (e->mtokens < 1000)
+			return SRC_TOO_FAST;
+		e->mtokens -= 1000;
 	}
-	e->window_count++;
-	if (per_second && e->window_count > per_second)
-		return SRC_TOO_FAST;
 	if (max_conns && e->active >= max_conns)
 		return SRC_TOO_MANY;
 	e->active++;
@@ -110,7 +115,8 @@ void src_sweep(struct src_table *t, uint64_t now_ms)
 		while (*pp) {
 			struct src_entry *e = *pp;
 
-			if (!e->active && now_ms - e->window_ms >= 1000) {
+			/* idle for a second: its bucket is full again */
+			if (!e->active && now_ms - e->last_ms >= 1000) {
 				*pp = e->next;
 				free(e);
 				t->count--;

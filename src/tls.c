@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <wolfssl/options.h>
@@ -904,6 +905,17 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 			    "chain wolfSSL can load (error %d)",
 			    POSF(cfg->cert_pos), cfg->cert, ret);
 		goto fail;
+	}
+	{
+		struct stat st;
+
+		/* a key others can read is a key others may have */
+		if (stat(cfg->key, &st) == 0 && (st.st_mode & 0077))
+			log_event(LOG_WARN, "key_permissions", "file", cfg->key,
+				  "detail",
+				  "readable or writable by group or others; "
+				  "chmod 600 it",
+				  NULL);
 	}
 	ret = wolfSSL_CTX_use_PrivateKey_file(ctx, cfg->key,
 					      WOLFSSL_FILETYPE_PEM);

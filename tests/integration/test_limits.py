@@ -116,9 +116,10 @@ def test_per_source_rate_counts_each_proxied_client_apart(moat_factory, live_bro
             s.close()
         except (OSError, ConnectionError):
             refused += 1
-    if time.monotonic() - t0 < 0.9:  # the burst fit in the window
+    # a bucket of 3 refilled at 3/s: a fast burst gets exactly 3 through
+    if time.monotonic() - t0 < 0.3:
         assert (ok, refused) == (3, 2), m.log()[-2000:]
-        assert m.rejects("per_source_limit") == 2
+    assert refused >= 1 and m.rejects("per_source_limit") == refused
     # another source has its own budget
     s = tls_connect(pki, m.port, "dev-good2", before=v2("192.0.2.10", 40000, m.port))
     s.sendall(connect_packet("dev-good2"))
