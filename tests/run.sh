@@ -58,6 +58,38 @@ if run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
      -Dwolfssl_prefix="$top/build/wolfssl" -Dbuildtype=debug; then
   run_suite build-asan
 fi
+# Fuzzing: each libFuzzer target replays its corpus in tests/fuzz (seeds
+# and the regressions of crashes found so far), then fuzzes for a short
+# fixed time on a copy of it. One test each; a crash fails it.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+if command -v clang >/dev/null; then
+  echo "== fuzz (${FUZZ_SECONDS}s per target)"
+  if [ -f build-fuzz/build.ninja ] ||
+     CC=clang meson setup build-fuzz -Dfuzz=true -Dwolfssl_prefix="$top/build/wolfssl" \
+       >"$results/fuzz-setup.log" 2>&1; then
+    for t in mqtt config ocsp proxy; do
+      if ! ninja -C build-fuzz "tests/fuzz_$t" >"$results/fuzz-build.log" 2>&1; then
+        tail -20 "$results/fuzz-build.log"; failed=$((failed + 1)); continue
+      fi
+      work=$(mktemp -d)
+      cp -r "tests/fuzz/corpus_$t/." "$work/"
+      if (cd "$work" && "$top/build-fuzz/tests/fuzz_$t" -runs=0 "$work" >/dev/null 2>&1 &&
+          "$top/build-fuzz/tests/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -max_len=4096 \
+            -timeout=10 -rss_limit_mb=2048 "$work" >"$results/fuzz-$t.log" 2>&1); then
+        echo "fuzz_$t: $(grep -o 'Done [0-9]* runs' "$results/fuzz-$t.log" || echo ok)"
+        passed=$((passed + 1))
+      else
+        echo "fuzz_$t: FAILED"; tail -30 "$results/fuzz-$t.log"
+        ls "$work"/crash-* 2>/dev/null && echo "add the crash input to tests/fuzz/corpus_$t"
+        failed=$((failed + 1))
+      fi
+      rm -rf "$work"
+    done
+  else
+    tail -20 "$results/fuzz-setup.log"; broken=1
+  fi
+fi
+
 rm -rf "$results"
 [ "$broken" = 0 ] || { echo "a build or a test run could not complete"; failed=$((failed + 1)); }
 echo "$passed passed, $failed failed"
