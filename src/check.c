@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "mqtt.h"
+#include "proxy.h"
 #include "server.h"
 
 struct check {
@@ -22,7 +23,7 @@ struct check {
 	int connected;
 	int stopping;
 	int handles;
-	uint8_t out[64];
+	uint8_t out[96];
 	uint8_t in[8];
 	size_t got;
 };
@@ -95,14 +96,34 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	k->connected = 1;
-	if (k->s->up->cfg->health.type == CFG_HEALTH_TCP) {
-		probe_end(k, true, "L4OK");
-		return;
-	}
-	n = mqtt_build_connect(k->out, sizeof(k->out), "moat-health-check");
-	if (n < 0) {
-		probe_end(k, false, "L7RSP");
-		return;
+	{
+		/* A broker that wants PROXY headers gets a LOCAL/UNKNOWN one
+		 * from the check (HAProxy's check-send-proxy). */
+		enum cfg_proxy_send sp = k->s->up->cfg->send_proxy;
+		int h = sp == CFG_PROXY_V1   ? proxy_build_v1(k->out, 32, NULL, NULL)
+			: sp == CFG_PROXY_V2 ? proxy_build_v2(k->out, 64, NULL,
+							      NULL, NULL)
+					     : 0;
+
+		if (h < 0) {
+			probe_end(k, false, "L4CON");
+			return;
+		}
+		if (k->s->up->cfg->health.type == CFG_HEALTH_TCP) {
+			if (h) {
+				b = uv_buf_init((char *)k->out, (unsigned)h);
+				uv_try_write((uv_stream_t *)&k->tcp, &b, 1);
+			}
+			probe_end(k, true, "L4OK");
+			return;
+		}
+		n = mqtt_build_connect(k->out + h, sizeof(k->out) - (size_t)h,
+				       "moat-health-check");
+		if (n < 0) {
+			probe_end(k, false, "L7RSP");
+			return;
+		}
+		n += h;
 	}
 	b = uv_buf_init((char *)k->out, (unsigned)n);
 	if (uv_try_write((uv_stream_t *)&k->tcp, &b, 1) != n ||

@@ -1050,10 +1050,6 @@ char *cfg_unsupported(const struct cfg *c)
 
 	if (c->workers > 1)
 		unsup(&t, &c->workers_pos, "workers above 1");
-	for (size_t i = 0; i < c->n_upstreams; i++)
-		if (c->upstreams[i].send_proxy != CFG_PROXY_OFF)
-			unsup(&t, &c->upstreams[i].send_proxy_pos,
-			      "send_proxy");
 	return t;
 }
 

@@ -876,6 +876,39 @@ static void upstream_try(struct conn *c)
 			  : MQTT3_RC_SERVER_UNAVAILABLE);
 }
 
+/* The PROXY header for the broker: the client's address (as moat knows
+ * it, from its own PROXY header if one was trusted), the address it
+ * connected to, and for v2 the TLS session and the certificate's CN. */
+static int send_proxy(struct conn *c)
+{
+	struct sockaddr_storage dst;
+	int dl = sizeof(dst), n;
+	uint8_t hdr[768];
+
+	memset(&dst, 0, sizeof(dst));
+	uv_tcp_getsockname(&c->client, (struct sockaddr *)&dst, &dl);
+	if (c->up->cfg->send_proxy == CFG_PROXY_V1) {
+		n = proxy_build_v1(hdr, sizeof(hdr),
+				   (const struct sockaddr *)&c->peer,
+				   (const struct sockaddr *)&dst);
+	} else {
+		struct proxy_tls t = {
+			.has_cert = c->cert.has_cert,
+			.verified = c->cert.has_cert && !c->cert.verify_err,
+			.version = wolfSSL_get_version(c->ssl),
+			.cipher = wolfSSL_get_cipher_name(c->ssl),
+			.cn = c->cert.cn,
+		};
+
+		n = proxy_build_v2(hdr, sizeof(hdr),
+				   (const struct sockaddr *)&c->peer,
+				   (const struct sockaddr *)&dst, &t);
+	}
+	if (n < 0)
+		return -1;
+	return conn_write(c, SIDE_UPSTREAM, hdr, (size_t)n);
+}
+
 static void on_upstream_connect(uv_connect_t *req, int status)
 {
 	struct conn *c = req->handle->data;
@@ -903,6 +936,10 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 		  "server", s->cfg->name, "subject", c->cert.subject, NULL);
 	/* The CONNECT passed every check: now, and only now, the broker
 	 * gets it, with whatever the client pipelined behind it. */
+	if (c->up->cfg->send_proxy != CFG_PROXY_OFF && send_proxy(c) < 0) {
+		conn_close(c, "broker write error");
+		return;
+	}
 	rest = c->cbuf + c->connect_len;
 	nrest = c->clen - c->connect_len;
 	s->bytes_in += c->connect_len;

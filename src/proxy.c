@@ -4,6 +4,7 @@
  * specification says so, and refused where it is malformed. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "proxy.h"
@@ -166,4 +167,116 @@ int proxy_parse(const uint8_t *p, size_t n, struct sockaddr_storage *src,
 	if (!memcmp(p, "PROXY ", k))
 		return n < 6 ? PROXY_AGAIN : v1(p, n, src, used);
 	return PROXY_BAD;
+}
+
+/* ---- building headers (send_proxy) ---- */
+
+int proxy_build_v1(uint8_t *out, size_t cap, const struct sockaddr *src,
+		   const struct sockaddr *dst)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	int n;
+
+	if (!src || !dst || src->sa_family != dst->sa_family) {
+		n = snprintf((char *)out, cap, "PROXY UNKNOWN\r\n");
+	} else if (src->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)src;
+		const struct sockaddr_in *d4 = (const void *)dst;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		inet_ntop(AF_INET, &d4->sin_addr, b, sizeof(b));
+		n = snprintf((char *)out, cap, "PROXY TCP4 %s %s %u %u\r\n", a, b,
+			     ntohs(s4->sin_port), ntohs(d4->sin_port));
+	} else if (src->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)src;
+		const struct sockaddr_in6 *d6 = (const void *)dst;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		inet_ntop(AF_INET6, &d6->sin6_addr, b, sizeof(b));
+		n = snprintf((char *)out, cap, "PROXY TCP6 %s %s %u %u\r\n", a, b,
+			     ntohs(s6->sin6_port), ntohs(d6->sin6_port));
+	} else {
+		n = snprintf((char *)out, cap, "PROXY UNKNOWN\r\n");
+	}
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+/* Appends a TLV; returns the new length or 0 when it does not fit. */
+static size_t tlv(uint8_t *out, size_t len, size_t cap, uint8_t type,
+		  const void *v, size_t vl)
+{
+	if (vl > 0xffff || len + 3 + vl > cap)
+		return 0;
+	out[len] = type;
+	out[len + 1] = (uint8_t)(vl >> 8);
+	out[len + 2] = (uint8_t)vl;
+	memcpy(out + len + 3, v, vl);
+	return len + 3 + vl;
+}
+
+int proxy_build_v2(uint8_t *out, size_t cap, const struct sockaddr *src,
+		   const struct sockaddr *dst, const struct proxy_tls *tls)
+{
+	size_t len = 16;
+
+	if (cap < 16 + 36)
+		return -1;
+	memcpy(out, v2sig, 12);
+	if (!src || !dst || src->sa_family != dst->sa_family ||
+	    (src->sa_family != AF_INET && src->sa_family != AF_INET6)) {
+		out[12] = 0x20; /* LOCAL */
+		out[13] = 0x00;
+		out[14] = out[15] = 0;
+		return 16;
+	}
+	out[12] = 0x21; /* version 2, PROXY */
+	if (src->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)src;
+		const struct sockaddr_in *d4 = (const void *)dst;
+
+		out[13] = 0x11;
+		memcpy(out + 16, &s4->sin_addr, 4);
+		memcpy(out + 20, &d4->sin_addr, 4);
+		memcpy(out + 24, &s4->sin_port, 2);
+		memcpy(out + 26, &d4->sin_port, 2);
+		len += 12;
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)src;
+		const struct sockaddr_in6 *d6 = (const void *)dst;
+
+		out[13] = 0x21;
+		memcpy(out + 16, &s6->sin6_addr, 16);
+		memcpy(out + 32, &d6->sin6_addr, 16);
+		memcpy(out + 48, &s6->sin6_port, 2);
+		memcpy(out + 50, &d6->sin6_port, 2);
+		len += 36;
+	}
+	if (tls) { /* PP2_TYPE_SSL: client flags, verify, then sub-TLVs */
+		uint8_t ssl[512];
+		size_t sl = 5;
+		uint32_t verify = tls->verified ? 0 : 1;
+
+		ssl[0] = 0x01 | (tls->has_cert ? 0x02 | 0x04 : 0);
+		ssl[1] = (uint8_t)(verify >> 24);
+		ssl[2] = (uint8_t)(verify >> 16);
+		ssl[3] = (uint8_t)(verify >> 8);
+		ssl[4] = (uint8_t)verify;
+		if (tls->version)
+			sl = tlv(ssl, sl, sizeof(ssl), 0x21, tls->version,
+				 strlen(tls->version));
+		if (sl && tls->cn)
+			sl = tlv(ssl, sl, sizeof(ssl), 0x22, tls->cn,
+				 strlen(tls->cn));
+		if (sl && tls->cipher)
+			sl = tlv(ssl, sl, sizeof(ssl), 0x23, tls->cipher,
+				 strlen(tls->cipher));
+		if (!sl)
+			return -1;
+		len = tlv(out, len, cap, 0x20, ssl, sl);
+		if (!len)
+			return -1;
+	}
+	out[14] = (uint8_t)((len - 16) >> 8);
+	out[15] = (uint8_t)(len - 16);
+	return (int)len;
 }

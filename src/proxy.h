@@ -23,4 +23,22 @@ enum { PROXY_AGAIN = 0, PROXY_DONE = 1, PROXY_BAD = -1 };
 int proxy_parse(const uint8_t *p, size_t n, struct sockaddr_storage *src,
 		size_t *used);
 
+/* What a v2 header tells the broker of the client's TLS session
+ * (PP2_TYPE_SSL, as HAProxy sends it). NULL strings are left out. */
+struct proxy_tls {
+	int has_cert;        /* the client presented a certificate ... */
+	int verified;        /* ... and it verified */
+	const char *version; /* "TLSv1.3" */
+	const char *cipher;
+	const char *cn;      /* the certificate's common name */
+};
+
+/* Build a header for a connection from src to dst (both AF_INET or both
+ * AF_INET6), or a LOCAL one (v2) / UNKNOWN (v1) when src is NULL (health
+ * checks). Returns its length, or -1 when it does not fit in cap. */
+int proxy_build_v1(uint8_t *out, size_t cap, const struct sockaddr *src,
+		   const struct sockaddr *dst);
+int proxy_build_v2(uint8_t *out, size_t cap, const struct sockaddr *src,
+		   const struct sockaddr *dst, const struct proxy_tls *tls);
+
 #endif

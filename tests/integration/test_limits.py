@@ -5,6 +5,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import re
 import time
 
 import pytest
@@ -169,3 +170,118 @@ def _port_open(port):
             return True
     except OSError:
         return False
+
+
+# ---- send_proxy: moat tells the broker who the client is ------------------
+
+NGINX_MOD = "/usr/lib/nginx/modules/ngx_stream_module.so"
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None or not os.path.exists(NGINX_MOD),
+                    reason="no nginx with the stream module")
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_send_proxy_to_a_real_receiver(moat_factory, live_brokers, pki, tmp_path, version):
+    """moat -> nginx (stream, listen ... proxy_protocol) -> broker: the whole
+    chain works, health checks included, and nginx logs the device's own
+    address and port as moat saw them."""
+    from conftest import mosq_args
+    port = free_port()
+    log = tmp_path / "access.log"
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"""load_module {NGINX_MOD};
+daemon off;
+master_process off;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log info;
+events {{ worker_connections 64; }}
+stream {{
+    log_format pp '$proxy_protocol_addr:$proxy_protocol_port via $remote_addr';
+    access_log {log} pp;
+    server {{
+        listen 127.0.0.1:{port} proxy_protocol;
+        proxy_pass 127.0.0.1:{live_brokers[0].port};
+    }}
+}}
+""")
+    ng = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp_path)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: (tmp_path / "nginx.pid").exists(), 10)
+
+        def mutate(c):
+            up = c["upstreams"][0]
+            up["send_proxy"] = version
+            up["servers"] = [{"name": "via-nginx", "address": f"127.0.0.1:{port}"}]
+        m = moat_factory(live_brokers, mutate)
+        assert wait_for(lambda: " UP " in m.ctl("show servers"), 10), m.ctl("show servers")
+        r = subprocess.run(["mosquitto_pub", *mosq_args(pki, m.port, "dev-good"),
+                            "-t", "t/pp", "-m", "hello"], capture_output=True, text=True,
+                           timeout=20)
+        assert r.returncode == 0, r.stderr
+        peer = re.search(r"forward conn=(\d+)", m.log())
+        assert peer, m.log()[-2000:]
+        opened = re.search(rf"conn_open conn={peer.group(1)} peer=(\S+)", m.log()).group(1)
+        assert wait_for(lambda: log.exists() and f"{opened} via 127.0.0.1" in log.read_text(),
+                        10), (opened, log.read_text() if log.exists() else "")
+    finally:
+        ng.terminate()
+        ng.wait(10)
+
+
+def test_send_proxy_v2_carries_the_certificate_identity(moat_factory, live_brokers, pki):
+    """A receiver that parses the v2 header (stands in for mosquitto 2.1 /
+    EMQX, which read PP2_SUBTYPE_SSL_CN; Debian 12's mosquitto 2.0 does
+    not): the SSL TLV says verified, the TLS version and the CN."""
+    import threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    srv.settimeout(15)
+    got = {}
+
+    def receive():
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        conn.settimeout(5)
+        data = b""
+        while len(data) < 16 or len(data) < 16 + struct.unpack(">H", data[14:16])[0]:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        got["header"] = data
+        conn.close()
+
+    t = threading.Thread(target=receive)
+    t.start()
+
+    def mutate(c):
+        up = c["upstreams"][0]
+        up["send_proxy"] = "v2"
+        up["health"] = {"type": "none"}
+        up["servers"] = [{"name": "receiver", "address": f"127.0.0.1:{srv.getsockname()[1]}"}]
+    m = moat_factory(live_brokers, mutate)
+    s = tls_connect(pki, m.port, "dev-good", "1.3")
+    s.sendall(connect_packet("dev-good"))
+    t.join(20)
+    srv.close()
+    h = got["header"]
+    assert h[:12] == V2SIG and h[12] == 0x21 and h[13] == 0x11
+    assert socket.inet_ntoa(h[16:20]) == "127.0.0.1"
+    sport = struct.unpack(">H", h[24:26])[0]
+    assert f"peer=127.0.0.1:{sport} " in m.log()
+    tlvs, i, end = {}, 28, 16 + struct.unpack(">H", h[14:16])[0]
+    while i < end:
+        typ, ln = h[i], struct.unpack(">H", h[i + 1:i + 3])[0]
+        tlvs[typ] = h[i + 3:i + 3 + ln]
+        i += 3 + ln
+    ssl_tlv = tlvs[0x20]
+    assert ssl_tlv[0] == 0x07 and ssl_tlv[1:5] == b"\0\0\0\0"  # cert given, verified
+    sub, j = {}, 5
+    while j < len(ssl_tlv):
+        typ, ln = ssl_tlv[j], struct.unpack(">H", ssl_tlv[j + 1:j + 3])[0]
+        sub[typ] = ssl_tlv[j + 3:j + 3 + ln]
+        j += 3 + ln
+    assert sub[0x22] == b"dev-good" and sub[0x21] == b"TLSv1.3" and sub[0x23]

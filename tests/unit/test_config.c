@@ -289,8 +289,8 @@ static void test_unsupported(void)
 	      "workers: %s", u ? u : "");
 	CHECK(u && !strstr(u, "ocsp"), "ocsp is supported: %s", u ? u : "");
 	CHECK(u && !strstr(u, "staple"), "staple is supported: %s", u ? u : "");
-	CHECK(u && strstr(u, ":16:5: send_proxy: not supported yet"),
-	      "send_proxy: %s", u ? u : "");
+	CHECK(u && !strstr(u, "send_proxy"), "send_proxy is supported: %s",
+	      u ? u : "");
 	CHECK(u && !strstr(u, "metrics"), "metrics is supported: %s",
 	      u ? u : "");
 	free(u);

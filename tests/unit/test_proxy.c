@@ -120,9 +120,81 @@ static void test_v2(void)
 	expect("v2 too long", b, 16, PROXY_BAD, 0, NULL, 0, 0);
 }
 
+/* What moat sends to brokers parses back to the same addresses. */
+static void test_build(void)
+{
+	struct sockaddr_storage src, dst, got;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&src,
+			   *d4 = (struct sockaddr_in *)&dst;
+	struct sockaddr_in6 s6, d6;
+	struct proxy_tls tls = {1, 1, "TLSv1.3", "TLS_AES_128_GCM_SHA256",
+				"dev-42"};
+	uint8_t b[1024];
+	size_t used;
+	char buf[64];
+	int n;
+
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
+	s4->sin_family = d4->sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.7", &s4->sin_addr);
+	inet_pton(AF_INET, "10.0.0.1", &d4->sin_addr);
+	s4->sin_port = htons(51000);
+	d4->sin_port = htons(8883);
+	n = proxy_build_v1(b, sizeof(b), (struct sockaddr *)&src,
+			   (struct sockaddr *)&dst);
+	CHECK(n > 0 && !memcmp(b, "PROXY TCP4 192.0.2.7 10.0.0.1 51000 8883\r\n",
+			       (size_t)n),
+	      "v1 text");
+	n = proxy_build_v2(b, sizeof(b), (struct sockaddr *)&src,
+			   (struct sockaddr *)&dst, &tls);
+	CHECK(n > 28 && proxy_parse(b, (size_t)n, &got, &used) == PROXY_DONE &&
+		      used == (size_t)n,
+	      "v2 with TLVs parses back");
+	util_addr_str((struct sockaddr *)&got, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "192.0.2.7:51000"), "v2 address %s", buf);
+	/* the SSL TLV: type 0x20, client 0x07, verify 0, then version, CN */
+	CHECK(b[28] == 0x20 && b[31] == 0x07 && !memcmp(b + 32, "\0\0\0\0", 4),
+	      "PP2_TYPE_SSL header");
+	CHECK(memmem(b, (size_t)n, "\x22\x00\x06" "dev-42", 9) != NULL,
+	      "PP2_SUBTYPE_SSL_CN");
+	CHECK(memmem(b, (size_t)n, "\x21\x00\x07TLSv1.3", 10) != NULL,
+	      "PP2_SUBTYPE_SSL_VERSION");
+	memset(&s6, 0, sizeof(s6));
+	memset(&d6, 0, sizeof(d6));
+	s6.sin6_family = d6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::7", &s6.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &d6.sin6_addr);
+	s6.sin6_port = htons(1);
+	d6.sin6_port = htons(2);
+	n = proxy_build_v2(b, sizeof(b), (struct sockaddr *)&s6,
+			   (struct sockaddr *)&d6, NULL);
+	CHECK(n == 52 && proxy_parse(b, (size_t)n, &got, &used) == PROXY_DONE,
+	      "v2 IPv6");
+	util_addr_str((struct sockaddr *)&got, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "[2001:db8::7]:1"), "v2 IPv6 address %s", buf);
+	n = proxy_build_v1(b, sizeof(b), (struct sockaddr *)&s6,
+			   (struct sockaddr *)&d6);
+	CHECK(n > 0 && proxy_parse(b, (size_t)n, &got, &used) == PROXY_DONE,
+	      "v1 IPv6 parses back");
+	/* health checks: LOCAL / UNKNOWN */
+	n = proxy_build_v2(b, sizeof(b), NULL, NULL, NULL);
+	CHECK(n == 16 && proxy_parse(b, 16, &got, &used) == PROXY_DONE &&
+		      got.ss_family == AF_UNSPEC,
+	      "v2 LOCAL");
+	n = proxy_build_v1(b, sizeof(b), NULL, NULL);
+	CHECK(n == 15 && proxy_parse(b, 15, &got, &used) == PROXY_DONE &&
+		      got.ss_family == AF_UNSPEC,
+	      "v1 UNKNOWN");
+	CHECK(proxy_build_v2(b, 40, (struct sockaddr *)&src,
+			     (struct sockaddr *)&dst, &tls) == -1,
+	      "too small a buffer");
+}
+
 int main(void)
 {
 	test_v1();
 	test_v2();
+	test_build();
 	return test_done("proxy");
 }
