@@ -161,10 +161,10 @@ class Moat:
             json.dump(cfg, f, indent=1)
         self.proc = None
 
-    def start(self, wait=True):
+    def start(self, wait=True, preexec_fn=None):
         self.logf = open(self.logpath, "ab")
         self.proc = subprocess.Popen([MOAT, "-c", self.conf], stdout=self.logf,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         if wait:
             ok = wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 15)
             assert ok and self.proc.poll() is None, "moat did not start:\n" + self.log()
