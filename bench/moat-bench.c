@@ -1,0 +1,674 @@
+/* moat-bench - an MQTT-over-mutual-TLS load generator on libuv and wolfSSL.
+ *
+ *   moat-bench connect -H ADDR:PORT [tls opts] [-c CONC] [-n COUNT] [-r]
+ *       full (or, with -r, resumed: session ticket) mTLS handshakes, each
+ *       with CONNECT/CONNACK and DISCONNECT; prints connections/s and
+ *       latency percentiles.
+ *   moat-bench idle -H ADDR:PORT [tls opts] -n COUNT [-t SECONDS] [-b BASE]
+ *       opens COUNT connections (source addresses 127.0.0.BASE.. when more
+ *       than 20,000), CONNECTs them, prints "ready N", holds them.
+ *   moat-bench pubsub -H ADDR:PORT [tls opts] [-p PAIRS] [-s SIZE]
+ *                     [-q QOS] [-t SECONDS]
+ *       PAIRS publishers and subscribers (topic bench/i); publishers send
+ *       as fast as TCP takes it; prints messages/s, MB/s and end-to-end
+ *       latency percentiles (a send timestamp in each payload).
+ * tls opts: --ca FILE --cert FILE --key FILE [--tls12] [--plain]
+ * (--plain: MQTT without TLS, for brokers measured directly).
+ * Every loop is bounded by COUNT or by -t seconds. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+enum mode { M_CONNECT, M_IDLE, M_PUBSUB };
+
+struct opts {
+	enum mode mode;
+	struct sockaddr_storage addr;
+	const char *ca, *cert, *key;
+	int tls12, plain, resume, qos;
+	long conc, count, pairs, size, seconds, base;
+};
+
+static struct opts o = {.conc = 50, .count = 2000, .pairs = 4, .size = 64,
+			.seconds = 10, .base = 1};
+static uv_loop_t *loop;
+static WOLFSSL_CTX *ctx;
+static WOLFSSL_SESSION *saved; /* for resumption */
+
+/* ---- results ---- */
+static double *lat;
+static size_t nlat, caplat;
+static long done_ok, done_fail, started;
+static uint64_t t_begin;
+
+static void lat_add(double s)
+{
+	if (nlat == caplat) {
+		caplat = caplat ? caplat * 2 : 4096;
+		lat = realloc(lat, caplat * sizeof(*lat));
+		if (!lat)
+			exit(2);
+	}
+	lat[nlat++] = s;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double p)
+{
+	if (!nlat)
+		return 0;
+	return lat[(size_t)(p * (double)(nlat - 1))];
+}
+
+/* ---- one client connection ---- */
+struct cl {
+	uv_tcp_t tcp;
+	uv_connect_t creq;
+	WOLFSSL *ssl;
+	uint8_t *rx;     /* ciphertext not yet taken by wolfSSL */
+	size_t rx_len, rx_off;
+	uint8_t in[65536 + 64]; /* plaintext MQTT being framed */
+	size_t in_len;
+	uint64_t t0;
+	int state; /* 0 tcp, 1 tls, 2 connack, 3 up */
+	int role;  /* 0 plain client, 1 publisher, 2 subscriber */
+	long idx;
+	int closing;
+};
+
+static void cl_next(void);
+static void cl_close(struct cl *c, int ok);
+
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
+{
+	struct cl *c = arg;
+	size_t n = c->rx_len - c->rx_off;
+
+	(void)ssl;
+	if (!n)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	if (n > (size_t)sz)
+		n = (size_t)sz;
+	memcpy(buf, c->rx + c->rx_off, n);
+	c->rx_off += n;
+	return (int)n;
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+	(void)status;
+	free(w);
+}
+
+static int raw_send(struct cl *c, const void *p, size_t n)
+{
+	uv_write_t *w = malloc(sizeof(*w) + n);
+	uv_buf_t b;
+
+	if (!w)
+		return -1;
+	memcpy(w + 1, p, n);
+	b = uv_buf_init((char *)(w + 1), (unsigned)n);
+	if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
+{
+	(void)ssl;
+	return raw_send(arg, buf, (size_t)sz) < 0 ? WOLFSSL_CBIO_ERR_CONN_CLOSE
+						   : sz;
+}
+
+static int mqtt_send(struct cl *c, const void *p, size_t n)
+{
+	if (o.plain)
+		return raw_send(c, p, n);
+	return wolfSSL_write(c->ssl, p, (int)n) == (int)n ? 0 : -1;
+}
+
+static size_t put_str(uint8_t *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	b[0] = (uint8_t)(n >> 8);
+	b[1] = (uint8_t)n;
+	memcpy(b + 2, s, n);
+	return n + 2;
+}
+
+static size_t put_len(uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	do {
+		uint8_t d = n % 128;
+
+		n /= 128;
+		b[i++] = d | (n ? 0x80 : 0);
+	} while (n);
+	return i;
+}
+
+static void send_connect(struct cl *c)
+{
+	uint8_t body[128], pkt[160];
+	char id[48];
+	size_t bl = 0, hl;
+
+	/* unique ids: a broker closes the older of two sessions with one id */
+	snprintf(id, sizeof(id), "bench-%ld-%ld", (long)getpid(), c->idx);
+	if (c->role)
+		snprintf(id, sizeof(id), "bench-%s-%ld",
+			 c->role == 1 ? "pub" : "sub", c->idx);
+	bl += put_str(body + bl, "MQTT");
+	body[bl++] = 4;
+	body[bl++] = 0x02;
+	body[bl++] = 0;
+	body[bl++] = 60;
+	bl += put_str(body + bl, id);
+	pkt[0] = 0x10;
+	hl = 1 + put_len(pkt + 1, bl);
+	memcpy(pkt + hl, body, bl);
+	mqtt_send(c, pkt, hl + bl);
+}
+
+static uint64_t now_ns(void)
+{
+	return uv_hrtime();
+}
+
+/* pubsub */
+static long msgs_rx, msgs_tx;
+static uint64_t bytes_rx;
+static int pubsub_running;
+static struct cl **pubs;
+static long subs_ready;
+
+static void publish_some(struct cl *c);
+
+static void on_packet(struct cl *c, const uint8_t *p, size_t n)
+{
+	uint8_t type = p[0] >> 4;
+
+	if (type == 2 && c->state == 2) { /* CONNACK */
+		if (n < 4 || p[3] != 0) {
+			cl_close(c, 0);
+			return;
+		}
+		c->state = 3;
+		/* TLS 1.3 tickets come after the handshake: by the CONNACK
+		 * the session has one */
+		if (o.resume && !saved && !o.plain)
+			saved = wolfSSL_get1_session(c->ssl);
+		if (o.mode == M_CONNECT) {
+			static const uint8_t disc[2] = {0xe0, 0};
+
+			mqtt_send(c, disc, 2);
+			lat_add((double)(now_ns() - c->t0) / 1e9);
+			cl_close(c, 1);
+		} else if (o.mode == M_IDLE) {
+			done_ok++;
+			if (done_ok == o.count) {
+				printf("ready %ld\n", done_ok);
+				fflush(stdout);
+			}
+		} else if (c->role == 2) { /* subscribe */
+			uint8_t s[64];
+			char t[32];
+			size_t l = 0, tl;
+
+			snprintf(t, sizeof(t), "bench/%ld", c->idx);
+			s[l++] = 0x82;
+			tl = strlen(t);
+			s[l++] = (uint8_t)(2 + 2 + tl + 1);
+			s[l++] = 0;
+			s[l++] = 1;
+			l += put_str(s + l, t);
+			s[l++] = (uint8_t)o.qos;
+			mqtt_send(c, s, l);
+		}
+		return;
+	}
+	if (type == 9) { /* SUBACK */
+		subs_ready++;
+		if (subs_ready == o.pairs) {
+			pubsub_running = 1;
+			t_begin = now_ns();
+			for (long i = 0; i < o.pairs; i++)
+				publish_some(pubs[i]);
+		}
+		return;
+	}
+	if (type == 3) { /* PUBLISH to a subscriber */
+		size_t i = 1, rl = 0, mul = 1, tl;
+		uint64_t sent;
+
+		while (p[i] & 0x80) {
+			rl += (p[i] & 0x7f) * mul;
+			mul *= 128;
+			i++;
+		}
+		rl += (p[i] & 0x7f) * mul;
+		i++;
+		tl = (size_t)p[i] << 8 | p[i + 1];
+		i += 2 + tl;
+		if (((p[0] >> 1) & 3) > 0) { /* QoS 1: PUBACK */
+			uint8_t ack[4] = {0x40, 2, p[i], p[i + 1]};
+
+			i += 2;
+			mqtt_send(c, ack, 4);
+		}
+		if (pubsub_running && i + 8 <= n) {
+			memcpy(&sent, p + i, 8);
+			lat_add((double)(now_ns() - sent) / 1e9);
+			msgs_rx++;
+			bytes_rx += n - i;
+		}
+		return;
+	}
+	if (type == 4 && c->role == 1) { /* PUBACK to a publisher */
+		return;
+	}
+}
+
+/* Frame plaintext MQTT packets out of c->in. */
+static void feed(struct cl *c, const uint8_t *p, size_t n)
+{
+	while (n) {
+		size_t take = sizeof(c->in) - c->in_len;
+
+		if (take > n)
+			take = n;
+		memcpy(c->in + c->in_len, p, take);
+		c->in_len += take;
+		p += take;
+		n -= take;
+		for (;;) {
+			size_t i = 1, rl = 0, mul = 1;
+
+			if (c->in_len < 2)
+				break;
+			while (i < c->in_len && (c->in[i] & 0x80) && i < 5) {
+				rl += (c->in[i] & 0x7f) * mul;
+				mul *= 128;
+				i++;
+			}
+			if (i >= c->in_len)
+				break;
+			rl += (c->in[i] & 0x7f) * mul;
+			i++;
+			if (i + rl > sizeof(c->in)) {
+				cl_close(c, 0);
+				return;
+			}
+			if (c->in_len < i + rl)
+				break;
+			on_packet(c, c->in, i + rl);
+			if (c->closing)
+				return;
+			memmove(c->in, c->in + i + rl, c->in_len - i - rl);
+			c->in_len -= i + rl;
+		}
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
+{
+	static char buf[65536];
+
+	(void)h;
+	(void)s;
+	b->base = buf;
+	b->len = sizeof(buf);
+}
+
+static void pump_tls(struct cl *c)
+{
+	uint8_t buf[16384];
+
+	if (c->state == 1) {
+		int r = wolfSSL_connect(c->ssl);
+
+		if (r != WOLFSSL_SUCCESS) {
+			int e = wolfSSL_get_error(c->ssl, r);
+
+			if (e != WOLFSSL_ERROR_WANT_READ &&
+			    e != WOLFSSL_ERROR_WANT_WRITE)
+				cl_close(c, 0);
+			return;
+		}
+		c->state = 2;
+		send_connect(c);
+	}
+	for (;;) {
+		int r = wolfSSL_read(c->ssl, buf, sizeof(buf));
+
+		if (r <= 0)
+			break;
+		feed(c, buf, (size_t)r);
+		if (c->closing)
+			return;
+	}
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct cl *c = s->data;
+
+	if (n == 0)
+		return;
+	if (n < 0) {
+		cl_close(c, 0); /* the peer closed: a failure in every mode */
+		return;
+	}
+	if (o.plain) {
+		feed(c, (const uint8_t *)b->base, (size_t)n);
+		return;
+	}
+	c->rx = (uint8_t *)b->base;
+	c->rx_len = (size_t)n;
+	c->rx_off = 0;
+	pump_tls(c);
+	if (!c->closing && c->rx_off < c->rx_len)
+		cl_close(c, 0); /* wolfSSL left bytes: not expected here */
+}
+
+static void on_connect(uv_connect_t *r, int status)
+{
+	struct cl *c = r->data;
+
+	if (status < 0) {
+		cl_close(c, 0);
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	if (o.plain) {
+		c->state = 2;
+		send_connect(c);
+		return;
+	}
+	c->ssl = wolfSSL_new(ctx);
+	wolfSSL_SetIOReadCtx(c->ssl, c);
+	wolfSSL_SetIOWriteCtx(c->ssl, c);
+	if (o.resume && saved)
+		wolfSSL_set_session(c->ssl, saved);
+	c->state = 1;
+	pump_tls(c);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct cl *c = h->data;
+
+	if (c->ssl)
+		wolfSSL_free(c->ssl);
+	free(c);
+}
+
+static void cl_close(struct cl *c, int ok)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	if (ok)
+		done_ok++;
+	else
+		done_fail++;
+	uv_close((uv_handle_t *)&c->tcp, on_closed);
+	if (o.mode == M_CONNECT)
+		cl_next();
+}
+
+static struct cl *cl_start(int role, long idx)
+{
+	struct cl *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		exit(2);
+	c->role = role;
+	c->idx = idx;
+	c->t0 = now_ns();
+	uv_tcp_init(loop, &c->tcp);
+	c->tcp.data = c;
+	c->creq.data = c;
+	if (o.mode == M_IDLE && o.count > 20000) {
+		/* spread over 127.0.0.B.. to stay under 28k ports each */
+		struct sockaddr_in src = {.sin_family = AF_INET};
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "127.0.0.%ld", o.base + idx / 20000);
+		uv_inet_pton(AF_INET, ip, &src.sin_addr);
+		uv_tcp_bind(&c->tcp, (struct sockaddr *)&src, 0);
+	}
+	if (uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&o.addr,
+			   on_connect) < 0)
+		cl_close(c, 0);
+	return c;
+}
+
+static void cl_next(void)
+{
+	if (started < o.count) {
+		started++;
+		cl_start(0, started);
+	}
+}
+
+/* ---- pubsub publishers ---- */
+static uint16_t next_pid = 1;
+
+static void publish_some(struct cl *c)
+{
+	/* keep about 64 KiB in flight per publisher; on_pub_drain refills */
+	uint8_t pkt[65536 + 64];
+	char t[32];
+	size_t hl, tl, l;
+
+	if (!pubsub_running || c->closing)
+		return;
+	snprintf(t, sizeof(t), "bench/%ld", c->idx);
+	tl = strlen(t);
+	while (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <
+	       65536) {
+		size_t body = 2 + tl + (o.qos ? 2 : 0) + (size_t)o.size;
+		uint64_t ts = now_ns();
+
+		pkt[0] = (uint8_t)(0x30 | (o.qos << 1));
+		hl = 1 + put_len(pkt + 1, body);
+		l = hl;
+		l += put_str(pkt + l, t);
+		if (o.qos) {
+			pkt[l++] = (uint8_t)(next_pid >> 8);
+			pkt[l++] = (uint8_t)next_pid;
+			if (!++next_pid)
+				next_pid = 1;
+		}
+		memset(pkt + l, 'x', (size_t)o.size);
+		memcpy(pkt + l, &ts, 8);
+		l += (size_t)o.size;
+		if (mqtt_send(c, pkt, l) < 0)
+			return;
+		msgs_tx++;
+	}
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	(void)t;
+	for (long i = 0; pubsub_running && i < o.pairs; i++)
+		publish_some(pubs[i]);
+}
+
+static void on_end(uv_timer_t *t)
+{
+	(void)t;
+	uv_stop(loop);
+}
+
+static int parse_hostport(const char *s)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : 0;
+
+	if (!colon || n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = 0;
+	return uv_ip4_addr(host, atoi(colon + 1), (struct sockaddr_in *)&o.addr);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
+			"[--ca F --cert F --key F] [--tls12] [--plain] [-c N] "
+			"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"ca", 1, 0, 'A'},    {"cert", 1, 0, 'C'}, {"key", 1, 0, 'K'},
+		{"tls12", 0, 0, '2'}, {"plain", 0, 0, 'P'}, {0, 0, 0, 0}};
+	uv_timer_t end, tick;
+	int ch;
+
+	if (argc < 2)
+		usage();
+	if (!strcmp(argv[1], "connect"))
+		o.mode = M_CONNECT;
+	else if (!strcmp(argv[1], "idle"))
+		o.mode = M_IDLE;
+	else if (!strcmp(argv[1], "pubsub"))
+		o.mode = M_PUBSUB;
+	else
+		usage();
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "H:c:n:rp:s:q:t:b:", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			if (parse_hostport(optarg) < 0)
+				usage();
+			break;
+		case 'A': o.ca = optarg; break;
+		case 'C': o.cert = optarg; break;
+		case 'K': o.key = optarg; break;
+		case '2': o.tls12 = 1; break;
+		case 'P': o.plain = 1; break;
+		case 'c': o.conc = atol(optarg); break;
+		case 'n': o.count = atol(optarg); break;
+		case 'r': o.resume = 1; break;
+		case 'p': o.pairs = atol(optarg); break;
+		case 's': o.size = atol(optarg); break;
+		case 'q': o.qos = atoi(optarg); break;
+		case 't': o.seconds = atol(optarg); break;
+		case 'b': o.base = atol(optarg); break;
+		default: usage();
+		}
+	}
+	if (o.size < 8)
+		o.size = 8;
+	if (o.size > 65536)
+		o.size = 65536;
+	loop = uv_default_loop();
+	if (!o.plain) {
+		wolfSSL_Init();
+		ctx = wolfSSL_CTX_new(o.tls12 ? wolfTLSv1_2_client_method()
+					      : wolfTLSv1_3_client_method());
+		if (!ctx || !o.ca || !o.cert || !o.key ||
+		    wolfSSL_CTX_load_verify_locations(ctx, o.ca, NULL) != 1 ||
+		    wolfSSL_CTX_use_certificate_chain_file(ctx, o.cert) != 1 ||
+		    wolfSSL_CTX_use_PrivateKey_file(ctx, o.key,
+						    WOLFSSL_FILETYPE_PEM) != 1) {
+			fprintf(stderr, "moat-bench: cannot set up TLS\n");
+			return 2;
+		}
+		wolfSSL_CTX_SetIORecv(ctx, io_recv);
+		wolfSSL_CTX_SetIOSend(ctx, io_send);
+		wolfSSL_CTX_UseSessionTicket(ctx);
+	}
+	uv_timer_init(loop, &end);
+	uv_timer_start(&end, on_end, (uint64_t)o.seconds * 1000, 0);
+	t_begin = now_ns();
+	if (o.mode == M_CONNECT) {
+		if (o.resume) { /* one full handshake for the ticket first */
+			long keep = o.count;
+
+			o.count = 1;
+			cl_next();
+			while (!saved && uv_run(loop, UV_RUN_ONCE) && !done_fail)
+				;
+			uv_run(loop, UV_RUN_NOWAIT);
+			o.count = keep + 1;
+			nlat = 0;
+			done_ok = done_fail = 0;
+			if (!saved) {
+				fprintf(stderr, "moat-bench: no session to resume\n");
+				return 1;
+			}
+		}
+		t_begin = now_ns();
+		for (long i = 0; i < o.conc; i++)
+			cl_next();
+		while (done_ok + done_fail < o.count - (o.resume ? 1 : 0) &&
+		       uv_run(loop, UV_RUN_ONCE))
+			;
+	} else if (o.mode == M_IDLE) {
+		for (long i = 0; i < o.count; i++)
+			cl_start(0, i);
+		uv_run(loop, UV_RUN_DEFAULT);
+	} else {
+		pubs = calloc((size_t)o.pairs, sizeof(*pubs));
+		for (long i = 0; i < o.pairs; i++) {
+			cl_start(2, i);
+			pubs[i] = cl_start(1, i);
+		}
+		uv_timer_init(loop, &tick);
+		uv_timer_start(&tick, on_tick, 1, 1);
+		uv_run(loop, UV_RUN_DEFAULT);
+	}
+	{
+		double el = (double)(now_ns() - t_begin) / 1e9;
+
+		qsort(lat, nlat, sizeof(*lat), dcmp);
+		if (o.mode == M_CONNECT)
+			printf("mode=connect%s ok=%ld failed=%ld seconds=%.3f "
+			       "conn_per_s=%.1f p50_ms=%.3f p99_ms=%.3f\n",
+			       o.resume ? "-resumed" : "", done_ok, done_fail, el,
+			       (double)done_ok / el, pct(0.5) * 1e3,
+			       pct(0.99) * 1e3);
+		else if (o.mode == M_IDLE)
+			printf("mode=idle held=%ld failed=%ld\n", done_ok,
+			       done_fail);
+		else
+			printf("mode=pubsub pairs=%ld size=%ld qos=%d sent=%ld "
+			       "received=%ld seconds=%.3f msg_per_s=%.0f "
+			       "mb_per_s=%.2f p50_ms=%.3f p99_ms=%.3f\n",
+			       o.pairs, o.size, o.qos, msgs_tx, msgs_rx, el,
+			       (double)msgs_rx / el,
+			       (double)bytes_rx / el / 1e6, pct(0.5) * 1e3,
+			       pct(0.99) * 1e3);
+	}
+	return done_fail && o.mode == M_CONNECT ? 1 : 0;
+}
