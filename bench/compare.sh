@@ -4,7 +4,7 @@
 # same job: mutual TLS (same CA, CRL, server certificate), MQTT forwarded
 # to the same local mosquitto. Writes bench/RESULTS.md.
 #   bash bench/compare.sh            (after: meson setup build && ninja -C build)
-# Environment: N_CONN (handshakes per run, 3000), CONC (50), SECONDS_PS (5),
+# Environment: N_CONN (handshakes per run, 2000), CONC (50), SECONDS_PS (5),
 # IDLE_COUNTS ("1000 9000").
 # Everything listens on 127.0.0.1; every process started here is stopped by
 # its PID at the end of its turn.
@@ -13,7 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 B=$top/build/bench/moat-bench
 MOAT=$top/build/moat
-N_CONN=${N_CONN:-3000}
+N_CONN=${N_CONN:-2000}
 CONC=${CONC:-50}
 SECONDS_PS=${SECONDS_PS:-5}
 IDLE_COUNTS=${IDLE_COUNTS:-"1000 9000"}
@@ -40,7 +40,8 @@ stop_all() {
   done
   pids=()
 }
-trap 'stop_all; rm -rf "$w"' EXIT
+broker_pid=
+trap 'stop_all; [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; rm -rf "$w"' EXIT
 
 wait_port() { # PORT [LOG]
   for _ in $(seq 100); do
@@ -73,9 +74,12 @@ hz=$(getconf CLK_TCK)
 # broker
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n' \
   "$BROKER" > "$w/broker.conf"
+if (exec 3<>"/dev/tcp/127.0.0.1/$BROKER") 2>/dev/null; then
+  echo "port $BROKER is taken (a broker left from an earlier run?)"; exit 1
+fi
 mosquitto -c "$w/broker.conf" > "$w/broker.log" 2>&1 &
 broker_pid=$!
-wait_port $BROKER
+wait_port $BROKER "$w/broker.log"
 
 start_moat() {
   cat > "$w/moat.yaml" <<EOF
@@ -158,6 +162,8 @@ require_certificate true
 crlfile $P/crl.pem
 allow_anonymous true
 persistence false
+# as root it would become user mosquitto, who cannot read the PKI here
+user root
 EOF
   mosquitto -c "$w/mtls.conf" > "$w/mosquitto-tls.log" 2>&1 &
   echo $!
@@ -200,6 +206,7 @@ for sys in moat haproxy nginx mosquitto-tls; do
     base=$(rss_kb "$pp")
     "$B" idle -H 127.0.0.1:$PORT "${TLS[@]}" -n "$n" -t 60 > "$w/idle.out" 2>&1 &
     bp=$!
+    cmds+=("$B idle -H 127.0.0.1:$PORT ${TLS[*]} -n $n -t 60")
     for _ in $(seq 600); do grep -q "^ready" "$w/idle.out" && break; sleep 0.1; done
     sleep 1
     held=$(rss_kb "$(proc_pids "$pid")")
@@ -216,7 +223,8 @@ done
 pp=$(proc_pids "$broker_pid")
 run direct q0 "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 -s 64 -q 0 -t "$SECONDS_PS"
 run direct q1 "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 -s 1024 -q 1 -t "$SECONDS_PS"
-kill "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
+kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true
+broker_pid=
 
 # ---- RESULTS.md ----
 per_cpu() { # sys key -> connections per proxy CPU-second
@@ -233,16 +241,20 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f",
 {
   echo "# moat benchmark results"
   echo
-  echo "Made by \`bash bench/compare.sh\` on $(date -u +%Y-%m-%d) (one run; every system"
+  echo "Made by \`N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' bash bench/compare.sh\`"
+  echo "on $(date -u +%Y-%m-%d) (one run; every system"
   echo "in turn, same machine, same PKI, same broker). Machine: $(nproc) cores,"
   echo "$(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)."
-  echo "Versions: moat $("$MOAT" --version | head -1 | cut -c1-60); $(haproxy -v | head -1 | cut -c1-40);"
+  echo "Versions: $("$MOAT" --version | head -1 | cut -c1-60); $(haproxy -v | head -1 | cut -c1-40);"
   echo "$(nginx -v 2>&1 | head -1); $(mosquitto -h 2>/dev/null | head -1 | cut -c1-40); $(openssl version)."
   echo "moat runs one worker (one core); HAProxy runs $(nproc) threads and nginx"
   echo "$(nproc) workers. TLS 1.3, ECDSA P-256, client certificates required, CRL"
   echo "loaded; the load generator (\`build/bench/moat-bench\`) shares the machine,"
   echo "so the figures that compare proxies are their own CPU seconds (from"
-  echo "/proc) per connection and per message; rates are also shown."
+  echo "/proc) per connection and per message; rates are also shown. The"
+  echo "ratio columns are the peer's figure divided by moat's, row by row: for"
+  echo "handshakes per CPU-second below 1 means moat does more; for CPU per"
+  echo "message and RSS per connection above 1 means moat needs less."
   echo
   echo "| figure | moat | HAProxy | nginx | mosquitto TLS | HAProxy/moat | nginx/moat |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"

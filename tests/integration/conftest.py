@@ -204,13 +204,18 @@ class Moat:
             assert r.returncode == 0, r.stdout + r.stderr
         return r.stdout
 
-    def info(self):
+    def kv(self, *cmd):
+        """A `key: value` reply of the stats socket as a dict (the last
+        value wins for a key that repeats)."""
         out = {}
-        for line in self.ctl("show info").splitlines():
+        for line in self.ctl(*cmd).splitlines():
             if ": " in line:
                 k, v = line.split(": ", 1)
                 out[k] = v
         return out
+
+    def info(self):
+        return self.kv("show info")
 
     def rejects(self, cause):
         return int(self.info().get(f"reject_{cause}", "0"))

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from conftest import (closed_by_peer, connect_packet, free_port, read_connack, tls_connect,
-                      wait_for)
+from conftest import (closed_by_peer, connect_packet, free_port, port_open, read_connack,
+                      tls_connect, wait_for)
 
 V2SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -152,7 +152,7 @@ backend moat
     hp = subprocess.Popen(["haproxy", "-db", "-f", str(cfgf)], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT)
     try:
-        assert wait_for(lambda: _port_open(port), 10)
+        assert wait_for(lambda: port_open(port), 10)
         r = subprocess.run(["mosquitto_pub", *mosq_args(pki, port, "dev-good"),
                             "-t", "t/proxy", "-m", "hi"],
                            capture_output=True, text=True, timeout=20)
@@ -163,13 +163,6 @@ backend moat
         hp.terminate()
         hp.wait(10)
 
-
-def _port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 # ---- send_proxy: moat tells the broker who the client is ------------------

@@ -94,12 +94,7 @@ def mqtt_connect(pki, m, cert, tls, version):
 
 
 def tls_info(m):
-    out = {}
-    for line in m.ctl("show tls").splitlines():
-        if ": " in line:
-            k, v = line.split(": ", 1)
-            out[k] = v
-    return out
+    return m.kv("show tls")
 
 
 CASES = [("1.2", 4), ("1.2", 5), ("1.3", 4), ("1.3", 5)]
