@@ -643,13 +643,21 @@ static void client_pump(struct conn *c)
 {
 	struct moat *m = c->moat;
 
+	/* Forwarding, the plaintext of several TLS records goes to the
+	 * broker in one write: a record per small PUBLISH is common. */
+	size_t held = 0;
+
 	while (c->state == CS_CONNECT || c->state == CS_UPSTREAM ||
 	       c->state == CS_SPLICE) {
-		int r = wolfSSL_read(c->ssl, m->pbuf, sizeof(m->pbuf));
+		int r = wolfSSL_read(c->ssl, m->pbuf + held,
+				     (int)(sizeof(m->pbuf) - held));
 
 		if (r <= 0) {
 			int e = wolfSSL_get_error(c->ssl, r);
 
+			if (held && splice_to_upstream(c, m->pbuf, held) < 0)
+				return;
+			held = 0;
 			if (e == WOLFSSL_ERROR_WANT_READ && !c->io.eof)
 				return;
 			if (e == WOLFSSL_ERROR_WANT_READ ||
@@ -662,8 +670,13 @@ static void client_pump(struct conn *c)
 			return;
 		}
 		if (c->state == CS_SPLICE) {
-			if (splice_to_upstream(c, m->pbuf, (size_t)r) < 0)
-				return;
+			held += (size_t)r;
+			/* room for another full record, or flush now */
+			if (sizeof(m->pbuf) - held < 16384 + 1024) {
+				if (splice_to_upstream(c, m->pbuf, held) < 0)
+					return;
+				held = 0;
+			}
 			continue;
 		}
 		c->bytes_in += (uint64_t)r;
