@@ -20,9 +20,10 @@ UNAVAILABLE = {4: b"\x20\x02\x00\x03", 5: 0x88}
 
 
 class Responder:
-    def __init__(self, pki, index="ocsp.index"):
+    def __init__(self, pki, index="ocsp.index", signer="ocsp-responder"):
         self.pki = pki
         self.index = index
+        self.signer = signer
         self.port = int(open(os.path.join(pki, "ocsp.port")).read())
         self.log = os.path.join(pki, f"ocsp-{self.port}.log")
         self.proc = None
@@ -32,7 +33,7 @@ class Responder:
         self.logf = open(self.log, "a")
         self.proc = subprocess.Popen(
             ["openssl", "ocsp", "-index", self.index, "-port", str(self.port),
-             "-rsigner", "ocsp-responder.crt", "-rkey", "ocsp-responder.key",
+             "-rsigner", f"{self.signer}.crt", "-rkey", f"{self.signer}.key",
              "-CA", "inter.crt", "-text"],
             cwd=self.pki, stdout=self.logf, stderr=subprocess.STDOUT)
         # not probed by connecting: a connection closed without a request
@@ -443,3 +444,20 @@ def test_drill_held_responder_does_not_slow_others(moat_factory, live_brokers, p
     print(f"\nOCSP drill: cached client connect p50 {base[10] * 1000:.1f} ms before, "
           f"{during[10] * 1000:.1f} ms with 50 handshakes waiting on a held responder "
           f"(x{during[10] / base[10]:.2f})")
+
+
+def test_answer_signed_by_an_unauthorized_key_is_not_believed(moat_factory, live_brokers, pki):
+    """A "good" signed by a key that is neither the issuing CA nor a
+    delegated OCSP signer of it (here: a client certificate of a foreign
+    CA) is a bad answer: under require the device is told to retry later,
+    never let in on it."""
+    r = Responder(pki, signer="dev-foreign")
+    r.start()
+    try:
+        m = ocsp_moat(moat_factory, live_brokers)
+        s, code = mqtt_connect(pki, m, "ocsp-good", "1.2", 5)
+        assert code == UNAVAILABLE[5]
+        assert m.rejects("ocsp_unavailable") == 1
+        assert r.requests() == 1
+    finally:
+        r.stop()
