@@ -156,7 +156,8 @@ def test_bad_certificate_flood_and_slowloris_with_good_clients(moat_factory, liv
     assert wait_for(lambda: m.rejects("handshake_timeout") == n_slow, 30), m.info()
     assert wait_for(lambda: m.info()["conns_current"] == "0", 10)
     peak = max(peak, rss_kb(m.proc.pid))
-    assert peak - rss0 < 256 * 1024, (rss0, peak)  # bounded: well under 256 MB
+    if not os.environ.get("ASAN_OPTIONS"):  # ASan keeps freed memory aside
+        assert peak - rss0 < 256 * 1024, (rss0, peak)  # bounded: well under 256 MB
     lat.sort()
     print(f"\nflood: {n_bad} bad handshakes in {elapsed:.1f}s, {n_slow} slowloris; "
           f"good connect+publish p50 {lat[10] * 1000:.1f} ms max {lat[-1] * 1000:.1f} ms; "
