@@ -100,6 +100,7 @@ upstreams:
   - name: b
     health: { type: none }
     servers: [ { name: b1, address: 127.0.0.1:$BROKER } ]
+stats: { socket: $w/moat.sock }
 EOF
   "$MOAT" -c "$w/moat.yaml" > "$w/moat.log" 2>&1 &
   echo $!
@@ -204,12 +205,17 @@ for sys in moat haproxy nginx mosquitto-tls; do
   fi
   for n in $IDLE_COUNTS; do
     base=$(rss_kb "$pp")
+    heap0=$([ $sys = moat ] && "$MOAT" ctl -s "$w/moat.sock" show info | awk '/^heap_bytes/{print $2}' || echo 0)
     "$B" idle -H 127.0.0.1:$PORT "${TLS[@]}" -n "$n" -t 60 > "$w/idle.out" 2>&1 &
     bp=$!
     cmds+=("$B idle -H 127.0.0.1:$PORT ${TLS[*]} -n $n -t 60")
     for _ in $(seq 600); do grep -q "^ready" "$w/idle.out" && break; sleep 0.1; done
     sleep 1
     held=$(rss_kb "$(proc_pids "$pid")")
+    if [ $sys = moat ]; then
+      heap1=$("$MOAT" ctl -s "$w/moat.sock" show info | awk '/^heap_bytes/{print $2}')
+      R[moat.heap$n]=$(awk -v a="$heap0" -v b="$heap1" -v n="$n" 'BEGIN{printf "%.1f", (b-a)/n/1000}')
+    fi
     kill "$bp" 2>/dev/null || true; wait "$bp" 2>/dev/null || true
     R[$sys.idle$n]=$(awk -v a="$base" -v b="$held" -v n="$n" 'BEGIN{printf "%.1f", (b-a)*1024/n/1000}')
     R[$sys.idle$n.ready]=$(grep -c "^ready" "$w/idle.out" || true)
@@ -275,6 +281,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f",
   for n in $IDLE_COUNTS; do
     m=${R[moat.idle$n]}; h=${R[haproxy.idle$n]}; g=${R[nginx.idle$n]}; q=${R[mosquitto-tls.idle$n]}
     echo "| RSS KB per idle mTLS MQTT connection ($n held) | $m | $h | $g | $q | $(ratio "$h" "$m") | $(ratio "$g" "$m") |"
+    echo "| moat heap KB per idle connection ($n held, \`show info\` heap_bytes) | ${R[moat.heap$n]:--} | | | | | |"
   done
   echo
   echo "Raw lines (\`key: moat-bench output, proxy cpu_s\`):"

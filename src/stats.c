@@ -3,6 +3,7 @@
  * per line; a reply ends with an empty line, errors start with "error:".
  * Commands check the socket's level (read-only < operator < admin). */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,12 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 	sb_printf(o, "workers: %u\n", m->cfg->workers);
 	sb_printf(o, "conns_current: %llu\n",
 		  (unsigned long long)m->conns_current);
+	{
+		/* heap in use (glibc's count), for memory per connection */
+		struct mallinfo2 mi = mallinfo2();
+
+		sb_printf(o, "heap_bytes: %zu\n", mi.uordblks + mi.hblkhd);
+	}
 	sb_printf(o, "conns_total: %llu\n", (unsigned long long)m->conns_total);
 	sb_printf(o, "handshakes_ok: %llu\n",
 		  (unsigned long long)m->handshakes_ok);
