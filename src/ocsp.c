@@ -813,23 +813,23 @@ const uint8_t *ocsp_peek_good(struct ocsp_cache *oc, const uint8_t *req,
 	return e->resp;
 }
 
-/* Three quarters of the way from the answer to its expiry. */
-static int due(const struct ocsp_entry *e)
+/* num/den of the way from the answer to its expiry. */
+static int due(const struct ocsp_entry *e, int num, int den)
 {
 	int64_t from = e->ans.next_update ? e->ans.this_update * 1000
 					  : e->fetched_at;
 	int64_t to = expires_ms(e);
 
-	return !e->have || now_ms() >= from + (to - from) * 3 / 4;
+	return !e->have || now_ms() >= from + (to - from) * num / den;
 }
 
 static void refresh(struct ocsp_cache *oc, struct ocsp_entry *e,
 		    const uint8_t *req, size_t req_len,
-		    const struct ocsp_opts *o)
+		    const struct ocsp_opts *o, int num, int den)
 {
 	int64_t now = now_ms();
 
-	if (e->fetch || !due(e) || now - e->last_try_ms < 10000)
+	if (e->fetch || !due(e, num, den) || now - e->last_try_ms < 10000)
 		return;
 	e->last_try_ms = now;
 	oc->st.refreshed++;
@@ -845,18 +845,18 @@ void ocsp_prefetch(struct ocsp_cache *oc, const char *url, const uint8_t *req,
 	if (ocsp_req_certid(req, req_len, &id) < 0)
 		return;
 	e = entry_get(oc, &id, url, strlen(url));
-	if (e)
-		refresh(oc, e, req, req_len, o);
+	if (e) /* a staple: halfway through its validity */
+		refresh(oc, e, req, req_len, o, 1, 2);
 }
 
 void ocsp_tick(struct ocsp_cache *oc, const struct ocsp_opts *o, int max)
 {
 	for (struct ocsp_entry *e = oc->lru_head; e && max > 0; e = e->lnext) {
-		if (!e->held || !e->req || e->fetch || !due(e))
+		if (!e->held || !e->req || e->fetch || !due(e, 3, 4))
 			continue;
 		if (now_ms() - e->last_try_ms < 10000)
 			continue;
-		refresh(oc, e, e->req, e->req_len, o);
+		refresh(oc, e, e->req, e->req_len, o, 3, 4);
 		max--;
 	}
 }

@@ -82,8 +82,8 @@ const uint8_t *ocsp_peek_good(struct ocsp_cache *oc, const uint8_t *req,
 			      size_t req_len, size_t *len);
 
 /* Keep req's answer fresh without anyone waiting: fetch it when the cache
- * has none, or when three quarters of its validity have passed (at most
- * one attempt per entry every 10 s). For the proxy's own staple. */
+ * has none, or when half of its validity has passed (at most one attempt
+ * per entry every 10 s). For the proxy's own staple. */
 void ocsp_prefetch(struct ocsp_cache *oc, const char *url, const uint8_t *req,
 		   size_t req_len, const struct ocsp_opts *o);
 
