@@ -38,6 +38,12 @@ basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[v3_inter]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$ENV::OCSP_ROOT_PORT/
 [v3_server]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -66,6 +72,7 @@ authorityKeyIdentifier = keyid:always
 CNF
 mkdir -p newcerts
 export CLIENT_ID=none CA_NAME=root OCSP_PORT=${OCSP_PORT:-8888}
+export OCSP_ROOT_PORT=${OCSP_ROOT_PORT:-8889}
 
 ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 init_ca() { : > "$1.index"; echo 1000 > "$1.serial"; echo 1000 > "$1.crlnum"; }
@@ -92,7 +99,7 @@ mkroot foreign "foreign root CA"
 init_ca inter
 ec_key inter.key
 openssl req -new -key inter.key -subj "/CN=moat test intermediate CA" -out inter.csr 2>/dev/null
-sign root root.crt root.key inter.csr inter.crt v3_ca
+sign root root.crt root.key inter.csr inter.crt v3_inter
 
 ec_key server.key
 openssl req -new -key server.key -subj "/CN=localhost" -out server.csr 2>/dev/null
@@ -130,7 +137,7 @@ ec_key ocsp-responder.key
 openssl req -new -key ocsp-responder.key -subj "/CN=moat test OCSP responder" \
   -out ocsp-responder.csr 2>/dev/null
 sign inter inter.crt inter.key ocsp-responder.csr ocsp-responder.crt v3_ocsp_signer
-for id in dev-good dev-good2 dev-revoked dev-expired dev-notyet; do
+for id in dev-good dev-good2 dev-revoked dev-expired dev-notyet ocsp-good ocsp-good2; do
   cat "$id.crt" inter.crt > "$id-chain.crt"
 done
 

@@ -52,10 +52,12 @@ def port_open(port):
 def pki(tmp_path_factory):
     d = tmp_path_factory.mktemp("pki")
     port = free_port()  # of the OCSP responder named in ocsp-* certificates
+    root_port = free_port()  # of the root's responder, named in the intermediate
     subprocess.run(["bash", os.path.join(REPO, "tests", "pki.sh"), str(d)], check=True,
-                   env=dict(os.environ, OCSP_PORT=str(port)))
-    with open(os.path.join(d, "ocsp.port"), "w") as f:
-        f.write(str(port))
+                   env=dict(os.environ, OCSP_PORT=str(port), OCSP_ROOT_PORT=str(root_port)))
+    for name, p in (("ocsp.port", port), ("ocsp-root.port", root_port)):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(str(p))
     return str(d)
 
 

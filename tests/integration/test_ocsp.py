@@ -20,11 +20,13 @@ UNAVAILABLE = {4: b"\x20\x02\x00\x03", 5: 0x88}
 
 
 class Responder:
-    def __init__(self, pki, index="ocsp.index", signer="ocsp-responder"):
+    def __init__(self, pki, index="ocsp.index", signer="ocsp-responder", ca="inter.crt",
+                 port_file="ocsp.port"):
         self.pki = pki
         self.index = index
         self.signer = signer
-        self.port = int(open(os.path.join(pki, "ocsp.port")).read())
+        self.ca = ca
+        self.port = int(open(os.path.join(pki, port_file)).read())
         self.log = os.path.join(pki, f"ocsp-{self.port}.log")
         self.proc = None
 
@@ -34,7 +36,7 @@ class Responder:
         self.proc = subprocess.Popen(
             ["openssl", "ocsp", "-index", self.index, "-port", str(self.port),
              "-rsigner", f"{self.signer}.crt", "-rkey", f"{self.signer}.key",
-             "-CA", "inter.crt", "-text"],
+             "-CA", self.ca, "-text"],
             cwd=self.pki, stdout=self.logf, stderr=subprocess.STDOUT)
         # not probed by connecting: a connection closed without a request
         # leaves `openssl ocsp` stuck
@@ -367,7 +369,7 @@ def test_ocsp_refresh_closes_a_newly_revoked_live_session(moat_factory, live_bro
         other, code = mqtt_connect(pki, m, "ocsp-good", "1.2", 4)
         assert code == OK3
         # the CA revokes ocsp-good2; the responder rereads its index
-        env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0")
+        env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0", OCSP_ROOT_PORT="0")
         subprocess.run(["openssl", "ca", "-config", "openssl.cnf", "-cert", "inter.crt",
                         "-keyfile", "inter.key", "-revoke", "ocsp-good2.crt"], cwd=own, env=env,
                        check=True, capture_output=True)
@@ -461,3 +463,29 @@ def test_answer_signed_by_an_unauthorized_key_is_not_believed(moat_factory, live
         assert r.requests() == 1
     finally:
         r.stop()
+
+
+def test_check_chain_asks_about_the_intermediate_too(moat_factory, live_brokers, pki, responder):
+    """check: chain: the intermediate (whose AIA names the root's responder)
+    is checked as well as the leaf; with the root's responder down the
+    chain is not vouched for (require: retry later)."""
+    root = Responder(pki, index="root.index", signer="root", ca="root.crt",
+                     port_file="ocsp-root.port")
+    root.start()
+    try:
+        m = ocsp_moat(moat_factory, live_brokers, check="chain")
+        s = tls_connect(pki, m.port, "ocsp-good", "1.3", chain=True)
+        s.sendall(connect_packet("ocsp-good"))
+        assert read_connack(s) == OK3
+        assert responder.requests() == 1 and root.requests() == 1
+    finally:
+        root.stop()
+    n = ocsp_moat(moat_factory, live_brokers, check="chain")
+    s = tls_connect(pki, n.port, "ocsp-good", "1.2", chain=True)
+    s.sendall(connect_packet("ocsp-good"))
+    assert read_connack(s) == UNAVAILABLE[4]
+    # with check: leaf the root's responder is never asked
+    leaf = ocsp_moat(moat_factory, live_brokers)
+    s = tls_connect(pki, leaf.port, "ocsp-good", "1.2", chain=True)
+    s.sendall(connect_packet("ocsp-good"))
+    assert read_connack(s) == OK3

@@ -220,7 +220,7 @@ def test_crl_past_next_update(moat_factory, live_brokers, pki, tmp_path, mode):
     crl_expired: reject, certificates are refused (cause crl_expired)."""
     import os
     import subprocess
-    env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0")
+    env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0", OCSP_ROOT_PORT="0")
     old = str(tmp_path / "old.crl")
     subprocess.run(["openssl", "ca", "-config", "openssl.cnf", "-cert", "inter.crt",
                     "-keyfile", "inter.key", "-gencrl", "-crl_lastupdate", "20250101000000Z",

@@ -94,7 +94,7 @@ def test_publisher_survives_five_reloads(moat, pki):
 def revoke(own, cert):
     """Revoke cert in the intermediate's CRL and rewrite crl.pem, as an
     operator would (a new file renamed over the old one)."""
-    env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0")
+    env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0", OCSP_ROOT_PORT="0")
     for args in (["-revoke", cert + ".crt"], ["-gencrl", "-out", "inter.crl"]):
         subprocess.run(["openssl", "ca", "-config", "openssl.cnf", "-cert", "inter.crt",
                         "-keyfile", "inter.key", *args], cwd=own, env=env, check=True,
