@@ -453,20 +453,25 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 	if (m->ocsp) {
 		const struct ocsp_stats *s = ocsp_cache_stats(m->ocsp);
 
+		const struct {
+			const char *name;
+			uint64_t v;
+		} rows[] = {
+			{"ocsp_cache_size", ocsp_cache_count(m->ocsp)},
+			{"ocsp_lookups", s->lookups},
+			{"ocsp_hits", s->hits},
+			{"ocsp_misses", s->misses},
+			{"ocsp_coalesced", s->coalesced},
+			{"ocsp_requests", s->requests},
+			{"ocsp_errors", s->errors},
+			{"ocsp_stale_used", m->ocsp_stale_used},
+			{"ocsp_soft_failed", m->ocsp_soft_failed},
+		};
+
 		sb_printf(o, "\n# ocsp cache\n");
-		sb_printf(o, "ocsp_cache_size: %zu\n", ocsp_cache_count(m->ocsp));
-		sb_printf(o, "ocsp_lookups: %llu\n", (unsigned long long)s->lookups);
-		sb_printf(o, "ocsp_hits: %llu\n", (unsigned long long)s->hits);
-		sb_printf(o, "ocsp_misses: %llu\n", (unsigned long long)s->misses);
-		sb_printf(o, "ocsp_coalesced: %llu\n",
-			  (unsigned long long)s->coalesced);
-		sb_printf(o, "ocsp_requests: %llu\n",
-			  (unsigned long long)s->requests);
-		sb_printf(o, "ocsp_errors: %llu\n", (unsigned long long)s->errors);
-		sb_printf(o, "ocsp_stale_used: %llu\n",
-			  (unsigned long long)m->ocsp_stale_used);
-		sb_printf(o, "ocsp_soft_failed: %llu\n",
-			  (unsigned long long)m->ocsp_soft_failed);
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			sb_printf(o, "%s: %llu\n", rows[i].name,
+				  (unsigned long long)rows[i].v);
 		sb_printf(o, "ocsp_answers: good=%llu revoked=%llu unknown=%llu\n",
 			  (unsigned long long)s->good,
 			  (unsigned long long)s->revoked,
