@@ -72,7 +72,7 @@ rss_kb() {
 hz=$(getconf CLK_TCK)
 
 # broker
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n' \
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nset_tcp_nodelay true\n' \
   "$BROKER" > "$w/broker.conf"
 if (exec 3<>"/dev/tcp/127.0.0.1/$BROKER") 2>/dev/null; then
   echo "port $BROKER is taken (a broker left from an earlier run?)"; exit 1
@@ -163,6 +163,7 @@ require_certificate true
 crlfile $P/crl.pem
 allow_anonymous true
 persistence false
+set_tcp_nodelay true
 # as root it would become user mosquitto, who cannot read the PKI here
 user root
 EOF
@@ -202,6 +203,7 @@ for sys in moat haproxy nginx mosquitto-tls; do
   if [ $sys != mosquitto-tls ]; then
     run $sys q0 "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 -s 64 -q 0 -t "$SECONDS_PS"
     run $sys q1 "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 -s 1024 -q 1 -t "$SECONDS_PS"
+    run $sys lat "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 -s 64 -q 0 -R 1000 -t "$SECONDS_PS"
   fi
   for n in $IDLE_COUNTS; do
     base=$(rss_kb "$pp")
@@ -229,6 +231,7 @@ done
 pp=$(proc_pids "$broker_pid")
 run direct q0 "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 -s 64 -q 0 -t "$SECONDS_PS"
 run direct q1 "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 -s 1024 -q 1 -t "$SECONDS_PS"
+run direct lat "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 -s 64 -q 0 -R 1000 -t "$SECONDS_PS"
 kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true
 broker_pid=
 
@@ -278,6 +281,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f",
     echo "| proxy CPU µs per $label message | $m | $h | $n | | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
     echo "| $label messages/s (direct: $(field "${R[direct.$k]}" msg_per_s)) | $(field "${R[moat.$k]}" msg_per_s) | $(field "${R[haproxy.$k]}" msg_per_s) | $(field "${R[nginx.$k]}" msg_per_s) | | | |"
   done
+  d50=$(field "${R[direct.lat]}" p50_ms); d99=$(field "${R[direct.lat]}" p99_ms)
+  added() { awk -v a="$(field "${R[$1.lat]}" p99_ms)" -v b="$d99" 'BEGIN{ if (a != "") printf "%.0f", (a-b)*1000; else print "-" }'; }
+  echo "| p99 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0 (direct: $d99, p50 $d50) | $(field "${R[moat.lat]}" p99_ms) | $(field "${R[haproxy.lat]}" p99_ms) | $(field "${R[nginx.lat]}" p99_ms) | | | |"
+  echo "| added p99 µs over the direct path (TLS included) | $(added moat) | $(added haproxy) | $(added nginx) | | | |"
   for n in $IDLE_COUNTS; do
     m=${R[moat.idle$n]}; h=${R[haproxy.idle$n]}; g=${R[nginx.idle$n]}; q=${R[mosquitto-tls.idle$n]}
     echo "| RSS KB per idle mTLS MQTT connection ($n held) | $m | $h | $g | $q | $(ratio "$h" "$m") | $(ratio "$g" "$m") |"

@@ -8,10 +8,11 @@
  *       opens COUNT connections (source addresses 127.0.0.BASE.. when more
  *       than 20,000), CONNECTs them, prints "ready N", holds them.
  *   moat-bench pubsub -H ADDR:PORT [tls opts] [-p PAIRS] [-s SIZE]
- *                     [-q QOS] [-t SECONDS]
+ *                     [-q QOS] [-t SECONDS] [-R RATE]
  *       PAIRS publishers and subscribers (topic bench/i); publishers send
- *       as fast as TCP takes it; prints messages/s, MB/s and end-to-end
- *       latency percentiles (a send timestamp in each payload).
+ *       as fast as TCP takes it, or RATE messages a second each; prints
+ *       messages/s, MB/s and end-to-end latency percentiles (a send
+ *       timestamp in each payload).
  * tls opts: --ca FILE --cert FILE --key FILE [--tls12] [--plain]
  * (--plain: MQTT without TLS, for brokers measured directly).
  * Every loop is bounded by COUNT or by -t seconds. */
@@ -36,6 +37,7 @@ struct opts {
 	const char *ca, *cert, *key;
 	int tls12, plain, resume, qos;
 	long conc, count, pairs, size, seconds, base;
+	long rate; /* pubsub: messages per second per publisher, 0 = flat out */
 };
 
 static struct opts o = {.conc = 50, .count = 2000, .pairs = 4, .size = 64,
@@ -88,6 +90,7 @@ struct cl {
 	int state; /* 0 tcp, 1 tls, 2 connack, 3 up */
 	int role;  /* 0 plain client, 1 publisher, 2 subscriber */
 	long idx;
+	long sent; /* publisher: messages so far */
 	int closing;
 };
 
@@ -490,6 +493,10 @@ static void publish_some(struct cl *c)
 	tl = strlen(t);
 	while (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <
 	       65536) {
+		if (o.rate && c->sent >= (long)((double)o.rate *
+						(double)(now_ns() - t_begin) /
+						1e9) + 1)
+			break; /* on schedule */
 		size_t body = 2 + tl + (o.qos ? 2 : 0) + (size_t)o.size;
 		uint64_t ts = now_ns();
 
@@ -509,6 +516,7 @@ static void publish_some(struct cl *c)
 		if (mqtt_send(c, pkt, l) < 0)
 			return;
 		msgs_tx++;
+		c->sent++;
 	}
 }
 
@@ -542,7 +550,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
 			"[--ca F --cert F --key F] [--tls12] [--plain] [-c N] "
-			"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B]\n");
+			"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B] "
+			"[-R RATE]\n");
 	exit(2);
 }
 
@@ -565,7 +574,7 @@ int main(int argc, char **argv)
 	else
 		usage();
 	optind = 2;
-	while ((ch = getopt_long(argc, argv, "H:c:n:rp:s:q:t:b:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "H:c:n:rp:s:q:t:b:R:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
 			if (parse_hostport(optarg) < 0)
@@ -584,6 +593,7 @@ int main(int argc, char **argv)
 		case 'q': o.qos = atoi(optarg); break;
 		case 't': o.seconds = atol(optarg); break;
 		case 'b': o.base = atol(optarg); break;
+		case 'R': o.rate = atol(optarg); break;
 		default: usage();
 		}
 	}
@@ -662,10 +672,10 @@ int main(int argc, char **argv)
 			printf("mode=idle held=%ld failed=%ld\n", done_ok,
 			       done_fail);
 		else
-			printf("mode=pubsub pairs=%ld size=%ld qos=%d sent=%ld "
+			printf("mode=pubsub pairs=%ld size=%ld qos=%d rate=%ld sent=%ld "
 			       "received=%ld seconds=%.3f msg_per_s=%.0f "
 			       "mb_per_s=%.2f p50_ms=%.3f p99_ms=%.3f\n",
-			       o.pairs, o.size, o.qos, msgs_tx, msgs_rx, el,
+			       o.pairs, o.size, o.qos, o.rate, msgs_tx, msgs_rx, el,
 			       (double)msgs_rx / el,
 			       (double)bytes_rx / el / 1e6, pct(0.5) * 1e3,
 			       pct(0.99) * 1e3);
