@@ -866,14 +866,17 @@ static int root_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 		if (v->type == YAML_SCALAR_NODE && !strcmp(scalar(v), "auto")) {
 			long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-			c->workers = n > 0 ? (uint32_t)n : 1;
+			c->workers = n <= 0		   ? 1
+				     : n > CFG_MAX_WORKERS ? CFG_MAX_WORKERS
+							   : (uint32_t)n;
 		} else if (v->type == YAML_SCALAR_NODE &&
 			   (scalar(v)[0] < '0' || scalar(v)[0] > '9')) {
 			ERR(x, v, "workers: expected auto or an integer from 1 "
-				  "to 256, found '%s'",
-			    scalar(v));
+				  "to %d, found '%s'",
+			    CFG_MAX_WORKERS, scalar(v));
 		} else {
-			get_u32(x, v, "workers", 1, 256, &c->workers);
+			get_u32(x, v, "workers", 1, CFG_MAX_WORKERS,
+				&c->workers);
 		}
 	} else if (!strcmp(key, "user")) {
 		get_str(x, v, "user", &c->user);
@@ -1048,8 +1051,10 @@ char *cfg_unsupported(const struct cfg *c)
 {
 	char *t = NULL;
 
-	if (c->workers > 1)
-		unsup(&t, &c->workers_pos, "workers above 1");
+	/* everything the interface names is supported now; this stays for
+	 * the next feature that is parsed before it is built */
+	(void)c;
+	(void)unsup;
 	return t;
 }
 

@@ -6,6 +6,8 @@
 #ifndef MOAT_CONFIG_H
 #define MOAT_CONFIG_H
 
+#define CFG_MAX_WORKERS 64
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -141,7 +143,8 @@ struct cfg_stats {
 
 struct cfg {
 	char *path;        /* the file as given */
-	uint32_t workers;  /* resolved: auto = number of cores; default 1 */
+	uint32_t workers;  /* resolved: auto = number of cores; default 1;
+			      at most CFG_MAX_WORKERS */
 	struct cfg_pos workers_pos;
 	char *user;        /* NULL = do not change */
 	char *group;

@@ -30,6 +30,11 @@
 /* How long a rejected client gets to read its alert or CONNACK. */
 #define FLUSH_TIMEOUT_MS 2000
 
+/* This worker's counter slots of the connection's server and upstream:
+ * written by this thread only, summed by readers (server_sum). */
+#define SRV_CTR(c) (&(c)->srv->ctr[(c)->moat->idx])
+#define UP_CTR(c) (&(c)->up->ctr[(c)->moat->idx])
+
 
 struct wreq {
 	uv_write_t req;
@@ -186,7 +191,7 @@ static void on_handle_closed(uv_handle_t *h)
 	/* Last handle closed: no callback can reach c any more. */
 	if (c->ssl)
 		wolfSSL_free(c->ssl);
-	ocsp_cancel(&c->ocsp_w);
+	ocsp_cancel(c->moat->ocsp, &c->ocsp_w);
 	tls_io_free(&c->io);
 	free(c->phdr);
 	tls_peer_clear(&c->cert);
@@ -217,21 +222,24 @@ static void conn_close(struct conn *c, const char *why)
 		  conn_state_name(c->state), "age_ms", age, "bytes_in", bin,
 		  "bytes_out", bout, "reason", why, NULL);
 	c->state = CS_CLOSED;
-	ocsp_cancel(&c->ocsp_w);
+	ocsp_cancel(c->moat->ocsp, &c->ocsp_w);
 	ocsp_release(m->ocsp, c->ocsp_e);
 	c->ocsp_e = NULL;
 	src_release(m->sources, c->src);
 	c->src = NULL;
 	if (c->srv)
-		c->srv->active--;
+		SRV_CTR(c)->active--;
 	c->li->active--;
 	m->conns_current--;
+	__atomic_sub_fetch(&m->main->live, 1, __ATOMIC_RELAXED);
+	uv_mutex_lock(&m->wlock);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		m->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	uv_mutex_unlock(&m->wlock);
 	if (m->stopping && !m->conns && m->on_drained)
 		m->on_drained(m);
 	uv_timer_stop(&c->timer);
@@ -568,13 +576,13 @@ static int connect_check(struct conn *c)
 	uv_timer_stop(&c->timer);
 	/* Hash the client id; a client without one lands by its identity. */
 	if (mc.client_id.len)
-		n = upstream_pick(c->up, c->client_id, mc.client_id.len,
+		n = upstream_pick(c->up, c->moat->idx, c->client_id, mc.client_id.len,
 				  c->order, CONN_MAX_TRIES);
 	else if (ident)
-		n = upstream_pick(c->up, ident, strlen(ident), c->order,
+		n = upstream_pick(c->up, c->moat->idx, ident, strlen(ident), c->order,
 				  CONN_MAX_TRIES);
 	else
-		n = upstream_pick(c->up, &c->peer, sizeof(c->peer),
+		n = upstream_pick(c->up, c->moat->idx, &c->peer, sizeof(c->peer),
 				  c->order, CONN_MAX_TRIES);
 	c->n_order = (uint8_t)n;
 	c->tries = 0;
@@ -597,9 +605,9 @@ static int splice_to_upstream(struct conn *c, const uint8_t *p, size_t n)
 		return -1;
 	}
 	c->bytes_in += n;
-	c->srv->bytes_in += n;
+	SRV_CTR(c)->bytes_in += n;
 	c->li->bytes_in += n;
-	c->up->bytes_in += n;
+	UP_CTR(c)->bytes_in += n;
 	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
 		conn_close(c, "broker write error");
 		return -1;
@@ -819,9 +827,9 @@ static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	c->bytes_out += (uint64_t)n;
-	c->srv->bytes_out += (uint64_t)n;
+	SRV_CTR(c)->bytes_out += (uint64_t)n;
 	c->li->bytes_out += (uint64_t)n;
-	c->up->bytes_out += (uint64_t)n;
+	UP_CTR(c)->bytes_out += (uint64_t)n;
 	r = wolfSSL_write(c->ssl, b->base, (int)n);
 	if (r != (int)n && c->state != CS_CLOSED) {
 		conn_close(c, "client TLS write error");
@@ -848,7 +856,7 @@ static void on_upstream_closed_retry(uv_handle_t *h)
 static void upstream_failed(struct conn *c, const char *code)
 {
 	server_report(c->srv, false, code);
-	c->srv->connect_fails++;
+	SRV_CTR(c)->connect_fails++;
 	c->srv = NULL;
 	uv_timer_stop(&c->timer);
 	c->upstream_open = 0;
@@ -883,7 +891,7 @@ static void upstream_try(struct conn *c)
 			       0);
 		return;
 	}
-	c->up->no_server++;
+	UP_CTR(c)->no_server++;
 	conn_reject(c, REJ_NO_SERVER,
 		    v5(c) ? MQTT5_RC_SERVER_UNAVAILABLE
 			  : MQTT3_RC_SERVER_UNAVAILABLE);
@@ -940,9 +948,9 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 	histo_observe(&c->moat->h_upstream_connect,
 		      (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	uv_tcp_nodelay(&c->upstream, 1);
-	s->active++;
-	s->total++;
-	c->up->total++;
+	SRV_CTR(c)->active++;
+	SRV_CTR(c)->total++;
+	UP_CTR(c)->total++;
 	c->state = CS_SPLICE;
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	log_event(LOG_INFO, "forward", "conn", id, "client_id", c->client_id,
@@ -955,9 +963,9 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 	}
 	rest = c->cbuf + c->connect_len;
 	nrest = c->clen - c->connect_len;
-	s->bytes_in += c->connect_len;
+	SRV_CTR(c)->bytes_in += c->connect_len;
 	c->li->bytes_in += c->connect_len;
-	c->up->bytes_in += c->connect_len;
+	UP_CTR(c)->bytes_in += c->connect_len;
 	if (conn_write(c, SIDE_UPSTREAM, c->cbuf, c->connect_len) < 0) {
 		conn_close(c, "broker write error");
 		return;
@@ -1025,10 +1033,12 @@ void conn_on_accept(uv_stream_t *server, int status)
 	c->li = li;
 	li->refs++;
 	c->gen = m->gen;
-	m->gen->refs++;
+	__atomic_add_fetch(&m->gen->refs, 1, __ATOMIC_RELAXED);
 	c->lcfg = li->cfg;
 	c->up = li->up;
-	c->id = ++m->next_conn_id;
+	/* ids are unique across workers */
+	c->id = __atomic_add_fetch(&m->main->next_conn_id, 1,
+				   __ATOMIC_RELAXED);
 	c->start_ms = util_now_ms();
 	c->t0_ns = uv_hrtime();
 	uv_tcp_init(m->loop, &c->client);
@@ -1038,11 +1048,14 @@ void conn_on_accept(uv_stream_t *server, int status)
 	c->handles = 2;
 	mqtt_framer_init(&c->fr[0]);
 	mqtt_framer_init(&c->fr[1]);
+	uv_mutex_lock(&m->wlock);
 	c->next = m->conns;
 	if (m->conns)
 		m->conns->prev = c;
 	m->conns = c;
+	uv_mutex_unlock(&m->wlock);
 	m->conns_current++;
+	__atomic_add_fetch(&m->main->live, 1, __ATOMIC_RELAXED);
 	m->conns_total++;
 	li->accepted++;
 	li->active++;
@@ -1051,7 +1064,8 @@ void conn_on_accept(uv_stream_t *server, int status)
 		return;
 	}
 	uv_tcp_getpeername(&c->client, (struct sockaddr *)&c->peer, &len);
-	if (m->conns_current > c->gen->cfg->limits.max_connections) {
+	if (__atomic_load_n(&m->main->live, __ATOMIC_RELAXED) >
+	    c->gen->cfg->limits.max_connections) {
 		conn_reject(c, REJ_MAX_CONNECTIONS, -1);
 		return;
 	}
@@ -1109,6 +1123,7 @@ static int conn_admit(struct conn *c)
 	c->io.ocsp = conn_ocsp_io;
 	c->io.arg = c;
 	c->ocsp_w.wake = on_ocsp_wake;
+	c->ocsp_w.owner = m->idx ? m : NULL; /* woken through its mailbox */
 	c->ssl = tls_session_new(c->li->tls, &c->io, &c->cert);
 	if (!c->ssl) {
 		conn_close(c, "out of memory");
@@ -1226,7 +1241,7 @@ static int conn_ocsp_io(void *arg, const char *url, int url_len,
 	const struct cfg_ocsp *o = &c->lcfg->tls.ocsp;
 	struct ocsp_opts opts = {o->timeout_ms, o->stale_if_error_ms,
 				 o->max_age_ms};
-	const uint8_t *r;
+	uint8_t *r = NULL;
 	size_t rl;
 
 	if (url_len <= 0 || req_len <= 0)
@@ -1236,19 +1251,18 @@ static int conn_ocsp_io(void *arg, const char *url, int url_len,
 		static const uint8_t try_later[] = {0x30, 0x03, 0x0a, 0x01,
 						    0x03};
 		size_t sl = 0;
-		const uint8_t *st = tls_staple_get(c->io.tls, c->moat->ocsp, req,
-						   (size_t)req_len, &sl);
 
+		*resp = tls_staple_get(c->io.tls, c->moat->ocsp, req,
+				       (size_t)req_len, &sl);
 		/* No staple this time: wolfSSL sends none when handed an
 		 * OCSP "tryLater" (but fails the handshake, and frees its
 		 * request twice, on a plain error). */
-		if (!st) {
-			st = try_later;
+		if (!*resp) {
+			if (!(*resp = malloc(sizeof(try_later))))
+				return -1;
+			memcpy(*resp, try_later, sizeof(try_later));
 			sl = sizeof(try_later);
 		}
-		if (!(*resp = malloc(sl)))
-			return -1;
-		memcpy(*resp, st, sl);
 		return (int)sl;
 	}
 	switch (c->ocsp_w.outcome) {
@@ -1266,10 +1280,7 @@ static int conn_ocsp_io(void *arg, const char *url, int url_len,
 	switch (ocsp_lookup(c->moat->ocsp, url, (size_t)url_len, req,
 			    (size_t)req_len, &opts, &c->ocsp_w, &r, &rl)) {
 	case OCSP_LK_ANSWER:
-		*resp = malloc(rl);
-		if (!*resp)
-			return -1;
-		memcpy(*resp, r, rl);
+		*resp = r; /* wolfSSL frees it */
 		/* wolfSSL asks for the chain top down: the last answer is the
 		 * leaf's, held (and kept fresh) while this connection lives */
 		ocsp_release(c->moat->ocsp, c->ocsp_e);

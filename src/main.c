@@ -26,6 +26,7 @@
 #include "stats.h"
 #include "tls.h"
 #include "util.h"
+#include "worker.h"
 
 static const char *reject_names[REJ__COUNT] = {
 	[REJ_NO_CERT] = "no_cert",
@@ -75,12 +76,70 @@ static void print_version(void)
 	printf("libyaml %s\n", yaml_get_version_string());
 }
 
+/* ---- the other workers' side of a stop ---- */
+
+static void w_close_all(struct moat *w, void *arg)
+{
+	(void)arg;
+	if (w)
+		conn_close_all(w);
+}
+
+static void main_drained(struct moat *m);
+
+static void w_done(struct moat *m, void *arg)
+{
+	(void)arg;
+	if (!m)
+		return;
+	m->workers_done++;
+	if (m->stopping == 1 && !m->conns)
+		main_drained(m);
+}
+
+static void w_drained(struct moat *w)
+{
+	w->on_drained = NULL;
+	worker_post(w->main, w_done, NULL);
+}
+
+/* Stop accepting, say goodbye as the main does (conn_stop_all). */
+static void w_stop(struct moat *w, void *arg)
+{
+	(void)arg;
+	if (!w || w->stopping)
+		return;
+	w->stopping = 1;
+	moat_close_listeners(w);
+	w->on_drained = w_drained;
+	conn_stop_all(w);
+	if (!w->conns && w->on_drained)
+		w_drained(w);
+}
+
+/* Once a second in every worker: the reject log's suppressed counts. */
+static void w_tick(struct moat *w, void *arg)
+{
+	(void)arg;
+	if (w)
+		conn_reject_log_flush(w);
+}
+
+static void w_revoked(struct moat *w, void *arg)
+{
+	if (w)
+		conn_revoked(w, arg, "ocsp");
+	free(arg);
+}
+
 static void stop_finish(struct moat *m)
 {
 	if (m->stopping == 2)
 		return;
 	m->stopping = 2;
 	m->on_drained = NULL;
+	for (unsigned k = 1; k < m->n_workers; k++)
+		worker_post(m->workers[k], w_close_all, NULL);
 	conn_close_all(m);
 	uv_close((uv_handle_t *)&m->drain_timer, NULL);
 	conn_reject_log_flush(m);
@@ -89,6 +148,13 @@ static void stop_finish(struct moat *m)
 	uv_close((uv_handle_t *)&m->sig_term, NULL);
 	uv_close((uv_handle_t *)&m->sig_int, NULL);
 	uv_close((uv_handle_t *)&m->sig_hup, NULL);
+}
+
+/* The main worker has no connection left: done once the others are. */
+static void main_drained(struct moat *m)
+{
+	if (m->workers_done + 1 >= m->n_workers)
+		stop_finish(m);
 }
 
 static void on_drain_timeout(uv_timer_t *t)
@@ -122,12 +188,14 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	checks_stop(m->gen);
 	stats_stop(m);
 	metrics_stop(m);
-	m->on_drained = stop_finish;
+	m->on_drained = main_drained;
 	uv_timer_start(&m->drain_timer, on_drain_timeout,
 		       m->cfg->limits.drain_timeout_ms, 0);
+	for (unsigned k = 1; k < m->n_workers; k++)
+		worker_post(m->workers[k], w_stop, NULL);
 	conn_stop_all(m);
 	if (!m->conns && m->on_drained)
-		stop_finish(m);
+		main_drained(m);
 }
 
 /* Once a second: keep the staples of our own certificates fresh, and
@@ -164,6 +232,8 @@ static void on_reject_log_timer(uv_timer_t *t)
 	struct moat *m = t->data;
 
 	conn_reject_log_flush(m);
+	for (unsigned k = 1; k < m->n_workers && !m->stopping; k++)
+		worker_post(m->workers[k], w_tick, NULL);
 	if (m->sources)
 		src_sweep(m->sources, util_now_ms());
 	ocsp_housekeeping(m);
@@ -172,7 +242,15 @@ static void on_reject_log_timer(uv_timer_t *t)
 /* OCSP found a certificate revoked: its live sessions go. */
 static void on_ocsp_revoked(void *arg, const char *serial)
 {
-	conn_revoked(arg, serial, "ocsp");
+	struct moat *m = arg;
+
+	for (unsigned k = 1; k < m->n_workers; k++) {
+		char *s = strdup(serial);
+
+		if (s)
+			worker_post(m->workers[k], w_revoked, s);
+	}
+	conn_revoked(m, serial, "ocsp");
 }
 
 static struct moat *the_moat; /* for the resumption check below */
@@ -281,6 +359,9 @@ static int run(const char *path)
 	}
 	m->config_path = path;
 	m->loop = uv_default_loop();
+	m->main = m;
+	m->n_workers = 1;
+	worker_mbox_init(m);
 	m->start_ms = util_now_ms();
 	m->start_time = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -294,6 +375,13 @@ static int run(const char *path)
 	m->sources = src_table_new();
 	if (!m->ocsp || !m->sources)
 		goto out;
+	servers_set_workers(g->cfg->workers);
+	if (workers_create(m, g->cfg->workers) < 0) {
+		fprintf(stderr, "moat: cannot create %u workers\n",
+			g->cfg->workers);
+		gen_put(g);
+		goto out;
+	}
 	the_moat = m;
 	ocsp_set_revoked_hook(m->ocsp, on_ocsp_revoked, m);
 	tls_set_revoked_lookup(ocsp_known_revoked);
@@ -314,17 +402,23 @@ static int run(const char *path)
 	uv_signal_start(&m->sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&m->sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&m->sig_hup, on_hup, SIGHUP);
+	if (workers_start(m) < 0) {
+		fprintf(stderr, "moat: cannot start the worker threads\n");
+		goto out;
+	}
 	uv_timer_start(&m->reject_log_timer, on_reject_log_timer, 0, 1000);
 	m->crl_sig = crl_signature(m->cfg);
 	uv_timer_start(&m->crl_watch_timer, on_crl_watch, CRL_WATCH_MS,
 		       CRL_WATCH_MS);
 	{
-		char pid[16], nl[16];
+		char pid[16], nl[16], nw[16];
 
 		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 		snprintf(nl, sizeof(nl), "%zu", m->n_listeners);
+		snprintf(nw, sizeof(nw), "%u", m->n_workers);
 		log_event(LOG_INFO, "start", "version", MOAT_VERSION, "pid",
-			  pid, "listeners", nl, "config", path, NULL);
+			  pid, "listeners", nl, "workers", nw, "config", path,
+			  NULL);
 	}
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	code = 0;
@@ -334,6 +428,12 @@ out:
 	 * close callback run before freeing what they point at. */
 	if (m->gen)
 		checks_stop(m->gen);
+	if (m->stopping != 2) /* an early failure: stop the workers */
+		for (unsigned k = 1; k < m->n_workers; k++) {
+			worker_post(m->workers[k], w_stop, NULL);
+			worker_post(m->workers[k], w_close_all, NULL);
+		}
+	workers_join(m);
 	moat_close_listeners(m);
 	stats_stop(m);
 	metrics_stop(m);
@@ -345,6 +445,18 @@ out:
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	uv_loop_close(m->loop);
 	gen_put(m->gen);
+	{
+		struct moat_msg *q = m->mbox_head; /* from workers, too late */
+
+		while (q) {
+			struct moat_msg *next = q->next;
+
+			q->fn(NULL, q->arg);
+			free(q);
+			q = next;
+		}
+	}
+	free(m->workers);
 	free(m);
 	return code;
 }

@@ -13,6 +13,7 @@
 #include "stats.h"
 #include "tls.h"
 #include "util.h"
+#include "worker.h"
 
 #define REQ_MAX 8192
 #define REQ_TIMEOUT_MS 5000
@@ -132,6 +133,7 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 
 		for (size_t j = 0; j < u->n_servers; j++) {
 			struct server *s = u->servers[j];
+			struct srv_ctr sc = server_sum(s);
 
 			switch (k) {
 			case SM_STATUS:
@@ -145,10 +147,10 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 			case SM_BYTES:
 				slabels(o, name, u, s);
 				sb_printf(o, ",direction=\"in\"} %llu\n",
-					  (unsigned long long)s->bytes_in);
+					  (unsigned long long)sc.bytes_in);
 				slabels(o, name, u, s);
 				sb_printf(o, ",direction=\"out\"} %llu\n",
-					  (unsigned long long)s->bytes_out);
+					  (unsigned long long)sc.bytes_out);
 				continue;
 			}
 			slabels(o, name, u, s);
@@ -156,9 +158,9 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 				  (unsigned long long)(
 					  k == SM_UP ? server_usable(s)
 					  : k == SM_WEIGHT ? s->weight
-					  : k == SM_ACTIVE ? s->active
-					  : k == SM_TOTAL ? s->total
-							  : s->connect_fails));
+					  : k == SM_ACTIVE ? sc.active
+					  : k == SM_TOTAL ? sc.total
+							  : sc.connect_fails));
 		}
 	}
 }
@@ -168,6 +170,13 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 
 void metrics_render(struct moat *m, struct sbuf *o)
 {
+	struct moat_view v;
+
+	moat_view(m, &v);
+	if (!v.l) {
+		o->oom = 1;
+		return;
+	}
 	HEAD("moat_info", "gauge", "Version of moat.");
 	sb_printf(o, "moat_info{version=\"%s\"} 1\n", MOAT_VERSION);
 	HEAD("moat_uptime_seconds", "gauge", "Seconds since start.");
@@ -175,12 +184,12 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		  (unsigned long long)((util_now_ms() - m->start_ms) / 1000));
 	HEAD("moat_connections_active", "gauge", "Connections open now.");
 	sb_printf(o, "moat_connections_active %llu\n",
-		  (unsigned long long)m->conns_current);
+		  (unsigned long long)v.conns_current);
 	HEAD("moat_handshakes_total", "counter", "TLS handshakes by result.");
 	sb_printf(o, "moat_handshakes_total{result=\"ok\"} %llu\n",
-		  (unsigned long long)m->handshakes_ok);
+		  (unsigned long long)v.handshakes_ok);
 	sb_printf(o, "moat_handshakes_total{result=\"failed\"} %llu\n",
-		  (unsigned long long)m->handshakes_failed);
+		  (unsigned long long)v.handshakes_failed);
 	HEAD("moat_reloads_total", "counter", "Configuration reloads by result.");
 	sb_printf(o, "moat_reloads_total{result=\"ok\"} %llu\n",
 		  (unsigned long long)m->reloads);
@@ -193,7 +202,7 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		sb_printf(o, "moat_listener_connections_total{listener=\"");
 		lv(o, m->listeners[i]->cfg->name);
 		sb_printf(o, "\"} %llu\n",
-			  (unsigned long long)m->listeners[i]->accepted);
+			  (unsigned long long)v.l[i].accepted);
 	}
 	HEAD("moat_listener_connections_active", "gauge",
 	     "Connections open now per listener.");
@@ -201,7 +210,7 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		sb_printf(o, "moat_listener_connections_active{listener=\"");
 		lv(o, m->listeners[i]->cfg->name);
 		sb_printf(o, "\"} %llu\n",
-			  (unsigned long long)m->listeners[i]->active);
+			  (unsigned long long)v.l[i].active);
 	}
 	HEAD("moat_listener_resumed_handshakes_total", "counter",
 	     "Handshakes that resumed a session (ticket) per listener.");
@@ -209,7 +218,7 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		sb_printf(o, "moat_listener_resumed_handshakes_total{listener=\"");
 		lv(o, m->listeners[i]->cfg->name);
 		sb_printf(o, "\"} %llu\n",
-			  (unsigned long long)m->listeners[i]->resumed);
+			  (unsigned long long)v.l[i].resumed);
 	}
 	HEAD("moat_listener_bytes_total", "counter",
 	     "MQTT bytes per listener: in = from devices, out = to devices.");
@@ -219,11 +228,11 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		sb_printf(o, "moat_listener_bytes_total{listener=\"");
 		lv(o, l->cfg->name);
 		sb_printf(o, "\",direction=\"in\"} %llu\n",
-			  (unsigned long long)l->bytes_in);
+			  (unsigned long long)v.l[i].bytes_in);
 		sb_printf(o, "moat_listener_bytes_total{listener=\"");
 		lv(o, l->cfg->name);
 		sb_printf(o, "\",direction=\"out\"} %llu\n",
-			  (unsigned long long)l->bytes_out);
+			  (unsigned long long)v.l[i].bytes_out);
 	}
 	HEAD("moat_rejects_total", "counter",
 	     "Refused connections per listener and cause.");
@@ -232,23 +241,32 @@ void metrics_render(struct moat *m, struct sbuf *o)
 			sb_printf(o, "moat_rejects_total{listener=\"");
 			lv(o, m->listeners[i]->cfg->name);
 			sb_printf(o, "\",cause=\"%s\"} %llu\n", reject_name(r),
-				  (unsigned long long)m->listeners[i]->rejects[r]);
+				  (unsigned long long)v.l[i].rejects[r]);
 		}
 
 	for (int k = 0; k < SM__COUNT; k++)
 		server_family(m, o, k);
 	histo_render(o, "moat_handshake_duration_seconds",
 		     "Time from accept to the end of the TLS handshake.",
-		     &m->h_handshake);
+		     &v.h_handshake);
 	histo_render(o, "moat_upstream_connect_duration_seconds",
-		     "Time to connect to a broker.", &m->h_upstream_connect);
+		     "Time to connect to a broker.", &v.h_upstream_connect);
 	if (m->ocsp) {
-		const struct ocsp_stats *s = ocsp_cache_stats(m->ocsp);
+		struct ocsp_stats st, *s = &st;
 		static const char *res[] = {"hit", "miss", "coalesced"};
-		uint64_t lk[] = {s->hits, s->misses, s->coalesced};
+		uint64_t lk[3];
+		uint64_t an[4];
+
+		ocsp_cache_stats(m->ocsp, &st);
+		lk[0] = s->hits;
+		lk[1] = s->misses;
+		lk[2] = s->coalesced;
 		static const char *ans[] = {"good", "revoked", "unknown",
 					    "error"};
-		uint64_t an[] = {s->good, s->revoked, s->unknown, s->errors};
+		an[0] = s->good;
+		an[1] = s->revoked;
+		an[2] = s->unknown;
+		an[3] = s->errors;
 
 		HEAD("moat_ocsp_lookups_total", "counter",
 		     "OCSP lookups of client certificates by how the cache "
@@ -266,11 +284,11 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		     "Handshakes accepted on a stale cached good answer "
 		     "(stale_if_error).");
 		sb_printf(o, "moat_ocsp_stale_used_total %llu\n",
-			  (unsigned long long)m->ocsp_stale_used);
+			  (unsigned long long)v.ocsp_stale_used);
 		HEAD("moat_ocsp_soft_failed_total", "counter",
 		     "Handshakes accepted without a usable answer (mode soft).");
 		sb_printf(o, "moat_ocsp_soft_failed_total %llu\n",
-			  (unsigned long long)m->ocsp_soft_failed);
+			  (unsigned long long)v.ocsp_soft_failed);
 		HEAD("moat_ocsp_cache_entries", "gauge",
 		     "OCSP answers in the cache.");
 		sb_printf(o, "moat_ocsp_cache_entries %zu\n",
@@ -279,12 +297,13 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		     "Live sessions closed because their certificate was "
 		     "revoked.");
 		sb_printf(o, "moat_revoked_closed_total %llu\n",
-			  (unsigned long long)m->revoked_closed);
+			  (unsigned long long)v.revoked_closed);
 		histo_render(o, "moat_ocsp_request_duration_seconds",
 			     "Time from sending an OCSP request to its answer "
 			     "or failure.",
 			     &s->latency);
 	}
+	free(v.l);
 }
 
 static void client_closed(uv_handle_t *h)

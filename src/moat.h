@@ -86,12 +86,45 @@ struct metrics;
 struct ocsp_cache;
 struct src_table;
 
+/* workers: the first runs on the main thread (with the stats socket,
+ * health checks, OCSP fetches, signals and reloads); the others each run
+ * a loop of their own with their own listening sockets (SO_REUSEPORT). */
+#define MOAT_MAX_WORKERS 64
+
+/* A message to a worker, run on its loop. fn(NULL, arg) drops it (the
+ * worker is gone): it must free what arg holds. */
+struct moat_msg {
+	struct moat_msg *next;
+	void (*fn)(struct moat *w, void *arg);
+	void *arg;
+};
+
 /* Per-loop scratch space: every read lands here first, so an idle
  * connection holds no read buffer of its own. */
 #define MOAT_RBUF 65536
 
+/* One struct moat per worker. The main one (idx 0) owns what is shared:
+ * generations, upstreams, the OCSP cache, per-source table, stats,
+ * metrics; the others point at the same shared objects and hold their own
+ * reference to the current generation, their own listeners, connections
+ * and counters (summed by readers, see moat_view in stats.h). */
 struct moat {
 	uv_loop_t *loop;
+	struct moat *main;     /* the main worker (itself in the main) */
+	unsigned idx;          /* 0 = main */
+	unsigned n_workers;    /* main: how many run, itself included */
+	struct moat **workers; /* main: [0] is itself */
+	uv_thread_t thread;
+	int running;           /* the thread was started */
+	uv_async_t mbox_async; /* messages in (unreferenced) */
+	uv_mutex_t mbox_lock;
+	struct moat_msg *mbox_head, *mbox_tail;
+	int mbox_open;
+	/* Held by the worker when it changes its conns list or listeners,
+	 * and by the main thread when it reads another worker's. */
+	uv_mutex_t wlock;
+	uint64_t live;         /* main: connections open in all workers */
+	unsigned workers_done; /* main: workers drained after a stop */
 	const char *config_path;
 	struct gen *gen;  /* current generation (one reference) */
 	struct cfg *cfg;  /* == gen->cfg */

@@ -1,7 +1,14 @@
 /* ocsp.c - the OCSP answer cache and its HTTP fetcher (see ocsp.h).
  * One entry per CertID: the last answer (DER, status, dates), at most one
  * fetch in flight, and the lookups waiting for it. Entries sit in a hash
- * table and an LRU list; a fetch in flight pins its entry. */
+ * table and an LRU list; a fetch in flight pins its entry.
+ *
+ * Threads: every worker looks up; one lock guards the whole cache (taken
+ * per handshake lookup, never while forwarding). Fetches run on the main
+ * worker's loop only: a worker that misses queues the entry for the main
+ * (start_async). Waiters of the main are woken on it directly once the
+ * lock is dropped; waiters of another worker are put on the ready list
+ * and that worker's mailbox is signalled (ocsp_run_ready). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +45,26 @@ struct ocsp_entry {
 	int64_t last_try_ms;      /* of a fetch not asked for by a handshake */
 	uint8_t *req;             /* the request, for refreshes */
 	size_t req_len;
+	int queued;               /* on the start queue (another worker) */
+	struct ocsp_entry *qnext;
+	struct ocsp_opts qopts;
 	struct ocsp_fetch *fetch; /* in flight */
 	struct ocsp_waiter *waiters;
 };
 
+struct revoked_note {
+	struct revoked_note *next;
+	char serial[84];
+};
+
 struct ocsp_cache {
 	uv_loop_t *loop;
+	uv_mutex_t lock;
+	uv_async_t start_async;       /* the main: fetches asked by workers */
+	struct ocsp_entry *startq;
+	struct ocsp_waiter *local;    /* the main's waiters to wake */
+	struct ocsp_waiter *ready;    /* other workers' waiters to wake */
+	struct revoked_note *revoked; /* hooks to call */
 	struct ocsp_entry *h[1u << HBITS];
 	struct ocsp_entry *lru_head, *lru_tail;
 	size_t count, max;
@@ -133,13 +154,15 @@ static void evict(struct ocsp_cache *oc)
 	while (oc->count > oc->max && e) {
 		struct ocsp_entry *prev = e->lprev;
 
-		if (!e->fetch && !e->waiters && !e->held) {
+		if (!e->fetch && !e->queued && !e->waiters && !e->held) {
 			entry_free(oc, e);
 			oc->st.evicted++;
 		}
 		e = prev;
 	}
 }
+
+static void on_start_async(uv_async_t *a);
 
 struct ocsp_cache *ocsp_cache_new(uv_loop_t *loop)
 {
@@ -149,23 +172,64 @@ struct ocsp_cache *ocsp_cache_new(uv_loop_t *loop)
 		return NULL;
 	oc->loop = loop;
 	oc->max = 100000;
+	uv_mutex_init(&oc->lock);
+	uv_async_init(loop, &oc->start_async, on_start_async);
+	oc->start_async.data = oc;
+	uv_unref((uv_handle_t *)&oc->start_async);
 	return oc;
+}
+
+/* Drop the lock, then do what had to wait for it (on the main thread
+ * only: its waiters' wakes and the revocation hook, either of which may
+ * close connections, which comes back here). */
+static void unlock_run(struct ocsp_cache *oc)
+{
+	struct ocsp_waiter *w = oc->local;
+	struct revoked_note *r = oc->revoked;
+
+	oc->local = NULL;
+	oc->revoked = NULL;
+	uv_mutex_unlock(&oc->lock);
+	while (r) {
+		struct revoked_note *next = r->next;
+
+		if (oc->revoked_hook)
+			oc->revoked_hook(oc->revoked_arg, r->serial);
+		free(r);
+		r = next;
+	}
+	while (w) {
+		struct ocsp_waiter *next = w->next;
+
+		w->next = w->prev = NULL;
+		w->wake(w);
+		w = next;
+	}
 }
 
 void ocsp_cache_set_size(struct ocsp_cache *oc, size_t max_entries)
 {
+	uv_mutex_lock(&oc->lock);
 	oc->max = max_entries ? max_entries : 1;
 	evict(oc);
+	uv_mutex_unlock(&oc->lock);
 }
 
-const struct ocsp_stats *ocsp_cache_stats(const struct ocsp_cache *oc)
+void ocsp_cache_stats(struct ocsp_cache *oc, struct ocsp_stats *out)
 {
-	return &oc->st;
+	uv_mutex_lock(&oc->lock);
+	*out = oc->st;
+	uv_mutex_unlock(&oc->lock);
 }
 
-size_t ocsp_cache_count(const struct ocsp_cache *oc)
+size_t ocsp_cache_count(struct ocsp_cache *oc)
 {
-	return oc->count;
+	size_t n;
+
+	uv_mutex_lock(&oc->lock);
+	n = oc->count;
+	uv_mutex_unlock(&oc->lock);
+	return n;
 }
 
 void ocsp_set_revoked_hook(struct ocsp_cache *oc,
@@ -212,40 +276,89 @@ static int fresh(const struct ocsp_entry *e)
 
 /* ---- waking ---- */
 
-static void wake_all(struct ocsp_entry *e, enum ocsp_outcome out)
+/* Lock held: the waiters leave the entry with their outcome; the main's
+ * are woken by unlock_run, the others' by their worker (ocsp_run_ready). */
+static void wake_all(struct ocsp_cache *oc, struct ocsp_entry *e,
+		     enum ocsp_outcome out)
 {
 	struct ocsp_waiter *list = e->waiters;
 
 	e->waiters = NULL;
-	/* Detach everyone first: a wake may close a connection, which must
-	 * not touch this list. */
-	for (struct ocsp_waiter *w = list; w; w = w->next) {
-		w->e = NULL;
-		w->outcome = out;
-	}
 	while (list) {
 		struct ocsp_waiter *w = list;
+		struct ocsp_waiter **to = w->owner ? &oc->ready : &oc->local;
 
 		list = w->next;
-		w->next = w->prev = NULL;
+		w->e = NULL;
+		w->outcome = out;
+		w->prev = NULL;
+		w->next = *to;
+		if (*to)
+			(*to)->prev = w;
+		*to = w;
+		if (w->owner) {
+			w->ready = 1;
+			uv_async_send(&((struct moat *)w->owner)->mbox_async);
+		}
+	}
+}
+
+void ocsp_run_ready(struct ocsp_cache *oc, void *owner)
+{
+	struct ocsp_waiter *mine = NULL, *next;
+
+	uv_mutex_lock(&oc->lock);
+	for (struct ocsp_waiter *w = oc->ready; w; w = next) {
+		next = w->next;
+		if (w->owner != owner)
+			continue;
+		if (w->prev)
+			w->prev->next = w->next;
+		else
+			oc->ready = w->next;
+		if (w->next)
+			w->next->prev = w->prev;
+		w->ready = 0;
+		w->prev = NULL;
+		w->next = mine;
+		mine = w;
+	}
+	uv_mutex_unlock(&oc->lock);
+	while (mine) {
+		struct ocsp_waiter *w = mine;
+
+		mine = w->next;
+		w->next = NULL;
 		w->wake(w);
 	}
 }
 
-void ocsp_cancel(struct ocsp_waiter *w)
+static void cancel_locked(struct ocsp_cache *oc, struct ocsp_waiter *w)
 {
 	struct ocsp_entry *e = w->e;
+	struct ocsp_waiter **head = e ? &e->waiters : w->ready ? &oc->ready
+								 : NULL;
 
-	if (!e)
+	if (!head)
 		return;
 	if (w->prev)
 		w->prev->next = w->next;
 	else
-		e->waiters = w->next;
+		*head = w->next;
 	if (w->next)
 		w->next->prev = w->prev;
 	w->next = w->prev = NULL;
 	w->e = NULL;
+	w->ready = 0;
+}
+
+void ocsp_cancel(struct ocsp_cache *oc, struct ocsp_waiter *w)
+{
+	if (!oc || (!w->e && !w->ready))
+		return;
+	uv_mutex_lock(&oc->lock);
+	cancel_locked(oc, w);
+	uv_mutex_unlock(&oc->lock);
 }
 
 /* ---- HTTP ---- */
@@ -272,9 +385,9 @@ static void log_fetch(const struct ocsp_entry *e, const char *result,
 		  "detail", detail, NULL);
 }
 
-/* The fetch is over: record the answer or the failure, wake the waiters,
+/* Lock held. The fetch is over: record the answer or the failure, wake the waiters,
  * close the handles. resp is the HTTP body (NULL on failure). */
-static void fetch_done(struct ocsp_fetch *f, const uint8_t *resp,
+static void fetch_done_locked(struct ocsp_fetch *f, const uint8_t *resp,
 		       size_t len, const char *why)
 {
 	struct ocsp_cache *oc = f->oc;
@@ -319,10 +432,17 @@ static void fetch_done(struct ocsp_fetch *f, const uint8_t *resp,
 			else
 				oc->st.unknown++;
 			log_fetch(e, "ok", ocsp_status_name(a.cert_status));
-			if (a.cert_status == OCSP_CS_REVOKED && !was_revoked &&
-			    oc->revoked_hook)
-				oc->revoked_hook(oc->revoked_arg, e->serial);
-			wake_all(e, OCSP_OUT_OK);
+			if (a.cert_status == OCSP_CS_REVOKED && !was_revoked) {
+				struct revoked_note *r = calloc(1, sizeof(*r));
+
+				if (r) {
+					memcpy(r->serial, e->serial,
+					       sizeof(r->serial));
+					r->next = oc->revoked;
+					oc->revoked = r;
+				}
+			}
+			wake_all(oc, e, OCSP_OUT_OK);
 			evict(oc);
 			return;
 		}
@@ -338,9 +458,19 @@ static void fetch_done(struct ocsp_fetch *f, const uint8_t *resp,
 		if (e->have && e->ans.cert_status == OCSP_CS_GOOD &&
 		    now_ms() < expires_ms(e) + (int64_t)f->opts.stale_ms)
 			out = OCSP_OUT_STALE;
-		wake_all(e, out);
+		wake_all(oc, e, out);
 	}
 	evict(oc);
+}
+
+static void fetch_done(struct ocsp_fetch *f, const uint8_t *resp,
+		       size_t len, const char *why)
+{
+	struct ocsp_cache *oc = f->oc;
+
+	uv_mutex_lock(&oc->lock);
+	fetch_done_locked(f, resp, len, why);
+	unlock_run(oc);
 }
 
 static void on_fetch_timeout(uv_timer_t *t)
@@ -667,7 +797,7 @@ static int fetch_start(struct ocsp_cache *oc, struct ocsp_entry *e,
 	if (uv_getaddrinfo(oc->loop, &f->gai, on_fetch_resolved, f->host,
 			   f->port, &hints) < 0) {
 		f->gai_busy = 0;
-		fetch_done(f, NULL, 0, "cannot resolve the responder");
+		fetch_done_locked(f, NULL, 0, "cannot resolve the responder");
 	}
 	return 0;
 }
@@ -718,15 +848,66 @@ static struct ocsp_entry *entry_get(struct ocsp_cache *oc,
 	return e;
 }
 
-int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
-		const uint8_t *req, size_t req_len, const struct ocsp_opts *o,
-		struct ocsp_waiter *w, const uint8_t **resp, size_t *resp_len)
+/* Lock held: fetch e now (on the main), or queue it for the main. */
+static int fetch_or_queue(struct ocsp_cache *oc, struct ocsp_entry *e,
+			  const uint8_t *req, size_t req_len,
+			  const struct ocsp_opts *o, int on_main)
+{
+	uint8_t *r;
+
+	if (on_main)
+		return fetch_start(oc, e, req, req_len, o) < 0 || !e->fetch
+			       ? -1 /* failed at once, waiters already woken */
+			       : 0;
+	if (!e->req || e->req_len != req_len ||
+	    memcmp(e->req, req, req_len) != 0) {
+		if (!(r = malloc(req_len)))
+			return -1;
+		memcpy(r, req, req_len);
+		free(e->req);
+		e->req = r;
+		e->req_len = req_len;
+	}
+	e->qopts = *o;
+	e->queued = 1;
+	e->qnext = oc->startq;
+	oc->startq = e;
+	uv_async_send(&oc->start_async);
+	return 0;
+}
+
+/* On the main: start the fetches other workers asked for. */
+static void on_start_async(uv_async_t *a)
+{
+	struct ocsp_cache *oc = a->data;
+	struct ocsp_entry *q;
+
+	uv_mutex_lock(&oc->lock);
+	q = oc->startq;
+	oc->startq = NULL;
+	while (q) {
+		struct ocsp_entry *e = q;
+
+		q = e->qnext;
+		e->qnext = NULL;
+		e->queued = 0;
+		if (!e->fetch && fetch_start(oc, e, e->req, e->req_len,
+					      &e->qopts) < 0)
+			wake_all(oc, e, OCSP_OUT_FAIL);
+	}
+	unlock_run(oc);
+}
+
+static int lookup_locked(struct ocsp_cache *oc, const char *url,
+			 size_t url_len, const uint8_t *req, size_t req_len,
+			 const struct ocsp_opts *o, struct ocsp_waiter *w,
+			 uint8_t **resp, size_t *resp_len)
 {
 	struct ocsp_certid id;
 	struct ocsp_entry *e;
 	int after_ok;
 
-	if (w->e) /* asked again while waiting (more bytes from the client) */
+	if (w->e || w->ready) /* asked again while waiting */
 		return OCSP_LK_WAIT;
 	if (ocsp_req_certid(req, req_len, &id) < 0)
 		return OCSP_LK_FAIL;
@@ -740,23 +921,23 @@ int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
 	/* Just fetched: hand over what came, even if already past its
 	 * nextUpdate (wolfSSL then refuses it), rather than fetch again. */
 	if (fresh(e) || (after_ok && e->have)) {
+		if (!(*resp = malloc(e->resp_len)))
+			return OCSP_LK_FAIL;
+		memcpy(*resp, e->resp, e->resp_len);
+		*resp_len = e->resp_len;
 		if (!after_ok) {
 			oc->st.hits++;
 			e->hits++;
 		}
-		*resp = e->resp;
-		*resp_len = e->resp_len;
 		return OCSP_LK_ANSWER;
 	}
 	if (after_ok)
 		return OCSP_LK_FAIL;
-	if (e->fetch) {
+	if (e->fetch || e->queued) {
 		oc->st.coalesced++;
 	} else {
 		oc->st.misses++;
-		if (fetch_start(oc, e, req, req_len, o) < 0)
-			return OCSP_LK_FAIL;
-		if (!e->fetch) /* failed at once, waiters already woken */
+		if (fetch_or_queue(oc, e, req, req_len, o, !w->owner) < 0)
 			return OCSP_LK_FAIL;
 	}
 	w->e = e;
@@ -766,6 +947,22 @@ int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
 		e->waiters->prev = w;
 	e->waiters = w;
 	return OCSP_LK_WAIT;
+}
+
+int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
+		const uint8_t *req, size_t req_len, const struct ocsp_opts *o,
+		struct ocsp_waiter *w, uint8_t **resp, size_t *resp_len)
+{
+	int r;
+
+	uv_mutex_lock(&oc->lock);
+	r = lookup_locked(oc, url, url_len, req, req_len, o, w, resp,
+			  resp_len);
+	if (w->owner)
+		uv_mutex_unlock(&oc->lock);
+	else
+		unlock_run(oc);
+	return r;
 }
 
 static struct ocsp_entry *entry_find(struct ocsp_cache *oc,
@@ -788,29 +985,42 @@ static struct ocsp_entry *entry_find(struct ocsp_cache *oc,
 struct ocsp_entry *ocsp_hold(struct ocsp_cache *oc, const uint8_t *req,
 			     size_t req_len)
 {
-	struct ocsp_entry *e = entry_find(oc, req, req_len);
+	struct ocsp_entry *e;
 
+	uv_mutex_lock(&oc->lock);
+	e = entry_find(oc, req, req_len);
 	if (e)
 		e->held++;
+	uv_mutex_unlock(&oc->lock);
 	return e;
 }
 
 void ocsp_release(struct ocsp_cache *oc, struct ocsp_entry *e)
 {
-	if (e && e->held && --e->held == 0)
+	if (!e)
+		return;
+	uv_mutex_lock(&oc->lock);
+	if (e->held && --e->held == 0)
 		evict(oc);
+	uv_mutex_unlock(&oc->lock);
 }
 
-const uint8_t *ocsp_peek_good(struct ocsp_cache *oc, const uint8_t *req,
-			      size_t req_len, size_t *len)
+uint8_t *ocsp_copy_good(struct ocsp_cache *oc, const uint8_t *req,
+			size_t req_len, size_t *len)
 {
-	struct ocsp_entry *e = entry_find(oc, req, req_len);
+	struct ocsp_entry *e;
+	uint8_t *copy = NULL;
 
-	if (!e || !fresh(e) || e->ans.cert_status != OCSP_CS_GOOD ||
-	    e->ans.this_update * 1000 > now_ms() + 60000)
-		return NULL;
-	*len = e->resp_len;
-	return e->resp;
+	uv_mutex_lock(&oc->lock);
+	e = entry_find(oc, req, req_len);
+	if (e && fresh(e) && e->ans.cert_status == OCSP_CS_GOOD &&
+	    e->ans.this_update * 1000 <= now_ms() + 60000 &&
+	    (copy = malloc(e->resp_len))) {
+		memcpy(copy, e->resp, e->resp_len);
+		*len = e->resp_len;
+	}
+	uv_mutex_unlock(&oc->lock);
+	return copy;
 }
 
 /* num/den of the way from the answer to its expiry. */
@@ -829,7 +1039,8 @@ static void refresh(struct ocsp_cache *oc, struct ocsp_entry *e,
 {
 	int64_t now = now_ms();
 
-	if (e->fetch || !due(e, num, den) || now - e->last_try_ms < 10000)
+	if (e->fetch || e->queued || !due(e, num, den) ||
+	    now - e->last_try_ms < 10000)
 		return;
 	e->last_try_ms = now;
 	oc->st.refreshed++;
@@ -844,21 +1055,34 @@ void ocsp_prefetch(struct ocsp_cache *oc, const char *url, const uint8_t *req,
 
 	if (ocsp_req_certid(req, req_len, &id) < 0)
 		return;
+	uv_mutex_lock(&oc->lock);
 	e = entry_get(oc, &id, url, strlen(url));
 	if (e) /* a staple: halfway through its validity */
 		refresh(oc, e, req, req_len, o, 1, 2);
+	unlock_run(oc);
 }
 
 void ocsp_tick(struct ocsp_cache *oc, const struct ocsp_opts *o, int max)
 {
+	uv_mutex_lock(&oc->lock);
 	for (struct ocsp_entry *e = oc->lru_head; e && max > 0; e = e->lnext) {
-		if (!e->held || !e->req || e->fetch || !due(e, 3, 4))
+		if (!e->held || !e->req || e->fetch || e->queued ||
+		    !due(e, 3, 4))
 			continue;
 		if (now_ms() - e->last_try_ms < 10000)
 			continue;
 		refresh(oc, e, e->req, e->req_len, o, 3, 4);
 		max--;
 	}
+	unlock_run(oc);
+}
+
+static void on_cache_closed(uv_handle_t *h)
+{
+	struct ocsp_cache *oc = h->data;
+
+	uv_mutex_destroy(&oc->lock);
+	free(oc);
 }
 
 void ocsp_cache_free(struct ocsp_cache *oc)
@@ -873,22 +1097,34 @@ void ocsp_cache_free(struct ocsp_cache *oc)
 
 			f->e = NULL;
 			e->fetch = NULL;
-			fetch_done(f, NULL, 0, "stopping");
+			fetch_done_locked(f, NULL, 0, "stopping");
 		}
 		while (e->waiters)
-			ocsp_cancel(e->waiters);
+			cancel_locked(oc, e->waiters);
 		entry_free(oc, e);
 	}
-	free(oc);
+	while (oc->ready)
+		cancel_locked(oc, oc->ready);
+	oc->local = NULL;
+	while (oc->revoked) {
+		struct revoked_note *r = oc->revoked;
+
+		oc->revoked = r->next;
+		free(r);
+	}
+	uv_close((uv_handle_t *)&oc->start_async, on_cache_closed);
 }
 
-int ocsp_cache_says_revoked(const struct ocsp_cache *oc, const char *serial)
+int ocsp_cache_says_revoked(struct ocsp_cache *oc, const char *serial)
 {
-	for (const struct ocsp_entry *e = oc->lru_head; e; e = e->lnext)
-		if (e->have && e->ans.cert_status == OCSP_CS_REVOKED &&
-		    strcasecmp(e->serial, serial) == 0)
-			return 1;
-	return 0;
+	int r = 0;
+
+	uv_mutex_lock(&oc->lock);
+	for (const struct ocsp_entry *e = oc->lru_head; e && !r; e = e->lnext)
+		r = e->have && e->ans.cert_status == OCSP_CS_REVOKED &&
+		    strcasecmp(e->serial, serial) == 0;
+	uv_mutex_unlock(&oc->lock);
+	return r;
 }
 
 /* ---- show ocsp ---- */
@@ -903,13 +1139,18 @@ static void time_str(int64_t v, char buf[32])
 		snprintf(buf, 32, "-");
 }
 
-char *ocsp_show(const struct ocsp_cache *oc, const char *serial)
+char *ocsp_show(struct ocsp_cache *oc, const char *serial)
 {
-	size_t cap = 256 + oc->count * 200, len = 0;
-	char *out = malloc(cap);
+	size_t cap, len = 0;
+	char *out;
 
-	if (!out)
+	uv_mutex_lock(&oc->lock);
+	cap = 256 + oc->count * 200;
+	out = malloc(cap);
+	if (!out) {
+		uv_mutex_unlock(&oc->lock);
 		return NULL;
+	}
 	len += (size_t)snprintf(out, cap,
 				"# serial status this_update next_update "
 				"fetched hits url\n");
@@ -938,5 +1179,6 @@ char *ocsp_show(const struct ocsp_cache *oc, const char *serial)
 				   : "error",
 			tu, nu, fa, (unsigned long long)e->hits, e->url);
 	}
+	uv_mutex_unlock(&oc->lock);
 	return out;
 }

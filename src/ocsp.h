@@ -27,13 +27,18 @@ enum ocsp_outcome {
 	OCSP_OUT_STALE, /* as FAIL, but a "good" within stale_if_error exists */
 };
 
-/* Embedded in whoever waits (a connection). wake() is called once, from
- * the loop, with outcome set; w is detached before. */
+/* Embedded in whoever waits (a connection). wake() is called once, on
+ * the waiter's own loop, with outcome set; w is detached before. owner:
+ * NULL on the main worker (the loop the cache fetches on); else the
+ * struct moat of the waiter's worker, whose mailbox is signalled and
+ * which then calls ocsp_run_ready. */
 struct ocsp_waiter {
 	struct ocsp_waiter *next, *prev;
-	struct ocsp_entry *e; /* non-NULL while queued */
+	struct ocsp_entry *e; /* non-NULL while queued on an entry */
+	int ready;            /* on the ready list, not yet woken */
 	enum ocsp_outcome outcome;
 	void (*wake)(struct ocsp_waiter *w);
+	void *owner;
 };
 
 struct ocsp_stats {
@@ -49,25 +54,32 @@ struct ocsp_opts {
 	uint64_t max_age_ms; /* how long an answer without nextUpdate lasts */
 };
 
+/* loop: the main worker's; every fetch runs on it. Lookups may come from
+ * any worker's thread. */
 struct ocsp_cache *ocsp_cache_new(uv_loop_t *loop);
-/* Cancels fetches; handles close on the loop (run it once more). */
+/* Cancels fetches; handles close on the loop (run it once more). Every
+ * other worker must be gone. */
 void ocsp_cache_free(struct ocsp_cache *oc);
 void ocsp_cache_set_size(struct ocsp_cache *oc, size_t max_entries);
-const struct ocsp_stats *ocsp_cache_stats(const struct ocsp_cache *oc);
-size_t ocsp_cache_count(const struct ocsp_cache *oc);
+void ocsp_cache_stats(struct ocsp_cache *oc, struct ocsp_stats *out);
+size_t ocsp_cache_count(struct ocsp_cache *oc);
 
 enum { OCSP_LK_ANSWER, OCSP_LK_WAIT, OCSP_LK_FAIL };
 
-/* Look up the answer to req (a DER OCSPRequest) at url. ANSWER: *resp and
- * *resp_len point at the cached DER response (valid until the loop runs
- * again). WAIT: w was queued (or already was). FAIL: the request cannot
- * be made (bad URL or request). */
+/* Look up the answer to req (a DER OCSPRequest) at url. ANSWER: *resp
+ * (malloc'd, the caller frees it) and *resp_len hold a copy of the cached
+ * DER response. WAIT: w was queued (or already was). FAIL: the request
+ * cannot be made (bad URL or request). */
 int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
 		const uint8_t *req, size_t req_len, const struct ocsp_opts *o,
-		struct ocsp_waiter *w, const uint8_t **resp, size_t *resp_len);
+		struct ocsp_waiter *w, uint8_t **resp, size_t *resp_len);
 
 /* Leave the queue (a connection closing while it waits). */
-void ocsp_cancel(struct ocsp_waiter *w);
+void ocsp_cancel(struct ocsp_cache *oc, struct ocsp_waiter *w);
+
+/* In a worker other than the main, when its mailbox is signalled: wake
+ * its waiters whose answer came (owner: that worker's struct moat). */
+void ocsp_run_ready(struct ocsp_cache *oc, void *owner);
 
 /* The entry of req, held while a connection it let in is open: held
  * entries are not evicted and are refreshed before they expire (see
@@ -76,10 +88,10 @@ struct ocsp_entry *ocsp_hold(struct ocsp_cache *oc, const uint8_t *req,
 			     size_t req_len);
 void ocsp_release(struct ocsp_cache *oc, struct ocsp_entry *e);
 
-/* A cached answer for req that is GOOD and not expired, or NULL (never a
- * stale or non-good one: for stapling). */
-const uint8_t *ocsp_peek_good(struct ocsp_cache *oc, const uint8_t *req,
-			      size_t req_len, size_t *len);
+/* A copy (malloc'd) of the cached answer for req if it is GOOD and not
+ * expired, else NULL (never a stale or non-good one: for stapling). */
+uint8_t *ocsp_copy_good(struct ocsp_cache *oc, const uint8_t *req,
+			size_t req_len, size_t *len);
 
 /* Keep req's answer fresh without anyone waiting: fetch it when the cache
  * has none, or when half of its validity has passed (at most one attempt
@@ -100,10 +112,10 @@ void ocsp_set_revoked_hook(struct ocsp_cache *oc,
 			   void *arg);
 
 /* 1 when a cached answer for this serial says revoked. */
-int ocsp_cache_says_revoked(const struct ocsp_cache *oc, const char *serial);
+int ocsp_cache_says_revoked(struct ocsp_cache *oc, const char *serial);
 
 /* Answers for `show ocsp [SERIAL]`: one line each into out (malloc'd). */
-char *ocsp_show(const struct ocsp_cache *oc, const char *serial);
+char *ocsp_show(struct ocsp_cache *oc, const char *serial);
 
 /* "good" "revoked" "unknown" */
 const char *ocsp_status_name(int cert_status);

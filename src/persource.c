@@ -1,7 +1,9 @@
 /* persource.c - the per-source table (see persource.h): a chained hash of
  * addresses with an active count and a token bucket of new connections
- * (refilled at new_per_second, holding at most one second's worth). */
+ * (refilled at new_per_second, holding at most one second's worth).
+ * Workers share it: one lock, taken at admission, close and sweep. */
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,13 +20,18 @@ struct src_entry {
 };
 
 struct src_table {
+	pthread_mutex_t lock;
 	struct src_entry *b[SRC_BUCKETS];
 	size_t count;
 };
 
 struct src_table *src_table_new(void)
 {
-	return calloc(1, sizeof(struct src_table));
+	struct src_table *t = calloc(1, sizeof(struct src_table));
+
+	if (t)
+		pthread_mutex_init(&t->lock, NULL);
+	return t;
 }
 
 void src_table_free(struct src_table *t)
@@ -38,6 +45,7 @@ void src_table_free(struct src_table *t)
 			t->b[i] = e->next;
 			free(e);
 		}
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
@@ -59,9 +67,9 @@ static uint32_t key_of(const struct sockaddr *sa, uint8_t key[17])
 	return h;
 }
 
-int src_admit(struct src_table *t, const struct sockaddr *sa,
-	      uint64_t max_conns, uint64_t per_second, uint64_t now_ms,
-	      struct src_entry **out)
+static int admit_locked(struct src_table *t, const struct sockaddr *sa,
+			uint64_t max_conns, uint64_t per_second,
+			uint64_t now_ms, struct src_entry **out)
 {
 	uint8_t key[17];
 	uint32_t h = key_of(sa, key);
@@ -85,10 +93,13 @@ int src_admit(struct src_table *t, const struct sockaddr *sa,
 	if (per_second) {
 		uint64_t cap = per_second * 1000;
 
-		e->mtokens += (now_ms - e->last_ms) * per_second;
+		/* another worker may have read the clock a little later */
+		if (now_ms > e->last_ms) {
+			e->mtokens += (now_ms - e->last_ms) * per_second;
+			e->last_ms = now_ms;
+		}
 		if (e->mtokens > cap)
 			e->mtokens = cap;
-		e->last_ms = now_ms;
 		if (e->mtokens < 1000)
 			return SRC_TOO_FAST;
 		e->mtokens -= 1000;
@@ -100,15 +111,31 @@ int src_admit(struct src_table *t, const struct sockaddr *sa,
 	return SRC_OK;
 }
 
+int src_admit(struct src_table *t, const struct sockaddr *sa,
+	      uint64_t max_conns, uint64_t per_second, uint64_t now_ms,
+	      struct src_entry **out)
+{
+	int r;
+
+	pthread_mutex_lock(&t->lock);
+	r = admit_locked(t, sa, max_conns, per_second, now_ms, out);
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
 void src_release(struct src_table *t, struct src_entry *e)
 {
-	(void)t;
-	if (e && e->active)
+	if (!e)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (e->active)
 		e->active--;
+	pthread_mutex_unlock(&t->lock);
 }
 
 void src_sweep(struct src_table *t, uint64_t now_ms)
 {
+	pthread_mutex_lock(&t->lock);
 	for (size_t i = 0; i < SRC_BUCKETS; i++) {
 		struct src_entry **pp = &t->b[i];
 
@@ -116,7 +143,7 @@ void src_sweep(struct src_table *t, uint64_t now_ms)
 			struct src_entry *e = *pp;
 
 			/* idle for a second: its bucket is full again */
-			if (!e->active && now_ms - e->last_ms >= 1000) {
+			if (!e->active && now_ms >= e->last_ms + 1000) {
 				*pp = e->next;
 				free(e);
 				t->count--;
@@ -125,9 +152,15 @@ void src_sweep(struct src_table *t, uint64_t now_ms)
 			}
 		}
 	}
+	pthread_mutex_unlock(&t->lock);
 }
 
-size_t src_count(const struct src_table *t)
+size_t src_count(struct src_table *t)
 {
-	return t->count;
+	size_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }

@@ -25,6 +25,6 @@ void src_release(struct src_table *t, struct src_entry *e);
 
 /* Forget idle entries whose window is over (call about once a second). */
 void src_sweep(struct src_table *t, uint64_t now_ms);
-size_t src_count(const struct src_table *t);
+size_t src_count(struct src_table *t);
 
 #endif

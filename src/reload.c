@@ -4,8 +4,11 @@
  * a reload never changes what a live connection runs on. Listening sockets
  * whose name and bind address stay are kept open across a reload; servers
  * that keep their upstream and name keep their health and counters. */
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +20,7 @@
 #include "server.h"
 #include "tls.h"
 #include "util.h"
+#include "worker.h"
 
 static void gen_free(struct gen *g)
 {
@@ -30,7 +34,7 @@ static void gen_free(struct gen *g)
 
 void gen_put(struct gen *g)
 {
-	if (g && --g->refs == 0)
+	if (g && __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		gen_free(g);
 }
 
@@ -124,11 +128,13 @@ static void listener_close(struct listener *l)
 
 void moat_close_listeners(struct moat *m)
 {
+	uv_mutex_lock(&m->wlock);
 	for (size_t i = 0; i < m->n_listeners; i++)
 		listener_close(m->listeners[i]);
 	free(m->listeners);
 	m->listeners = NULL;
 	m->n_listeners = 0;
+	uv_mutex_unlock(&m->wlock);
 }
 
 static int same_addr(const struct cfg_listener *a, const struct cfg_listener *b)
@@ -137,21 +143,59 @@ static int same_addr(const struct cfg_listener *a, const struct cfg_listener *b)
 	       memcmp(&a->addr, &b->addr, a->addr_len) == 0;
 }
 
+/* With several workers each binds its own socket to the same address
+ * with SO_REUSEPORT, and the kernel spreads new connections over them.
+ * libuv has no flag for it: the socket is made here and uv_tcp_open'ed.
+ * Returns the listening fd or a negative errno. */
+static int reuseport_socket(const struct cfg_listener *lc)
+{
+	int one = 1, e;
+	int fd = socket(lc->addr.ss_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    bind(fd, (const struct sockaddr *)&lc->addr,
+		 (socklen_t)lc->addr_len) < 0 ||
+	    listen(fd, 1024) < 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* fd: a socket made by reuseport_socket, or -1 to make one here. */
 static struct listener *listener_bind(struct moat *m,
 				      const struct cfg_listener *lc,
-				      size_t i, char **errors)
+				      size_t i, int fd, char **errors)
 {
 	struct listener *l = calloc(1, sizeof(*l));
 	int r;
 
-	if (!l)
+	if (!l) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	l->moat = m;
 	l->refs = 1; /* the listening handle */
 	uv_tcp_init(m->loop, &l->tcp);
 	l->tcp.data = l;
 	l->open = 1;
-	r = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&lc->addr, 0);
+	if (fd < 0 && m->main->n_workers > 1)
+		fd = reuseport_socket(lc);
+	if (fd >= 0) {
+		r = uv_tcp_open(&l->tcp, fd);
+		if (r < 0)
+			close(fd);
+	} else if (m->main->n_workers > 1) {
+		r = fd;
+	} else {
+		r = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&lc->addr, 0);
+	}
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&l->tcp, 1024, conn_on_accept);
 	if (r < 0) {
@@ -166,37 +210,38 @@ static struct listener *listener_bind(struct moat *m,
 	return l;
 }
 
-int moat_apply(struct moat *m, struct gen *g, char **errors)
+/* What a worker other than the main one gets on a reload: the new
+ * generation (one reference for it) and, per listener, a socket already
+ * bound for it, or -1 where it keeps its own. */
+struct apply_msg {
+	struct gen *g;
+	size_t n;
+	int fds[];
+};
+
+static struct listener *find_kept(struct listener **old, size_t n,
+				  char *reused, const struct cfg_listener *lc)
+{
+	for (size_t j = 0; j < n; j++) {
+		struct listener *l = old[j];
+
+		if (!reused[j] && !strcmp(l->cfg->name, lc->name) &&
+		    same_addr(l->cfg, lc)) {
+			reused[j] = 1;
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/* Swap a worker's listeners and generation; the caller made them. */
+static void swap_in(struct moat *m, struct gen *g, struct listener **ls,
+		    const char *reused)
 {
 	const struct cfg *cfg = g->cfg;
 	struct gen *old = m->gen;
-	struct listener **ls = calloc(cfg->n_listeners, sizeof(*ls));
-	char *reused = calloc(m->n_listeners + 1, 1);
 
-	if (!ls || !reused)
-		goto fail;
-	/* Keep the sockets of listeners whose name and address stay; bind
-	 * the others. Nothing is closed before everything new is bound. */
-	for (size_t i = 0; i < cfg->n_listeners; i++) {
-		const struct cfg_listener *lc = &cfg->listeners[i];
-
-		for (size_t j = 0; j < m->n_listeners && !ls[i]; j++) {
-			struct listener *l = m->listeners[j];
-
-			if (!reused[j] && !strcmp(l->cfg->name, lc->name) &&
-			    same_addr(l->cfg, lc)) {
-				ls[i] = l;
-				reused[j] = 1;
-			}
-		}
-		if (!ls[i] && !(ls[i] = listener_bind(m, lc, i, errors)))
-			goto fail;
-	}
-	if (upstreams_init(m, g, old) < 0) {
-		errtext_add(errors, "%s: out of memory", cfg->path);
-		goto fail;
-	}
-	/* The point of no return: swap. */
+	uv_mutex_lock(&m->wlock);
 	for (size_t j = 0; j < m->n_listeners; j++)
 		if (!reused[j])
 			listener_close(m->listeners[j]);
@@ -206,15 +251,144 @@ int moat_apply(struct moat *m, struct gen *g, char **errors)
 		ls[i]->up = &g->upstreams[cfg->listeners[i].upstream_ix];
 	}
 	free(m->listeners);
-	free(reused);
 	m->listeners = ls;
 	m->n_listeners = cfg->n_listeners;
-	if (old)
-		checks_stop(old);
 	m->gen = g;
 	m->cfg = g->cfg;
 	m->upstreams = g->upstreams;
 	m->n_upstreams = g->n_upstreams;
+	uv_mutex_unlock(&m->wlock);
+	if (old) /* a new CRL may revoke live sessions */
+		conn_recheck_crl(m);
+	gen_put(old);
+}
+
+/* On a worker's loop (or before its thread starts). */
+static void worker_apply(struct moat *w, void *arg)
+{
+	struct apply_msg *a = arg;
+	const struct cfg *cfg = a->g->cfg;
+	struct listener **ls;
+	char *reused;
+
+	if (!w || w->stopping) {
+		for (size_t i = 0; i < a->n; i++)
+			if (a->fds[i] >= 0)
+				close(a->fds[i]);
+		gen_put(a->g);
+		free(a);
+		return;
+	}
+	ls = calloc(cfg->n_listeners, sizeof(*ls));
+	reused = calloc(w->n_listeners + 1, 1);
+	for (size_t i = 0; ls && reused && i < cfg->n_listeners; i++) {
+		const struct cfg_listener *lc = &cfg->listeners[i];
+		char *err = NULL;
+
+		if (a->fds[i] >= 0)
+			ls[i] = listener_bind(w, lc, i, a->fds[i], &err);
+		else
+			ls[i] = find_kept(w->listeners, w->n_listeners, reused,
+					  lc);
+		a->fds[i] = -1;
+		if (!ls[i]) { /* the main bound it: should not happen */
+			log_event(LOG_ERROR, "worker", "result",
+				  "cannot listen", "listener", lc->name,
+				  "errors", err, NULL);
+			free(err);
+			break;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_listeners; i++)
+		if (!ls || !reused || !ls[i]) {
+			for (size_t k = 0; k < a->n; k++)
+				if (a->fds[k] >= 0)
+					close(a->fds[k]);
+			for (size_t k = 0; ls && k < cfg->n_listeners; k++) {
+				int kept = 0;
+
+				for (size_t j = 0; j < w->n_listeners; j++)
+					kept |= ls[k] == w->listeners[j];
+				if (ls[k] && !kept)
+					listener_close(ls[k]);
+			}
+			free(ls);
+			free(reused);
+			gen_put(a->g);
+			free(a);
+			return;
+		}
+	swap_in(w, a->g, ls, reused);
+	free(reused);
+	free(a);
+}
+
+int moat_apply(struct moat *m, struct gen *g, char **errors)
+{
+	const struct cfg *cfg = g->cfg;
+	struct gen *old = m->gen;
+	struct listener **ls = calloc(cfg->n_listeners, sizeof(*ls));
+	char *reused = calloc(m->n_listeners + 1, 1);
+	unsigned nw = m->n_workers ? m->n_workers : 1;
+	struct apply_msg **msgs = calloc(nw, sizeof(*msgs));
+
+	if (!ls || !reused || !msgs)
+		goto fail;
+	for (unsigned k = 1; k < nw; k++) {
+		msgs[k] = calloc(1, sizeof(**msgs) +
+					   cfg->n_listeners * sizeof(int));
+		if (!msgs[k])
+			goto fail;
+		msgs[k]->n = cfg->n_listeners;
+		for (size_t i = 0; i < cfg->n_listeners; i++)
+			msgs[k]->fds[i] = -1;
+	}
+	/* Keep the sockets of listeners whose name and address stay; bind
+	 * the others (for every worker). Nothing is closed before everything
+	 * new is bound. */
+	for (size_t i = 0; i < cfg->n_listeners; i++) {
+		const struct cfg_listener *lc = &cfg->listeners[i];
+
+		ls[i] = find_kept(m->listeners, m->n_listeners, reused, lc);
+		if (ls[i])
+			continue;
+		if (!(ls[i] = listener_bind(m, lc, i, -1, errors)))
+			goto fail;
+		for (unsigned k = 1; k < nw; k++) {
+			int fd = reuseport_socket(lc);
+
+			if (fd < 0) {
+				errtext_add(errors,
+					    "%s:%d:%d: listeners[%zu].bind: "
+					    "cannot listen on %s (worker %u): %s",
+					    lc->pos.file, lc->pos.line,
+					    lc->pos.col, i, lc->bind, k,
+					    uv_strerror(fd));
+				goto fail;
+			}
+			msgs[k]->fds[i] = fd;
+		}
+	}
+	if (upstreams_init(m, g, old) < 0) {
+		errtext_add(errors, "%s: out of memory", cfg->path);
+		goto fail;
+	}
+	/* The point of no return: swap, here and in every worker. */
+	if (old)
+		checks_stop(old);
+	swap_in(m, g, ls, reused);
+	free(reused);
+	for (unsigned k = 1; k < nw; k++) {
+		struct moat *w = m->workers[k];
+
+		__atomic_add_fetch(&g->refs, 1, __ATOMIC_ACQ_REL);
+		msgs[k]->g = g;
+		if (w->running)
+			worker_post(w, worker_apply, msgs[k]);
+		else
+			worker_apply(w, msgs[k]);
+	}
+	free(msgs);
 	log_setup((enum log_level)cfg->log_level,
 		  cfg->log_format == CFG_LOG_JSON);
 	{
@@ -227,9 +401,6 @@ int moat_apply(struct moat *m, struct gen *g, char **errors)
 		if (most && m->ocsp)
 			ocsp_cache_set_size(m->ocsp, (size_t)most);
 	}
-	if (old) /* a new CRL may revoke live sessions */
-		conn_recheck_crl(m);
-	gen_put(old);
 	if (checks_start(m, g) < 0)
 		log_event(LOG_ERROR, "checks", "result",
 			  "cannot start health checks", NULL);
@@ -243,6 +414,13 @@ fail:
 		if (ls[i] && !kept)
 			listener_close(ls[i]);
 	}
+	for (unsigned k = 1; msgs && k < nw; k++) {
+		for (size_t i = 0; msgs[k] && i < msgs[k]->n; i++)
+			if (msgs[k]->fds[i] >= 0)
+				close(msgs[k]->fds[i]);
+		free(msgs[k]);
+	}
+	free(msgs);
 	free(ls);
 	free(reused);
 	gen_put(g);
@@ -262,6 +440,14 @@ int moat_reload(struct moat *m, char **errors)
 	g = gen_load(m->config_path, errors);
 	if (g)
 		r = moat_apply(m, g, errors);
+	if (r == 0 && m->gen->cfg->workers != m->n_workers) {
+		char want[16], run[16];
+
+		snprintf(want, sizeof(want), "%u", m->gen->cfg->workers);
+		snprintf(run, sizeof(run), "%u", m->n_workers);
+		log_event(LOG_WARN, "reload", "workers", want, "running", run,
+			  "result", "workers changes at the next restart", NULL);
+	}
 	if (r == 0) {
 		m->reloads++;
 		snprintf(id, sizeof(id), "%llu", (unsigned long long)m->gen->id);

@@ -58,7 +58,7 @@ int upstreams_init(struct moat *m, struct gen *g, struct gen *old)
 				s->healthy = true;
 				s->last_check = "none";
 			}
-			s->refs++;
+			__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
 			s->cfg = sc;
 			s->up = u;
 			s->weight = sc->weight;
@@ -74,7 +74,8 @@ void upstreams_free(struct gen *g)
 		struct upstream *u = &g->upstreams[i];
 
 		for (size_t j = 0; j < u->n_servers; j++)
-			if (--u->servers[j]->refs == 0)
+			if (__atomic_sub_fetch(&u->servers[j]->refs, 1,
+					       __ATOMIC_ACQ_REL) == 0)
 				free(u->servers[j]);
 		free(u->servers);
 	}
@@ -126,7 +127,50 @@ bool server_usable(const struct server *s)
 	return s->healthy && !s->maint && !s->drain && s->weight > 0;
 }
 
-void server_report(struct server *s, bool ok, const char *code)
+static unsigned n_workers = 1;
+static uv_mutex_t report_lock; /* health checks and passive failures */
+
+void servers_set_workers(unsigned n)
+{
+	n_workers = n ? n : 1;
+	uv_mutex_init(&report_lock);
+}
+
+struct srv_ctr server_sum(const struct server *s)
+{
+	struct srv_ctr t;
+
+	memset(&t, 0, sizeof(t));
+	for (unsigned i = 0; i < n_workers; i++) {
+		const struct srv_ctr *c = &s->ctr[i];
+
+		t.total += __atomic_load_n(&c->total, __ATOMIC_RELAXED);
+		t.bytes_in += __atomic_load_n(&c->bytes_in, __ATOMIC_RELAXED);
+		t.bytes_out += __atomic_load_n(&c->bytes_out, __ATOMIC_RELAXED);
+		t.connect_fails +=
+			__atomic_load_n(&c->connect_fails, __ATOMIC_RELAXED);
+		t.active += __atomic_load_n(&c->active, __ATOMIC_RELAXED);
+	}
+	return t;
+}
+
+struct up_ctr upstream_sum(const struct upstream *u)
+{
+	struct up_ctr t;
+
+	memset(&t, 0, sizeof(t));
+	for (unsigned i = 0; i < n_workers; i++) {
+		const struct up_ctr *c = &u->ctr[i];
+
+		t.total += __atomic_load_n(&c->total, __ATOMIC_RELAXED);
+		t.bytes_in += __atomic_load_n(&c->bytes_in, __ATOMIC_RELAXED);
+		t.bytes_out += __atomic_load_n(&c->bytes_out, __ATOMIC_RELAXED);
+		t.no_server += __atomic_load_n(&c->no_server, __ATOMIC_RELAXED);
+	}
+	return t;
+}
+
+static void report_locked(struct server *s, bool ok, const char *code)
 {
 	const struct cfg_health *h = &s->up->cfg->health;
 	uint32_t rise = h->rise ? h->rise : 1, fall = h->fall ? h->fall : 1;
@@ -156,8 +200,15 @@ void server_report(struct server *s, bool ok, const char *code)
 	}
 }
 
-size_t upstream_pick(struct upstream *u, const void *key, size_t klen,
-		     struct server **order, size_t max)
+void server_report(struct server *s, bool ok, const char *code)
+{
+	uv_mutex_lock(&report_lock);
+	report_locked(s, ok, code);
+	uv_mutex_unlock(&report_lock);
+}
+
+size_t upstream_pick(struct upstream *u, unsigned worker, const void *key,
+		     size_t klen, struct server **order, size_t max)
 {
 	struct balance_cand cand[256];
 	size_t idx[256], n = u->n_servers < 256 ? u->n_servers : 256, k;
@@ -165,10 +216,12 @@ size_t upstream_pick(struct upstream *u, const void *key, size_t klen,
 	for (size_t i = 0; i < n; i++) {
 		cand[i].name = u->servers[i]->cfg->name;
 		cand[i].weight = u->servers[i]->weight;
-		cand[i].active = u->servers[i]->active;
+		cand[i].active = u->cfg->balance == CFG_BAL_LEAST_CONN
+					 ? server_sum(u->servers[i]).active
+					 : 0;
 		cand[i].usable = server_usable(u->servers[i]);
 	}
-	k = balance_order(u->cfg->balance, cand, n, key, klen, &u->rr, idx,
+	k = balance_order(u->cfg->balance, cand, n, key, klen, &u->ctr[worker].rr, idx,
 			  max < 256 ? max : 256);
 	for (size_t i = 0; i < k; i++)
 		order[i] = u->servers[idx[i]];

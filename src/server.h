@@ -12,10 +12,20 @@
 
 struct check;
 
+struct srv_ctr {
+	uint64_t total, bytes_in, bytes_out, connect_fails;
+	uint32_t active;
+} __attribute__((aligned(64)));
+
+struct up_ctr {
+	uint64_t total, bytes_in, bytes_out, no_server;
+	uint32_t rr; /* round-robin position of this worker */
+} __attribute__((aligned(64)));
+
 /* A server keeps its state and counters across reloads that keep its
  * upstream and name: each generation's upstream points at it. */
 struct server {
-	int refs;                     /* generations holding it */
+	int refs;                     /* generations holding it (atomic) */
 	const struct cfg_server *cfg; /* in the newest generation holding it */
 	struct upstream *up;          /* likewise */
 	uint32_t weight;   /* runtime weight (set weight) */
@@ -27,19 +37,28 @@ struct server {
 				   "L7RSP", "L7TOUT" */
 	uint64_t last_check_ms; /* util_now_ms() of the last result, 0 = never */
 	uint64_t last_change_ms;
-	uint32_t active;
-	uint64_t total, bytes_in, bytes_out, connect_fails;
 	struct check *check; /* owned; NULL when health.type is none */
+	/* Counters, one slot per worker (only that worker writes it; readers
+	 * add the slots up: server_sum), so the forwarding path shares no
+	 * cache line with another thread. */
+	struct srv_ctr ctr[MOAT_MAX_WORKERS];
 };
+
+/* The sum over the workers' slots. */
+struct srv_ctr server_sum(const struct server *s);
 
 struct upstream {
 	const struct cfg_upstream *cfg;
 	struct moat *moat;
 	struct server **servers; /* referenced (see struct server) */
 	size_t n_servers;
-	uint32_t rr;
-	uint64_t total, bytes_in, bytes_out, no_server;
+	struct up_ctr ctr[MOAT_MAX_WORKERS]; /* per worker, see server */
 };
+
+struct up_ctr upstream_sum(const struct upstream *u);
+
+/* How many workers run (their slots are summed); set once at start. */
+void servers_set_workers(unsigned n);
 
 /* Build g's upstreams from g->cfg; servers of old (may be NULL) with the
  * same upstream and name are taken over with their state. */
@@ -59,7 +78,7 @@ bool server_usable(const struct server *s);
 void server_report(struct server *s, bool ok, const char *code);
 
 /* Fill order[] with servers to try, best first (see balance_order). */
-size_t upstream_pick(struct upstream *u, const void *key, size_t klen,
-		     struct server **order, size_t max);
+size_t upstream_pick(struct upstream *u, unsigned worker, const void *key,
+		     size_t klen, struct server **order, size_t max);
 
 #endif

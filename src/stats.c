@@ -21,6 +21,7 @@
 #include "reload.h"
 #include "tls.h"
 #include "util.h"
+#include "worker.h"
 
 #define LINE_MAX_LEN 4096
 
@@ -110,6 +111,7 @@ static void cmd_help(struct sbuf *o)
 		  "show stat [json]          listeners, upstreams, servers\n"
 		  "show servers [UPSTREAM]   server states\n"
 		  "show conns                live connections\n"
+		  "show workers              connections per worker thread\n"
 		  "show tls                  certificates, CA, CRL dates, OCSP cache\n"
 		  "show ocsp [SERIAL]        cached OCSP answers\n"
 		  "disable server U/S        maintenance on (operator)\n"
@@ -123,31 +125,35 @@ static void cmd_help(struct sbuf *o)
 
 static void cmd_info(struct moat *m, struct sbuf *o)
 {
+	struct moat_view v;
+
+	moat_view(m, &v);
+	free(v.l);
 	sb_printf(o, "version: %s\n", MOAT_VERSION);
 	sb_printf(o, "pid: %ld\n", (long)getpid());
 	sb_printf(o, "uptime: %llu\n",
 		  (unsigned long long)((util_now_ms() - m->start_ms) / 1000));
-	sb_printf(o, "workers: %u\n", m->cfg->workers);
+	sb_printf(o, "workers: %u\n", m->n_workers);
 	sb_printf(o, "conns_current: %llu\n",
-		  (unsigned long long)m->conns_current);
+		  (unsigned long long)v.conns_current);
 	{
 		/* heap in use (glibc's count), for memory per connection */
 		struct mallinfo2 mi = mallinfo2();
 
 		sb_printf(o, "heap_bytes: %zu\n", mi.uordblks + mi.hblkhd);
 	}
-	sb_printf(o, "conns_total: %llu\n", (unsigned long long)m->conns_total);
+	sb_printf(o, "conns_total: %llu\n", (unsigned long long)v.conns_total);
 	sb_printf(o, "handshakes_ok: %llu\n",
-		  (unsigned long long)m->handshakes_ok);
+		  (unsigned long long)v.handshakes_ok);
 	sb_printf(o, "handshakes_failed: %llu\n",
-		  (unsigned long long)m->handshakes_failed);
+		  (unsigned long long)v.handshakes_failed);
 	sb_printf(o, "reloads: %llu\n", (unsigned long long)m->reloads);
 	sb_printf(o, "reload_failures: %llu\n",
 		  (unsigned long long)m->reload_failures);
 	sb_printf(o, "generation: %llu\n", (unsigned long long)m->gen->id);
 	for (int i = 0; i < REJ__COUNT; i++)
 		sb_printf(o, "reject_%s: %llu\n", reject_name(i),
-			  (unsigned long long)m->rejects[i]);
+			  (unsigned long long)v.rejects[i]);
 }
 
 static int upstream_up(const struct upstream *u)
@@ -160,56 +166,75 @@ static int upstream_up(const struct upstream *u)
 
 static void cmd_stat_csv(struct moat *m, struct sbuf *o)
 {
+	struct moat_view v;
+
+	moat_view(m, &v);
+	if (!v.l) {
+		sb_printf(o, "error: out of memory\n");
+		return;
+	}
 	sb_printf(o, "# type,name,upstream,status,weight,active,total,"
 		     "bytes_in,bytes_out,rejects,check\n");
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		struct listener *l = m->listeners[i];
+		const struct listener_view *lw = &v.l[i];
 
 		sb_printf(o, "listener,%s,%s,OPEN,,%llu,%llu,%llu,%llu,%llu,\n",
 			  l->cfg->name, l->cfg->upstream,
-			  (unsigned long long)l->active,
-			  (unsigned long long)l->accepted,
-			  (unsigned long long)l->bytes_in,
-			  (unsigned long long)l->bytes_out,
-			  (unsigned long long)sum_rejects(l->rejects));
+			  (unsigned long long)lw->active,
+			  (unsigned long long)lw->accepted,
+			  (unsigned long long)lw->bytes_in,
+			  (unsigned long long)lw->bytes_out,
+			  (unsigned long long)sum_rejects(lw->rejects));
 	}
 	for (size_t i = 0; i < m->n_upstreams; i++) {
 		struct upstream *u = &m->upstreams[i];
 		uint64_t w = 0, act = 0;
+		struct up_ctr uc = upstream_sum(u);
 
 		for (size_t j = 0; j < u->n_servers; j++) {
 			w += u->servers[j]->weight;
-			act += u->servers[j]->active;
+			act += server_sum(u->servers[j]).active;
 		}
 		sb_printf(o, "upstream,%s,,%s,%llu,%llu,%llu,%llu,%llu,%llu,\n",
 			  u->cfg->name, upstream_up(u) ? "UP" : "DOWN",
 			  (unsigned long long)w, (unsigned long long)act,
-			  (unsigned long long)u->total,
-			  (unsigned long long)u->bytes_in,
-			  (unsigned long long)u->bytes_out,
-			  (unsigned long long)u->no_server);
+			  (unsigned long long)uc.total,
+			  (unsigned long long)uc.bytes_in,
+			  (unsigned long long)uc.bytes_out,
+			  (unsigned long long)uc.no_server);
 		for (size_t j = 0; j < u->n_servers; j++) {
 			struct server *s = u->servers[j];
+			struct srv_ctr sc = server_sum(s);
 
 			sb_printf(o,
 				  "server,%s,%s,%s,%u,%u,%llu,%llu,%llu,%llu,"
 				  "%s\n",
 				  s->cfg->name, u->cfg->name, server_status(s),
-				  s->weight, s->active,
-				  (unsigned long long)s->total,
-				  (unsigned long long)s->bytes_in,
-				  (unsigned long long)s->bytes_out,
-				  (unsigned long long)s->connect_fails,
+				  s->weight, sc.active,
+				  (unsigned long long)sc.total,
+				  (unsigned long long)sc.bytes_in,
+				  (unsigned long long)sc.bytes_out,
+				  (unsigned long long)sc.connect_fails,
 				  s->last_check);
 		}
 	}
+	free(v.l);
 }
 
 static void cmd_stat_json(struct moat *m, struct sbuf *o)
 {
+	struct moat_view v;
+
+	moat_view(m, &v);
+	if (!v.l) {
+		sb_printf(o, "error: out of memory\n");
+		return;
+	}
 	sb_printf(o, "{\"listeners\":[");
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		struct listener *l = m->listeners[i];
+		const struct listener_view *lw = &v.l[i];
 
 		sb_printf(o, "%s{\"name\":", i ? "," : "");
 		sb_json_str(o, l->cfg->name);
@@ -218,19 +243,20 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 		sb_printf(o,
 			  ",\"accepted\":%llu,\"active\":%llu,\"bytes_in\":%llu,"
 			  "\"bytes_out\":%llu,\"rejects\":{",
-			  (unsigned long long)l->accepted,
-			  (unsigned long long)l->active,
-			  (unsigned long long)l->bytes_in,
-			  (unsigned long long)l->bytes_out);
+			  (unsigned long long)lw->accepted,
+			  (unsigned long long)lw->active,
+			  (unsigned long long)lw->bytes_in,
+			  (unsigned long long)lw->bytes_out);
 		for (int r = 0; r < REJ__COUNT; r++)
 			sb_printf(o, "%s\"%s\":%llu", r ? "," : "",
 				  reject_name(r),
-				  (unsigned long long)l->rejects[r]);
+				  (unsigned long long)lw->rejects[r]);
 		sb_printf(o, "}}");
 	}
 	sb_printf(o, "],\"upstreams\":[");
 	for (size_t i = 0; i < m->n_upstreams; i++) {
 		struct upstream *u = &m->upstreams[i];
+		struct up_ctr uc = upstream_sum(u);
 
 		sb_printf(o, "%s{\"name\":", i ? "," : "");
 		sb_json_str(o, u->cfg->name);
@@ -240,12 +266,13 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 			  "\"no_server\":%llu,\"servers\":[",
 			  cfg_balance_name(u->cfg->balance),
 			  upstream_up(u) ? "UP" : "DOWN",
-			  (unsigned long long)u->total,
-			  (unsigned long long)u->bytes_in,
-			  (unsigned long long)u->bytes_out,
-			  (unsigned long long)u->no_server);
+			  (unsigned long long)uc.total,
+			  (unsigned long long)uc.bytes_in,
+			  (unsigned long long)uc.bytes_out,
+			  (unsigned long long)uc.no_server);
 		for (size_t j = 0; j < u->n_servers; j++) {
 			struct server *s = u->servers[j];
+			struct srv_ctr sc = server_sum(s);
 
 			sb_printf(o, "%s{\"name\":", j ? "," : "");
 			sb_json_str(o, s->cfg->name);
@@ -256,16 +283,17 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 				  "\"active\":%u,\"total\":%llu,"
 				  "\"bytes_in\":%llu,\"bytes_out\":%llu,"
 				  "\"connect_fails\":%llu,\"check\":\"%s\"}",
-				  server_status(s), s->weight, s->active,
-				  (unsigned long long)s->total,
-				  (unsigned long long)s->bytes_in,
-				  (unsigned long long)s->bytes_out,
-				  (unsigned long long)s->connect_fails,
+				  server_status(s), s->weight, sc.active,
+				  (unsigned long long)sc.total,
+				  (unsigned long long)sc.bytes_in,
+				  (unsigned long long)sc.bytes_out,
+				  (unsigned long long)sc.connect_fails,
 				  s->last_check);
 		}
 		sb_printf(o, "]}");
 	}
 	sb_printf(o, "]}\n");
+	free(v.l);
 }
 
 static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
@@ -284,6 +312,7 @@ static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
 		for (size_t j = 0; j < u->n_servers; j++) {
 			struct server *s = u->servers[j];
 			char ago[32] = "";
+			struct srv_ctr sc = server_sum(s);
 
 			if (s->last_check_ms)
 				snprintf(ago, sizeof(ago), "/%llums",
@@ -291,8 +320,8 @@ static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
 							      s->last_check_ms));
 			sb_printf(o, "%s %s %s %s %u %u %llu %s%s\n",
 				  u->cfg->name, s->cfg->name, s->cfg->address,
-				  server_status(s), s->weight, s->active,
-				  (unsigned long long)s->total, s->last_check,
+				  server_status(s), s->weight, sc.active,
+				  (unsigned long long)sc.total, s->last_check,
 				  ago);
 		}
 	}
@@ -329,13 +358,29 @@ static void sb_word(struct sbuf *o, const char *v)
 	sb_printf(o, "\"");
 }
 
+static void conns_of(struct moat *m, uint64_t now, struct sbuf *o);
+
 static void cmd_conns(struct moat *m, struct sbuf *o)
 {
 	uint64_t now = util_now_ms();
-	char peer[64];
 
 	sb_printf(o, "# id peer subject client_id server state age_ms "
 		     "bytes_in bytes_out queued_client queued_broker\n");
+	for (unsigned k = 0; k < m->n_workers; k++) {
+		struct moat *w = m->workers[k];
+
+		/* a worker unlinks a connection under its lock before it
+		 * frees it: what is listed here stays readable */
+		uv_mutex_lock(&w->wlock);
+		conns_of(w, now, o);
+		uv_mutex_unlock(&w->wlock);
+	}
+}
+
+static void conns_of(struct moat *m, uint64_t now, struct sbuf *o)
+{
+	char peer[64];
+
 	for (struct conn *c = m->conns; c; c = c->next) {
 		util_addr_str((const struct sockaddr *)&c->peer, peer,
 			      sizeof(peer));
@@ -395,9 +440,17 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 {
 	int64_t now = (int64_t)time(NULL);
 	char t1[32], t2[32];
+	struct moat_view v;
+
+	moat_view(m, &v);
+	if (!v.l) {
+		sb_printf(o, "error: out of memory\n");
+		return;
+	}
 
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		struct listener *l = m->listeners[i];
+		const struct listener_view *lw = &v.l[i];
 		const struct tls_info *in = &l->tls->info;
 		const struct cfg_tls *tc = &l->cfg->tls;
 
@@ -432,8 +485,8 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 		sb_printf(o, "session_tickets: %s\n",
 			  tc->session_tickets ? "on" : "off");
 		sb_printf(o, "handshakes: %llu\n",
-			  (unsigned long long)l->handshakes);
-		sb_printf(o, "resumed: %llu\n", (unsigned long long)l->resumed);
+			  (unsigned long long)lw->handshakes);
+		sb_printf(o, "resumed: %llu\n", (unsigned long long)lw->resumed);
 		if (tc->ocsp.mode == CFG_OCSP_OFF) {
 			sb_printf(o, "ocsp: off\n");
 		} else {
@@ -451,8 +504,9 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 								: "keep");
 	}
 	if (m->ocsp) {
-		const struct ocsp_stats *s = ocsp_cache_stats(m->ocsp);
+		struct ocsp_stats st, *s = &st;
 
+		ocsp_cache_stats(m->ocsp, &st);
 		const struct {
 			const char *name;
 			uint64_t v;
@@ -464,8 +518,8 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 			{"ocsp_coalesced", s->coalesced},
 			{"ocsp_requests", s->requests},
 			{"ocsp_errors", s->errors},
-			{"ocsp_stale_used", m->ocsp_stale_used},
-			{"ocsp_soft_failed", m->ocsp_soft_failed},
+			{"ocsp_stale_used", v.ocsp_stale_used},
+			{"ocsp_soft_failed", v.ocsp_soft_failed},
 		};
 
 		sb_printf(o, "\n# ocsp cache\n");
@@ -478,8 +532,9 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 			  (unsigned long long)s->unknown);
 		sb_printf(o, "ocsp_evicted: %llu\n", (unsigned long long)s->evicted);
 		sb_printf(o, "revoked_closed: %llu\n",
-			  (unsigned long long)m->revoked_closed);
+			  (unsigned long long)v.revoked_closed);
 	}
+	free(v.l);
 }
 
 static void cmd_ocsp(struct moat *m, const char *serial, struct sbuf *o)
@@ -491,10 +546,37 @@ static void cmd_ocsp(struct moat *m, const char *serial, struct sbuf *o)
 	free(t);
 }
 
+struct kill_msg {
+	int by_id;
+	uint64_t id;
+	char client_id[];
+};
+
+static int kill_match(const struct conn *c, const struct kill_msg *k)
+{
+	return c->state < CS_CLOSING &&
+	       (k->by_id ? c->id == k->id
+			 : (c->client_id &&
+			    strcmp(c->client_id, k->client_id) == 0));
+}
+
+/* On the connection's own worker. */
+static void kill_in(struct moat *w, void *arg)
+{
+	struct kill_msg *k = arg;
+	struct conn *next;
+
+	for (struct conn *c = w ? w->conns : NULL; c; c = next) {
+		next = c->next;
+		if (kill_match(c, k))
+			conn_kill(c, "killed from the stats socket");
+	}
+	free(k);
+}
+
 static void cmd_kill(struct moat *m, int by_id, const char *arg,
 		     struct sbuf *o)
 {
-	struct conn *next;
 	int killed = 0;
 	char *end;
 	unsigned long long id = by_id ? strtoull(arg, &end, 10) : 0;
@@ -503,15 +585,28 @@ static void cmd_kill(struct moat *m, int by_id, const char *arg,
 		sb_printf(o, "error: kill conn ID: '%s' is not a number\n", arg);
 		return;
 	}
-	for (struct conn *c = m->conns; c; c = next) {
-		next = c->next;
-		if (c->state >= CS_CLOSING)
-			continue;
-		if (by_id ? c->id == id
-			  : (c->client_id && strcmp(c->client_id, arg) == 0)) {
-			conn_kill(c, "killed from the stats socket");
-			killed++;
-		}
+	/* Count here, close on each connection's own worker. */
+	for (unsigned i = 0; i < m->n_workers; i++) {
+		struct moat *w = m->workers[i];
+		struct kill_msg *k = calloc(1, sizeof(*k) + strlen(arg) + 1);
+		int n = 0;
+
+		if (!k)
+			break;
+		k->by_id = by_id;
+		k->id = id;
+		strcpy(k->client_id, arg);
+		uv_mutex_lock(&w->wlock);
+		for (struct conn *c = w->conns; c; c = c->next)
+			n += kill_match(c, k);
+		uv_mutex_unlock(&w->wlock);
+		killed += n;
+		if (!n)
+			free(k);
+		else if (w == m)
+			kill_in(m, k);
+		else
+			worker_post(w, kill_in, k);
 	}
 	if (!killed)
 		sb_printf(o, "error: no such %s '%s'\n",
@@ -569,6 +664,8 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 			cmd_servers(m, w[2], o);
 		else if (strcmp(w[1], "conns") == 0 && n == 2)
 			cmd_conns(m, o);
+		else if (strcmp(w[1], "workers") == 0 && n == 2)
+			workers_show(m, o);
 		else if (strcmp(w[1], "tls") == 0 && n == 2)
 			cmd_tls(m, o);
 		else if (strcmp(w[1], "ocsp") == 0 && n <= 3)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <uv.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -432,6 +433,7 @@ struct ticket_ent {
 };
 
 struct tls_tickets {
+	uv_mutex_t lock; /* workers share the table, the AES and RNG state */
 	Aes aes;
 	uint8_t name[WOLFSSL_TICKET_NAME_SZ];
 	WC_RNG rng;
@@ -475,7 +477,8 @@ void tls_set_revoked_lookup(int (*fn)(const char *serial))
 	revoked_lookup = fn;
 }
 
-static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
+static int ticket_cb_locked(WOLFSSL *ssl,
+			    unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 		     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
 		     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
 		     unsigned char *ticket, int inLen, int *outLen,
@@ -547,6 +550,24 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 	return WOLFSSL_TICKET_RET_OK;
 }
 
+static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
+		     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+		     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
+		     unsigned char *ticket, int inLen, int *outLen,
+		     void *userCtx)
+{
+	struct tls_ctx *t = userCtx;
+	int r;
+
+	if (!t->tickets)
+		return WOLFSSL_TICKET_RET_FATAL;
+	uv_mutex_lock(&t->tickets->lock);
+	r = ticket_cb_locked(ssl, name, iv, mac, enc, ticket, inLen, outLen,
+			     userCtx);
+	uv_mutex_unlock(&t->tickets->lock);
+	return r;
+}
+
 static int tickets_init(struct tls_ctx *t)
 {
 	struct tls_tickets *tk = calloc(1, sizeof(*tk));
@@ -560,6 +581,7 @@ static int tickets_init(struct tls_ctx *t)
 		free(tk);
 		return -1;
 	}
+	uv_mutex_init(&tk->lock);
 	t->tickets = tk;
 	if (wc_RNG_GenerateBlock(&tk->rng, key, sizeof(key)) ||
 	    wc_RNG_GenerateBlock(&tk->rng, tk->name, sizeof(tk->name)) ||
@@ -583,6 +605,7 @@ static void tickets_free(struct tls_tickets *tk)
 	free(tk->slots);
 	wc_AesFree(&tk->aes);
 	wc_FreeRng(&tk->rng);
+	uv_mutex_destroy(&tk->lock);
 	free(tk);
 }
 #else
@@ -863,19 +886,23 @@ int tls_is_staple_request(const struct tls_ctx *t, const uint8_t *req,
 	return a.len == b.len && !memcmp(a.der, b.der, a.len);
 }
 
-const uint8_t *tls_staple_get(const struct tls_ctx *t, struct ocsp_cache *oc,
-			      const uint8_t *req, size_t req_len, size_t *len)
+uint8_t *tls_staple_get(const struct tls_ctx *t, struct ocsp_cache *oc,
+			const uint8_t *req, size_t req_len, size_t *len)
 {
 	const struct tls_staple *st = &t->staple;
+	uint8_t *copy;
 
 	if (st->mode == CFG_STAPLE_FILE) {
 		if (!st->file_good || (st->file_next_update &&
 				       st->file_next_update < (int64_t)time(NULL)))
 			return NULL;
-		*len = st->file_len;
-		return st->file;
+		if ((copy = malloc(st->file_len))) {
+			memcpy(copy, st->file, st->file_len);
+			*len = st->file_len;
+		}
+		return copy;
 	}
-	return oc ? ocsp_peek_good(oc, req, req_len, len) : NULL;
+	return oc ? ocsp_copy_good(oc, req, req_len, len) : NULL;
 }
 
 struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)

@@ -56,10 +56,10 @@ struct ocsp_cache;
 /* Is req (an OCSP request wolfSSL made) the one for our own certificate? */
 int tls_is_staple_request(const struct tls_ctx *t, const uint8_t *req,
 			  size_t req_len);
-/* The staple to send now: good and not expired, or NULL (no staple). */
-const uint8_t *tls_staple_get(const struct tls_ctx *t, struct ocsp_cache *oc,
-			      const uint8_t *req, size_t req_len,
-			      size_t *len);
+/* The staple to send now, good and not expired, as a malloc'd copy; or
+ * NULL (no staple). */
+uint8_t *tls_staple_get(const struct tls_ctx *t, struct ocsp_cache *oc,
+			const uint8_t *req, size_t req_len, size_t *len);
 
 /* "2027-11-24T23:40:00Z" (or "-" for 0) into buf of 24 bytes. */
 const char *tls_time_str(int64_t t, char *buf, size_t len);

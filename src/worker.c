@@ -1,0 +1,249 @@
+/* worker.c - the threads of `workers`, their mailboxes, and the sum of
+ * their counters. What is shared between threads and how:
+ *   - generations: each worker holds its own reference to the current
+ *     one and takes a new one from a message (reload.c); refcounts are
+ *     atomic, the contents read-only;
+ *   - servers' health: written under a lock by the checks (main thread)
+ *     and by passive failures, read without one;
+ *   - counters: per worker (struct moat, listeners, the servers' and
+ *     upstreams' slots), written only by their worker, summed here;
+ *   - OCSP cache, per-source table, ticket table: their own locks, taken
+ *     at handshake, admission and close, never while forwarding.
+ * Nothing on the forwarding path takes a lock. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "ocsp.h"
+#include "stats.h"
+#include "worker.h"
+
+_Static_assert(CFG_MAX_WORKERS <= MOAT_MAX_WORKERS,
+	       "every configurable worker has its counter slots");
+
+static void on_mbox(uv_async_t *a)
+{
+	struct moat *m = a->data;
+	struct moat_msg *q;
+
+	uv_mutex_lock(&m->mbox_lock);
+	q = m->mbox_head;
+	m->mbox_head = m->mbox_tail = NULL;
+	uv_mutex_unlock(&m->mbox_lock);
+	while (q) {
+		struct moat_msg *next = q->next;
+
+		q->fn(m, q->arg);
+		free(q);
+		q = next;
+	}
+	if (m->idx && m->ocsp) /* OCSP answers for this worker's handshakes */
+		ocsp_run_ready(m->ocsp, m);
+}
+
+void worker_mbox_init(struct moat *m)
+{
+	uv_mutex_init(&m->mbox_lock);
+	uv_mutex_init(&m->wlock);
+	uv_async_init(m->loop, &m->mbox_async, on_mbox);
+	m->mbox_async.data = m;
+	/* the mailbox alone does not keep a loop running */
+	uv_unref((uv_handle_t *)&m->mbox_async);
+	m->mbox_open = 1;
+}
+
+void worker_post(struct moat *w, void (*fn)(struct moat *w, void *arg),
+		 void *arg)
+{
+	struct moat_msg *q = malloc(sizeof(*q));
+
+	if (!q) { /* out of memory: the message is lost, say so */
+		fn(NULL, arg);
+		return;
+	}
+	q->next = NULL;
+	q->fn = fn;
+	q->arg = arg;
+	uv_mutex_lock(&w->mbox_lock);
+	if (w->mbox_tail)
+		w->mbox_tail->next = q;
+	else
+		w->mbox_head = q;
+	w->mbox_tail = q;
+	uv_mutex_unlock(&w->mbox_lock);
+	uv_async_send(&w->mbox_async);
+}
+
+int workers_create(struct moat *main, unsigned n)
+{
+	main->main = main;
+	main->idx = 0;
+	main->n_workers = n ? n : 1;
+	main->workers = calloc(main->n_workers, sizeof(*main->workers));
+	if (!main->workers)
+		return -1;
+	main->workers[0] = main;
+	for (unsigned i = 1; i < main->n_workers; i++) {
+		struct moat *w = calloc(1, sizeof(*w));
+
+		if (!w)
+			return -1;
+		w->loop = malloc(sizeof(*w->loop));
+		if (!w->loop || uv_loop_init(w->loop) < 0) {
+			free(w->loop);
+			free(w);
+			return -1;
+		}
+		w->main = main;
+		w->idx = i;
+		w->config_path = main->config_path;
+		w->ocsp = main->ocsp;
+		w->sources = main->sources;
+		w->start_ms = main->start_ms;
+		w->start_time = main->start_time;
+		worker_mbox_init(w);
+		main->workers[i] = w;
+	}
+	return 0;
+}
+
+static void worker_run(void *arg)
+{
+	struct moat *w = arg;
+
+	uv_run(w->loop, UV_RUN_DEFAULT);
+}
+
+int workers_start(struct moat *main)
+{
+	for (unsigned i = 1; i < main->n_workers; i++) {
+		struct moat *w = main->workers[i];
+
+		if (uv_thread_create(&w->thread, worker_run, w) < 0)
+			return -1;
+		w->running = 1;
+	}
+	return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void workers_join(struct moat *main)
+{
+	for (unsigned i = 1; main->workers && i < main->n_workers; i++) {
+		struct moat *w = main->workers[i];
+		struct moat_msg *q;
+
+		if (!w)
+			continue;
+		if (w->running)
+			uv_thread_join(&w->thread);
+		w->running = 0;
+		/* the thread is gone: drop what was still sent to it */
+		q = w->mbox_head;
+		w->mbox_head = w->mbox_tail = NULL;
+		while (q) {
+			struct moat_msg *next = q->next;
+
+			q->fn(NULL, q->arg);
+			free(q);
+			q = next;
+		}
+		conn_close_all(w);
+		uv_walk(w->loop, close_walk, NULL);
+		uv_run(w->loop, UV_RUN_DEFAULT);
+		uv_loop_close(w->loop);
+		free(w->loop);
+		free(w->listeners);
+		gen_put(w->gen);
+		uv_mutex_destroy(&w->mbox_lock);
+		uv_mutex_destroy(&w->wlock);
+		free(w);
+		main->workers[i] = NULL;
+	}
+}
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static void histo_add(struct histo *d, const struct histo *s)
+{
+	for (int i = 0; i < HISTO_BUCKETS; i++)
+		d->n[i] += LOAD(s->n[i]);
+	d->count += LOAD(s->count);
+	d->sum += s->sum;
+}
+
+void moat_view(struct moat *main, struct moat_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->n_listeners = main->n_listeners;
+	v->l = calloc(main->n_listeners ? main->n_listeners : 1,
+		      sizeof(*v->l));
+	for (unsigned k = 0; k < main->n_workers; k++) {
+		struct moat *w = main->workers[k];
+
+		if (!w)
+			continue;
+		v->conns_total += LOAD(w->conns_total);
+		v->conns_current += LOAD(w->conns_current);
+		v->handshakes_ok += LOAD(w->handshakes_ok);
+		v->handshakes_failed += LOAD(w->handshakes_failed);
+		for (int r = 0; r < REJ__COUNT; r++)
+			v->rejects[r] += LOAD(w->rejects[r]);
+		v->ocsp_soft_failed += LOAD(w->ocsp_soft_failed);
+		v->ocsp_stale_used += LOAD(w->ocsp_stale_used);
+		v->revoked_closed += LOAD(w->revoked_closed);
+		histo_add(&v->h_handshake, &w->h_handshake);
+		histo_add(&v->h_upstream_connect, &w->h_upstream_connect);
+		if (!v->l)
+			continue;
+		uv_mutex_lock(&w->wlock);
+		for (size_t i = 0; i < main->n_listeners; i++) {
+			const char *name = main->listeners[i]->cfg->name;
+			struct listener_view *d = &v->l[i];
+
+			for (size_t j = 0; j < w->n_listeners; j++) {
+				struct listener *l = w->listeners[j];
+
+				if (strcmp(l->cfg->name, name) != 0)
+					continue;
+				d->accepted += LOAD(l->accepted);
+				d->active += LOAD(l->active);
+				d->bytes_in += LOAD(l->bytes_in);
+				d->bytes_out += LOAD(l->bytes_out);
+				d->handshakes += LOAD(l->handshakes);
+				d->resumed += LOAD(l->resumed);
+				for (int r = 0; r < REJ__COUNT; r++)
+					d->rejects[r] += LOAD(l->rejects[r]);
+				break;
+			}
+		}
+		uv_mutex_unlock(&w->wlock);
+	}
+}
+
+void workers_show(struct moat *main, struct sbuf *o)
+{
+	sb_printf(o, "# worker conns_current conns_total handshakes_ok "
+		     "handshakes_failed listeners\n");
+	for (unsigned k = 0; k < main->n_workers; k++) {
+		struct moat *w = main->workers[k];
+		size_t nl;
+
+		if (!w)
+			continue;
+		uv_mutex_lock(&w->wlock);
+		nl = w->n_listeners;
+		uv_mutex_unlock(&w->wlock);
+		sb_printf(o, "%u %llu %llu %llu %llu %zu\n", k,
+			  (unsigned long long)LOAD(w->conns_current),
+			  (unsigned long long)LOAD(w->conns_total),
+			  (unsigned long long)LOAD(w->handshakes_ok),
+			  (unsigned long long)LOAD(w->handshakes_failed), nl);
+	}
+}
