@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and integration tests on the normal build,
-# then both again on a build with AddressSanitizer and UBSan. Ends with
+# then both again on a build with AddressSanitizer and UBSan, and the
+# integration tests once more there with `workers: 2`. Ends with
 # one line "N passed, M failed" (the sum) and exits non-zero on failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,15 +39,21 @@ run_build() { # DIR MESONARGS...
     { tail -40 "$results/$dir-build.log"; broken=1; return 1; }
 }
 
+run_integration() { # DIR [WORKERS]: WORKERS sets `workers` in every test
+  local dir=$1 w=${2:-}
+  echo "== integration tests ($dir${w:+, workers: $w})"
+  MOAT_TEST_WORKERS="$w" MOAT_BIN="$top/$dir/moat" $PY -m pytest -q \
+    -p no:cacheprovider --junitxml="$results/$dir-w$w-pytest.xml" \
+    tests/integration || true
+  count_junit "$results/$dir-w$w-pytest.xml"
+}
+
 run_suite() { # DIR
   local dir=$1
   echo "== unit tests ($dir)"
   meson test -C "$dir" --print-errorlogs --suite unit || true
   count_junit "$dir/meson-logs/testlog.junit.xml"
-  echo "== integration tests ($dir)"
-  MOAT_BIN="$top/$dir/moat" $PY -m pytest -q -p no:cacheprovider \
-    --junitxml="$results/$dir-pytest.xml" tests/integration || true
-  count_junit "$results/$dir-pytest.xml"
+  run_integration "$dir"
 }
 
 if run_build build; then
@@ -57,6 +64,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
      -Dwolfssl_prefix="$top/build/wolfssl" -Dbuildtype=debug; then
   run_suite build-asan
+  # the whole suite again with two workers (threads), under the sanitizers
+  run_integration build-asan 2
 fi
 # Fuzzing: each libFuzzer target replays its corpus in tests/fuzz (seeds
 # and the regressions of crashes found so far), then fuzzes for a short

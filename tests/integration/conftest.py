@@ -121,7 +121,7 @@ def live_brokers(brokers):
 
 
 def base_config(pki, brokers, port, sock):
-    return {
+    cfg = {
         "log": {"level": "debug", "format": "text"},
         "limits": {"handshake_timeout": "3s", "connect_timeout": "3s",
                    "max_packet_size": "2MiB", "drain_timeout": "2s"},
@@ -149,6 +149,10 @@ def base_config(pki, brokers, port, sock):
         }],
         "stats": {"socket": sock, "mode": "0600", "level": "admin"},
     }
+    # tests/run.sh runs the suite once more with several workers
+    if os.environ.get("MOAT_TEST_WORKERS"):
+        cfg["workers"] = int(os.environ["MOAT_TEST_WORKERS"])
+    return cfg
 
 
 class Moat:
