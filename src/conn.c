@@ -113,7 +113,7 @@ static void on_written(uv_write_t *req, int status)
 	struct conn *c = w->c;
 	int side = w->side;
 
-	c->wq[side] -= w->len;
+	CTR_SUB(c->wq[side], w->len);
 	free(w);
 	if (c->state == CS_CLOSED)
 		return;
@@ -168,7 +168,7 @@ static int conn_write(struct conn *c, int side, const uint8_t *p, size_t n)
 		free(w);
 		return r;
 	}
-	c->wq[side] += n;
+	CTR_ADD(c->wq[side], n);
 	if (c->wq[side] > WQ_HIGH)
 		read_stop(c, !side);
 	return 0;
@@ -228,9 +228,9 @@ static void conn_close(struct conn *c, const char *why)
 	src_release(m->sources, c->src);
 	c->src = NULL;
 	if (c->srv)
-		SRV_CTR(c)->active--;
-	c->li->active--;
-	m->conns_current--;
+		CTR_SUB(SRV_CTR(c)->active, 1);
+	CTR_SUB(c->li->active, 1);
+	CTR_SUB(m->conns_current, 1);
 	__atomic_sub_fetch(&m->main->live, 1, __ATOMIC_RELAXED);
 	uv_mutex_lock(&m->wlock);
 	if (c->prev)
@@ -339,8 +339,8 @@ static void conn_reject(struct conn *c, enum reject_cause why, int code)
 	char peer[64], id[24], cbuf[16];
 	uint8_t pkt[8];
 
-	m->rejects[why]++;
-	c->li->rejects[why]++;
+	CTR_ADD(m->rejects[why], 1);
+	CTR_ADD(c->li->rejects[why], 1);
 	peer_str(c, peer, sizeof(peer));
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	if (code >= 0)
@@ -353,7 +353,7 @@ static void conn_reject(struct conn *c, enum reject_cause why, int code)
 	if (code >= 0 && c->ssl && c->version) {
 		size_t n = mqtt_build_connack(pkt, c->version, (uint8_t)code);
 
-		c->bytes_out += n;
+		CTR_ADD(c->bytes_out, n);
 		wolfSSL_write(c->ssl, pkt, (int)n);
 	}
 	if (c->ssl && c->state > CS_HANDSHAKE)
@@ -371,7 +371,7 @@ static void handshake_failed(struct conn *c, int ret)
 	int err = wolfSSL_get_error(c->ssl, ret);
 	enum reject_cause why;
 
-	c->moat->handshakes_failed++;
+	CTR_ADD(c->moat->handshakes_failed, 1);
 	why = (enum reject_cause)tls_reject_cause(c->cert.verify_err, err);
 	if (why == REJ_TLS_ERROR) {
 		char msg[96], id[24], peer[64], e[16];
@@ -391,11 +391,11 @@ static void handshake_done(struct conn *c)
 {
 	struct moat *m = c->moat;
 
-	m->handshakes_ok++;
-	c->li->handshakes++;
+	CTR_ADD(m->handshakes_ok, 1);
+	CTR_ADD(c->li->handshakes, 1);
 	histo_observe(&m->h_handshake, (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	if (wolfSSL_session_reused(c->ssl))
-		c->li->resumed++;
+		CTR_ADD(c->li->resumed, 1);
 	tls_peer_from_session(c->ssl, &c->cert);
 	/* The leaf's DER was kept for the session ticket, made by now; it
 	 * stays while a CRL reload may have to close this session. */
@@ -407,13 +407,13 @@ static void handshake_done(struct conn *c)
 	}
 	switch (c->cert.ocsp_state) {
 	case TLS_OCSP_STALE:
-		m->ocsp_stale_used++;
+		CTR_ADD(m->ocsp_stale_used, 1);
 		break;
 	case TLS_OCSP_UNAVAILABLE:
 	case TLS_OCSP_UNKNOWN:
 	case TLS_OCSP_NO_URL:
 		if (c->cert.ocsp_mode == CFG_OCSP_SOFT)
-			m->ocsp_soft_failed++;
+			CTR_ADD(m->ocsp_soft_failed, 1);
 		break;
 	}
 	c->state = CS_CONNECT;
@@ -604,10 +604,10 @@ static int splice_to_upstream(struct conn *c, const uint8_t *p, size_t n)
 			    -1);
 		return -1;
 	}
-	c->bytes_in += n;
-	SRV_CTR(c)->bytes_in += n;
-	c->li->bytes_in += n;
-	UP_CTR(c)->bytes_in += n;
+	CTR_ADD(c->bytes_in, n);
+	CTR_ADD(SRV_CTR(c)->bytes_in, n);
+	CTR_ADD(c->li->bytes_in, n);
+	CTR_ADD(UP_CTR(c)->bytes_in, n);
 	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
 		conn_close(c, "broker write error");
 		return -1;
@@ -687,7 +687,7 @@ static void client_pump(struct conn *c)
 			}
 			continue;
 		}
-		c->bytes_in += (uint64_t)r;
+		CTR_ADD(c->bytes_in, (uint64_t)r);
 		if (cbuf_append(c, m->pbuf, (size_t)r) < 0) {
 			conn_close(c, "out of memory");
 			return;
@@ -720,7 +720,7 @@ static void conn_advance(struct conn *c)
 			/* A client that leaves mid-handshake (a port probe,
 			 * or one that does not trust us) is not a reject. */
 			if (c->io.eof && !c->cert.verify_err) {
-				c->moat->handshakes_failed++;
+				CTR_ADD(c->moat->handshakes_failed, 1);
 				conn_close(c, "client closed during handshake");
 				return;
 			}
@@ -782,7 +782,7 @@ static void goodbye(struct conn *c)
 
 	c->say_goodbye = 0;
 	if (n > 0) {
-		c->bytes_out += (uint64_t)n;
+		CTR_ADD(c->bytes_out, (uint64_t)n);
 		wolfSSL_write(c->ssl, pkt, n);
 	}
 	wolfSSL_shutdown(c->ssl);
@@ -826,10 +826,10 @@ static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 				      : "broker sent a malformed packet");
 		return;
 	}
-	c->bytes_out += (uint64_t)n;
-	SRV_CTR(c)->bytes_out += (uint64_t)n;
-	c->li->bytes_out += (uint64_t)n;
-	UP_CTR(c)->bytes_out += (uint64_t)n;
+	CTR_ADD(c->bytes_out, (uint64_t)n);
+	CTR_ADD(SRV_CTR(c)->bytes_out, (uint64_t)n);
+	CTR_ADD(c->li->bytes_out, (uint64_t)n);
+	CTR_ADD(UP_CTR(c)->bytes_out, (uint64_t)n);
 	r = wolfSSL_write(c->ssl, b->base, (int)n);
 	if (r != (int)n && c->state != CS_CLOSED) {
 		conn_close(c, "client TLS write error");
@@ -856,7 +856,7 @@ static void on_upstream_closed_retry(uv_handle_t *h)
 static void upstream_failed(struct conn *c, const char *code)
 {
 	server_report(c->srv, false, code);
-	SRV_CTR(c)->connect_fails++;
+	CTR_ADD(SRV_CTR(c)->connect_fails, 1);
 	c->srv = NULL;
 	uv_timer_stop(&c->timer);
 	c->upstream_open = 0;
@@ -891,7 +891,7 @@ static void upstream_try(struct conn *c)
 			       0);
 		return;
 	}
-	UP_CTR(c)->no_server++;
+	CTR_ADD(UP_CTR(c)->no_server, 1);
 	conn_reject(c, REJ_NO_SERVER,
 		    v5(c) ? MQTT5_RC_SERVER_UNAVAILABLE
 			  : MQTT3_RC_SERVER_UNAVAILABLE);
@@ -948,9 +948,9 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 	histo_observe(&c->moat->h_upstream_connect,
 		      (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	uv_tcp_nodelay(&c->upstream, 1);
-	SRV_CTR(c)->active++;
-	SRV_CTR(c)->total++;
-	UP_CTR(c)->total++;
+	CTR_ADD(SRV_CTR(c)->active, 1);
+	CTR_ADD(SRV_CTR(c)->total, 1);
+	CTR_ADD(UP_CTR(c)->total, 1);
 	c->state = CS_SPLICE;
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	log_event(LOG_INFO, "forward", "conn", id, "client_id", c->client_id,
@@ -963,9 +963,9 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 	}
 	rest = c->cbuf + c->connect_len;
 	nrest = c->clen - c->connect_len;
-	SRV_CTR(c)->bytes_in += c->connect_len;
-	c->li->bytes_in += c->connect_len;
-	UP_CTR(c)->bytes_in += c->connect_len;
+	CTR_ADD(SRV_CTR(c)->bytes_in, c->connect_len);
+	CTR_ADD(c->li->bytes_in, c->connect_len);
+	CTR_ADD(UP_CTR(c)->bytes_in, c->connect_len);
 	if (conn_write(c, SIDE_UPSTREAM, c->cbuf, c->connect_len) < 0) {
 		conn_close(c, "broker write error");
 		return;
@@ -1000,7 +1000,7 @@ static void on_timeout(uv_timer_t *t)
 
 	switch (c->state) {
 	case CS_HANDSHAKE:
-		c->moat->handshakes_failed++;
+		CTR_ADD(c->moat->handshakes_failed, 1);
 		conn_reject(c, REJ_HANDSHAKE_TIMEOUT, -1);
 		break;
 	case CS_CONNECT:
@@ -1054,11 +1054,11 @@ void conn_on_accept(uv_stream_t *server, int status)
 		m->conns->prev = c;
 	m->conns = c;
 	uv_mutex_unlock(&m->wlock);
-	m->conns_current++;
+	CTR_ADD(m->conns_current, 1);
 	__atomic_add_fetch(&m->main->live, 1, __ATOMIC_RELAXED);
-	m->conns_total++;
-	li->accepted++;
-	li->active++;
+	CTR_ADD(m->conns_total, 1);
+	CTR_ADD(li->accepted, 1);
+	CTR_ADD(li->active, 1);
 	if (uv_accept(server, (uv_stream_t *)&c->client) < 0) {
 		conn_close(c, "accept failed");
 		return;
@@ -1311,7 +1311,7 @@ static void revoke_one(struct conn *c, const char *source)
 	log_event(LOG_WARN, "revoked_close", "conn", id, "peer", peer,
 		  "subject", c->cert.subject, "serial", c->cert.serial,
 		  "client_id", c->client_id, "source", source, NULL);
-	m->revoked_closed++;
+	CTR_ADD(m->revoked_closed, 1);
 	if (c->state != CS_SPLICE || c->version != MQTT_V5) {
 		conn_close(c, "certificate revoked");
 		return;

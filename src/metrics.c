@@ -28,10 +28,12 @@ void histo_observe(struct histo *h, double s)
 
 	while (i < HISTO_BUCKETS && s > bounds[i])
 		i++;
+	/* one writer (the worker), readers elsewhere: see CTR_ADD */
 	if (i < HISTO_BUCKETS)
-		h->n[i]++;
-	h->count++;
-	h->sum += s;
+		CTR_ADD(h->n[i], 1);
+	CTR_ADD(h->count, 1);
+	s += h->sum;
+	__atomic_store(&h->sum, &s, __ATOMIC_RELAXED);
 }
 
 struct metrics {

@@ -74,6 +74,12 @@ struct listener {
 void listener_put(struct listener *l);
 void gen_put(struct gen *g);
 
+/* A counter of one worker: only its own thread writes it, the main thread
+ * reads it (moat_view, server_sum). Relaxed atomic stores: plain moves on
+ * x86-64 and arm64, no lock prefix, and no data race for the readers. */
+#define CTR_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
+#define CTR_SUB(x, n) __atomic_store_n(&(x), (x) - (n), __ATOMIC_RELAXED)
+
 /* A latency histogram (Prometheus buckets, see metrics.c). */
 #define HISTO_BUCKETS 12
 struct histo {

@@ -172,10 +172,13 @@ void workers_join(struct moat *main)
 
 static void histo_add(struct histo *d, const struct histo *s)
 {
+	double sum;
+
 	for (int i = 0; i < HISTO_BUCKETS; i++)
 		d->n[i] += LOAD(s->n[i]);
 	d->count += LOAD(s->count);
-	d->sum += s->sum;
+	__atomic_load(&s->sum, &sum, __ATOMIC_RELAXED);
+	d->sum += sum;
 }
 
 void moat_view(struct moat *main, struct moat_view *v)
