@@ -13,6 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 B=$top/build/bench/moat-bench
 MOAT=$top/build/moat
+MOAT_WORKERS=${MOAT_WORKERS:-$(nproc)} # all cores, as the peers
 N_CONN=${N_CONN:-2000}
 CONC=${CONC:-50}
 SECONDS_PS=${SECONDS_PS:-5}
@@ -83,6 +84,7 @@ wait_port $BROKER "$w/broker.log"
 
 start_moat() {
   cat > "$w/moat.yaml" <<EOF
+workers: $MOAT_WORKERS
 log: { level: warn }
 limits: { max_connections: 100000, handshake_timeout: 30s, connect_timeout: 30s }
 listeners:
@@ -250,13 +252,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f",
 {
   echo "# moat benchmark results"
   echo
-  echo "Made by \`N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' bash bench/compare.sh\`"
+  echo "Made by \`MOAT_WORKERS=$MOAT_WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' bash bench/compare.sh\`"
   echo "on $(date -u +%Y-%m-%d) (one run; every system"
   echo "in turn, same machine, same PKI, same broker). Machine: $(nproc) cores,"
   echo "$(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)."
   echo "Versions: $("$MOAT" --version | head -1 | cut -c1-60); $(haproxy -v | head -1 | cut -c1-40);"
   echo "$(nginx -v 2>&1 | head -1); $(mosquitto -h 2>/dev/null | head -1 | cut -c1-40); $(openssl version)."
-  echo "moat runs one worker (one core); HAProxy runs $(nproc) threads and nginx"
+  echo "moat runs $MOAT_WORKERS workers (threads); HAProxy runs $(nproc) threads and nginx"
   echo "$(nproc) workers. TLS 1.3, ECDSA P-256, client certificates required, CRL"
   echo "loaded; the load generator (\`build/bench/moat-bench\`) shares the machine,"
   echo "so the figures that compare proxies are their own CPU seconds (from"
