@@ -18,6 +18,8 @@ N_CONN=${N_CONN:-2000}
 CONC=${CONC:-50}
 SECONDS_PS=${SECONDS_PS:-5}
 IDLE_COUNTS=${IDLE_COUNTS:-"1000 9000"}
+SYSTEMS=${SYSTEMS:-"moat haproxy nginx mosquitto-tls"} # a subset for a quick A/B
+OUT=${OUT:-bench/RESULTS.md}
 [ -x "$B" ] && [ -x "$MOAT" ] || { echo "build first: meson setup build && ninja -C build"; exit 1; }
 for c in haproxy nginx mosquitto openssl; do
   command -v $c >/dev/null || { echo "missing $c (bash scripts/install-deps.sh)"; exit 1; }
@@ -189,7 +191,7 @@ run() {
 }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2}'; }
 
-for sys in moat haproxy nginx mosquitto-tls; do
+for sys in $SYSTEMS; do
   case $sys in
     moat) pid=$(start_moat) ;;
     haproxy) pid=$(start_haproxy) ;;
@@ -238,6 +240,7 @@ kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true
 broker_pid=
 
 # ---- RESULTS.md ----
+set +u # a SYSTEMS subset leaves the others' figures empty
 per_cpu() { # sys key -> connections per proxy CPU-second
   local ok cpu
   ok=$(field "${R[$1.$2]}" ok); cpu=${R[$1.$2.cpu]}
@@ -306,5 +309,5 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f",
   echo '```'
   printf '%s\n' "${cmds[@]}" | sed "s|$w|\$TMP|g; s|$top/||g" | sort -u
   echo '```'
-} > bench/RESULTS.md
-echo "wrote bench/RESULTS.md"
+} > "$OUT"
+echo "wrote $OUT"
