@@ -1064,7 +1064,7 @@ void conn_on_accept(uv_stream_t *server, int status)
 		return;
 	}
 	uv_tcp_getpeername(&c->client, (struct sockaddr *)&c->peer, &len);
-	if (__atomic_load_n(&m->main->live, __ATOMIC_RELAXED) >
+	if (CTR_GET(m->main->live) >
 	    c->gen->cfg->limits.max_connections) {
 		conn_reject(c, REJ_MAX_CONNECTIONS, -1);
 		return;

@@ -445,17 +445,7 @@ out:
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	uv_loop_close(m->loop);
 	gen_put(m->gen);
-	{
-		struct moat_msg *q = m->mbox_head; /* from workers, too late */
-
-		while (q) {
-			struct moat_msg *next = q->next;
-
-			q->fn(NULL, q->arg);
-			free(q);
-			q = next;
-		}
-	}
+	worker_mbox_drop(m); /* from workers, too late */
 	free(m->workers);
 	free(m);
 	return code;

@@ -79,6 +79,7 @@ void gen_put(struct gen *g);
  * x86-64 and arm64, no lock prefix, and no data race for the readers. */
 #define CTR_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
 #define CTR_SUB(x, n) __atomic_store_n(&(x), (x) - (n), __ATOMIC_RELAXED)
+#define CTR_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 /* A latency histogram (Prometheus buckets, see metrics.c). */
 #define HISTO_BUCKETS 12
@@ -125,7 +126,6 @@ struct moat {
 	uv_async_t mbox_async; /* messages in (unreferenced) */
 	uv_mutex_t mbox_lock;
 	struct moat_msg *mbox_head, *mbox_tail;
-	int mbox_open;
 	/* Held by the worker when it changes its conns list or listeners,
 	 * and by the main thread when it reads another worker's. */
 	uv_mutex_t wlock;

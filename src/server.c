@@ -144,12 +144,11 @@ struct srv_ctr server_sum(const struct server *s)
 	for (unsigned i = 0; i < n_workers; i++) {
 		const struct srv_ctr *c = &s->ctr[i];
 
-		t.total += __atomic_load_n(&c->total, __ATOMIC_RELAXED);
-		t.bytes_in += __atomic_load_n(&c->bytes_in, __ATOMIC_RELAXED);
-		t.bytes_out += __atomic_load_n(&c->bytes_out, __ATOMIC_RELAXED);
-		t.connect_fails +=
-			__atomic_load_n(&c->connect_fails, __ATOMIC_RELAXED);
-		t.active += __atomic_load_n(&c->active, __ATOMIC_RELAXED);
+		t.total += CTR_GET(c->total);
+		t.bytes_in += CTR_GET(c->bytes_in);
+		t.bytes_out += CTR_GET(c->bytes_out);
+		t.connect_fails += CTR_GET(c->connect_fails);
+		t.active += CTR_GET(c->active);
 	}
 	return t;
 }
@@ -162,10 +161,10 @@ struct up_ctr upstream_sum(const struct upstream *u)
 	for (unsigned i = 0; i < n_workers; i++) {
 		const struct up_ctr *c = &u->ctr[i];
 
-		t.total += __atomic_load_n(&c->total, __ATOMIC_RELAXED);
-		t.bytes_in += __atomic_load_n(&c->bytes_in, __ATOMIC_RELAXED);
-		t.bytes_out += __atomic_load_n(&c->bytes_out, __ATOMIC_RELAXED);
-		t.no_server += __atomic_load_n(&c->no_server, __ATOMIC_RELAXED);
+		t.total += CTR_GET(c->total);
+		t.bytes_in += CTR_GET(c->bytes_in);
+		t.bytes_out += CTR_GET(c->bytes_out);
+		t.no_server += CTR_GET(c->no_server);
 	}
 	return t;
 }

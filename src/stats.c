@@ -360,9 +360,6 @@ static void sb_word(struct sbuf *o, const char *v)
 
 static void conns_of(struct moat *m, uint64_t now, struct sbuf *o);
 
-/* what the connection's worker writes (CTR_ADD) */
-#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-
 static void cmd_conns(struct moat *m, struct sbuf *o)
 {
 	uint64_t now = util_now_ms();
@@ -395,9 +392,9 @@ static void conns_of(struct moat *m, uint64_t now, struct sbuf *o)
 			  c->srv ? c->srv->cfg->name : "-",
 			  conn_state_name(c->state),
 			  (unsigned long long)(now - c->start_ms),
-			  (unsigned long long)LOAD(c->bytes_in),
-			  (unsigned long long)LOAD(c->bytes_out),
-			  LOAD(c->wq[SIDE_CLIENT]), LOAD(c->wq[SIDE_UPSTREAM]));
+			  (unsigned long long)CTR_GET(c->bytes_in),
+			  (unsigned long long)CTR_GET(c->bytes_out),
+			  CTR_GET(c->wq[SIDE_CLIENT]), CTR_GET(c->wq[SIDE_UPSTREAM]));
 	}
 }
 

@@ -21,9 +21,9 @@
 _Static_assert(CFG_MAX_WORKERS <= MOAT_MAX_WORKERS,
 	       "every configurable worker has its counter slots");
 
-static void on_mbox(uv_async_t *a)
+/* Run what was sent to m, as m (on its loop), or as NULL: dropped. */
+static void mbox_run(struct moat *m, struct moat *as)
 {
-	struct moat *m = a->data;
 	struct moat_msg *q;
 
 	uv_mutex_lock(&m->mbox_lock);
@@ -33,10 +33,22 @@ static void on_mbox(uv_async_t *a)
 	while (q) {
 		struct moat_msg *next = q->next;
 
-		q->fn(m, q->arg);
+		q->fn(as, q->arg);
 		free(q);
 		q = next;
 	}
+}
+
+void worker_mbox_drop(struct moat *m)
+{
+	mbox_run(m, NULL);
+}
+
+static void on_mbox(uv_async_t *a)
+{
+	struct moat *m = a->data;
+
+	mbox_run(m, m);
 	if (m->idx && m->ocsp) /* OCSP answers for this worker's handshakes */
 		ocsp_run_ready(m->ocsp, m);
 }
@@ -49,7 +61,6 @@ void worker_mbox_init(struct moat *m)
 	m->mbox_async.data = m;
 	/* the mailbox alone does not keep a loop running */
 	uv_unref((uv_handle_t *)&m->mbox_async);
-	m->mbox_open = 1;
 }
 
 void worker_post(struct moat *w, void (*fn)(struct moat *w, void *arg),
@@ -137,7 +148,6 @@ void workers_join(struct moat *main)
 {
 	for (unsigned i = 1; main->workers && i < main->n_workers; i++) {
 		struct moat *w = main->workers[i];
-		struct moat_msg *q;
 
 		if (!w)
 			continue;
@@ -145,15 +155,7 @@ void workers_join(struct moat *main)
 			uv_thread_join(&w->thread);
 		w->running = 0;
 		/* the thread is gone: drop what was still sent to it */
-		q = w->mbox_head;
-		w->mbox_head = w->mbox_tail = NULL;
-		while (q) {
-			struct moat_msg *next = q->next;
-
-			q->fn(NULL, q->arg);
-			free(q);
-			q = next;
-		}
+		worker_mbox_drop(w);
 		conn_close_all(w);
 		uv_walk(w->loop, close_walk, NULL);
 		uv_run(w->loop, UV_RUN_DEFAULT);
@@ -168,15 +170,13 @@ void workers_join(struct moat *main)
 	}
 }
 
-#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-
 static void histo_add(struct histo *d, const struct histo *s)
 {
 	double sum;
 
 	for (int i = 0; i < HISTO_BUCKETS; i++)
-		d->n[i] += LOAD(s->n[i]);
-	d->count += LOAD(s->count);
+		d->n[i] += CTR_GET(s->n[i]);
+	d->count += CTR_GET(s->count);
 	__atomic_load(&s->sum, &sum, __ATOMIC_RELAXED);
 	d->sum += sum;
 }
@@ -192,15 +192,15 @@ void moat_view(struct moat *main, struct moat_view *v)
 
 		if (!w)
 			continue;
-		v->conns_total += LOAD(w->conns_total);
-		v->conns_current += LOAD(w->conns_current);
-		v->handshakes_ok += LOAD(w->handshakes_ok);
-		v->handshakes_failed += LOAD(w->handshakes_failed);
+		v->conns_total += CTR_GET(w->conns_total);
+		v->conns_current += CTR_GET(w->conns_current);
+		v->handshakes_ok += CTR_GET(w->handshakes_ok);
+		v->handshakes_failed += CTR_GET(w->handshakes_failed);
 		for (int r = 0; r < REJ__COUNT; r++)
-			v->rejects[r] += LOAD(w->rejects[r]);
-		v->ocsp_soft_failed += LOAD(w->ocsp_soft_failed);
-		v->ocsp_stale_used += LOAD(w->ocsp_stale_used);
-		v->revoked_closed += LOAD(w->revoked_closed);
+			v->rejects[r] += CTR_GET(w->rejects[r]);
+		v->ocsp_soft_failed += CTR_GET(w->ocsp_soft_failed);
+		v->ocsp_stale_used += CTR_GET(w->ocsp_stale_used);
+		v->revoked_closed += CTR_GET(w->revoked_closed);
 		histo_add(&v->h_handshake, &w->h_handshake);
 		histo_add(&v->h_upstream_connect, &w->h_upstream_connect);
 		if (!v->l)
@@ -215,14 +215,14 @@ void moat_view(struct moat *main, struct moat_view *v)
 
 				if (strcmp(l->cfg->name, name) != 0)
 					continue;
-				d->accepted += LOAD(l->accepted);
-				d->active += LOAD(l->active);
-				d->bytes_in += LOAD(l->bytes_in);
-				d->bytes_out += LOAD(l->bytes_out);
-				d->handshakes += LOAD(l->handshakes);
-				d->resumed += LOAD(l->resumed);
+				d->accepted += CTR_GET(l->accepted);
+				d->active += CTR_GET(l->active);
+				d->bytes_in += CTR_GET(l->bytes_in);
+				d->bytes_out += CTR_GET(l->bytes_out);
+				d->handshakes += CTR_GET(l->handshakes);
+				d->resumed += CTR_GET(l->resumed);
 				for (int r = 0; r < REJ__COUNT; r++)
-					d->rejects[r] += LOAD(l->rejects[r]);
+					d->rejects[r] += CTR_GET(l->rejects[r]);
 				break;
 			}
 		}
@@ -244,9 +244,9 @@ void workers_show(struct moat *main, struct sbuf *o)
 		nl = w->n_listeners;
 		uv_mutex_unlock(&w->wlock);
 		sb_printf(o, "%u %llu %llu %llu %llu %zu\n", k,
-			  (unsigned long long)LOAD(w->conns_current),
-			  (unsigned long long)LOAD(w->conns_total),
-			  (unsigned long long)LOAD(w->handshakes_ok),
-			  (unsigned long long)LOAD(w->handshakes_failed), nl);
+			  (unsigned long long)CTR_GET(w->conns_current),
+			  (unsigned long long)CTR_GET(w->conns_total),
+			  (unsigned long long)CTR_GET(w->handshakes_ok),
+			  (unsigned long long)CTR_GET(w->handshakes_failed), nl);
 	}
 }

@@ -13,6 +13,9 @@
 /* Set up m's mailbox and lock (every worker, the main one included). */
 void worker_mbox_init(struct moat *m);
 
+/* Drop what is still in m's mailbox (its loop runs no more). */
+void worker_mbox_drop(struct moat *m);
+
 /* The main worker makes n-1 more (not yet running); 0 or -1. */
 int workers_create(struct moat *main, unsigned n);
 
