@@ -263,25 +263,41 @@ static void swap_in(struct moat *m, struct gen *g, struct listener **ls,
 	gen_put(old);
 }
 
+/* Close what was made for a change that does not happen: the listeners
+ * of ls[0..n) that are not among m's own, and sockets never opened. */
+static void close_unused(struct moat *m, struct listener **ls, size_t n)
+{
+	for (size_t i = 0; ls && i < n; i++) {
+		int kept = 0;
+
+		for (size_t j = 0; j < m->n_listeners; j++)
+			kept |= ls[i] == m->listeners[j];
+		if (ls[i] && !kept)
+			listener_close(ls[i]);
+	}
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 /* On a worker's loop (or before its thread starts). */
 static void worker_apply(struct moat *w, void *arg)
 {
 	struct apply_msg *a = arg;
 	const struct cfg *cfg = a->g->cfg;
-	struct listener **ls;
-	char *reused;
+	struct listener **ls = NULL;
+	char *reused = NULL;
+	size_t i = 0;
 
-	if (!w || w->stopping) {
-		for (size_t i = 0; i < a->n; i++)
-			if (a->fds[i] >= 0)
-				close(a->fds[i]);
-		gen_put(a->g);
-		free(a);
-		return;
+	if (w && !w->stopping) {
+		ls = calloc(cfg->n_listeners, sizeof(*ls));
+		reused = calloc(w->n_listeners + 1, 1);
 	}
-	ls = calloc(cfg->n_listeners, sizeof(*ls));
-	reused = calloc(w->n_listeners + 1, 1);
-	for (size_t i = 0; ls && reused && i < cfg->n_listeners; i++) {
+	for (; ls && reused && i < cfg->n_listeners; i++) {
 		const struct cfg_listener *lc = &cfg->listeners[i];
 		char *err = NULL;
 
@@ -299,26 +315,15 @@ static void worker_apply(struct moat *w, void *arg)
 			break;
 		}
 	}
-	for (size_t i = 0; i < cfg->n_listeners; i++)
-		if (!ls || !reused || !ls[i]) {
-			for (size_t k = 0; k < a->n; k++)
-				if (a->fds[k] >= 0)
-					close(a->fds[k]);
-			for (size_t k = 0; ls && k < cfg->n_listeners; k++) {
-				int kept = 0;
-
-				for (size_t j = 0; j < w->n_listeners; j++)
-					kept |= ls[k] == w->listeners[j];
-				if (ls[k] && !kept)
-					listener_close(ls[k]);
-			}
-			free(ls);
-			free(reused);
-			gen_put(a->g);
-			free(a);
-			return;
-		}
-	swap_in(w, a->g, ls, reused);
+	if (ls && reused && i == cfg->n_listeners) {
+		swap_in(w, a->g, ls, reused);
+	} else { /* gone, stopping, or out of memory: keep what runs */
+		if (w)
+			close_unused(w, ls, cfg->n_listeners);
+		free(ls);
+		gen_put(a->g);
+	}
+	close_fds(a->fds, a->n);
 	free(reused);
 	free(a);
 }
@@ -406,18 +411,10 @@ int moat_apply(struct moat *m, struct gen *g, char **errors)
 			  "cannot start health checks", NULL);
 	return 0;
 fail:
-	for (size_t i = 0; ls && i < cfg->n_listeners; i++) {
-		int kept = 0;
-
-		for (size_t j = 0; j < m->n_listeners; j++)
-			kept |= ls[i] == m->listeners[j];
-		if (ls[i] && !kept)
-			listener_close(ls[i]);
-	}
+	close_unused(m, ls, cfg->n_listeners);
 	for (unsigned k = 1; msgs && k < nw; k++) {
-		for (size_t i = 0; msgs[k] && i < msgs[k]->n; i++)
-			if (msgs[k]->fds[i] >= 0)
-				close(msgs[k]->fds[i]);
+		if (msgs[k])
+			close_fds(msgs[k]->fds, msgs[k]->n);
 		free(msgs[k]);
 	}
 	free(msgs);
