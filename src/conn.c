@@ -1123,7 +1123,8 @@ static int conn_admit(struct conn *c)
 	c->io.ocsp = conn_ocsp_io;
 	c->io.arg = c;
 	c->ocsp_w.wake = on_ocsp_wake;
-	c->ocsp_w.owner = m->idx ? m : NULL; /* woken through its mailbox */
+	/* another worker is woken through its mailbox */
+	c->ocsp_w.owner = m->idx ? &m->mbox_async : NULL;
 	c->ssl = tls_session_new(c->li->tls, &c->io, &c->cert);
 	if (!c->ssl) {
 		conn_close(c, "out of memory");

@@ -276,6 +276,27 @@ static int fresh(const struct ocsp_entry *e)
 
 /* ---- waking ---- */
 
+/* Waiter lists (an entry's, the ready list, the main's local list). */
+static void wl_push(struct ocsp_waiter **head, struct ocsp_waiter *w)
+{
+	w->prev = NULL;
+	w->next = *head;
+	if (*head)
+		(*head)->prev = w;
+	*head = w;
+}
+
+static void wl_unlink(struct ocsp_waiter **head, struct ocsp_waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		*head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->next = w->prev = NULL;
+}
+
 /* Lock held: the waiters leave the entry with their outcome; the main's
  * are woken by unlock_run, the others' by their worker (ocsp_run_ready). */
 static void wake_all(struct ocsp_cache *oc, struct ocsp_entry *e,
@@ -286,24 +307,19 @@ static void wake_all(struct ocsp_cache *oc, struct ocsp_entry *e,
 	e->waiters = NULL;
 	while (list) {
 		struct ocsp_waiter *w = list;
-		struct ocsp_waiter **to = w->owner ? &oc->ready : &oc->local;
 
 		list = w->next;
 		w->e = NULL;
 		w->outcome = out;
-		w->prev = NULL;
-		w->next = *to;
-		if (*to)
-			(*to)->prev = w;
-		*to = w;
+		wl_push(w->owner ? &oc->ready : &oc->local, w);
 		if (w->owner) {
 			w->ready = 1;
-			uv_async_send(&((struct moat *)w->owner)->mbox_async);
+			uv_async_send(w->owner);
 		}
 	}
 }
 
-void ocsp_run_ready(struct ocsp_cache *oc, void *owner)
+void ocsp_run_ready(struct ocsp_cache *oc, uv_async_t *owner)
 {
 	struct ocsp_waiter *mine = NULL, *next;
 
@@ -312,14 +328,8 @@ void ocsp_run_ready(struct ocsp_cache *oc, void *owner)
 		next = w->next;
 		if (w->owner != owner)
 			continue;
-		if (w->prev)
-			w->prev->next = w->next;
-		else
-			oc->ready = w->next;
-		if (w->next)
-			w->next->prev = w->prev;
+		wl_unlink(&oc->ready, w);
 		w->ready = 0;
-		w->prev = NULL;
 		w->next = mine;
 		mine = w;
 	}
@@ -341,13 +351,7 @@ static void cancel_locked(struct ocsp_cache *oc, struct ocsp_waiter *w)
 
 	if (!head)
 		return;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		*head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	w->next = w->prev = NULL;
+	wl_unlink(head, w);
 	w->e = NULL;
 	w->ready = 0;
 }
@@ -941,11 +945,7 @@ static int lookup_locked(struct ocsp_cache *oc, const char *url,
 			return OCSP_LK_FAIL;
 	}
 	w->e = e;
-	w->prev = NULL;
-	w->next = e->waiters;
-	if (e->waiters)
-		e->waiters->prev = w;
-	e->waiters = w;
+	wl_push(&e->waiters, w);
 	return OCSP_LK_WAIT;
 }
 

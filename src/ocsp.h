@@ -30,15 +30,15 @@ enum ocsp_outcome {
 /* Embedded in whoever waits (a connection). wake() is called once, on
  * the waiter's own loop, with outcome set; w is detached before. owner:
  * NULL on the main worker (the loop the cache fetches on); else the
- * struct moat of the waiter's worker, whose mailbox is signalled and
- * which then calls ocsp_run_ready. */
+ * async handle of the waiter's worker, which is signalled and which then
+ * calls ocsp_run_ready. */
 struct ocsp_waiter {
 	struct ocsp_waiter *next, *prev;
 	struct ocsp_entry *e; /* non-NULL while queued on an entry */
 	int ready;            /* on the ready list, not yet woken */
 	enum ocsp_outcome outcome;
 	void (*wake)(struct ocsp_waiter *w);
-	void *owner;
+	uv_async_t *owner;
 };
 
 struct ocsp_stats {
@@ -77,9 +77,9 @@ int ocsp_lookup(struct ocsp_cache *oc, const char *url, size_t url_len,
 /* Leave the queue (a connection closing while it waits). */
 void ocsp_cancel(struct ocsp_cache *oc, struct ocsp_waiter *w);
 
-/* In a worker other than the main, when its mailbox is signalled: wake
- * its waiters whose answer came (owner: that worker's struct moat). */
-void ocsp_run_ready(struct ocsp_cache *oc, void *owner);
+/* In a worker other than the main, when owner is signalled: wake its
+ * waiters whose answer came. */
+void ocsp_run_ready(struct ocsp_cache *oc, uv_async_t *owner);
 
 /* The entry of req, held while a connection it let in is open: held
  * entries are not evicted and are refreshed before they expire (see

@@ -50,7 +50,7 @@ static void on_mbox(uv_async_t *a)
 
 	mbox_run(m, m);
 	if (m->idx && m->ocsp) /* OCSP answers for this worker's handshakes */
-		ocsp_run_ready(m->ocsp, m);
+		ocsp_run_ready(m->ocsp, &m->mbox_async);
 }
 
 void worker_mbox_init(struct moat *m)
