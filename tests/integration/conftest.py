@@ -74,7 +74,9 @@ class Broker:
 
     def start(self):
         self.logf = open(self.log, "a")
-        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
+        # line-buffered: mosquitto's stdout into a file is block-buffered,
+        # and a line of one test would show up after the next test's mark
+        self.proc = subprocess.Popen(["stdbuf", "-oL", "mosquitto", "-c", self.conf],
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         assert wait_for(lambda: port_open(self.port), 10), f"{self.name} did not start"
 
