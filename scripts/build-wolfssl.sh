@@ -10,16 +10,28 @@ version=5.7.2
 debver=5.7.2-0.1+deb13u2
 flags="--enable-aesni --enable-intelasm --enable-sp --enable-sp-asm --enable-tls13
  --enable-ocsp --enable-ocspstapling --enable-ocspstapling2 --enable-crl
- --enable-session-ticket --enable-sni --enable-alpn --enable-opensslextra
- --enable-certgen --enable-curve25519 --enable-ed25519
+ --enable-session-ticket --enable-sni --enable-alpn
+ --enable-certgen --enable-curve25519 --enable-ed25519 --enable-aesgcm=small
  --disable-examples --disable-crypttests --disable-shared --enable-static"
+# No OpenSSL compatibility layer: it keeps a decoded copy of the peer's
+# certificate in every session (KEEP_PEER_CERT, ~4.7 KB per idle
+# connection). moat reads the leaf's DER itself in the verify callback
+# (src/der.c). aesgcm=small: no 4-bit GHASH table per key (2 x 512 B per
+# connection); with AES-NI the GCM code never uses that table.
 # WOLFSSL_NO_CRL_DATE_CHECK: a CRL past its nextUpdate still loads and its
 # revocations still apply; moat itself applies tls.crl_expired (warn | reject).
+# WOLFSSL_ALWAYS_VERIFY_CB, WOLFSSL_VERIFY_CB_ALL_CERTS: the verify callback
+# runs for every certificate of the chain, passed or not (the compatibility
+# layer turned these on): moat takes the leaf's identity there.
+# WOLFSSL_EXTRA_ALERTS: a fatal handshake error is answered with an alert
+# (handshake_failure, unexpected_message, ...), not a silent close.
 cflags="-O2 -fPIC -DWOLFSSL_NONBLOCK_OCSP -DWOLFSSL_NO_CRL_DATE_CHECK"
-# One patch, applied below: wolfSSL answers a certificate that OCSP found
-# revoked with the alert bad_certificate; RFC 8446/5246 and moat's spec
-# want certificate_revoked, which it already sends for a CRL revocation.
-patches="ocsp-revoked-alert"
+cflags="$cflags -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_ALL_CERTS -DWOLFSSL_EXTRA_ALERTS"
+# One patch, applied below: wolfSSL answers a revoked certificate with the
+# alert bad_certificate (for a CRL revocation it sends certificate_revoked,
+# but only with the compatibility layer); RFC 8446/5246 and moat's spec want
+# certificate_revoked for a CRL and an OCSP revocation alike.
+patches="revoked-alert-2"
 stamp="$version $flags $cflags $patches"
 if [ -f "$prefix/.moat-stamp" ] && [ "$(cat "$prefix/.moat-stamp")" = "$stamp" ]; then
   exit 0
@@ -40,9 +52,10 @@ tar -xzf "$tarball" -C "$work" --strip-components=1
 cd "$work"
 grep -q 'ret == WC_NO_ERR_TRACE(CRL_CERT_REVOKED)) {' src/internal.c || {
   echo "build-wolfssl: src/internal.c is not what the patch expects" >&2; exit 1; }
-sed -i 's/else if (ret == WC_NO_ERR_TRACE(CRL_CERT_REVOKED)) {/else if (ret == WC_NO_ERR_TRACE(CRL_CERT_REVOKED) || ret == WC_NO_ERR_TRACE(OCSP_CERT_REVOKED)) {/' src/internal.c
-[ "$(grep -c 'ret == WC_NO_ERR_TRACE(OCSP_CERT_REVOKED)) {' src/internal.c)" = 1 ] || {
-  echo "build-wolfssl: the OCSP alert patch did not apply" >&2; exit 1; }
+perl -0pi -e 's/#ifdef OPENSSL_EXTRA\n    else if \(ret == WC_NO_ERR_TRACE\(CRL_CERT_REVOKED\)\) \{\n        alertWhy = certificate_revoked;\n    \}\n#endif\n/    else if (ret == WC_NO_ERR_TRACE(CRL_CERT_REVOKED) || ret == WC_NO_ERR_TRACE(OCSP_CERT_REVOKED)) {\n        alertWhy = certificate_revoked;\n    }\n/' src/internal.c
+[ "$(grep -c 'ret == WC_NO_ERR_TRACE(OCSP_CERT_REVOKED)) {' src/internal.c)" = 1 ] &&
+  ! grep -B1 'ret == WC_NO_ERR_TRACE(OCSP_CERT_REVOKED)) {' src/internal.c | grep -q OPENSSL_EXTRA || {
+  echo "build-wolfssl: the revoked alert patch did not apply" >&2; exit 1; }
 {
   ./autogen.sh
   # shellcheck disable=SC2086

@@ -396,7 +396,6 @@ static void handshake_done(struct conn *c)
 	histo_observe(&m->h_handshake, (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	if (wolfSSL_session_reused(c->ssl))
 		CTR_ADD(c->li->resumed, 1);
-	tls_peer_from_session(c->ssl, &c->cert);
 	/* The leaf's DER was kept for the session ticket, made by now; it
 	 * stays while a CRL reload may have to close this session. */
 	if (!c->lcfg->tls.crl ||

@@ -14,7 +14,7 @@
 #include <uv.h>
 
 #include "moat.h"
-#include "ocsp_der.h"
+#include "der.h"
 
 struct ocsp_cache;
 struct ocsp_entry;

@@ -14,13 +14,13 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
-#include <wolfssl/openssl/pem.h>
-#include <wolfssl/openssl/x509v3.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/random.h>
 
+#include "der.h"
 #include "moat_build.h"
 #include "ocsp.h"
 #include "log.h"
@@ -85,15 +85,17 @@ static char *dup_n(const char *s, size_t n)
 	return d;
 }
 
-/* Copy what moat needs of the leaf out of wolfSSL's X509, so nothing of the
- * certificate itself has to be kept for the life of the connection. */
-static void peer_take(struct tls_peer *p, WOLFSSL_X509 *x)
+static char *dup_span(struct der_span v)
 {
-	char buf[512];
-	unsigned char ser[64];
-	int sz = sizeof(ser);
-	WOLFSSL_X509_NAME *name;
-	WOLF_STACK_OF(WOLFSSL_GENERAL_NAME) *sans;
+	return v.n ? dup_n((const char *)v.p, v.n) : NULL;
+}
+
+/* Copy what moat needs of the leaf (DER) into p, so nothing of the
+ * certificate itself has to be kept for the life of the connection. */
+static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
+{
+	struct x509_fields f;
+	char subject[512];
 
 	{ /* keep what the session set up and OCSP found so far */
 		struct tls_peer keep = *p;
@@ -109,58 +111,22 @@ static void peer_take(struct tls_peer *p, WOLFSSL_X509 *x)
 		p->crl_reject_after = keep.crl_reject_after;
 	}
 	p->has_cert = 1;
-	{
-		int dl = 0;
-		const unsigned char *d = wolfSSL_X509_get_der(x, &dl);
-
-		if (d && dl > 0 && (p->der = malloc((size_t)dl))) {
-			memcpy(p->der, d, (size_t)dl);
-			p->der_len = dl;
-		}
-	}
-	name = wolfSSL_X509_get_subject_name(x);
-	if (name) {
-		if (wolfSSL_X509_NAME_oneline(name, buf, sizeof(buf)))
-			p->subject = strdup(buf);
-		if (wolfSSL_X509_NAME_get_text_by_NID(name, NID_commonName, buf,
-						      sizeof(buf)) > 0)
-			p->cn = strdup(buf);
-	}
-	if (wolfSSL_X509_get_serial_number(x, ser, &sz) == WOLFSSL_SUCCESS &&
-	    sz > 0) {
-		char *h = malloc((size_t)sz * 2 + 1);
-
-		if (h) {
-			for (int i = 0; i < sz; i++)
-				snprintf(h + 2 * i, 3, "%02x", ser[i]);
-			p->serial = h;
-		}
-	}
-	sans = wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	if (sans) {
-		int n = wolfSSL_sk_GENERAL_NAME_num(sans);
-
-		for (int i = 0; i < n; i++) {
-			WOLFSSL_GENERAL_NAME *gn =
-				wolfSSL_sk_GENERAL_NAME_value(sans, i);
-			WOLFSSL_ASN1_STRING *s = NULL;
-			char **dst = NULL;
-
-			if (!gn)
-				continue;
-			if (gn->type == GEN_DNS && !p->san_dns) {
-				s = gn->d.dNSName;
-				dst = &p->san_dns;
-			} else if (gn->type == GEN_URI && !p->san_uri) {
-				s = gn->d.uniformResourceIdentifier;
-				dst = &p->san_uri;
-			}
-			if (s && dst)
-				*dst = dup_n((const char *)
-						     wolfSSL_ASN1_STRING_data(s),
-					     (size_t)wolfSSL_ASN1_STRING_length(s));
-		}
-		wolfSSL_GENERAL_NAMES_free(sans);
+	if (len <= 0 || (p->der = malloc((size_t)len)) == NULL)
+		return;
+	memcpy(p->der, der, (size_t)len);
+	p->der_len = len;
+	/* wolfSSL has parsed and verified it; this only reads fields */
+	if (x509_read(der, (size_t)len, &f) < 0)
+		return;
+	der_name_str(f.subject.p, f.subject.n, subject, sizeof(subject));
+	p->subject = strdup(subject);
+	p->cn = dup_span(f.cn);
+	p->san_dns = dup_span(f.san_dns);
+	p->san_uri = dup_span(f.san_uri);
+	if ((p->serial = malloc(f.serial.n * 2 + 1))) {
+		for (size_t i = 0; i < f.serial.n; i++)
+			snprintf(p->serial + 2 * i, 3, "%02x", f.serial.p[i]);
+		p->serial[f.serial.n * 2] = '\0';
 	}
 }
 
@@ -203,10 +169,10 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		preverify = 1;
 	if (!preverify && !p->verify_err)
 		p->verify_err = store->error ? store->error : -1;
-	if (store->error_depth == 0 && store->current_cert) {
+	if (store->error_depth == 0 && store->certs && store->totalCerts > 0) {
 		int err = p->verify_err;
 
-		peer_take(p, store->current_cert);
+		peer_take(p, store->certs[0].buffer, (int)store->certs[0].length);
 		p->verify_err = err;
 		if (preverify && p->crl_reject_after &&
 		    (int64_t)time(NULL) > p->crl_reject_after) {
@@ -634,19 +600,11 @@ const char *tls_time_str(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-static int64_t asn1_secs(const WOLFSSL_ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (!t || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS)
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
-/* Walk the PEM blocks of a file; fn gets a FILE over each block. */
+/* Calls fn with the DER of each PEM block of the file between begin and
+ * end lines, in order, until fn returns nonzero. */
 static void each_pem(const char *path, const char *begin, const char *end,
-		     void (*fn)(FILE *f, void *arg), void *arg)
+		     int (*fn)(const uint8_t *der, size_t len, void *arg),
+		     void *arg)
 {
 	size_t len;
 	char *buf = path ? read_file(path, &len) : NULL;
@@ -655,79 +613,83 @@ static void each_pem(const char *path, const char *begin, const char *end,
 		return;
 	for (char *p = strstr(buf, begin); p; p = strstr(p, begin)) {
 		char *e = strstr(p, end);
-		FILE *f;
+		word32 out_len;
+		uint8_t *der;
 
 		if (!e)
 			break;
-		e += strlen(end);
-		f = fmemopen(p, (size_t)(e - p), "r");
-		if (f) {
-			fn(f, arg);
-			fclose(f);
+		p += strlen(begin);
+		out_len = (word32)(e - p);
+		der = malloc(out_len ? out_len : 1);
+		if (der &&
+		    Base64_Decode((const byte *)p, (word32)(e - p), der,
+				  &out_len) == 0 &&
+		    fn(der, out_len, arg)) {
+			free(der);
+			break;
 		}
-		p = e;
+		free(der);
+		p = e + strlen(end);
 	}
 	free(buf);
 }
 
-static void info_ca(FILE *f, void *arg)
+#define PEM_CERT "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+#define PEM_CRL "-----BEGIN X509 CRL-----", "-----END X509 CRL-----"
+
+static int info_ca(const uint8_t *der, size_t len, void *arg)
 {
 	struct tls_info *in = arg;
-	WOLFSSL_X509 *x = wolfSSL_PEM_read_X509(f, NULL, NULL, NULL);
-	int64_t na;
+	struct x509_fields f;
 
-	if (!x)
-		return;
-	na = asn1_secs(wolfSSL_X509_get_notAfter(x));
-	if (na && (!in->ca_not_after || na < in->ca_not_after)) {
-		in->ca_not_after = na;
-		wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(x),
-					  in->ca_first_expiring,
-					  sizeof(in->ca_first_expiring));
+	if (x509_read(der, len, &f) == 0 &&
+	    (!in->ca_not_after || f.not_after < in->ca_not_after)) {
+		in->ca_not_after = f.not_after;
+		der_name_str(f.subject.p, f.subject.n, in->ca_first_expiring,
+			     sizeof(in->ca_first_expiring));
 	}
-	wolfSSL_X509_free(x);
+	return 0;
 }
 
-static void info_crl(FILE *f, void *arg)
+static int info_crl(const uint8_t *der, size_t len, void *arg)
 {
 	struct tls_info *in = arg;
-	WOLFSSL_X509_CRL *crl;
+	struct crl_fields f;
 
 	if (in->n_crls == TLS_MAX_CRLS)
-		return;
-	crl = wolfSSL_PEM_read_X509_CRL(f, NULL, NULL, NULL);
-	if (!crl)
-		return;
-	wolfSSL_X509_NAME_oneline(wolfSSL_X509_CRL_get_issuer_name(crl),
-				  in->crl[in->n_crls].issuer,
-				  sizeof(in->crl[0].issuer));
-	in->crl[in->n_crls].this_update =
-		asn1_secs(wolfSSL_X509_CRL_get_lastUpdate(crl));
-	in->crl[in->n_crls].next_update =
-		asn1_secs(wolfSSL_X509_CRL_get_nextUpdate(crl));
+		return 1;
+	if (crl_read(der, len, &f) < 0)
+		return 0;
+	der_name_str(f.issuer.p, f.issuer.n, in->crl[in->n_crls].issuer,
+		     sizeof(in->crl[0].issuer));
+	in->crl[in->n_crls].this_update = f.this_update;
+	in->crl[in->n_crls].next_update = f.next_update;
 	in->n_crls++;
-	wolfSSL_X509_CRL_free(crl);
+	return 0;
+}
+
+static int info_cert(const uint8_t *der, size_t len, void *arg)
+{
+	struct tls_info *in = arg;
+	struct x509_fields f;
+
+	if (x509_read(der, len, &f) == 0) {
+		der_name_str(f.subject.p, f.subject.n, in->cert_subject,
+			     sizeof(in->cert_subject));
+		in->cert_not_after = f.not_after;
+	}
+	return 1; /* the first is the leaf */
 }
 
 static void info_load(struct tls_ctx *t)
 {
 	struct tls_info *in = &t->info;
-	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(
-		t->cfg->cert, WOLFSSL_FILETYPE_PEM);
 
-	if (x) {
-		wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(x),
-					  in->cert_subject,
-					  sizeof(in->cert_subject));
-		in->cert_not_after = asn1_secs(wolfSSL_X509_get_notAfter(x));
-		wolfSSL_X509_free(x);
-	}
+	each_pem(t->cfg->cert, PEM_CERT, info_cert, in);
 	if (t->cfg->verify_client != CFG_VERIFY_NONE)
-		each_pem(t->cfg->client_ca, "-----BEGIN CERTIFICATE-----",
-			 "-----END CERTIFICATE-----", info_ca, in);
+		each_pem(t->cfg->client_ca, PEM_CERT, info_ca, in);
 	if (t->cfg->crl && t->cfg->verify_client != CFG_VERIFY_NONE)
-		each_pem(t->cfg->crl, "-----BEGIN X509 CRL-----",
-			 "-----END X509 CRL-----", info_crl, in);
+		each_pem(t->cfg->crl, PEM_CRL, info_crl, in);
 }
 
 #define POSF(pos) (pos).file, (pos).line, (pos).col
@@ -756,21 +718,30 @@ static int capture_cb(void *ctx, const char *url, int url_len,
 	return -1; /* we only wanted the request */
 }
 
+struct leaf {
+	uint8_t *der;
+	int len;
+};
+
+static int take_leaf(const uint8_t *der, size_t len, void *arg)
+{
+	struct leaf *l = arg;
+
+	if ((l->der = malloc(len ? len : 1))) {
+		memcpy(l->der, der, len);
+		l->len = (int)len;
+	}
+	return 1;
+}
+
 /* The DER of the first certificate in a PEM file (malloc'd). */
 static uint8_t *leaf_der(const char *path, int *len)
 {
-	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(
-		path, WOLFSSL_FILETYPE_PEM);
-	const unsigned char *d;
-	uint8_t *out = NULL;
+	struct leaf l = {NULL, 0};
 
-	if (!x)
-		return NULL;
-	d = wolfSSL_X509_get_der(x, len);
-	if (d && *len > 0 && (out = malloc((size_t)*len)))
-		memcpy(out, d, (size_t)*len);
-	wolfSSL_X509_free(x);
-	return out;
+	each_pem(path, PEM_CERT, take_leaf, &l);
+	*len = l.len;
+	return l.der;
 }
 
 /* Sets up tls.staple: the request wolfSSL will make for tls.cert (captured
@@ -1020,6 +991,9 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 	wolfSSL_CTX_set_verify(ctx, mode, mode == WOLFSSL_VERIFY_NONE
 						  ? NULL
 						  : verify_cb);
+	/* No resumption by session ID: such a session would come back
+	 * without the client's identity. moat's own tickets keep it. */
+	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
 	if (!cfg->session_tickets) {
 		wolfSSL_CTX_NoTicketTLSv12(ctx);
 		wolfSSL_CTX_no_ticket_TLSv13(ctx);
@@ -1145,39 +1119,19 @@ void tls_describe(char *buf, size_t len)
 		 wolfSSL_lib_version(), MOAT_WOLFSSL_KIND);
 }
 
-void tls_peer_from_session(WOLFSSL *ssl, struct tls_peer *p)
-{
-	WOLFSSL_X509 *x;
-
-	if (p->has_cert)
-		return;
-	x = wolfSSL_get_peer_certificate(ssl);
-	if (x) {
-		peer_take(p, x);
-		wolfSSL_X509_free(x);
-	}
-}
-
 int tls_reject_cause(int verify_err, int ssl_err)
 {
 	int e = verify_err ? verify_err : ssl_err;
 
 	switch (e) {
 	case ASN_AFTER_DATE_E:
-	case X509_V_ERR_CERT_HAS_EXPIRED:
 		return REJ_CERT_EXPIRED;
 	case ASN_BEFORE_DATE_E:
-	case X509_V_ERR_CERT_NOT_YET_VALID:
 		return REJ_CERT_NOT_YET_VALID;
 	case ASN_NO_SIGNER_E:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		return REJ_UNKNOWN_CA;
 	case CRL_CERT_REVOKED:
 	case OCSP_CERT_REVOKED:
-	case X509_V_ERR_CERT_REVOKED:
 		return REJ_CERT_REVOKED;
 	case CRL_CERT_DATE_ERR:
 		return REJ_CRL_EXPIRED;

@@ -153,10 +153,6 @@ void errtext_add(char **text, const char *fmt, ...)
 
 
 
-/* After a handshake: fill p from the session's peer certificate when the
- * verify callback did not run (a resumed session). */
-void tls_peer_from_session(WOLFSSL *ssl, struct tls_peer *p);
-
 /* Asked on resumption under OCSP: 1 when the serial is known revoked. */
 void tls_set_revoked_lookup(int (*fn)(const char *serial));
 

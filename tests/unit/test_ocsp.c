@@ -1,4 +1,4 @@
-/* test_ocsp.c - the DER reads of ocsp_der.c on real openssl output
+/* test_ocsp.c - the DER reads of der.c on real openssl output
  * (ocsp_vectors.h): CertID of a request, status and dates of the matching
  * answer, the AIA check; then every truncation and many single-byte
  * corruptions of each input, which must be refused or parsed, never read
@@ -6,9 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "ocsp_der.h"
+#include "der.h"
 #include "ocsp_vectors.h"
 #include "test.h"
+#include "x509_vectors.h"
 #include "util.h"
 
 static void test_times(void)
@@ -100,6 +101,73 @@ static void test_aia(void)
 	      "not a certificate");
 }
 
+static int span_is(struct der_span v, const char *s)
+{
+	return v.n == strlen(s) && memcmp(v.p, s, v.n) == 0;
+}
+
+static void test_x509(void)
+{
+	struct x509_fields f;
+	struct crl_fields c;
+	char buf[256], small[12];
+
+	CHECK(x509_read(v_cert_x, sizeof(v_cert_x), &f) == 0, "cert parses");
+	CHECK(f.serial.n == 3 && !memcmp(f.serial.p, "\x00\xa1\xb2", 3),
+	      "serial, content bytes as in an OCSP CertID");
+	CHECK(span_is(f.cn, "dev-7"), "the first CN");
+	CHECK(span_is(f.san_dns, "dev-7.example"), "the first DNS SAN");
+	CHECK(span_is(f.san_uri, "urn:dev:7"), "the URI SAN");
+	CHECK(f.not_after == 2110951656, "notAfter %lld",
+	      (long long)f.not_after);
+	CHECK(der_name_str(f.subject.p, f.subject.n, buf, sizeof(buf)) == 0,
+	      "subject prints");
+	CHECK(!strcmp(buf, "/C=DE/O=moat test/OU=fleet/2.5.4.15=x/CN=dev-7"
+			   "/CN=second/emailAddress=d7@example.com"),
+	      "subject '%s'", buf);
+	CHECK(der_name_str(f.subject.p, f.subject.n, small, sizeof(small)) ==
+			      0 &&
+		      !strcmp(small, "/C=DE/O=moa"),
+	      "truncated to the buffer: '%s'", small);
+	/* without subjectAltName */
+	CHECK(x509_read(v_cert_noaia, sizeof(v_cert_noaia), &f) == 0 &&
+		      f.cn.n > 0,
+	      "the other cert parses");
+	CHECK(x509_read(v_crl, sizeof(v_crl), &f) < 0, "a CRL is no cert");
+
+	CHECK(crl_read(v_crl, sizeof(v_crl), &c) == 0, "CRL parses");
+	CHECK(c.next_update - c.this_update == 30 * 86400,
+	      "CRL dates %lld %lld", (long long)c.this_update,
+	      (long long)c.next_update);
+	CHECK(der_name_str(c.issuer.p, c.issuer.n, buf, sizeof(buf)) == 0 &&
+		      !strcmp(buf, "/CN=moat test intermediate CA"),
+	      "CRL issuer '%s'", buf);
+	CHECK(crl_read(v_cert_x, sizeof(v_cert_x), &c) < 0, "a cert is no CRL");
+	{ /* control bytes never reach a log line */
+		static const uint8_t name[] = {0x30, 0x0e, 0x31, 0x0c, 0x30,
+					       0x0a, 0x06, 0x03, 0x55, 0x04,
+					       0x03, 0x0c, 0x03, 'a', '\n',
+					       'b'};
+
+		CHECK(der_name_str(name, sizeof(name), buf, sizeof(buf)) == 0 &&
+			      !strcmp(buf, "/CN=a?b"),
+		      "control byte: '%s'", buf);
+	}
+}
+
+static void damaged_x509(const uint8_t *p, size_t n)
+{
+	struct x509_fields f;
+	struct crl_fields c;
+	char buf[64];
+
+	if (x509_read(p, n, &f) == 0)
+		der_name_str(f.subject.p, f.subject.n, buf, sizeof(buf));
+	if (crl_read(p, n, &c) == 0)
+		der_name_str(c.issuer.p, c.issuer.n, buf, sizeof(buf));
+	der_name_str(p, n, buf, sizeof(buf));
+}
+
 /* Every prefix, and every byte flipped, of each vector: no crash, and a
  * truncated input never parses as a complete answer. */
 static void test_damage(void)
@@ -112,6 +180,8 @@ static void test_damage(void)
 		{v_resp_revoked, sizeof(v_resp_revoked)},
 		{v_req_good, sizeof(v_req_good)},
 		{v_cert_aia, sizeof(v_cert_aia)},
+		{v_cert_x, sizeof(v_cert_x)},
+		{v_crl, sizeof(v_crl)},
 	};
 	static uint8_t buf[2048];
 	struct ocsp_certid id;
@@ -129,6 +199,7 @@ static void test_damage(void)
 				truncated_ok++;
 			ocsp_req_certid(buf, n, &r);
 			ocsp_cert_has_url(buf, n);
+			damaged_x509(buf, n);
 		}
 		for (size_t i = 0; i < v[k].n; i++) {
 			struct ocsp_certid r;
@@ -138,6 +209,7 @@ static void test_damage(void)
 			ocsp_resp_parse(buf, v[k].n, &id, &a);
 			ocsp_req_certid(buf, v[k].n, &r);
 			ocsp_cert_has_url(buf, v[k].n);
+			damaged_x509(buf, v[k].n);
 		}
 	}
 	CHECK(truncated_ok == 0, "%d truncated responses parsed", truncated_ok);
@@ -148,6 +220,7 @@ int main(void)
 	test_times();
 	test_answers();
 	test_aia();
+	test_x509();
 	test_damage();
 	return test_done("ocsp");
 }

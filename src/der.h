@@ -1,11 +1,13 @@
-/* ocsp_der.h - the little DER that moat reads itself: the CertID of an OCSP
+/* der.h - the little DER that moat reads itself: the CertID of an OCSP
  * request, the status and dates of the matching answer in an OCSP
- * response, and whether a certificate names an OCSP responder (AIA).
+ * response, whether a certificate names an OCSP responder (AIA), what moat
+ * needs of a certificate (subject, serial, names, expiry) and of a CRL
+ * (issuer, dates).
  * Pure functions over untrusted bytes: bounded, no allocation, fuzzed.
  * Signatures are not checked here; wolfSSL checks every response before a
  * handshake relies on it. */
-#ifndef MOAT_OCSP_DER_H
-#define MOAT_OCSP_DER_H
+#ifndef MOAT_DER_H
+#define MOAT_DER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -50,5 +52,41 @@ int ocsp_cert_has_url(const uint8_t *cert, size_t len);
 /* "YYYYMMDDHHMMSS[.f]Z" (GeneralizedTime) or "YYMMDDHHMMSSZ" (UTCTime,
  * utc != 0) to UTC seconds; -1 when malformed. */
 int64_t ocsp_der_time(const uint8_t *p, size_t n, int utc);
+
+/* Bytes inside the DER that was read. */
+struct der_span {
+	const uint8_t *p;
+	size_t n;
+};
+
+/* What moat reads of a certificate. A span is empty (n 0) when the
+ * certificate does not have it. */
+struct x509_fields {
+	struct der_span serial;  /* the INTEGER's content bytes */
+	struct der_span subject; /* the Name, whole TLV (for der_name_str) */
+	struct der_span cn;      /* the first commonName's value */
+	struct der_span san_dns; /* the first dNSName of subjectAltName */
+	struct der_span san_uri; /* the first URI of subjectAltName */
+	int64_t not_after;       /* UTC seconds */
+};
+
+/* Read a certificate (DER). 0, or -1 when it is not a well-formed one. */
+int x509_read(const uint8_t *cert, size_t len, struct x509_fields *f);
+
+/* What moat reads of a CRL. */
+struct crl_fields {
+	struct der_span issuer; /* the Name, whole TLV */
+	int64_t this_update;
+	int64_t next_update;    /* 0 = absent */
+};
+
+/* Read a CRL (DER). 0 or -1. */
+int crl_read(const uint8_t *crl, size_t len, struct crl_fields *f);
+
+/* A Name as one line, "/C=US/O=Example/CN=dev-1" (the form OpenSSL's
+ * X509_NAME_oneline prints), into buf (always terminated when cap > 0).
+ * Bytes below 0x20 and 0x7f print as '?'. Returns 0, or -1 when the Name
+ * is malformed (buf then holds what was read before). */
+int der_name_str(const uint8_t *name, size_t len, char *buf, size_t cap);
 
 #endif
