@@ -4,9 +4,12 @@
  *       full (or, with -r, resumed: session ticket) mTLS handshakes, each
  *       with CONNECT/CONNACK and DISCONNECT; prints connections/s and
  *       latency percentiles.
- *   moat-bench idle -H ADDR:PORT [tls opts] -n COUNT [-t SECONDS] [-b BASE]
+ *   moat-bench idle -H ADDR:PORT [tls opts] -n COUNT [-c CONC] [-t SECONDS]
+ *                   [-b BASE]
  *       opens COUNT connections (source addresses 127.0.0.BASE.. when more
- *       than 20,000), CONNECTs them, prints "ready N", holds them.
+ *       than 20,000), all at once or, with -c, CONC at a time (the next
+ *       starts when one has its CONNACK), CONNECTs them, prints "ready N",
+ *       holds them.
  *   moat-bench pubsub -H ADDR:PORT [tls opts] [-p PAIRS] [-s SIZE]
  *                     [-q QOS] [-t SECONDS] [-R RATE]
  *       PAIRS publishers and subscribers (topic bench/i); publishers send
@@ -96,6 +99,15 @@ struct cl {
 
 static void cl_next(void);
 static void cl_close(struct cl *c, int ok);
+static struct cl *cl_start(int role, long idx);
+/* idle: -c given: at most that many connections opening at a time */
+static long idle_conc, idle_started;
+
+static void idle_next(void)
+{
+	if (idle_started < o.count)
+		cl_start(0, idle_started++);
+}
 
 static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 {
@@ -230,6 +242,7 @@ static void on_packet(struct cl *c, const uint8_t *p, size_t n)
 			cl_close(c, 1);
 		} else if (o.mode == M_IDLE) {
 			done_ok++;
+			idle_next();
 			if (done_ok == o.count) {
 				printf("ready %ld\n", done_ok);
 				fflush(stdout);
@@ -440,6 +453,8 @@ static void cl_close(struct cl *c, int ok)
 	uv_close((uv_handle_t *)&c->tcp, on_closed);
 	if (o.mode == M_CONNECT)
 		cl_next();
+	else if (o.mode == M_IDLE && !ok)
+		idle_next();
 }
 
 static struct cl *cl_start(int role, long idx)
@@ -585,7 +600,7 @@ int main(int argc, char **argv)
 		case 'K': o.key = optarg; break;
 		case '2': o.tls12 = 1; break;
 		case 'P': o.plain = 1; break;
-		case 'c': o.conc = atol(optarg); break;
+		case 'c': o.conc = idle_conc = atol(optarg); break;
 		case 'n': o.count = atol(optarg); break;
 		case 'r': o.resume = 1; break;
 		case 'p': o.pairs = atol(optarg); break;
@@ -645,8 +660,10 @@ int main(int argc, char **argv)
 		       uv_run(loop, UV_RUN_ONCE))
 			;
 	} else if (o.mode == M_IDLE) {
-		for (long i = 0; i < o.count; i++)
-			cl_start(0, i);
+		long first = idle_conc && idle_conc < o.count ? idle_conc : o.count;
+
+		while (idle_started < first)
+			idle_next();
 		uv_run(loop, UV_RUN_DEFAULT);
 	} else {
 		pubs = calloc((size_t)o.pairs, sizeof(*pubs));
