@@ -377,9 +377,6 @@ static int limits_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	if (!strcmp(key, "max_connections")) {
 		get_uint(x, v, "limits.max_connections", 1, 10000000,
 			 &l->max_connections);
-	} else if (!strcmp(key, "max_handshakes")) {
-		get_uint(x, v, "limits.max_handshakes", 0, 1000000,
-			 &l->max_handshakes);
 	} else if (!strcmp(key, "handshake_timeout")) {
 		get_duration(x, v, "limits.handshake_timeout",
 			     &l->handshake_timeout_ms);
@@ -972,7 +969,6 @@ struct cfg *cfg_load(const char *path, char **errors)
 	x.dir = strndup(path, slash ? (size_t)(slash - path) + 1 : 0);
 	c->workers = 1;
 	c->limits.max_connections = 100000;
-	c->limits.max_handshakes = 128;
 	c->limits.handshake_timeout_ms = 5000;
 	c->limits.connect_timeout_ms = 10000;
 	c->limits.max_packet_size = 1024 * 1024;

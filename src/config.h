@@ -43,8 +43,6 @@ struct cfg_limits {
 	uint64_t connect_timeout_ms;   /* default 10s */
 	uint64_t max_packet_size;      /* default 1MiB; at most 268435455 */
 	uint64_t drain_timeout_ms;     /* default 30s */
-	uint64_t max_handshakes;       /* per worker at once; default 128,
-					  0 = no limit */
 	bool per_source_set;           /* per_source given */
 	uint64_t per_source_max_connections; /* 0 = no limit */
 	uint64_t per_source_new_per_second;  /* 0 = no limit */

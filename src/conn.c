@@ -53,7 +53,6 @@ static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 static void on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 static void on_ocsp_wake(struct ocsp_waiter *w);
 static int proxy_expected(const struct conn *c);
-static void hs_end(struct conn *c);
 static int conn_admit(struct conn *c);
 static int proxy_read(struct conn *c, const uint8_t *p, size_t n);
 static int conn_ocsp_io(void *arg, const char *url, int url_len,
@@ -223,7 +222,6 @@ static void conn_close(struct conn *c, const char *why)
 		  conn_state_name(c->state), "age_ms", age, "bytes_in", bin,
 		  "bytes_out", bout, "reason", why, NULL);
 	c->state = CS_CLOSED;
-	hs_end(c);
 	ocsp_cancel(c->moat->ocsp, &c->ocsp_w);
 	ocsp_release(m->ocsp, c->ocsp_e);
 	c->ocsp_e = NULL;
@@ -285,7 +283,6 @@ static void conn_finish(struct conn *c)
 	if (c->state >= CS_CLOSING)
 		return;
 	c->state = CS_CLOSING;
-	hs_end(c);
 	read_stop(c, SIDE_UPSTREAM);
 	if (c->upstream_open) {
 		c->upstream_open = 0;
@@ -396,7 +393,6 @@ static void handshake_done(struct conn *c)
 
 	CTR_ADD(m->handshakes_ok, 1);
 	CTR_ADD(c->li->handshakes, 1);
-	hs_end(c);
 	histo_observe(&m->h_handshake, (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	if (wolfSSL_session_reused(c->ssl))
 		CTR_ADD(c->li->resumed, 1);
@@ -716,13 +712,8 @@ static void conn_advance(struct conn *c)
 			    !c->io.eof)
 				return;
 			if (e == OCSP_WANT_READ) { /* on_ocsp_wake goes on */
-				if (tls_io_stash(&c->io) < 0) {
+				if (tls_io_stash(&c->io) < 0)
 					conn_close(c, "out of memory");
-					return;
-				}
-				/* a slow responder must not hold up the
-				 * devices whose answer is cached */
-				hs_end(c);
 				return;
 			}
 			/* A client that leaves mid-handshake (a port probe,
@@ -1025,75 +1016,6 @@ static void on_timeout(uv_timer_t *t)
 	}
 }
 
-/* limits.max_handshakes: at most that many connections of a worker are
- * between accept and the end of their handshake at once; the others wait
- * in arrival order, not read, their handshake_timeout running. A burst of
- * devices (a broker restart, a network coming back) is then served a few
- * at a time: each finishes sooner, and the memory a handshake needs
- * while it runs (records, key shares, the parsed chain) is bounded by the
- * limit instead of by the burst, so it does not stay behind as holes
- * between the idle sessions' allocations. */
-static int hs_full(const struct moat *m)
-{
-	uint64_t lim = m->gen->cfg->limits.max_handshakes;
-
-	return lim && m->hs_active >= lim;
-}
-
-/* Take a handshake slot and start reading the client. */
-static void conn_begin(struct conn *c)
-{
-	c->hs = HS_ACTIVE;
-	CTR_ADD(c->moat->hs_active, 1);
-	if (c->moat->stopping) {
-		conn_close(c, "stopping");
-		return;
-	}
-	c->proxy_wait = proxy_expected(c);
-	if (!c->proxy_wait && conn_admit(c) < 0)
-		return;
-	read_start(c, SIDE_CLIENT);
-}
-
-/* The handshake is over (done, failed, or the connection closed while it
- * ran or waited), or parked on an OCSP fetch (it goes on without a slot):
- * give the slot to the connections waiting. */
-static void hs_end(struct conn *c)
-{
-	struct moat *m = c->moat;
-
-	if (c->hs == HS_WAITING) {
-		if (c->hs_prev)
-			c->hs_prev->hs_next = c->hs_next;
-		else
-			m->hs_head = c->hs_next;
-		if (c->hs_next)
-			c->hs_next->hs_prev = c->hs_prev;
-		else
-			m->hs_tail = c->hs_prev;
-		CTR_SUB(m->hs_waiting, 1);
-	} else if (c->hs == HS_ACTIVE) {
-		CTR_SUB(m->hs_active, 1);
-	}
-	c->hs = HS_NONE;
-	if (m->hs_admitting) /* the loop below is running further up */
-		return;
-	m->hs_admitting = 1;
-	while (m->hs_head && !hs_full(m)) {
-		struct conn *n = m->hs_head;
-
-		m->hs_head = n->hs_next;
-		if (m->hs_head)
-			m->hs_head->hs_prev = NULL;
-		else
-			m->hs_tail = NULL;
-		n->hs_next = n->hs_prev = NULL;
-		CTR_SUB(m->hs_waiting, 1);
-		conn_begin(n);
-	}
-	m->hs_admitting = 0;
-}
-
 void conn_on_accept(uv_stream_t *server, int status)
 {
 	struct listener *li = server->data;
@@ -1153,18 +1075,10 @@ void conn_on_accept(uv_stream_t *server, int status)
 	uv_tcp_nodelay(&c->client, 1);
 	uv_timer_start(&c->timer, on_timeout,
 		       c->gen->cfg->limits.handshake_timeout_ms, 0);
-	if (hs_full(m)) { /* wait, unread, still under handshake_timeout */
-		c->hs = HS_WAITING;
-		c->hs_prev = m->hs_tail;
-		if (m->hs_tail)
-			m->hs_tail->hs_next = c;
-		else
-			m->hs_head = c;
-		m->hs_tail = c;
-		CTR_ADD(m->hs_waiting, 1);
+	c->proxy_wait = proxy_expected(c);
+	if (!c->proxy_wait && conn_admit(c) < 0)
 		return;
-	}
-	conn_begin(c);
+	read_start(c, SIDE_CLIENT);
 }
 
 /* Whether this client must start with a PROXY header: the listener asks

@@ -24,9 +24,6 @@ enum conn_state {
 
 enum { SIDE_CLIENT = 0, SIDE_UPSTREAM = 1 };
 
-/* A connection's place under limits.max_handshakes. */
-enum conn_hs { HS_NONE, HS_WAITING, HS_ACTIVE };
-
 #define CONN_MAX_TRIES 8
 
 struct conn {
@@ -49,8 +46,6 @@ struct conn {
 	uint8_t proxy_wait;    /* a PROXY protocol header comes first */
 	uint8_t say_goodbye;   /* DISCONNECT with this reason at the next
 				  boundary (0x8B stopping, 0x87 revoked) */
-	uint8_t hs;            /* enum conn_hs: limits.max_handshakes */
-	struct conn *hs_prev, *hs_next; /* while HS_WAITING */
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;

@@ -192,14 +192,6 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		  (unsigned long long)v.handshakes_ok);
 	sb_printf(o, "moat_handshakes_total{result=\"failed\"} %llu\n",
 		  (unsigned long long)v.handshakes_failed);
-	HEAD("moat_handshakes_in_progress", "gauge",
-	     "TLS handshakes running now (state=active) and accepted "
-	     "connections waiting for one under limits.max_handshakes "
-	     "(state=waiting).");
-	sb_printf(o, "moat_handshakes_in_progress{state=\"active\"} %llu\n",
-		  (unsigned long long)v.handshakes_active);
-	sb_printf(o, "moat_handshakes_in_progress{state=\"waiting\"} %llu\n",
-		  (unsigned long long)v.handshakes_waiting);
 	HEAD("moat_reloads_total", "counter", "Configuration reloads by result.");
 	sb_printf(o, "moat_reloads_total{result=\"ok\"} %llu\n",
 		  (unsigned long long)m->reloads);

@@ -162,11 +162,6 @@ struct moat {
 	uint64_t conns_total, conns_current;
 	uint64_t handshakes_ok, handshakes_failed;
 	uint64_t rejects[REJ__COUNT];
-	/* limits.max_handshakes: handshakes in progress on this worker, and
-	 * the accepted connections waiting for one, oldest first */
-	uint64_t hs_active, hs_waiting;
-	struct conn *hs_head, *hs_tail;
-	int hs_admitting;
 	uint64_t next_conn_id;
 	struct conn *conns; /* every live connection, for show conns / stop */
 	uv_signal_t sig_term, sig_int, sig_hup;

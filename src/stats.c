@@ -147,10 +147,6 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 		  (unsigned long long)v.handshakes_ok);
 	sb_printf(o, "handshakes_failed: %llu\n",
 		  (unsigned long long)v.handshakes_failed);
-	sb_printf(o, "handshakes_active: %llu\n",
-		  (unsigned long long)v.handshakes_active);
-	sb_printf(o, "handshakes_waiting: %llu\n",
-		  (unsigned long long)v.handshakes_waiting);
 	sb_printf(o, "reloads: %llu\n", (unsigned long long)m->reloads);
 	sb_printf(o, "reload_failures: %llu\n",
 		  (unsigned long long)m->reload_failures);

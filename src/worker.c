@@ -196,8 +196,6 @@ void moat_view(struct moat *main, struct moat_view *v)
 		v->conns_current += CTR_GET(w->conns_current);
 		v->handshakes_ok += CTR_GET(w->handshakes_ok);
 		v->handshakes_failed += CTR_GET(w->handshakes_failed);
-		v->handshakes_active += CTR_GET(w->hs_active);
-		v->handshakes_waiting += CTR_GET(w->hs_waiting);
 		for (int r = 0; r < REJ__COUNT; r++)
 			v->rejects[r] += CTR_GET(w->rejects[r]);
 		v->ocsp_soft_failed += CTR_GET(w->ocsp_soft_failed);

@@ -41,7 +41,6 @@ struct listener_view {
 struct moat_view {
 	uint64_t conns_total, conns_current;
 	uint64_t handshakes_ok, handshakes_failed;
-	uint64_t handshakes_active, handshakes_waiting;
 	uint64_t rejects[REJ__COUNT];
 	uint64_t ocsp_soft_failed, ocsp_stale_used, revoked_closed;
 	struct histo h_handshake, h_upstream_connect;

@@ -1,13 +1,11 @@
 """PROXY protocol on listeners (v1 and v2, from raw clients and from a real
-HAProxy in front), per-source limits (limits.per_source) and the handshake
-gate (limits.max_handshakes)."""
+HAProxy in front) and per-source limits (limits.per_source)."""
 import os
 import shutil
 import socket
 import struct
 import subprocess
 import re
-import threading
 import time
 
 import pytest
@@ -284,65 +282,3 @@ def test_send_proxy_v2_carries_the_certificate_identity(moat_factory, live_broke
         sub[typ] = ssl_tlv[j + 3:j + 3 + ln]
         j += 3 + ln
     assert sub[0x22] == b"dev-good" and sub[0x21] == b"TLSv1.3" and sub[0x23]
-
-
-def gated_moat(moat_factory, brokers, n, timeout, metrics=None):
-    def mutate(cfg):
-        cfg["workers"] = 1  # the limit is per worker
-        cfg["limits"].update(max_handshakes=n, handshake_timeout=timeout)
-        if metrics:
-            cfg["stats"]["metrics"] = f"127.0.0.1:{metrics}"
-    return moat_factory(brokers, mutate)
-
-
-def test_max_handshakes_lets_the_rest_wait_their_turn(moat_factory, live_brokers, pki):
-    from test_metrics import scrape
-    port = free_port()
-    m = gated_moat(moat_factory, live_brokers, 2, "20s", metrics=port)
-    # two connections that never send a ClientHello hold both slots
-    holds = [socket.create_connection(("127.0.0.1", m.port)) for _ in range(2)]
-    assert wait_for(lambda: m.info().get("handshakes_active") == "2", 5), m.info()
-    result = {}
-
-    def device():
-        try:
-            s = tls_connect(pki, m.port, "dev-good", timeout=15)
-            s.sendall(connect_packet("dev-good"))
-            result["connack"] = read_connack(s, 15)
-        except (OSError, ConnectionError) as e:
-            result["error"] = repr(e)
-
-    t = threading.Thread(target=device)
-    t.start()
-    try:
-        # accepted, but its ClientHello is not read while both slots are held
-        assert wait_for(lambda: m.info().get("handshakes_waiting") == "1", 5), m.info()
-        assert 'moat_handshakes_in_progress{state="waiting"} 1' in scrape(port)[1]
-        time.sleep(0.5)
-        assert not result and m.info()["handshakes_ok"] == "0", (result, m.info())
-        holds[0].close()  # one slot frees: the device goes on
-        t.join(15)
-        assert result.get("connack") == b"\x20\x02\x00\x00", result
-        info = m.info()
-        assert info["handshakes_waiting"] == "0" and info["handshakes_active"] == "1", info
-    finally:
-        for h in holds:
-            h.close()
-        t.join(15)
-
-
-def test_waiting_for_a_handshake_still_times_out(moat_factory, live_brokers, pki):
-    m = gated_moat(moat_factory, live_brokers, 1, "1s")
-    hold = socket.create_connection(("127.0.0.1", m.port))
-    assert wait_for(lambda: m.info().get("handshakes_active") == "1", 5), m.info()
-    waiter = socket.create_connection(("127.0.0.1", m.port))
-    assert wait_for(lambda: m.info().get("handshakes_waiting") == "1", 5), m.info()
-    # both are refused at handshake_timeout, counted from their accept
-    assert wait_for(lambda: m.rejects("handshake_timeout") == 2, 10), m.info()
-    info = m.info()
-    assert info["handshakes_waiting"] == "0" and info["handshakes_active"] == "0", info
-    assert closed_by_peer(waiter) and closed_by_peer(hold)
-    # and the gate is open again
-    s = tls_connect(pki, m.port, "dev-good")
-    s.sendall(connect_packet("dev-good"))
-    assert read_connack(s) == b"\x20\x02\x00\x00"

@@ -60,7 +60,6 @@ static void test_full(void)
 		"  connect_timeout: 2s\n"
 		"  max_packet_size: 64KiB\n"
 		"  drain_timeout: 1m\n"
-		"  max_handshakes: 0\n"
 		"log: { level: debug, format: json }\n"
 		"listeners:\n"
 		"  - name: l1\n"
@@ -107,7 +106,6 @@ static void test_full(void)
 	CHECK(c->limits.connect_timeout_ms == 2000, "connect_timeout");
 	CHECK(c->limits.max_packet_size == 65536, "max_packet_size");
 	CHECK(c->limits.drain_timeout_ms == 60000, "drain_timeout");
-	CHECK(c->limits.max_handshakes == 0, "max_handshakes 0: no limit");
 	CHECK(c->log_level == CFG_LOG_DEBUG && c->log_format == CFG_LOG_JSON,
 	      "log");
 	CHECK(c->n_listeners == 1, "listeners");
@@ -158,8 +156,7 @@ static void test_defaults(void)
 		      c->limits.handshake_timeout_ms == 5000 &&
 		      c->limits.connect_timeout_ms == 10000 &&
 		      c->limits.max_packet_size == 1048576 &&
-		      c->limits.drain_timeout_ms == 30000 &&
-		      c->limits.max_handshakes == 128,
+		      c->limits.drain_timeout_ms == 30000,
 	      "default limits");
 	CHECK(c->log_level == CFG_LOG_INFO && c->log_format == CFG_LOG_TEXT,
 	      "default log");
