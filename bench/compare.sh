@@ -5,7 +5,8 @@
 # to the same local mosquitto. Writes bench/RESULTS.md.
 #   bash bench/compare.sh            (after: meson setup build && ninja -C build)
 # Environment: N_CONN (handshakes per run, 2000), CONC (50), SECONDS_PS (5),
-# IDLE_COUNTS ("1000 9000").
+# IDLE_COUNTS ("1000 9000"), IDLE_PACE (50: the idle connections are held
+# twice, opened all at once and IDLE_PACE at a time).
 # Everything listens on 127.0.0.1; every process started here is stopped by
 # its PID at the end of its turn.
 set -euo pipefail
@@ -18,6 +19,7 @@ N_CONN=${N_CONN:-2000}
 CONC=${CONC:-50}
 SECONDS_PS=${SECONDS_PS:-5}
 IDLE_COUNTS=${IDLE_COUNTS:-"1000 9000"}
+IDLE_PACE=${IDLE_PACE:-50}
 SYSTEMS=${SYSTEMS:-"moat haproxy nginx mosquitto-tls"} # a subset for a quick A/B
 OUT=${OUT:-bench/RESULTS.md}
 [ -x "$B" ] && [ -x "$MOAT" ] || { echo "build first: meson setup build && ninja -C build"; exit 1; }
@@ -191,17 +193,21 @@ run() {
 }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2}'; }
 
-for sys in $SYSTEMS; do
-  case $sys in
+start_sys() { # SYS -> sets pid, pp
+  case $1 in
     moat) pid=$(start_moat) ;;
     haproxy) pid=$(start_haproxy) ;;
     nginx) pid=$(start_nginx) ;;
     mosquitto-tls) pid=$(start_mosquitto_tls) ;;
   esac
   pids=("$pid")
-  wait_port $PORT "$w/$sys.log"
+  wait_port $PORT "$w/$1.log"
   sleep 0.5
   pp=$(proc_pids "$pid")
+}
+
+for sys in $SYSTEMS; do
+  start_sys $sys
   run $sys full "$pp" -- connect -H 127.0.0.1:$PORT "${TLS[@]}" -c "$CONC" -n "$N_CONN"
   run $sys resumed "$pp" -- connect -H 127.0.0.1:$PORT "${TLS[@]}" -c "$CONC" -n "$N_CONN" -r
   if [ $sys != mosquitto-tls ]; then
@@ -209,25 +215,32 @@ for sys in $SYSTEMS; do
     run $sys q1 "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 -s 1024 -q 1 -t "$SECONDS_PS"
     run $sys lat "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 -s 64 -q 0 -R 1000 -t "$SECONDS_PS"
   fi
-  for n in $IDLE_COUNTS; do
+  # "" all at once (a fleet reconnecting), "p": IDLE_PACE at a time; each
+  # on a fresh process (memory freed by a run stays in the process and
+  # would be counted as the next run's base)
+  for n in $IDLE_COUNTS; do for pace in "" p; do
+    stop_all
+    sleep 1
+    start_sys $sys
     base=$(rss_kb "$pp")
     heap0=$([ $sys = moat ] && "$MOAT" ctl -s "$w/moat.sock" show info | awk '/^heap_bytes/{print $2}' || echo 0)
-    "$B" idle -H 127.0.0.1:$PORT "${TLS[@]}" -n "$n" -t 60 > "$w/idle.out" 2>&1 &
+    pacing=(); [ -n "$pace" ] && pacing=(-c "$IDLE_PACE")
+    "$B" idle -H 127.0.0.1:$PORT "${TLS[@]}" -n "$n" "${pacing[@]}" -t 60 > "$w/idle.out" 2>&1 &
     bp=$!
-    cmds+=("$B idle -H 127.0.0.1:$PORT ${TLS[*]} -n $n -t 60")
+    cmds+=("$B idle -H 127.0.0.1:$PORT ${TLS[*]} -n $n ${pacing[*]} -t 60")
     for _ in $(seq 600); do grep -q "^ready" "$w/idle.out" && break; sleep 0.1; done
     sleep 1
     held=$(rss_kb "$(proc_pids "$pid")")
     if [ $sys = moat ]; then
       heap1=$("$MOAT" ctl -s "$w/moat.sock" show info | awk '/^heap_bytes/{print $2}')
-      R[moat.heap$n]=$(awk -v a="$heap0" -v b="$heap1" -v n="$n" 'BEGIN{printf "%.1f", (b-a)/n/1000}')
+      R[moat.heap$pace$n]=$(awk -v a="$heap0" -v b="$heap1" -v n="$n" 'BEGIN{printf "%.1f", (b-a)/n/1000}')
     fi
     kill "$bp" 2>/dev/null || true; wait "$bp" 2>/dev/null || true
-    R[$sys.idle$n]=$(awk -v a="$base" -v b="$held" -v n="$n" 'BEGIN{printf "%.1f", (b-a)*1024/n/1000}')
-    R[$sys.idle$n.ready]=$(grep -c "^ready" "$w/idle.out" || true)
-    echo "$sys idle $n: ${R[$sys.idle$n]} KB/connection (ready=${R[$sys.idle$n.ready]})"
+    R[$sys.idle$pace$n]=$(awk -v a="$base" -v b="$held" -v n="$n" 'BEGIN{printf "%.1f", (b-a)*1024/n/1000}')
+    R[$sys.idle$pace$n.ready]=$(grep -c "^ready" "$w/idle.out" || true)
+    echo "$sys idle $n${pace:+ paced}: ${R[$sys.idle$pace$n]} KB/connection (ready=${R[$sys.idle$pace$n.ready]})"
     sleep 1
-  done
+  done; done
   stop_all
   sleep 1
 done
@@ -255,7 +268,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f",
 {
   echo "# moat benchmark results"
   echo
-  echo "Made by \`MOAT_WORKERS=$MOAT_WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' bash bench/compare.sh\`"
+  echo "Made by \`MOAT_WORKERS=$MOAT_WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' IDLE_PACE=$IDLE_PACE bash bench/compare.sh\`"
   echo "on $(date -u +%Y-%m-%d) (one run; every system"
   echo "in turn, same machine, same PKI, same broker). Machine: $(nproc) cores,"
   echo "$(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)."
@@ -290,11 +303,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f",
   added() { awk -v a="$(field "${R[$1.lat]}" p99_ms)" -v b="$d99" 'BEGIN{ if (a != "") printf "%.0f", (a-b)*1000; else print "-" }'; }
   echo "| p99 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0 (direct: $d99, p50 $d50) | $(field "${R[moat.lat]}" p99_ms) | $(field "${R[haproxy.lat]}" p99_ms) | $(field "${R[nginx.lat]}" p99_ms) | | | |"
   echo "| added p99 µs over the direct path (TLS included) | $(added moat) | $(added haproxy) | $(added nginx) | | | |"
-  for n in $IDLE_COUNTS; do
-    m=${R[moat.idle$n]}; h=${R[haproxy.idle$n]}; g=${R[nginx.idle$n]}; q=${R[mosquitto-tls.idle$n]}
-    echo "| RSS KB per idle mTLS MQTT connection ($n held) | $m | $h | $g | $q | $(ratio "$h" "$m") | $(ratio "$g" "$m") |"
-    echo "| moat heap KB per idle connection ($n held, \`show info\` heap_bytes) | ${R[moat.heap$n]:--} | | | | | |"
-  done
+  for n in $IDLE_COUNTS; do for pace in "" p; do
+    how=$([ -n "$pace" ] && echo "opened $IDLE_PACE at a time" || echo "opened all at once")
+    m=${R[moat.idle$pace$n]}; h=${R[haproxy.idle$pace$n]}; g=${R[nginx.idle$pace$n]}; q=${R[mosquitto-tls.idle$pace$n]}
+    echo "| RSS KB per idle mTLS MQTT connection ($n held, $how) | $m | $h | $g | $q | $(ratio "$h" "$m") | $(ratio "$g" "$m") |"
+    echo "| moat heap KB per idle connection ($n held, $how, \`show info\` heap_bytes) | ${R[moat.heap$pace$n]:--} | | | | | |"
+  done; done
   echo
   echo "Raw lines (\`key: moat-bench output, proxy cpu_s\`):"
   echo
