@@ -85,9 +85,13 @@ static char *dup_n(const char *s, size_t n)
 	return d;
 }
 
+/* A name from the certificate as a string; none when it holds a NUL (it
+ * would end the string early: "dev-1\0.evil" must not read as "dev-1"). */
 static char *dup_span(struct der_span v)
 {
-	return v.n ? dup_n((const char *)v.p, v.n) : NULL;
+	if (!v.n || memchr(v.p, '\0', v.n))
+		return NULL;
+	return dup_n((const char *)v.p, v.n);
 }
 
 /* Copy what moat needs of the leaf (DER) into p, so nothing of the
