@@ -248,91 +248,6 @@ int ocsp_resp_parse(const uint8_t *resp, size_t len,
 	return found ? 0 : -1;
 }
 
-/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
- * signature }: the TBSCertificate's body. */
-static int cert_tbs(const uint8_t *cert, size_t len, struct der *tbs)
-{
-	struct der d = {cert, len}, c;
-
-	if (der_expect(&d, SEQ, &c, NULL) < 0 ||
-	    der_expect(&c, SEQ, tbs, NULL) < 0)
-		return -1;
-	return 0;
-}
-
-/* Skips what is left of a TBSCertificate up to [3] extensions and points
- * at the extensions' SEQUENCE body: 0 found, 1 none, -1 malformed. */
-static int tbs_exts(struct der tbs, struct der *exts)
-{
-	struct der v;
-	uint8_t tag;
-
-	while (tbs.n) {
-		if (der_next(&tbs, &tag, &v, NULL) < 0)
-			return -1;
-		if (tag == 0xa3)
-			return der_expect(&v, SEQ, exts, NULL) < 0 ? -1 : 0;
-	}
-	return 1;
-}
-
-/* Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE,
- * extnValue OCTET STRING }: the extnValue of the one with that OID;
- * 1 found, 0 none, -1 malformed. */
-static int ext_find(struct der exts, const uint8_t *oid, size_t oid_len,
-		    struct der *val)
-{
-	while (exts.n) {
-		struct der ext, o, v;
-		uint8_t tag;
-
-		if (der_expect(&exts, SEQ, &ext, NULL) < 0 ||
-		    der_expect(&ext, OID, &o, NULL) < 0)
-			return -1;
-		if (o.n != oid_len || memcmp(o.p, oid, oid_len))
-			continue;
-		if (der_peek(&ext) == 0x01 && der_next(&ext, &tag, &v, NULL) < 0)
-			return -1;
-		return der_expect(&ext, OCTETS, val, NULL) < 0 ? -1 : 1;
-	}
-	return 0;
-}
-
-int ocsp_cert_has_url(const uint8_t *cert, size_t len)
-{
-	static const uint8_t aia_oid[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
-					  0x07, 0x01, 0x01};
-	static const uint8_t ocsp_oid[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
-					   0x07, 0x30, 0x01};
-	struct der tbs, exts, val, list;
-	int r;
-
-	if (cert_tbs(cert, len, &tbs) < 0)
-		return -1;
-	/* version, serial, sigalg, issuer, validity, subject, spki, [1] and
-	 * [2] unique ids, then [3] */
-	if ((r = tbs_exts(tbs, &exts)) != 0)
-		return r > 0 ? 0 : -1;
-	if ((r = ext_find(exts, aia_oid, sizeof(aia_oid), &val)) <= 0)
-		return r;
-	if (der_expect(&val, SEQ, &list, NULL) < 0)
-		return -1;
-	while (list.n) {
-		struct der aia, method, v;
-		uint8_t tag;
-
-		if (der_expect(&list, SEQ, &aia, NULL) < 0 ||
-		    der_expect(&aia, OID, &method, NULL) < 0 ||
-		    der_next(&aia, &tag, &v, NULL) < 0)
-			return -1;
-		if (method.n == sizeof(ocsp_oid) &&
-		    !memcmp(method.p, ocsp_oid, method.n) && tag == 0x86 &&
-		    v.n > 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Time ::= UTCTime | GeneralizedTime */
 static int der_time(struct der *d, int64_t *t)
 {
@@ -376,14 +291,18 @@ static int name_each(struct der name,
 	return 0;
 }
 
+static int oid_is(struct der oid, const uint8_t *want, size_t n)
+{
+	return oid.n == n && !memcmp(oid.p, want, n);
+}
+
 static const uint8_t cn_oid[] = {0x55, 0x04, 0x03};
 
 static int first_cn(struct der oid, struct der val, void *arg)
 {
 	struct der_span *cn = arg;
 
-	if (!cn->n && oid.n == sizeof(cn_oid) &&
-	    !memcmp(oid.p, cn_oid, sizeof(cn_oid)))
+	if (!cn->n && oid_is(oid, cn_oid, sizeof(cn_oid)))
 		*cn = span(val);
 	return 0;
 }
@@ -407,15 +326,73 @@ static int sans_read(struct der val, struct x509_fields *f)
 	return 0;
 }
 
-int x509_read(const uint8_t *cert, size_t len, struct x509_fields *f)
+/* AuthorityInfoAccessSyntax: 1 when it names an OCSP responder (an
+ * id-ad-ocsp accessMethod with a URI), 0 when not, -1 malformed. */
+static int aia_ocsp(struct der val)
+{
+	static const uint8_t ocsp_oid[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
+					   0x07, 0x30, 0x01};
+	struct der list;
+
+	if (der_expect(&val, SEQ, &list, NULL) < 0)
+		return -1;
+	while (list.n) {
+		struct der aia, method, v;
+		uint8_t tag;
+
+		if (der_expect(&list, SEQ, &aia, NULL) < 0 ||
+		    der_expect(&aia, OID, &method, NULL) < 0 ||
+		    der_next(&aia, &tag, &v, NULL) < 0)
+			return -1;
+		if (method.n == sizeof(ocsp_oid) &&
+		    !memcmp(method.p, ocsp_oid, method.n) && tag == 0x86 &&
+		    v.n > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Extensions ::= SEQUENCE OF SEQUENCE { extnID, critical BOOLEAN DEFAULT
+ * FALSE, extnValue OCTET STRING }: subjectAltName and the AIA. */
+static int exts_read(struct der exts, struct x509_fields *f)
 {
 	static const uint8_t san_oid[] = {0x55, 0x1d, 0x11};
-	struct der tbs, v, tlv, validity, exts;
+	static const uint8_t aia_oid[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
+					  0x07, 0x01, 0x01};
+
+	while (exts.n) {
+		struct der ext, oid, val;
+		uint8_t tag;
+
+		if (der_expect(&exts, SEQ, &ext, NULL) < 0 ||
+		    der_expect(&ext, OID, &oid, NULL) < 0 ||
+		    (der_peek(&ext) == 0x01 &&
+		     der_next(&ext, &tag, &val, NULL) < 0) ||
+		    der_expect(&ext, OCTETS, &val, NULL) < 0)
+			return -1;
+		if (oid_is(oid, san_oid, sizeof(san_oid))) {
+			if (sans_read(val, f) < 0)
+				return -1;
+		} else if (oid_is(oid, aia_oid, sizeof(aia_oid))) {
+			if ((f->ocsp_url = aia_ocsp(val)) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version,
+ * serial, signature, issuer, validity, subject, spki, [1] and [2] unique
+ * ids, [3] extensions }, signatureAlgorithm, signature } */
+int x509_read(const uint8_t *cert, size_t len, struct x509_fields *f)
+{
+	struct der d = {cert, len}, c, tbs, v, tlv, validity;
 	int64_t not_before;
-	int r;
+	uint8_t tag;
 
 	memset(f, 0, sizeof(*f));
-	if (cert_tbs(cert, len, &tbs) < 0)
+	if (der_expect(&d, SEQ, &c, NULL) < 0 ||
+	    der_expect(&c, SEQ, &tbs, NULL) < 0)
 		return -1;
 	if (der_peek(&tbs) == 0xa0 && der_expect(&tbs, 0xa0, &v, NULL) < 0)
 		return -1;
@@ -432,11 +409,22 @@ int x509_read(const uint8_t *cert, size_t len, struct x509_fields *f)
 	    der_expect(&tbs, SEQ, &v, NULL) < 0)         /* spki */
 		return -1;
 	f->subject = span(tlv);
-	if ((r = tbs_exts(tbs, &exts)) != 0)
-		return r > 0 ? 0 : -1;
-	if ((r = ext_find(exts, san_oid, sizeof(san_oid), &v)) < 0)
-		return -1;
-	return r && sans_read(v, f) < 0 ? -1 : 0;
+	while (tbs.n) { /* [1], [2], then [3] */
+		if (der_next(&tbs, &tag, &v, NULL) < 0)
+			return -1;
+		if (tag == 0xa3)
+			return der_expect(&v, SEQ, &tlv, NULL) < 0
+				       ? -1
+				       : exts_read(tlv, f);
+	}
+	return 0;
+}
+
+int ocsp_cert_has_url(const uint8_t *cert, size_t len)
+{
+	struct x509_fields f;
+
+	return x509_read(cert, len, &f) < 0 ? -1 : f.ocsp_url;
 }
 
 /* CertificateList ::= SEQUENCE { tbsCertList SEQUENCE { version INTEGER

@@ -46,7 +46,8 @@ int ocsp_resp_parse(const uint8_t *resp, size_t len,
 		    const struct ocsp_certid *id, struct ocsp_answer *a);
 
 /* 1 when the certificate (DER) carries an authorityInfoAccess extension
- * with an id-ad-ocsp URI, 0 when not, -1 when it cannot be parsed. */
+ * with an id-ad-ocsp URI, 0 when not, -1 when it cannot be parsed
+ * (x509_read's ocsp_url). */
 int ocsp_cert_has_url(const uint8_t *cert, size_t len);
 
 /* "YYYYMMDDHHMMSS[.f]Z" (GeneralizedTime) or "YYMMDDHHMMSSZ" (UTCTime,
@@ -68,6 +69,7 @@ struct x509_fields {
 	struct der_span san_dns; /* the first dNSName of subjectAltName */
 	struct der_span san_uri; /* the first URI of subjectAltName */
 	int64_t not_after;       /* UTC seconds */
+	int ocsp_url;            /* 1: the AIA names an OCSP responder */
 };
 
 /* Read a certificate (DER). 0, or -1 when it is not a well-formed one. */

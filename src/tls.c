@@ -127,6 +127,7 @@ static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
 	p->cn = dup_span(f.cn);
 	p->san_dns = dup_span(f.san_dns);
 	p->san_uri = dup_span(f.san_uri);
+	p->ocsp_url = f.ocsp_url;
 	if ((p->serial = malloc(f.serial.n * 2 + 1))) {
 		for (size_t i = 0; i < f.serial.n; i++)
 			snprintf(p->serial + 2 * i, 3, "%02x", f.serial.p[i]);
@@ -198,7 +199,7 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 			 * good; under require it is not. */
 			if (p->ocsp_mode == CFG_OCSP_REQUIRE &&
 			    !p->ocsp_override &&
-			    ocsp_cert_has_url(p->der, (size_t)p->der_len) != 1)
+			    !p->ocsp_url)
 				ocsp_note(p, TLS_OCSP_NO_URL);
 		}
 	}
@@ -328,55 +329,108 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+#define CRL_BEGIN "-----BEGIN X509 CRL-----"
+#define PEM_CRL CRL_BEGIN, "-----END X509 CRL-----"
+#define PEM_CERT "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+
+typedef int (*der_fn)(const uint8_t *der, size_t len, void *arg);
+
+/* Calls fn with the DER of each PEM block of buf (between begin and end
+ * lines), in order, until fn returns nonzero; a block that does not decode
+ * comes as (NULL, 0). */
+static void pem_each(const char *buf, const char *begin, const char *end,
+		     der_fn fn, void *arg)
+{
+	for (const char *p = strstr(buf, begin); p; p = strstr(p, begin)) {
+		const char *e = strstr(p, end);
+		word32 n;
+		uint8_t *der;
+		int stop;
+
+		if (!e)
+			break;
+		p += strlen(begin);
+		n = (word32)(e - p);
+		der = malloc(n ? n : 1);
+		if (der && Base64_Decode((const byte *)p, (word32)(e - p), der,
+					 &n) != 0) {
+			free(der);
+			der = NULL;
+		}
+		stop = fn(der, der ? n : 0, arg);
+		free(der);
+		if (stop)
+			break;
+		p = e + strlen(end);
+	}
+}
+
+/* pem_each over a file. */
+static void each_pem(const char *path, const char *begin, const char *end,
+		     der_fn fn, void *arg)
+{
+	size_t len;
+	char *buf = path ? read_file(path, &len) : NULL;
+
+	if (buf) {
+		pem_each(buf, begin, end, fn, arg);
+		free(buf);
+	}
+}
+
+struct crl_load {
+	WOLFSSL_CTX *ctx;
+	int count, bad;
+};
+
+static int load_one_crl(const uint8_t *der, size_t len, void *arg)
+{
+	struct crl_load *l = arg;
+
+	if (!der || wolfSSL_CTX_LoadCRLBuffer(l->ctx, der, (long)len,
+					      WOLFSSL_FILETYPE_ASN1) !=
+			    WOLFSSL_SUCCESS) {
+		l->bad = 1;
+		return 1;
+	}
+	l->count++;
+	return 0;
+}
+
 /* A CRL file may hold several CRLs (one per CA of the chain), PEM one after
  * the other, or a single DER CRL. wolfSSL loads one CRL per call. */
 static int load_crls(WOLFSSL_CTX *ctx, const char *path, char **why)
 {
 	size_t len;
 	char *buf = read_file(path, &len);
-	const char *begin = "-----BEGIN X509 CRL-----";
-	const char *end = "-----END X509 CRL-----";
-	int count = 0, ret;
+	struct crl_load l = {ctx, 0, 0};
 
 	if (!buf) {
 		*why = strerror(errno);
 		return -1;
 	}
-	if (!strstr(buf, begin)) {
-		ret = wolfSSL_CTX_LoadCRLBuffer(ctx, (unsigned char *)buf,
-						(long)len, WOLFSSL_FILETYPE_ASN1);
+	if (!strstr(buf, CRL_BEGIN)) {
+		load_one_crl((const uint8_t *)buf, len, &l);
 		free(buf);
-		if (ret != WOLFSSL_SUCCESS) {
+		if (l.bad) {
 			*why = "not a CRL (PEM or DER), or not signed by a "
 			       "CA of client_ca";
 			return -1;
 		}
 		return 1;
 	}
-	for (char *p = strstr(buf, begin); p; p = strstr(p, begin)) {
-		char *e = strstr(p, end);
-
-		if (!e)
-			break;
-		e += strlen(end);
-		ret = wolfSSL_CTX_LoadCRLBuffer(ctx, (unsigned char *)p,
-						(long)(e - p),
-						WOLFSSL_FILETYPE_PEM);
-		if (ret != WOLFSSL_SUCCESS) {
-			free(buf);
-			*why = "a CRL in it does not load (bad format, or not "
-			       "signed by a CA of client_ca)";
-			return -1;
-		}
-		count++;
-		p = e;
-	}
+	pem_each(buf, PEM_CRL, load_one_crl, &l);
 	free(buf);
-	if (!count) {
+	if (l.bad) {
+		*why = "a CRL in it does not load (bad format, or not signed "
+		       "by a CA of client_ca)";
+		return -1;
+	}
+	if (!l.count) {
 		*why = "no CRL found in it";
 		return -1;
 	}
-	return count;
+	return l.count;
 }
 
 #ifdef HAVE_SESSION_TICKET
@@ -604,43 +658,6 @@ const char *tls_time_str(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* Calls fn with the DER of each PEM block of the file between begin and
- * end lines, in order, until fn returns nonzero. */
-static void each_pem(const char *path, const char *begin, const char *end,
-		     int (*fn)(const uint8_t *der, size_t len, void *arg),
-		     void *arg)
-{
-	size_t len;
-	char *buf = path ? read_file(path, &len) : NULL;
-
-	if (!buf)
-		return;
-	for (char *p = strstr(buf, begin); p; p = strstr(p, begin)) {
-		char *e = strstr(p, end);
-		word32 out_len;
-		uint8_t *der;
-
-		if (!e)
-			break;
-		p += strlen(begin);
-		out_len = (word32)(e - p);
-		der = malloc(out_len ? out_len : 1);
-		if (der &&
-		    Base64_Decode((const byte *)p, (word32)(e - p), der,
-				  &out_len) == 0 &&
-		    fn(der, out_len, arg)) {
-			free(der);
-			break;
-		}
-		free(der);
-		p = e + strlen(end);
-	}
-	free(buf);
-}
-
-#define PEM_CERT "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
-#define PEM_CRL "-----BEGIN X509 CRL-----", "-----END X509 CRL-----"
-
 static int info_ca(const uint8_t *der, size_t len, void *arg)
 {
 	struct tls_info *in = arg;
@@ -731,7 +748,7 @@ static int take_leaf(const uint8_t *der, size_t len, void *arg)
 {
 	struct leaf *l = arg;
 
-	if ((l->der = malloc(len ? len : 1))) {
+	if (der && (l->der = malloc(len))) {
 		memcpy(l->der, der, len);
 		l->len = (int)len;
 	}

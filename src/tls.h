@@ -107,6 +107,7 @@ struct tls_peer {
 	int der_len;
 	int verify_err; /* first wolfSSL error seen in the chain, 0 = none */
 	int has_cert;
+	int ocsp_url;   /* the leaf's AIA names an OCSP responder */
 	int resumed;    /* identity restored from a session ticket */
 	/* OCSP (set up by tls_session_new from the listener's config) */
 	int ocsp_mode;          /* enum cfg_ocsp_mode */

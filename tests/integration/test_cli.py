@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from conftest import MOAT, REPO, base_config, free_port
 
 
@@ -73,6 +75,20 @@ def test_check_not_a_certificate(tmp_path, pki, brokers):
     path = write(tmp_path, json.dumps(cfg, indent=1))
     r = run("-c", path, "--check")
     assert r.returncode == 1 and "tls.cert" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("content,why", [
+    ("-----BEGIN X509 CRL-----\n!!!\n-----END X509 CRL-----\n", "a CRL in it does not load"),
+    ("junk\n", "not a CRL (PEM or DER)"),
+    ("-----BEGIN X509 CRL-----\n", "no CRL found in it"),
+])
+def test_check_bad_crl_file(tmp_path, pki, brokers, content, why):
+    crl = write(tmp_path, content, "bad.crl")
+    cfg = base_config(pki, brokers, free_port(), str(tmp_path / "s.sock"))
+    cfg["listeners"][0]["tls"]["crl"] = crl
+    path = write(tmp_path, json.dumps(cfg, indent=1))
+    r = run("-c", path, "--check")
+    assert r.returncode == 1 and "tls.crl" in r.stderr and why in r.stderr, r.stderr
 
 
 def test_workers_out_of_range_is_refused(tmp_path, pki, brokers):
