@@ -570,6 +570,32 @@ static void usage(void)
 	exit(2);
 }
 
+#ifdef XMALLOC_USER
+/* moat's wolfSSL build hands every allocation to the program
+ * (XMALLOC_USER, for moat's scratch heap); the load generator keeps
+ * malloc's. */
+void *XMALLOC(size_t n, void *heap, int type)
+{
+	(void)heap;
+	(void)type;
+	return malloc(n);
+}
+
+void *XREALLOC(void *p, size_t n, void *heap, int type)
+{
+	(void)heap;
+	(void)type;
+	return realloc(p, n);
+}
+
+void XFREE(void *p, void *heap, int type)
+{
+	(void)heap;
+	(void)type;
+	free(p);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {

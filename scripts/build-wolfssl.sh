@@ -25,8 +25,11 @@ flags="--enable-aesni --enable-intelasm --enable-sp --enable-sp-asm --enable-tls
 # layer turned these on): moat takes the leaf's identity there.
 # WOLFSSL_EXTRA_ALERTS: a fatal handshake error is answered with an alert
 # (handshake_failure, unexpected_message, ...), not a silent close.
+# XMALLOC_USER: wolfSSL calls XMALLOC/XFREE/XREALLOC, defined by moat
+# (src/scratch.c), with the type of each allocation: a handshake's
+# temporaries go to moat's scratch heap, the session's objects to malloc.
 cflags="-O2 -fPIC -DWOLFSSL_NONBLOCK_OCSP -DWOLFSSL_NO_CRL_DATE_CHECK"
-cflags="$cflags -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_ALL_CERTS -DWOLFSSL_EXTRA_ALERTS"
+cflags="$cflags -DXMALLOC_USER -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_ALL_CERTS -DWOLFSSL_EXTRA_ALERTS"
 # One patch, applied below: wolfSSL answers a revoked certificate with the
 # alert bad_certificate (for a CRL revocation it sends certificate_revoked,
 # but only with the compatibility layer); RFC 8446/5246 and moat's spec want

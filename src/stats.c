@@ -17,6 +17,7 @@
 #include "ocsp.h"
 #include "moat_build.h"
 #include "server.h"
+#include "scratch.h"
 #include "stats.h"
 #include "reload.h"
 #include "tls.h"
@@ -139,8 +140,14 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 	{
 		/* heap in use (glibc's count), for memory per connection */
 		struct mallinfo2 mi = mallinfo2();
+		uint64_t sb, sm;
 
 		sb_printf(o, "heap_bytes: %zu\n", mi.uordblks + mi.hblkhd);
+		/* the handshakes' own heap (src/scratch.c): in use, mapped */
+		scratch_stats(&sb, &sm);
+		sb_printf(o, "scratch_bytes: %llu\n", (unsigned long long)sb);
+		sb_printf(o, "scratch_mapped_bytes: %llu\n",
+			  (unsigned long long)sm);
 	}
 	sb_printf(o, "conns_total: %llu\n", (unsigned long long)v.conns_total);
 	sb_printf(o, "handshakes_ok: %llu\n",

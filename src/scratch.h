@@ -1,0 +1,15 @@
+/* scratch.h - a heap of its own for a TLS handshake's temporaries */
+#ifndef MOAT_SCRATCH_H
+#define MOAT_SCRATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *scratch_alloc(size_t n);
+void scratch_free(void *p);
+/* p from either heap; the result from scratch when scratch is set */
+void *scratch_realloc(void *p, size_t n, int scratch);
+/* bytes in slots handed out, bytes of chunks with their pages mapped */
+void scratch_stats(uint64_t *bytes, uint64_t *mapped);
+
+#endif
