@@ -229,7 +229,9 @@ for sys in $SYSTEMS; do
     bp=$!
     cmds+=("$B idle -H 127.0.0.1:$PORT ${TLS[*]} -n $n ${pacing[*]} -t 60")
     for _ in $(seq 600); do grep -q "^ready" "$w/idle.out" && break; sleep 0.1; done
-    sleep 1
+    # read after 3 s of idling (moat gives back the scratch pages its
+    # handshakes no longer use once they have been free for a second)
+    sleep 3
     held=$(rss_kb "$(proc_pids "$pid")")
     if [ $sys = moat ]; then
       heap1=$("$MOAT" ctl -s "$w/moat.sock" show info | awk '/^heap_bytes/{print $2}')

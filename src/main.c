@@ -23,6 +23,7 @@
 #include "moat_build.h"
 #include "reload.h"
 #include "server.h"
+#include "scratch.h"
 #include "stats.h"
 #include "tls.h"
 #include "util.h"
@@ -117,12 +118,16 @@ static void w_stop(struct moat *w, void *arg)
 		w_drained(w);
 }
 
-/* Once a second in every worker: the reject log's suppressed counts. */
+/* Once a second in every worker: the reject log's suppressed counts, and
+ * the pages of the scratch heap that the worker's handshakes no longer
+ * use. */
 static void w_tick(struct moat *w, void *arg)
 {
 	(void)arg;
-	if (w)
+	if (w) {
 		conn_reject_log_flush(w);
+		scratch_trim();
+	}
 }
 
 static void w_revoked(struct moat *w, void *arg)
@@ -232,6 +237,7 @@ static void on_reject_log_timer(uv_timer_t *t)
 	struct moat *m = t->data;
 
 	conn_reject_log_flush(m);
+	scratch_trim();
 	for (unsigned k = 1; k < m->n_workers && !m->stopping; k++)
 		worker_post(m->workers[k], w_tick, NULL);
 	if (m->sources)

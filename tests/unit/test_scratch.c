@@ -87,9 +87,21 @@ static void test_churn(void)
 	CHECK(bad == 0, "%zu slots overwritten", bad);
 	CHECK(in_use() == base, "all freed: %llu in use",
 	      (unsigned long long)in_use());
-	/* what stays mapped is the few empty chunks kept for reuse */
-	CHECK(mapped() <= 4 * 64 * 1024, "mapped after free: %llu",
+	/* empty chunks stay mapped for reuse until they have been empty
+	 * through a whole trim period; then all but a few go back */
+	CHECK(mapped() > 4 * 64 * 1024, "mapped before trim: %llu",
 	      (unsigned long long)mapped());
+	scratch_trim();
+	CHECK(mapped() > 4 * 64 * 1024, "the first trim keeps fresh chunks");
+	scratch_trim();
+	CHECK(mapped() <= 4 * 64 * 1024, "mapped after trim: %llu",
+	      (unsigned long long)mapped());
+	for (size_t i = 0; i < 64; i++) /* released chunks are reused */
+		ptr[i] = scratch_alloc(4000);
+	for (size_t i = 0; i < 64; i++) {
+		memset(ptr[i], 1, 4000);
+		scratch_free(ptr[i]);
+	}
 	scratch_free(NULL);
 }
 
