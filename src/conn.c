@@ -255,8 +255,8 @@ static void on_timeout(uv_timer_t *t);
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 static void on_linger_shutdown(uv_shutdown_t *req, int status)
 {
-	(void)req;
 	(void)status;
+	free(req);
 }
 
 /* The client's queue is out: send FIN and read (discarding) until the
@@ -265,8 +265,11 @@ static void on_linger_shutdown(uv_shutdown_t *req, int status)
  * and the client would never read its alert or CONNACK. */
 static void linger_start(struct conn *c)
 {
-	if (c->io.eof || uv_shutdown(&c->shut, (uv_stream_t *)&c->client,
-				     on_linger_shutdown) < 0) {
+	uv_shutdown_t *req = c->io.eof ? NULL : malloc(sizeof(*req));
+
+	if (!req || uv_shutdown(req, (uv_stream_t *)&c->client,
+				on_linger_shutdown) < 0) {
+		free(req);
 		conn_close(c, NULL);
 		return;
 	}
@@ -866,6 +869,7 @@ static void upstream_try(struct conn *c)
 {
 	struct moat *m = c->moat;
 	const struct cfg_upstream *uc = c->up->cfg;
+	uv_connect_t *req;
 	int r;
 
 	while (c->tries < c->n_order) {
@@ -879,10 +883,13 @@ static void upstream_try(struct conn *c)
 		c->upstream_open = 1;
 		c->srv = s;
 		c->t0_ns = uv_hrtime();
-		r = uv_tcp_connect(&c->creq, &c->upstream,
-				   (const struct sockaddr *)&s->cfg->addr,
-				   on_upstream_connect);
+		req = malloc(sizeof(*req));
+		r = req ? uv_tcp_connect(req, &c->upstream,
+					 (const struct sockaddr *)&s->cfg->addr,
+					 on_upstream_connect)
+			: UV_ENOMEM;
 		if (r < 0) {
+			free(req);
 			upstream_failed(c, "L4CON");
 			return;
 		}
@@ -937,6 +944,7 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 	size_t nrest;
 	char id[24];
 
+	free(req);
 	if (status == UV_ECANCELED || c->state != CS_UPSTREAM)
 		return;
 	if (status < 0) {
@@ -1021,7 +1029,7 @@ void conn_on_accept(uv_stream_t *server, int status)
 	struct listener *li = server->data;
 	struct moat *m = li->moat;
 	struct conn *c;
-	int len = sizeof(struct sockaddr_storage);
+	int len = sizeof(c->peer);
 
 	if (status < 0)
 		return;
@@ -1178,8 +1186,8 @@ static int proxy_read(struct conn *c, const uint8_t *p, size_t n)
 		conn_reject(c, REJ_BAD_PROXY, -1);
 		return -1;
 	}
-	if (src.ss_family != AF_UNSPEC)
-		c->peer = src;
+	if (src.ss_family != AF_UNSPEC) /* IPv4 or IPv6: fits */
+		memcpy(&c->peer, &src, sizeof(c->peer));
 	c->proxy_wait = 0;
 	/* the header came within handshake_timeout; TLS gets its own */
 	uv_timer_start(&c->timer, on_timeout,

@@ -12,6 +12,7 @@
 #include "mqtt.h"
 #include "ocsp.h"
 #include "tls.h"
+#include "util.h"
 
 enum conn_state {
 	CS_HANDSHAKE, /* TLS handshake under handshake_timeout */
@@ -49,9 +50,7 @@ struct conn {
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
-	uv_connect_t creq;
-	uv_shutdown_t shut;
-	struct sockaddr_storage peer;
+	union util_addr peer; /* the client (or what its PROXY header says) */
 	WOLFSSL *ssl;
 	struct tls_io io;
 	struct tls_peer cert;

@@ -106,17 +106,17 @@ struct tls_peer {
 	uint8_t *der;   /* the leaf, DER, kept only until a ticket is made */
 	int der_len;
 	int verify_err; /* first wolfSSL error seen in the chain, 0 = none */
-	int has_cert;
-	int ocsp_url;   /* the leaf's AIA names an OCSP responder */
-	int resumed;    /* identity restored from a session ticket */
+	uint8_t has_cert;
+	uint8_t ocsp_url;   /* the leaf's AIA names an OCSP responder */
+	uint8_t resumed;    /* identity restored from a session ticket */
 	/* OCSP (set up by tls_session_new from the listener's config) */
-	int ocsp_mode;          /* enum cfg_ocsp_mode */
-	int ocsp_override;      /* a responder URL is configured */
-	int ocsp_io_failed;     /* the I/O callback had no answer to give */
-	int ocsp_io_stale;      /* ... but a good within stale_if_error */
-	int ocsp_state;         /* enum tls_ocsp_state: the verdict */
+	uint8_t ocsp_mode;      /* enum cfg_ocsp_mode */
+	uint8_t ocsp_override;  /* a responder URL is configured */
+	uint8_t ocsp_io_failed; /* the I/O callback had no answer to give */
+	uint8_t ocsp_io_stale;  /* ... but a good within stale_if_error */
+	uint8_t ocsp_state;     /* enum tls_ocsp_state: the verdict */
+	uint8_t crl_on;
 	WOLFSSL_CERT_MANAGER *cm; /* for the CRL check next to OCSP */
-	int crl_on;
 	int64_t crl_reject_after; /* crl_expired: reject: the first nextUpdate */
 };
 

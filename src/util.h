@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 /* moat's own error codes; functions return 0, -errno or -MOAT_E... */
@@ -27,6 +28,14 @@ int util_parse_size(const char *s, uint64_t *bytes);
 
 /* "1.2.3.4:80", "[::1]:80", "*:80" (any IPv4), "[::]:80". Port required,
  * 1..65535. Returns 0 or MOAT_EINVAL_ADDR. */
+/* An IPv4 or IPv6 socket address: 28 bytes where sockaddr_storage takes
+ * 128, for what is kept per connection. */
+union util_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 int util_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 /* "broker-0.mqtt.svc:1883": a DNS name (letters, digits, '-', '.', at
