@@ -1144,15 +1144,27 @@ int tls_reject_cause(int verify_err, int ssl_err)
 {
 	int e = verify_err ? verify_err : ssl_err;
 
+	/* wolfSSL's own codes (negative); a wolfSSL built with the OpenSSL
+	 * compatibility layer (-Dwolfssl=system) hands the verify callback
+	 * OpenSSL's X509_V_ERR_ numbers instead (positive, in comments) */
 	switch (e) {
 	case ASN_AFTER_DATE_E:
+	case 10: /* X509_V_ERR_CERT_HAS_EXPIRED */
+	case 14: /* X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD (5.5.4) */
 		return REJ_CERT_EXPIRED;
 	case ASN_BEFORE_DATE_E:
+	case 9:  /* X509_V_ERR_CERT_NOT_YET_VALID */
+	case 13: /* X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD (5.5.4) */
 		return REJ_CERT_NOT_YET_VALID;
 	case ASN_NO_SIGNER_E:
+	case 2:  /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
+	case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+	case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
+	case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
 		return REJ_UNKNOWN_CA;
 	case CRL_CERT_REVOKED:
 	case OCSP_CERT_REVOKED:
+	case 23: /* X509_V_ERR_CERT_REVOKED */
 		return REJ_CERT_REVOKED;
 	case CRL_CERT_DATE_ERR:
 		return REJ_CRL_EXPIRED;
