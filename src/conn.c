@@ -227,7 +227,7 @@ static void conn_close(struct conn *c, const char *why)
 	c->ocsp_e = NULL;
 	src_release(m->sources, c->src);
 	c->src = NULL;
-	if (c->srv)
+	if (c->srv_active) /* counted once forwarding, not while connecting */
 		CTR_SUB(SRV_CTR(c)->active, 1);
 	CTR_SUB(c->li->active, 1);
 	CTR_SUB(m->conns_current, 1);
@@ -884,10 +884,13 @@ static void upstream_try(struct conn *c)
 		c->srv = s;
 		c->t0_ns = uv_hrtime();
 		req = malloc(sizeof(*req));
-		r = req ? uv_tcp_connect(req, &c->upstream,
-					 (const struct sockaddr *)&s->cfg->addr,
-					 on_upstream_connect)
-			: UV_ENOMEM;
+		if (!req) { /* not the broker's fault */
+			conn_close(c, "out of memory");
+			return;
+		}
+		r = uv_tcp_connect(req, &c->upstream,
+				   (const struct sockaddr *)&s->cfg->addr,
+				   on_upstream_connect);
 		if (r < 0) {
 			free(req);
 			upstream_failed(c, "L4CON");
@@ -956,6 +959,7 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 		      (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	uv_tcp_nodelay(&c->upstream, 1);
 	CTR_ADD(SRV_CTR(c)->active, 1);
+	c->srv_active = 1;
 	CTR_ADD(SRV_CTR(c)->total, 1);
 	CTR_ADD(UP_CTR(c)->total, 1);
 	c->state = CS_SPLICE;

@@ -42,6 +42,7 @@ struct conn {
 	uint8_t reading[2]; /* read started on that side */
 	uint8_t eof[2];     /* that side has finished sending */
 	uint8_t upstream_open;
+	uint8_t srv_active;    /* counted in srv's active connections */
 	uint8_t tries, n_order;
 	uint8_t closing_flush; /* close once the client queue is flushed */
 	uint8_t proxy_wait;    /* a PROXY protocol header comes first */

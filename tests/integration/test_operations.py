@@ -4,7 +4,9 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import time
 
 import pytest
 
@@ -292,3 +294,41 @@ def test_socket_mode_refuses_other_users(moat_factory, live_brokers, tmp_path):
                         open_one.sock, "show", "info"], capture_output=True, text=True,
                        timeout=10)
     assert r.returncode == 0 and "version:" in r.stdout, r.stdout + r.stderr
+
+
+def test_client_leaving_while_the_broker_connect_hangs(moat_factory, live_brokers, pki):
+    """A broker whose accept queue is full never completes the TCP
+    handshake; a client that gives up meanwhile is closed, and the
+    server's active count (only counted once forwarding) stays 0."""
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(0)
+    fillers = []
+    for _ in range(4):  # fill the accept queue: later SYNs are dropped
+        f = socket.socket()
+        f.setblocking(False)
+        f.connect_ex(hang.getsockname())
+        fillers.append(f)
+    time.sleep(0.2)
+
+    def cfg(c):
+        up = c["upstreams"][0]
+        up["health"] = {"type": "none"}
+        up["servers"] = [{"name": "hang", "address": "127.0.0.1:%d" % hang.getsockname()[1]}]
+    m = moat_factory(live_brokers, cfg)
+    try:
+        s = tls_connect(pki, m.port, "dev-good")
+        s.sendall(connect_packet("dev-good"))
+        def connecting():
+            rows = [l.split() for l in m.ctl("show conns").splitlines()[1:] if l.strip()]
+            return any("upstream" in r for r in rows)
+        assert wait_for(connecting, 5), m.ctl("show conns")
+        s.close()
+        assert wait_for(lambda: m.info()["conns_current"] == "0", 5), m.info()
+        j = json.loads(m.ctl("show stat json"))
+        srv = j["upstreams"][0]["servers"][0]
+        assert srv["active"] == 0, srv
+    finally:
+        for f in fillers:
+            f.close()
+        hang.close()
