@@ -2,12 +2,17 @@
  * GET /metrics with the text exposition format (0.0.4) and anything else
  * with 404, one request per connection, then closes. Requests are bounded
  * (8 KiB, 5 s); the reply is built from the counters at that moment. */
+#include <dirent.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "metrics.h"
 #include "ocsp.h"
+#include "scratch.h"
 #include "moat_build.h"
 #include "server.h"
 #include "stats.h"
@@ -170,6 +175,60 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 #define HEAD(name, type, help)                                              \
 	sb_printf(o, "# HELP " name " " help "\n# TYPE " name " " type "\n")
 
+/* The process figures every Prometheus client library exports (same
+ * names), and moat's two heaps. */
+static void process_render(const struct moat *m, struct sbuf *o)
+{
+	struct rusage ru;
+	struct mallinfo2 mi = mallinfo2();
+	uint64_t sb, sm;
+	long pages = 0, fds = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	DIR *d = opendir("/proc/self/fd");
+
+	if (f) {
+		if (fscanf(f, "%*s %ld", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	if (d) {
+		struct dirent *e;
+
+		while ((e = readdir(d)))
+			fds += e->d_name[0] != '.';
+		closedir(d);
+		fds--; /* the directory's own descriptor */
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	HEAD("process_cpu_seconds_total", "counter",
+	     "User and system CPU time spent in seconds.");
+	sb_printf(o, "process_cpu_seconds_total %.3f\n",
+		  (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+			  ((double)ru.ru_utime.tv_usec +
+			   (double)ru.ru_stime.tv_usec) / 1e6);
+	HEAD("process_resident_memory_bytes", "gauge",
+	     "Resident memory size in bytes.");
+	sb_printf(o, "process_resident_memory_bytes %lld\n",
+		  (long long)pages * sysconf(_SC_PAGESIZE));
+	HEAD("process_open_fds", "gauge", "Number of open file descriptors.");
+	sb_printf(o, "process_open_fds %ld\n", fds);
+	HEAD("process_start_time_seconds", "gauge",
+	     "Start time of the process since unix epoch in seconds.");
+	sb_printf(o, "process_start_time_seconds %lld\n",
+		  (long long)m->start_time);
+	scratch_stats(&sb, &sm);
+	HEAD("moat_heap_bytes", "gauge",
+	     "Memory moat has allocated, by heap: malloc (sessions, "
+	     "connections) and scratch (TLS handshakes in progress; "
+	     "scratch_mapped: its chunks with pages mapped).");
+	sb_printf(o, "moat_heap_bytes{heap=\"malloc\"} %zu\n",
+		  mi.uordblks + mi.hblkhd);
+	sb_printf(o, "moat_heap_bytes{heap=\"scratch\"} %llu\n",
+		  (unsigned long long)sb);
+	sb_printf(o, "moat_heap_bytes{heap=\"scratch_mapped\"} %llu\n",
+		  (unsigned long long)sm);
+}
+
 void metrics_render(struct moat *m, struct sbuf *o)
 {
 	struct moat_view v;
@@ -184,6 +243,7 @@ void metrics_render(struct moat *m, struct sbuf *o)
 	HEAD("moat_uptime_seconds", "gauge", "Seconds since start.");
 	sb_printf(o, "moat_uptime_seconds %llu\n",
 		  (unsigned long long)((util_now_ms() - m->start_ms) / 1000));
+	process_render(m, o);
 	HEAD("moat_connections_active", "gauge", "Connections open now.");
 	sb_printf(o, "moat_connections_active %llu\n",
 		  (unsigned long long)v.conns_current);
