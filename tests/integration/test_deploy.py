@@ -102,7 +102,7 @@ def test_grafana_dashboard_uses_real_metric_names(moat_factory, live_brokers, pk
     used = set()
     for p in dash["panels"]:
         for t in p["targets"]:
-            for name in re.findall(r"\bmoat_[a-z_]+", t["expr"]):
+            for name in re.findall(r"\b(?:moat|process)_[a-z_]+", t["expr"]):
                 used.add(re.sub(r"_(bucket|count|sum)$", "", name))
     assert used and used <= served, used - served
 
