@@ -163,17 +163,41 @@ static int ocsp_verdict(struct tls_peer *p, int err)
 	return 0;
 }
 
+/* The verify callback's error as wolfSSL's own code (negative): a wolfSSL
+ * built with the OpenSSL compatibility layer (-Dwolfssl=system) gives
+ * OpenSSL's X509_V_ERR_ numbers instead (positive, named in comments). */
+static int native_err(int e)
+{
+	switch (e) {
+	case 10: /* X509_V_ERR_CERT_HAS_EXPIRED */
+	case 14: /* X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD (5.5.4) */
+		return ASN_AFTER_DATE_E;
+	case 9:  /* X509_V_ERR_CERT_NOT_YET_VALID */
+	case 13: /* X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD (5.5.4) */
+		return ASN_BEFORE_DATE_E;
+	case 2:  /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
+	case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+	case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
+	case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
+		return ASN_NO_SIGNER_E;
+	case 23: /* X509_V_ERR_CERT_REVOKED */
+		return CRL_CERT_REVOKED;
+	}
+	return e;
+}
+
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
 	struct tls_peer *p = store->userCtx;
+	int error = native_err(store->error);
 
 	if (!p)
 		return preverify;
 	if (!preverify && p->ocsp_mode != CFG_OCSP_OFF &&
-	    ocsp_verdict(p, store->error))
+	    ocsp_verdict(p, error))
 		preverify = 1;
 	if (!preverify && !p->verify_err)
-		p->verify_err = store->error ? store->error : -1;
+		p->verify_err = error ? error : -1;
 	if (store->error_depth == 0 && store->certs && store->totalCerts > 0) {
 		int err = p->verify_err;
 
@@ -1144,27 +1168,15 @@ int tls_reject_cause(int verify_err, int ssl_err)
 {
 	int e = verify_err ? verify_err : ssl_err;
 
-	/* wolfSSL's own codes (negative); a wolfSSL built with the OpenSSL
-	 * compatibility layer (-Dwolfssl=system) hands the verify callback
-	 * OpenSSL's X509_V_ERR_ numbers instead (positive, in comments) */
 	switch (e) {
 	case ASN_AFTER_DATE_E:
-	case 10: /* X509_V_ERR_CERT_HAS_EXPIRED */
-	case 14: /* X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD (5.5.4) */
 		return REJ_CERT_EXPIRED;
 	case ASN_BEFORE_DATE_E:
-	case 9:  /* X509_V_ERR_CERT_NOT_YET_VALID */
-	case 13: /* X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD (5.5.4) */
 		return REJ_CERT_NOT_YET_VALID;
 	case ASN_NO_SIGNER_E:
-	case 2:  /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
-	case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
-	case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
-	case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
 		return REJ_UNKNOWN_CA;
 	case CRL_CERT_REVOKED:
 	case OCSP_CERT_REVOKED:
-	case 23: /* X509_V_ERR_CERT_REVOKED */
 		return REJ_CERT_REVOKED;
 	case CRL_CERT_DATE_ERR:
 		return REJ_CRL_EXPIRED;
