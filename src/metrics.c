@@ -3,7 +3,6 @@
  * with 404, one request per connection, then closes. Requests are bounded
  * (8 KiB, 5 s); the reply is built from the counters at that moment. */
 #include <dirent.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,8 +179,7 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 static void process_render(const struct moat *m, struct sbuf *o)
 {
 	struct rusage ru;
-	struct mallinfo2 mi = mallinfo2();
-	uint64_t sb, sm;
+	struct heap_stats h;
 	long pages = 0, fds = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
 	DIR *d = opendir("/proc/self/fd");
@@ -216,17 +214,17 @@ static void process_render(const struct moat *m, struct sbuf *o)
 	     "Start time of the process since unix epoch in seconds.");
 	sb_printf(o, "process_start_time_seconds %lld\n",
 		  (long long)m->start_time);
-	scratch_stats(&sb, &sm);
+	heap_stats(&h);
 	HEAD("moat_heap_bytes", "gauge",
 	     "Memory moat has allocated, by heap: malloc (sessions, "
 	     "connections) and scratch (TLS handshakes in progress; "
 	     "scratch_mapped: its chunks with pages mapped).");
-	sb_printf(o, "moat_heap_bytes{heap=\"malloc\"} %zu\n",
-		  mi.uordblks + mi.hblkhd);
+	sb_printf(o, "moat_heap_bytes{heap=\"malloc\"} %llu\n",
+		  (unsigned long long)h.malloc_bytes);
 	sb_printf(o, "moat_heap_bytes{heap=\"scratch\"} %llu\n",
-		  (unsigned long long)sb);
+		  (unsigned long long)h.scratch_bytes);
 	sb_printf(o, "moat_heap_bytes{heap=\"scratch_mapped\"} %llu\n",
-		  (unsigned long long)sm);
+		  (unsigned long long)h.scratch_mapped);
 }
 
 void metrics_render(struct moat *m, struct sbuf *o)

@@ -28,6 +28,7 @@
  * which the owner empties when it next allocates. */
 #include "scratch.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -394,6 +395,14 @@ void scratch_stats(uint64_t *bytes, uint64_t *mapped)
 		*mapped += atomic_load_explicit(&p->mapped, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&pools_mu);
+}
+
+void heap_stats(struct heap_stats *h)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	h->malloc_bytes = mi.uordblks + mi.hblkhd;
+	scratch_stats(&h->scratch_bytes, &h->scratch_mapped);
 }
 
 #ifdef XMALLOC_USER

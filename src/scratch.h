@@ -16,4 +16,12 @@ void scratch_trim(void);
 /* bytes in slots handed out, bytes of chunks with their pages mapped */
 void scratch_stats(uint64_t *bytes, uint64_t *mapped);
 
+/* moat's two heaps, for show info and /metrics */
+struct heap_stats {
+	uint64_t malloc_bytes;   /* glibc's heap in use */
+	uint64_t scratch_bytes;  /* scratch slots in use */
+	uint64_t scratch_mapped; /* scratch chunks with pages mapped */
+};
+void heap_stats(struct heap_stats *h);
+
 #endif

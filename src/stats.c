@@ -3,7 +3,6 @@
  * per line; a reply ends with an empty line, errors start with "error:".
  * Commands check the socket's level (read-only < operator < admin). */
 #include <errno.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,16 +137,17 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 	sb_printf(o, "conns_current: %llu\n",
 		  (unsigned long long)v.conns_current);
 	{
-		/* heap in use (glibc's count), for memory per connection */
-		struct mallinfo2 mi = mallinfo2();
-		uint64_t sb, sm;
+		/* heap in use, for memory per connection: glibc's, and the
+		 * handshakes' own (src/scratch.c) in use and mapped */
+		struct heap_stats h;
 
-		sb_printf(o, "heap_bytes: %zu\n", mi.uordblks + mi.hblkhd);
-		/* the handshakes' own heap (src/scratch.c): in use, mapped */
-		scratch_stats(&sb, &sm);
-		sb_printf(o, "scratch_bytes: %llu\n", (unsigned long long)sb);
+		heap_stats(&h);
+		sb_printf(o, "heap_bytes: %llu\n",
+			  (unsigned long long)h.malloc_bytes);
+		sb_printf(o, "scratch_bytes: %llu\n",
+			  (unsigned long long)h.scratch_bytes);
 		sb_printf(o, "scratch_mapped_bytes: %llu\n",
-			  (unsigned long long)sm);
+			  (unsigned long long)h.scratch_mapped);
 	}
 	sb_printf(o, "conns_total: %llu\n", (unsigned long long)v.conns_total);
 	sb_printf(o, "handshakes_ok: %llu\n",
