@@ -4,9 +4,12 @@
 # same job: mutual TLS (same CA, CRL, server certificate), MQTT forwarded
 # to the same local mosquitto. Writes bench/RESULTS.md.
 #   bash bench/compare.sh            (after: meson setup build && ninja -C build)
-# Environment: N_CONN (handshakes per run, 2000), CONC (50), SECONDS_PS (5),
+# Environment: WORKERS (threads or worker processes of every proxy: all
+# cores), N_CONN (handshakes per run, 2000), CONC (50), SECONDS_PS (5),
 # IDLE_COUNTS ("1000 9000"), IDLE_PACE (50: the idle connections are held
-# twice, opened all at once and IDLE_PACE at a time).
+# twice, opened all at once and IDLE_PACE at a time), ONE_WORKER (1: the
+# 64 B QoS 0 runs again with one worker each; 0 skips them), REPS (3: each
+# pubsub run is made REPS times, the table shows the median).
 # Everything listens on 127.0.0.1; every process started here is stopped by
 # its PID at the end of its turn.
 set -euo pipefail
@@ -14,7 +17,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 B=$top/build/bench/moat-bench
 MOAT=$top/build/moat
-MOAT_WORKERS=${MOAT_WORKERS:-$(nproc)} # all cores, as the peers
+WORKERS=${WORKERS:-${MOAT_WORKERS:-$(nproc)}} # all cores, every proxy
+ONE_WORKER=${ONE_WORKER:-1}
+REPS=${REPS:-3} # pubsub runs of each kind; the table shows their median
 N_CONN=${N_CONN:-2000}
 CONC=${CONC:-50}
 SECONDS_PS=${SECONDS_PS:-5}
@@ -46,7 +51,7 @@ stop_all() {
   pids=()
 }
 broker_pid=
-trap 'stop_all; [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; rm -rf "$w"' EXIT
+trap 'stop_all; [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; cg_drop; rm -rf "$w"' EXIT
 
 wait_port() { # PORT [LOG]
   for _ in $(seq 100); do
@@ -76,6 +81,43 @@ rss_kb() {
 }
 hz=$(getconf CLK_TCK)
 
+# Kernel memory billed to the proxy: its processes are moved into a memory
+# cgroup of their own (v1 memory.kmem.usage_in_bytes, or v2 memory.stat's
+# `kernel`), read before and after the idle connections are opened. What
+# is billed: the sockets, files, epoll entries the proxy creates. An
+# accepted socket's struct tcp_sock is built by the kernel while it
+# answers the SYN and is not billed, so the figure is a floor; the
+# machine-wide slab growth (which also holds the client's and broker's
+# sockets, the same for every system) is reported next to it.
+cg=
+cg_setup() { # -> sets cg to a fresh memory cgroup dir, or leaves it empty
+  local rel base
+  cg=
+  rel=$(awk -F: '$2=="memory"{print $3}' /proc/self/cgroup)
+  if [ -n "$rel" ] && [ -r /sys/fs/cgroup/memory/memory.kmem.usage_in_bytes ]; then
+    base=/sys/fs/cgroup/memory${rel%/}
+  else
+    rel=$(awk -F: '$1=="0"{print $3}' /proc/self/cgroup)
+    base=/sys/fs/cgroup${rel%/}
+    grep -qw memory "$base/cgroup.subtree_control" 2>/dev/null || return 0
+  fi
+  mkdir "$base/moat-bench-$$" 2>/dev/null && cg=$base/moat-bench-$$ || true
+}
+cg_move() { # PIDS
+  [ -n "$cg" ] || return 0
+  for p in $1; do echo "$p" > "$cg/cgroup.procs" 2>/dev/null || { cg_drop; return 0; }; done
+}
+cg_kmem() { # -> bytes of kernel memory billed to $cg
+  if [ -r "$cg/memory.kmem.usage_in_bytes" ]; then cat "$cg/memory.kmem.usage_in_bytes"
+  else awk '$1=="kernel"{print $2}' "$cg/memory.stat"; fi
+}
+cg_drop() { # after stop_all: the cgroup is empty once the processes are gone
+  [ -n "$cg" ] || return 0
+  for _ in $(seq 50); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+  cg=
+}
+slab_kb() { awk '/^Slab:/{print $2}' /proc/meminfo; }
+
 # broker
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nset_tcp_nodelay true\n' \
   "$BROKER" > "$w/broker.conf"
@@ -88,7 +130,7 @@ wait_port $BROKER "$w/broker.log"
 
 start_moat() {
   cat > "$w/moat.yaml" <<EOF
-workers: $MOAT_WORKERS
+workers: $nw
 log: { level: warn }
 limits: { max_connections: 100000, handshake_timeout: 30s, connect_timeout: 30s }
 listeners:
@@ -115,7 +157,7 @@ start_haproxy() {
   cat > "$w/haproxy.cfg" <<EOF
 global
     maxconn 9900
-    nbthread $(nproc)
+    nbthread $nw
     ssl-default-bind-options ssl-min-ver TLSv1.2
 defaults
     mode tcp
@@ -135,7 +177,7 @@ start_nginx() {
   mkdir -p "$w/nginx"
   cat > "$w/nginx.conf" <<EOF
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-worker_processes auto;
+worker_processes $nw;
 worker_rlimit_nofile 20000;
 daemon off;
 pid $w/nginx/nginx.pid;
@@ -193,7 +235,27 @@ run() {
 }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2}'; }
 
-start_sys() { # SYS -> sets pid, pp
+# pubsub runs, 2 publisher/subscriber pairs each: flat out (q0, q1, s16,
+# s16k, s64k) and at a fixed rate per pair, the same load for every system
+# (mid: 2 x 5,000 msg/s, lat: 2 x 1,000 msg/s)
+declare -A SPEC=([q0]="-s 64 -q 0" [q1]="-s 1024 -q 1" [lat]="-s 64 -q 0 -R 1000"
+  [mid]="-s 64 -q 0 -R 5000" [s16]="-s 16 -q 0" [s16k]="-s 16384 -q 0"
+  [s64k]="-s 65536 -q 0")
+FWD="q0 q1 mid lat s16 s16k s64k" FWD1="q0 mid lat"
+fwd_runs() { # SYS SUFFIX KEYS... (the proxy runs, pp set)
+  local sys=$1 sfx=$2 k i; shift 2
+  for ((i = 1; i <= REPS; i++)); do for k in "$@"; do
+    # shellcheck disable=SC2086
+    if [ $sys = direct ]; then
+      run $sys $k$sfx.r$i "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 ${SPEC[$k]} -t "$SECONDS_PS"
+    else
+      run $sys $k$sfx.r$i "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 ${SPEC[$k]} -t "$SECONDS_PS"
+    fi
+  done; done
+}
+
+start_sys() { # SYS [WORKERS] -> sets pid, pp
+  nw=${2:-$WORKERS}
   case $1 in
     moat) pid=$(start_moat) ;;
     haproxy) pid=$(start_haproxy) ;;
@@ -211,9 +273,11 @@ for sys in $SYSTEMS; do
   run $sys full "$pp" -- connect -H 127.0.0.1:$PORT "${TLS[@]}" -c "$CONC" -n "$N_CONN"
   run $sys resumed "$pp" -- connect -H 127.0.0.1:$PORT "${TLS[@]}" -c "$CONC" -n "$N_CONN" -r
   if [ $sys != mosquitto-tls ]; then
-    run $sys q0 "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 -s 64 -q 0 -t "$SECONDS_PS"
-    run $sys q1 "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 -s 1024 -q 1 -t "$SECONDS_PS"
-    run $sys lat "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 -s 64 -q 0 -R 1000 -t "$SECONDS_PS"
+    fwd_runs $sys "" $FWD
+    if [ "$ONE_WORKER" = 1 ] && [ "$WORKERS" != 1 ]; then
+      stop_all; sleep 1; start_sys $sys 1
+      fwd_runs $sys .w1 $FWD1
+    fi
   fi
   # "" all at once (a fleet reconnecting), "p": IDLE_PACE at a time; each
   # on a fresh process (memory freed by a run stays in the process and
@@ -222,7 +286,8 @@ for sys in $SYSTEMS; do
     stop_all
     sleep 1
     start_sys $sys
-    base=$(rss_kb "$pp")
+    cg_setup; cg_move "$pp"
+    base=$(rss_kb "$pp"); slab0=$(slab_kb); k0=$([ -n "$cg" ] && cg_kmem || true)
     heap0=$([ $sys = moat ] && "$MOAT" ctl -s "$w/moat.sock" show info | awk '/^heap_bytes/{print $2}' || echo 0)
     pacing=(); [ -n "$pace" ] && pacing=(-c "$IDLE_PACE")
     "$B" idle -H 127.0.0.1:$PORT "${TLS[@]}" -n "$n" "${pacing[@]}" -t 60 > "$w/idle.out" 2>&1 &
@@ -232,7 +297,9 @@ for sys in $SYSTEMS; do
     # read after 3 s of idling (moat gives back the scratch pages its
     # handshakes no longer use once they have been free for a second)
     sleep 3
-    held=$(rss_kb "$(proc_pids "$pid")")
+    held=$(rss_kb "$(proc_pids "$pid")"); slab1=$(slab_kb); k1=$([ -n "$cg" ] && cg_kmem || true)
+    R[$sys.slab$pace$n]=$(awk -v a="$slab0" -v b="$slab1" -v n="$n" 'BEGIN{printf "%.1f", (b-a)*1024/n/1000}')
+    R[$sys.kmem$pace$n]=$(awk -v a="$k0" -v b="$k1" -v n="$n" 'BEGIN{ if (b != "") printf "%.1f", (b-a)/n/1000; else print "-" }')
     if [ $sys = moat ]; then
       heap1=$("$MOAT" ctl -s "$w/moat.sock" show info | awk '/^heap_bytes/{print $2}')
       R[moat.heap$pace$n]=$(awk -v a="$heap0" -v b="$heap1" -v n="$n" 'BEGIN{printf "%.1f", (b-a)/n/1000}')
@@ -240,17 +307,16 @@ for sys in $SYSTEMS; do
     kill "$bp" 2>/dev/null || true; wait "$bp" 2>/dev/null || true
     R[$sys.idle$pace$n]=$(awk -v a="$base" -v b="$held" -v n="$n" 'BEGIN{printf "%.1f", (b-a)*1024/n/1000}')
     R[$sys.idle$pace$n.ready]=$(grep -c "^ready" "$w/idle.out" || true)
-    echo "$sys idle $n${pace:+ paced}: ${R[$sys.idle$pace$n]} KB/connection (ready=${R[$sys.idle$pace$n.ready]})"
+    echo "$sys idle $n${pace:+ paced}: ${R[$sys.idle$pace$n]} KB/connection, kernel ${R[$sys.kmem$pace$n]} KB billed, slab ${R[$sys.slab$pace$n]} KB machine-wide (ready=${R[$sys.idle$pace$n.ready]})"
     sleep 1
+    stop_all; cg_drop
   done; done
   stop_all
   sleep 1
 done
 # the broker directly, plaintext: the reference for throughput
 pp=$(proc_pids "$broker_pid")
-run direct q0 "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 -s 64 -q 0 -t "$SECONDS_PS"
-run direct q1 "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 -s 1024 -q 1 -t "$SECONDS_PS"
-run direct lat "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 -s 64 -q 0 -R 1000 -t "$SECONDS_PS"
+fwd_runs direct "" $FWD
 kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true
 broker_pid=
 
@@ -261,29 +327,69 @@ per_cpu() { # sys key -> connections per proxy CPU-second
   ok=$(field "${R[$1.$2]}" ok); cpu=${R[$1.$2.cpu]}
   awk -v o="$ok" -v c="$cpu" 'BEGIN{ if (c > 0) printf "%.0f", o/c; else print "-" }'
 }
-us_per_msg() {
-  local n cpu
-  n=$(field "${R[$1.$2]}" received); cpu=${R[$1.$2.cpu]}
-  awk -v n="$n" -v c="$cpu" 'BEGIN{ if (n > 0) printf "%.2f", c*1e6/n; else print "-" }'
+# figures of one pubsub run, from its bench line and the proxy's CPU seconds
+us_per_msg() { # -> proxy CPU µs per message delivered
+  awk -v n="$(field "$1" received)" -v c="$2" 'BEGIN{ if (n > 0) printf "%.2f", c*1e6/n; else print "-" }'
+}
+ms_per_mb() { # -> proxy CPU ms per MB of payload delivered
+  awk -v n="$(field "$1" received)" -v s="$(field "$1" size)" -v c="$2" \
+    'BEGIN{ if (n > 0) printf "%.2f", c*1e3/(n*s/1e6); else print "-" }'
+}
+fld() { field "$1" "$F"; } # with F set: a field of the line
+med() { # FIG SYS KEY -> the median of FIG over the REPS runs
+  local i v vals=()
+  for ((i = 1; i <= REPS; i++)); do
+    [ -n "${R[$2.$3.r$i]}" ] || continue
+    v=$($1 "${R[$2.$3.r$i]}" "${R[$2.$3.r$i.cpu]}")
+    [ -n "$v" ] && [ "$v" != - ] && vals+=("$v")
+  done
+  [ ${#vals[@]} -gt 0 ] || { echo -; return; }
+  printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-" }'; }
+row() { # LABEL FIG KEY: moat, HAProxy, nginx (medians) and the ratios
+  local m h n
+  m=$(med "$2" moat "$3"); h=$(med "$2" haproxy "$3"); n=$(med "$2" nginx "$3")
+  echo "| $1 | $m | $h | $n | | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
+}
+d() { F=$2 med fld direct "$1"; }
+p99() { F=p99_ms med fld "$@"; }
+added() { # SYS KEY -> median p99 µs over the direct path's at the same load
+  awk -v a="$(p99 "$1" "$2")" -v b="$(p99 direct "${2%.w1}")" \
+    'BEGIN{ if (a + 0 > 0 && b + 0 > 0) printf "%.0f", (a - b) * 1000; else print "-" }'
+}
+arow() { # LABEL KEY: added p99 for each proxy
+  local m h n
+  m=$(added moat "$2"); h=$(added haproxy "$2"); n=$(added nginx "$2")
+  echo "| $1 | $m | $h | $n | | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
+}
 {
   echo "# moat benchmark results"
   echo
-  echo "Made by \`MOAT_WORKERS=$MOAT_WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' IDLE_PACE=$IDLE_PACE bash bench/compare.sh\`"
+  echo "Made by \`WORKERS=$WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' IDLE_PACE=$IDLE_PACE ONE_WORKER=$ONE_WORKER REPS=$REPS bash bench/compare.sh\`"
   echo "on $(date -u +%Y-%m-%d) (one run; every system"
   echo "in turn, same machine, same PKI, same broker). Machine: $(nproc) cores,"
   echo "$(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)."
   echo "Versions: $("$MOAT" --version | head -1 | cut -c1-60); $(haproxy -v | head -1 | cut -c1-40);"
   echo "$(nginx -v 2>&1 | head -1); $(mosquitto -h 2>/dev/null | head -1 | cut -c1-40); $(openssl version)."
-  echo "moat runs $MOAT_WORKERS workers (threads); HAProxy runs $(nproc) threads and nginx"
-  echo "$(nproc) workers. TLS 1.3, ECDSA P-256, client certificates required, CRL"
-  echo "loaded; the load generator (\`build/bench/moat-bench\`) shares the machine,"
-  echo "so the figures that compare proxies are their own CPU seconds (from"
-  echo "/proc) per connection and per message; rates are also shown. The"
-  echo "ratio columns are the peer's figure divided by moat's, row by row: for"
-  echo "handshakes per CPU-second below 1 means moat does more; for CPU per"
-  echo "message and RSS per connection above 1 means moat needs less."
+  echo "Every proxy runs $WORKERS workers (moat's threads, HAProxy's nbthread,"
+  echo "nginx's worker_processes) unless a row says one worker each. TLS 1.3,"
+  echo "ECDSA P-256, client certificates required, CRL loaded; the load"
+  echo "generator (\`build/bench/moat-bench\`) shares the machine, so the"
+  echo "figures that compare proxies are their own CPU seconds (from /proc)"
+  echo "per connection, per message delivered and per MB delivered; rates"
+  echo "are also shown; each pubsub figure is the median of $REPS runs. Flat out, QoS 0 publishers send more than the broker"
+  echo "delivers (see sent= and received= below); the fixed-rate rows give"
+  echo "every system the same load. Kernel memory: the proxy's processes"
+  echo "are moved into a memory cgroup of their own; what it is billed for"
+  echo "(sockets, files, epoll entries the proxy creates) is read before and"
+  echo "after the connections open. An accepted socket's struct tcp_sock is"
+  echo "built while the kernel answers the SYN and is not billed, so that"
+  echo "row is a floor; the machine-wide slab growth per device (client,"
+  echo "proxy and broker sockets together) is shown next to it. The ratio"
+  echo "columns are the peer's figure divided by moat's, row by row: for"
+  echo "handshakes per CPU-second and rates below 1 means moat does more; for"
+  echo "CPU and memory above 1 means moat needs less."
   echo
   echo "| figure | moat | HAProxy | nginx | mosquitto TLS | HAProxy/moat | nginx/moat |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -295,21 +401,36 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f",
     echo "| $k handshakes/s (client-bound) | $(field "${R[moat.$k]}" conn_per_s) | $(field "${R[haproxy.$k]}" conn_per_s) | $(field "${R[nginx.$k]}" conn_per_s) | $(field "${R[mosquitto-tls.$k]}" conn_per_s) | | |"
     echo "| $k handshake p99 ms | $(field "${R[moat.$k]}" p99_ms) | $(field "${R[haproxy.$k]}" p99_ms) | $(field "${R[nginx.$k]}" p99_ms) | $(field "${R[mosquitto-tls.$k]}" p99_ms) | | |"
   done
-  for k in q0 q1; do
-    label=$([ $k = q0 ] && echo "64 B QoS 0" || echo "1 KiB QoS 1")
-    m=$(us_per_msg moat $k); h=$(us_per_msg haproxy $k); n=$(us_per_msg nginx $k)
-    echo "| proxy CPU µs per $label message | $m | $h | $n | | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
-    echo "| $label messages/s (direct: $(field "${R[direct.$k]}" msg_per_s)) | $(field "${R[moat.$k]}" msg_per_s) | $(field "${R[haproxy.$k]}" msg_per_s) | $(field "${R[nginx.$k]}" msg_per_s) | | | |"
-  done
-  d50=$(field "${R[direct.lat]}" p50_ms); d99=$(field "${R[direct.lat]}" p99_ms)
-  added() { awk -v a="$(field "${R[$1.lat]}" p99_ms)" -v b="$d99" 'BEGIN{ if (a != "") printf "%.0f", (a-b)*1000; else print "-" }'; }
-  echo "| p99 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0 (direct: $d99, p50 $d50) | $(field "${R[moat.lat]}" p99_ms) | $(field "${R[haproxy.lat]}" p99_ms) | $(field "${R[nginx.lat]}" p99_ms) | | | |"
-  echo "| added p99 µs over the direct path (TLS included) | $(added moat) | $(added haproxy) | $(added nginx) | | | |"
+  row "proxy CPU µs per 64 B QoS 0 message, flat out" us_per_msg q0
+  F=msg_per_s row "64 B QoS 0 messages/s delivered, flat out (direct: $(d q0 msg_per_s))" fld q0
+  row "proxy CPU µs per 64 B QoS 0 message at 2 x 5,000 msg/s" us_per_msg mid
+  row "proxy CPU µs per 64 B QoS 0 message at 2 x 1,000 msg/s" us_per_msg lat
+  row "proxy CPU µs per 1 KiB QoS 1 message, flat out" us_per_msg q1
+  F=msg_per_s row "1 KiB QoS 1 messages/s, flat out (direct: $(d q1 msg_per_s))" fld q1
+  F=msg_per_s row "16 B QoS 0 messages/s delivered, flat out (direct: $(d s16 msg_per_s))" fld s16
+  F=mb_per_s row "16 KiB QoS 0 MB/s delivered, flat out (direct: $(d s16k mb_per_s))" fld s16k
+  F=mb_per_s row "64 KiB QoS 0 MB/s delivered, flat out (direct: $(d s64k mb_per_s))" fld s64k
+  row "proxy CPU ms per MB delivered, 16 KiB QoS 0" ms_per_mb s16k
+  row "proxy CPU ms per MB delivered, 64 KiB QoS 0" ms_per_mb s64k
+  F=p99_ms row "p99 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0 (direct: $(d lat p99_ms), p50 $(d lat p50_ms))" fld lat
+  arow "added p99 µs over the direct path at 2 x 1,000 msg/s (TLS included)" lat
+  F=p99_ms row "p99 ms end to end, 2 x 5,000 msg/s (direct: $(d mid p99_ms), p50 $(d mid p50_ms))" fld mid
+  arow "added p99 µs over the direct path at 2 x 5,000 msg/s" mid
+  if [ -n "${R[moat.q0.w1.r1]}" ]; then
+    row "one worker each: proxy CPU µs per 64 B QoS 0 message, flat out" us_per_msg q0.w1
+    F=msg_per_s row "one worker each: 64 B QoS 0 messages/s delivered, flat out" fld q0.w1
+    row "one worker each: proxy CPU µs per 64 B message at 2 x 5,000 msg/s" us_per_msg mid.w1
+    arow "one worker each: added p99 µs at 2 x 1,000 msg/s" lat.w1
+  fi
   for n in $IDLE_COUNTS; do for pace in "" p; do
     how=$([ -n "$pace" ] && echo "opened $IDLE_PACE at a time" || echo "opened all at once")
     m=${R[moat.idle$pace$n]}; h=${R[haproxy.idle$pace$n]}; g=${R[nginx.idle$pace$n]}; q=${R[mosquitto-tls.idle$pace$n]}
     echo "| RSS KB per idle mTLS MQTT connection ($n held, $how) | $m | $h | $g | $q | $(ratio "$h" "$m") | $(ratio "$g" "$m") |"
     echo "| moat heap KB per idle connection ($n held, $how, \`show info\` heap_bytes) | ${R[moat.heap$pace$n]:--} | | | | | |"
+    m=${R[moat.kmem$pace$n]}; h=${R[haproxy.kmem$pace$n]}; g=${R[nginx.kmem$pace$n]}; q=${R[mosquitto-tls.kmem$pace$n]}
+    echo "| kernel KB per idle connection billed to the proxy's memory cgroup ($n held, $how) | $m | $h | $g | $q | $(ratio "$h" "$m") | $(ratio "$g" "$m") |"
+    m=${R[moat.slab$pace$n]}; h=${R[haproxy.slab$pace$n]}; g=${R[nginx.slab$pace$n]}; q=${R[mosquitto-tls.slab$pace$n]}
+    echo "| machine-wide slab KB per idle device, client and broker sockets included ($n held, $how) | $m | $h | $g | $q | | |"
   done; done
   echo
   echo "Raw lines (\`key: moat-bench output, proxy cpu_s\`):"
