@@ -237,19 +237,22 @@ field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2}'; }
 
 # pubsub runs, 2 publisher/subscriber pairs each: flat out (q0, q1, s16,
 # s16k, s64k) and at a fixed rate per pair, the same load for every system
-# (mid: 2 x 5,000 msg/s, lat: 2 x 1,000 msg/s)
-declare -A SPEC=([q0]="-s 64 -q 0" [q1]="-s 1024 -q 1" [lat]="-s 64 -q 0 -R 1000"
-  [mid]="-s 64 -q 0 -R 5000" [s16]="-s 16 -q 0" [s16k]="-s 16384 -q 0"
-  [s64k]="-s 65536 -q 0")
-FWD="q0 q1 mid lat s16 s16k s64k" FWD1="q0 mid lat"
+# (mid: 2 x 5,000 msg/s, lat: 2 x 1,000 msg/s); fleet: 100 pairs at 100
+# msg/s each, 200 devices whose connections spread over every worker
+# (with 4 connections nginx's workers tend to take all of them in one)
+declare -A SPEC=([q0]="-p 2 -s 64 -q 0" [q1]="-p 2 -s 1024 -q 1"
+  [lat]="-p 2 -s 64 -q 0 -R 1000" [mid]="-p 2 -s 64 -q 0 -R 5000"
+  [s16]="-p 2 -s 16 -q 0" [s16k]="-p 2 -s 16384 -q 0"
+  [s64k]="-p 2 -s 65536 -q 0" [fleet]="-p 100 -s 64 -q 0 -R 100")
+FWD="q0 q1 mid lat fleet s16 s16k s64k" FWD1="q0 mid lat"
 fwd_runs() { # SYS SUFFIX KEYS... (the proxy runs, pp set)
   local sys=$1 sfx=$2 k i; shift 2
   for ((i = 1; i <= REPS; i++)); do for k in "$@"; do
     # shellcheck disable=SC2086
     if [ $sys = direct ]; then
-      run $sys $k$sfx.r$i "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain -p 2 ${SPEC[$k]} -t "$SECONDS_PS"
+      run $sys $k$sfx.r$i "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain ${SPEC[$k]} -t "$SECONDS_PS"
     else
-      run $sys $k$sfx.r$i "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" -p 2 ${SPEC[$k]} -t "$SECONDS_PS"
+      run $sys $k$sfx.r$i "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" ${SPEC[$k]} -t "$SECONDS_PS"
     fi
   done; done
 }
@@ -307,6 +310,10 @@ for sys in $SYSTEMS; do
     kill "$bp" 2>/dev/null || true; wait "$bp" 2>/dev/null || true
     R[$sys.idle$pace$n]=$(awk -v a="$base" -v b="$held" -v n="$n" 'BEGIN{printf "%.1f", (b-a)*1024/n/1000}')
     R[$sys.idle$pace$n.ready]=$(grep -c "^ready" "$w/idle.out" || true)
+    if [ "${R[$sys.idle$pace$n.ready]}" = 0 ]; then # not all connected
+      R[$sys.idle$pace$n]="not all opened"; R[$sys.kmem$pace$n]=-; R[$sys.slab$pace$n]=-
+      [ $sys = moat ] && R[moat.heap$pace$n]=-
+    fi
     echo "$sys idle $n${pace:+ paced}: ${R[$sys.idle$pace$n]} KB/connection, kernel ${R[$sys.kmem$pace$n]} KB billed, slab ${R[$sys.slab$pace$n]} KB machine-wide (ready=${R[$sys.idle$pace$n.ready]})"
     sleep 1
     stop_all; cg_drop
@@ -405,6 +412,8 @@ arow() { # LABEL KEY: added p99 for each proxy
   F=msg_per_s row "64 B QoS 0 messages/s delivered, flat out (direct: $(d q0 msg_per_s))" fld q0
   row "proxy CPU µs per 64 B QoS 0 message at 2 x 5,000 msg/s" us_per_msg mid
   row "proxy CPU µs per 64 B QoS 0 message at 2 x 1,000 msg/s" us_per_msg lat
+  row "proxy CPU µs per 64 B QoS 0 message, 200 devices: 100 pairs x 100 msg/s" us_per_msg fleet
+  F=p99_ms row "p99 ms end to end, 100 pairs x 100 msg/s (direct: $(d fleet p99_ms))" fld fleet
   row "proxy CPU µs per 1 KiB QoS 1 message, flat out" us_per_msg q1
   F=msg_per_s row "1 KiB QoS 1 messages/s, flat out (direct: $(d q1 msg_per_s))" fld q1
   F=msg_per_s row "16 B QoS 0 messages/s delivered, flat out (direct: $(d s16 msg_per_s))" fld s16
