@@ -39,7 +39,7 @@ bash tests/pki.sh "$w/pki" >/dev/null
 P=$w/pki
 cat "$P/server.crt" "$P/server.key" > "$P/server.pem"
 TLS=(--ca "$P/ca.crt" --cert "$P/dev-good.crt" --key "$P/dev-good.key")
-BROKER=18931 PORT=18932 DIRECT_TLS=18933
+BROKER=18931 PORT= # each system's own: port_of
 
 pids=()
 stop_all() {
@@ -245,43 +245,65 @@ declare -A SPEC=([q0]="-p 2 -s 64 -q 0" [q1]="-p 2 -s 1024 -q 1"
   [s16]="-p 2 -s 16 -q 0" [s16k]="-p 2 -s 16384 -q 0"
   [s64k]="-p 2 -s 65536 -q 0" [fleet]="-p 100 -s 64 -q 0 -R 100")
 FWD="q0 q1 mid lat fleet s16 s16k s64k" FWD1="q0 mid lat"
-fwd_runs() { # SYS SUFFIX KEYS... (the proxy runs, pp set)
-  local sys=$1 sfx=$2 k i; shift 2
-  for ((i = 1; i <= REPS; i++)); do for k in "$@"; do
+fwd_round() { # SUFFIX KEYS...: each pubsub kind REPS times on every proxy and direct
+  local sfx=$1 k i sys; shift
+  for ((i = 1; i <= REPS; i++)); do for k in "$@"; do for sys in $PROXIES direct; do
     # shellcheck disable=SC2086
     if [ $sys = direct ]; then
-      run $sys $k$sfx.r$i "$pp" -- pubsub -H 127.0.0.1:$BROKER --plain ${SPEC[$k]} -t "$SECONDS_PS"
+      [ -z "$sfx" ] || continue
+      run $sys $k.r$i "${PP[direct]}" -- pubsub -H 127.0.0.1:$BROKER --plain ${SPEC[$k]} -t "$SECONDS_PS"
     else
-      run $sys $k$sfx.r$i "$pp" -- pubsub -H 127.0.0.1:$PORT "${TLS[@]}" ${SPEC[$k]} -t "$SECONDS_PS"
+      run $sys $k$sfx.r$i "${PP[$sys]}" -- pubsub -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" ${SPEC[$k]} -t "$SECONDS_PS"
     fi
-  done; done
+  done; done; done
 }
 
-start_sys() { # SYS [WORKERS] -> sets pid, pp
+port_of() { # SYS -> its listener
+  case $1 in moat) echo 18932 ;; mosquitto-tls) echo 18933 ;; haproxy) echo 18934 ;; nginx) echo 18935 ;; esac
+}
+declare -A PP
+start_sys() { # SYS [WORKERS] -> sets pid, pp and PP[SYS]; stop_all stops it
   nw=${2:-$WORKERS}
+  PORT=$(port_of "$1")
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "port $PORT is taken (a proxy left from an earlier run?)"; exit 1
+  fi
   case $1 in
     moat) pid=$(start_moat) ;;
     haproxy) pid=$(start_haproxy) ;;
     nginx) pid=$(start_nginx) ;;
     mosquitto-tls) pid=$(start_mosquitto_tls) ;;
   esac
-  pids=("$pid")
-  wait_port $PORT "$w/$1.log"
+  pids+=("$pid")
+  wait_port "$PORT" "$w/$1.log"
   sleep 0.5
   pp=$(proc_pids "$pid")
+  PP[$1]=$pp
 }
+PROXIES=$(echo " $SYSTEMS " | sed 's/ mosquitto-tls / /g')
+
+# Every system is up at once, each on its own port, and the runs take
+# turns (rep by rep, kind by kind, system by system): a slow spell of
+# this shared machine then falls on all of them, not on one.
+for sys in $SYSTEMS; do start_sys "$sys"; done
+for ((i = 1; i <= REPS; i++)); do
+  for k in full resumed; do for sys in $SYSTEMS; do
+    r=(); [ $k = resumed ] && r=(-r)
+    run $sys $k.r$i "${PP[$sys]}" -- connect -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" -c "$CONC" -n "$N_CONN" "${r[@]}"
+  done; done
+done
+PP[direct]=$(proc_pids "$broker_pid")
+fwd_round "" $FWD
+stop_all
+if [ "$ONE_WORKER" = 1 ] && [ "$WORKERS" != 1 ]; then
+  sleep 1
+  for sys in $PROXIES; do start_sys "$sys" 1; done
+  fwd_round .w1 $FWD1
+  stop_all
+fi
+sleep 1
 
 for sys in $SYSTEMS; do
-  start_sys $sys
-  run $sys full "$pp" -- connect -H 127.0.0.1:$PORT "${TLS[@]}" -c "$CONC" -n "$N_CONN"
-  run $sys resumed "$pp" -- connect -H 127.0.0.1:$PORT "${TLS[@]}" -c "$CONC" -n "$N_CONN" -r
-  if [ $sys != mosquitto-tls ]; then
-    fwd_runs $sys "" $FWD
-    if [ "$ONE_WORKER" = 1 ] && [ "$WORKERS" != 1 ]; then
-      stop_all; sleep 1; start_sys $sys 1
-      fwd_runs $sys .w1 $FWD1
-    fi
-  fi
   # "" all at once (a fleet reconnecting), "p": IDLE_PACE at a time; each
   # on a fresh process (memory freed by a run stays in the process and
   # would be counted as the next run's base)
@@ -321,18 +343,13 @@ for sys in $SYSTEMS; do
   stop_all
   sleep 1
 done
-# the broker directly, plaintext: the reference for throughput
-pp=$(proc_pids "$broker_pid")
-fwd_runs direct "" $FWD
 kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true
 broker_pid=
 
 # ---- RESULTS.md ----
 set +u # a SYSTEMS subset leaves the others' figures empty
-per_cpu() { # sys key -> connections per proxy CPU-second
-  local ok cpu
-  ok=$(field "${R[$1.$2]}" ok); cpu=${R[$1.$2.cpu]}
-  awk -v o="$ok" -v c="$cpu" 'BEGIN{ if (c > 0) printf "%.0f", o/c; else print "-" }'
+per_cpu() { # -> handshakes per proxy CPU-second (of a connect run)
+  awk -v o="$(field "$1" ok)" -v c="$2" 'BEGIN{ if (c > 0) printf "%.0f", o/c; else print "-" }'
 }
 # figures of one pubsub run, from its bench line and the proxy's CPU seconds
 us_per_msg() { # -> proxy CPU µs per message delivered
@@ -374,8 +391,12 @@ arow() { # LABEL KEY: added p99 for each proxy
   echo "# moat benchmark results"
   echo
   echo "Made by \`WORKERS=$WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' IDLE_PACE=$IDLE_PACE ONE_WORKER=$ONE_WORKER REPS=$REPS bash bench/compare.sh\`"
-  echo "on $(date -u +%Y-%m-%d) (one run; every system"
-  echo "in turn, same machine, same PKI, same broker). Machine: $(nproc) cores,"
+  echo "on $(date -u +%Y-%m-%d): one run, same machine, same PKI, same broker;"
+  echo "for the handshake and forwarding rows every system is up at once on a"
+  echo "port of its own and the runs take turns (rep by rep, kind by kind,"
+  echo "system by system), each figure the median of its $REPS runs; each idle"
+  echo "row is a freshly started proxy. The TCP slab object here is"
+  echo "$(awk '$1=="TCP"{print $4}' /proc/slabinfo 2>/dev/null || echo '?') B. Machine: $(nproc) cores,"
   echo "$(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)."
   echo "Versions: $("$MOAT" --version | head -1 | cut -c1-60); $(haproxy -v | head -1 | cut -c1-40);"
   echo "$(nginx -v 2>&1 | head -1); $(mosquitto -h 2>/dev/null | head -1 | cut -c1-40); $(openssl version)."
@@ -385,7 +406,7 @@ arow() { # LABEL KEY: added p99 for each proxy
   echo "generator (\`build/bench/moat-bench\`) shares the machine, so the"
   echo "figures that compare proxies are their own CPU seconds (from /proc)"
   echo "per connection, per message delivered and per MB delivered; rates"
-  echo "are also shown; each pubsub figure is the median of $REPS runs. Flat out, QoS 0 publishers send more than the broker"
+  echo "are also shown. Flat out, QoS 0 publishers send more than the broker"
   echo "delivers (see sent= and received= below); the fixed-rate rows give"
   echo "every system the same load. Kernel memory: the proxy's processes"
   echo "are moved into a memory cgroup of their own; what it is billed for"
@@ -400,13 +421,17 @@ arow() { # LABEL KEY: added p99 for each proxy
   echo
   echo "| figure | moat | HAProxy | nginx | mosquitto TLS | HAProxy/moat | nginx/moat |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  hrow() { # LABEL FIG KEY: with mosquitto's TLS listener too
+    local m h n q
+    m=$(med "$2" moat "$3"); h=$(med "$2" haproxy "$3"); n=$(med "$2" nginx "$3"); q=$(med "$2" mosquitto-tls "$3")
+    echo "| $1 | $m | $h | $n | $q | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
+  }
   for k in full resumed; do
-    m=$(per_cpu moat $k); h=$(per_cpu haproxy $k); n=$(per_cpu nginx $k); q=$(per_cpu mosquitto-tls $k)
-    echo "| $k mTLS handshakes per proxy CPU-second | $m | $h | $n | $q | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
+    hrow "$k mTLS handshakes per proxy CPU-second" per_cpu $k
   done
   for k in full resumed; do
-    echo "| $k handshakes/s (client-bound) | $(field "${R[moat.$k]}" conn_per_s) | $(field "${R[haproxy.$k]}" conn_per_s) | $(field "${R[nginx.$k]}" conn_per_s) | $(field "${R[mosquitto-tls.$k]}" conn_per_s) | | |"
-    echo "| $k handshake p99 ms | $(field "${R[moat.$k]}" p99_ms) | $(field "${R[haproxy.$k]}" p99_ms) | $(field "${R[nginx.$k]}" p99_ms) | $(field "${R[mosquitto-tls.$k]}" p99_ms) | | |"
+    F=conn_per_s hrow "$k handshakes/s (client-bound)" fld $k
+    F=p99_ms hrow "$k handshake p99 ms" fld $k
   done
   row "proxy CPU µs per 64 B QoS 0 message, flat out" us_per_msg q0
   F=msg_per_s row "64 B QoS 0 messages/s delivered, flat out (direct: $(d q0 msg_per_s))" fld q0
@@ -450,10 +475,10 @@ arow() { # LABEL KEY: added p99 for each proxy
   done | sort
   echo '```'
   echo
-  echo "Commands (ADDR is each system's listener in turn):"
+  echo "Commands (ADDR is each system's own listener):"
   echo
   echo '```'
-  printf '%s\n' "${cmds[@]}" | sed "s|$w|\$TMP|g; s|$top/||g" | sort -u
+  printf '%s\n' "${cmds[@]}" | sed -E "s|$w|\$TMP|g; s|$top/||g; s/127\.0\.0\.1:1893[2-5]/ADDR/" | sort -u
   echo '```'
 } > "$OUT"
 echo "wrote $OUT"

@@ -56,6 +56,7 @@ static WOLFSSL_SESSION *saved; /* for resumption */
 static double *lat;
 static size_t nlat, caplat;
 static long done_ok, done_fail, started;
+static long reused; /* connect: handshakes that resumed a session */
 static uint64_t t_begin;
 
 static void lat_add(double s)
@@ -239,6 +240,9 @@ static void on_packet(struct cl *c, const uint8_t *p, size_t n)
 			saved = wolfSSL_get1_session(c->ssl);
 		if (o.mode == M_CONNECT) {
 			static const uint8_t disc[2] = {0xe0, 0};
+
+			if (!o.plain && wolfSSL_session_reused(c->ssl))
+				reused++;
 
 			mqtt_send(c, disc, 2);
 			lat_add((double)(now_ns() - c->t0) / 1e9);
@@ -707,7 +711,7 @@ int main(int argc, char **argv)
 			uv_run(loop, UV_RUN_NOWAIT);
 			o.count = keep + 1;
 			nlat = 0;
-			done_ok = done_fail = 0;
+			done_ok = done_fail = reused = 0;
 			if (!saved) {
 				fprintf(stderr, "moat-bench: no session to resume\n");
 				return 1;
@@ -741,9 +745,11 @@ int main(int argc, char **argv)
 
 		qsort(lat, nlat, sizeof(*lat), dcmp);
 		if (o.mode == M_CONNECT)
-			printf("mode=connect%s ok=%ld failed=%ld seconds=%.3f "
-			       "conn_per_s=%.1f p50_ms=%.3f p99_ms=%.3f\n",
-			       o.resume ? "-resumed" : "", done_ok, done_fail, el,
+			printf("mode=connect%s ok=%ld failed=%ld reused=%ld "
+			       "seconds=%.3f conn_per_s=%.1f p50_ms=%.3f "
+			       "p99_ms=%.3f\n",
+			       o.resume ? "-resumed" : "", done_ok, done_fail,
+			       reused, el,
 			       (double)done_ok / el, pct(0.5) * 1e3,
 			       pct(0.99) * 1e3);
 		else if (o.mode == M_IDLE)
