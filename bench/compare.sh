@@ -63,13 +63,19 @@ wait_port() { # PORT [LOG]
 
 # the proxy's processes: the PID and its children (nginx workers)
 proc_pids() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
-cpu_ticks() { # PIDs -> utime+stime in ticks
-  local t=0 f
+cpu_ticks() { # PIDs -> "utime+stime stime" in ticks
+  local t=0 k=0 f
   for p in $1; do
     f=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
     t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
+    k=$((k + $(echo "$f" | awk '{print $13}')))
   done
-  echo $t
+  echo $t $k
+}
+ctx_switches() { # PIDs -> context switches of all their threads so far
+  local p
+  for p in $1; do cat /proc/"$p"/task/*/status 2>/dev/null; done |
+    awk '/ctxt_switches/{n += $2} END {print n + 0}'
 }
 rss_kb() {
   local t=0 v
@@ -224,12 +230,14 @@ cmds=()
 # run NAME KEY PIDS -- bench args... : records the bench line and proxy CPU
 run() {
   local sys=$1 key=$2 pp=$3; shift 4
-  local c0 c1 out
-  c0=$(cpu_ticks "$pp")
+  local c0 c1 x0 x1 out
+  c0=($(cpu_ticks "$pp")); x0=$(ctx_switches "$pp")
   out=$("$B" "$@" 2>&1 | tail -1)
-  c1=$(cpu_ticks "$pp")
-  R[$sys.$key]=$out
-  R[$sys.$key.cpu]=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN{printf "%.3f", (b-a)/hz}')
+  c1=($(cpu_ticks "$pp")); x1=$(ctx_switches "$pp")
+  # the proxy's kernel share of its CPU and its threads' context switches
+  R[$sys.$key]="$out $(awk -v a="${c0[1]}" -v b="${c1[1]}" -v hz="$hz" -v x=$((x1 - x0)) \
+    'BEGIN{printf "proxy_sys_s=%.3f proxy_csw=%d", (b-a)/hz, x}')"
+  R[$sys.$key.cpu]=$(awk -v a="${c0[0]}" -v b="${c1[0]}" -v hz="$hz" 'BEGIN{printf "%.3f", (b-a)/hz}')
   cmds+=("$B $*")
   echo "$sys $key: $out cpu_s=${R[$sys.$key.cpu]}"
 }
@@ -247,11 +255,17 @@ declare -A SPEC=([q0]="-p 2 -s 64 -q 0" [q1]="-p 2 -s 1024 -q 1"
 FWD="q0 q1 mid lat fleet s16 s16k s64k" FWD1="q0 mid lat"
 fwd_round() { # SUFFIX KEYS...: each pubsub kind REPS times on every proxy and direct
   local sfx=$1 k i sys; shift
-  for ((i = 1; i <= REPS; i++)); do for k in "$@"; do for sys in $PROXIES direct; do
+  for ((i = 1; i <= REPS; i++)); do for k in "$@"; do for sys in $PROXIES direct direct-tls; do
     # shellcheck disable=SC2086
     if [ $sys = direct ]; then
       [ -z "$sfx" ] || continue
       run $sys $k.r$i "${PP[direct]}" -- pubsub -H 127.0.0.1:$BROKER --plain ${SPEC[$k]} -t "$SECONDS_PS"
+    elif [ $sys = direct-tls ]; then
+      # the same load over TLS straight to mosquitto's own listener: the
+      # latency a device sees without a proxy but with its TLS
+      [ -z "$sfx" ] && [ -n "${PP[mosquitto-tls]:-}" ] || continue
+      case $k in lat | mid | fleet) ;; *) continue ;; esac
+      run $sys $k.r$i "${PP[mosquitto-tls]}" -- pubsub -H 127.0.0.1:"$(port_of mosquitto-tls)" "${TLS[@]}" ${SPEC[$k]} -t "$SECONDS_PS"
     else
       run $sys $k$sfx.r$i "${PP[$sys]}" -- pubsub -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" ${SPEC[$k]} -t "$SECONDS_PS"
     fi
@@ -355,6 +369,14 @@ per_cpu() { # -> handshakes per proxy CPU-second (of a connect run)
 us_per_msg() { # -> proxy CPU µs per message delivered
   awk -v n="$(field "$1" received)" -v c="$2" 'BEGIN{ if (n > 0) printf "%.2f", c*1e6/n; else print "-" }'
 }
+sys_per_msg() { # -> the kernel's part of the proxy's CPU, µs per message
+  awk -v n="$(field "$1" received)" -v c="$(field "$1" proxy_sys_s)" \
+    'BEGIN{ if (n > 0 && c != "") printf "%.2f", c*1e6/n; else print "-" }'
+}
+csw_per_msg() { # -> the proxy threads' context switches per message
+  awk -v n="$(field "$1" received)" -v c="$(field "$1" proxy_csw)" \
+    'BEGIN{ if (n > 0 && c != "") printf "%.2f", c/n; else print "-" }'
+}
 ms_per_mb() { # -> proxy CPU ms per MB of payload delivered
   awk -v n="$(field "$1" received)" -v s="$(field "$1" size)" -v c="$2" \
     'BEGIN{ if (n > 0) printf "%.2f", c*1e3/(n*s/1e6); else print "-" }'
@@ -377,14 +399,15 @@ row() { # LABEL FIG KEY: moat, HAProxy, nginx (medians) and the ratios
   echo "| $1 | $m | $h | $n | | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
 }
 d() { F=$2 med fld direct "$1"; }
+dt() { F=$2 med fld direct-tls "$1"; } # over TLS to mosquitto, no proxy
 p99() { F=p99_ms med fld "$@"; }
-added() { # SYS KEY -> median p99 µs over the direct path's at the same load
-  awk -v a="$(p99 "$1" "$2")" -v b="$(p99 direct "${2%.w1}")" \
+added() { # SYS KEY [BASE] -> median p99 µs over BASE's (direct) at the same load
+  awk -v a="$(p99 "$1" "$2")" -v b="$(p99 "${3:-direct}" "${2%.w1}")" \
     'BEGIN{ if (a + 0 > 0 && b + 0 > 0) printf "%.0f", (a - b) * 1000; else print "-" }'
 }
-arow() { # LABEL KEY: added p99 for each proxy
+arow() { # LABEL KEY [BASE]: added p99 for each proxy
   local m h n
-  m=$(added moat "$2"); h=$(added haproxy "$2"); n=$(added nginx "$2")
+  m=$(added moat "$2" "${3:-}"); h=$(added haproxy "$2" "${3:-}"); n=$(added nginx "$2" "${3:-}")
   echo "| $1 | $m | $h | $n | | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
 }
 {
@@ -406,7 +429,12 @@ arow() { # LABEL KEY: added p99 for each proxy
   echo "generator (\`build/bench/moat-bench\`) shares the machine, so the"
   echo "figures that compare proxies are their own CPU seconds (from /proc)"
   echo "per connection, per message delivered and per MB delivered; rates"
-  echo "are also shown. Flat out, QoS 0 publishers send more than the broker"
+  echo "are also shown, and how much of the proxy's CPU is the kernel's"
+  echo "(system time) and how often its threads are switched in and out per"
+  echo "message (/proc/PID/task/*/status). \"TLS to mosquitto\" is the same"
+  echo "load over mutual TLS straight to mosquitto's own listener: what a"
+  echo "device would see with no proxy in between."
+  echo "Flat out, QoS 0 publishers send more than the broker"
   echo "delivers (see sent= and received= below); the fixed-rate rows give"
   echo "every system the same load. Kernel memory: the proxy's processes"
   echo "are moved into a memory cgroup of their own; what it is billed for"
@@ -435,10 +463,16 @@ arow() { # LABEL KEY: added p99 for each proxy
   done
   row "proxy CPU µs per 64 B QoS 0 message, flat out" us_per_msg q0
   F=msg_per_s row "64 B QoS 0 messages/s delivered, flat out (direct: $(d q0 msg_per_s))" fld q0
+  row "of which the kernel's (system time), flat out" sys_per_msg q0
+  row "proxy context switches per message, flat out" csw_per_msg q0
   row "proxy CPU µs per 64 B QoS 0 message at 2 x 5,000 msg/s" us_per_msg mid
+  row "of which the kernel's (system time), at 2 x 5,000 msg/s" sys_per_msg mid
+  row "proxy context switches per message at 2 x 5,000 msg/s" csw_per_msg mid
   row "proxy CPU µs per 64 B QoS 0 message at 2 x 1,000 msg/s" us_per_msg lat
+  row "proxy context switches per message at 2 x 1,000 msg/s" csw_per_msg lat
   row "proxy CPU µs per 64 B QoS 0 message, 200 devices: 100 pairs x 100 msg/s" us_per_msg fleet
-  F=p99_ms row "p99 ms end to end, 100 pairs x 100 msg/s (direct: $(d fleet p99_ms))" fld fleet
+  row "of which the kernel's (system time), 200 devices" sys_per_msg fleet
+  F=p99_ms row "p99 ms end to end, 100 pairs x 100 msg/s (direct: $(d fleet p99_ms); TLS to mosquitto: $(dt fleet p99_ms))" fld fleet
   row "proxy CPU µs per 1 KiB QoS 1 message, flat out" us_per_msg q1
   F=msg_per_s row "1 KiB QoS 1 messages/s, flat out (direct: $(d q1 msg_per_s))" fld q1
   F=msg_per_s row "16 B QoS 0 messages/s delivered, flat out (direct: $(d s16 msg_per_s))" fld s16
@@ -446,15 +480,19 @@ arow() { # LABEL KEY: added p99 for each proxy
   F=mb_per_s row "64 KiB QoS 0 MB/s delivered, flat out (direct: $(d s64k mb_per_s))" fld s64k
   row "proxy CPU ms per MB delivered, 16 KiB QoS 0" ms_per_mb s16k
   row "proxy CPU ms per MB delivered, 64 KiB QoS 0" ms_per_mb s64k
-  F=p99_ms row "p99 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0 (direct: $(d lat p99_ms), p50 $(d lat p50_ms))" fld lat
+  F=p99_ms row "p99 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0 (direct: $(d lat p99_ms), p50 $(d lat p50_ms); TLS to mosquitto: $(dt lat p99_ms), p50 $(dt lat p50_ms))" fld lat
+  F=p50_ms row "p50 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0" fld lat
   arow "added p99 µs over the direct path at 2 x 1,000 msg/s (TLS included)" lat
-  F=p99_ms row "p99 ms end to end, 2 x 5,000 msg/s (direct: $(d mid p99_ms), p50 $(d mid p50_ms))" fld mid
+  arow "added p99 µs over TLS straight to mosquitto at 2 x 1,000 msg/s" lat direct-tls
+  F=p99_ms row "p99 ms end to end, 2 x 5,000 msg/s (direct: $(d mid p99_ms), p50 $(d mid p50_ms); TLS to mosquitto: $(dt mid p99_ms), p50 $(dt mid p50_ms))" fld mid
   arow "added p99 µs over the direct path at 2 x 5,000 msg/s" mid
+  arow "added p99 µs over TLS straight to mosquitto at 2 x 5,000 msg/s" mid direct-tls
   if [ -n "${R[moat.q0.w1.r1]}" ]; then
     row "one worker each: proxy CPU µs per 64 B QoS 0 message, flat out" us_per_msg q0.w1
     F=msg_per_s row "one worker each: 64 B QoS 0 messages/s delivered, flat out" fld q0.w1
     row "one worker each: proxy CPU µs per 64 B message at 2 x 5,000 msg/s" us_per_msg mid.w1
     arow "one worker each: added p99 µs at 2 x 1,000 msg/s" lat.w1
+    arow "one worker each: added p99 µs over TLS straight to mosquitto at 2 x 1,000 msg/s" lat.w1 direct-tls
   fi
   for n in $IDLE_COUNTS; do for pace in "" p; do
     how=$([ -n "$pace" ] && echo "opened $IDLE_PACE at a time" || echo "opened all at once")
