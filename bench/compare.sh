@@ -473,6 +473,7 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   row "proxy CPU µs per 64 B QoS 0 message, 200 devices: 100 pairs x 100 msg/s" us_per_msg fleet
   row "of which the kernel's (system time), 200 devices" sys_per_msg fleet
   F=p99_ms row "p99 ms end to end, 100 pairs x 100 msg/s (direct: $(d fleet p99_ms); TLS to mosquitto: $(dt fleet p99_ms))" fld fleet
+  arow "added p99 µs over TLS straight to mosquitto, 100 pairs x 100 msg/s" fleet direct-tls
   row "proxy CPU µs per 1 KiB QoS 1 message, flat out" us_per_msg q1
   F=msg_per_s row "1 KiB QoS 1 messages/s, flat out (direct: $(d q1 msg_per_s))" fld q1
   F=msg_per_s row "16 B QoS 0 messages/s delivered, flat out (direct: $(d s16 msg_per_s))" fld s16
