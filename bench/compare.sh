@@ -64,11 +64,11 @@ wait_port() { # PORT [LOG]
 # the proxy's processes: the PID and its children (nginx workers)
 proc_pids() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
 cpu_ticks() { # PIDs -> "utime+stime stime" in ticks
-  local t=0 k=0 f
+  local t=0 k=0 u s
   for p in $1; do
-    f=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
-    t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
-    k=$((k + $(echo "$f" | awk '{print $13}')))
+    read -r u s < <(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null | awk '{print $12, $13}')
+    [ -n "$u" ] || continue
+    t=$((t + u + s)) k=$((k + s))
   done
   echo $t $k
 }
