@@ -16,7 +16,7 @@ flags="--enable-aesni --enable-intelasm --enable-sp --enable-sp-asm --enable-tls
 # No OpenSSL compatibility layer: it keeps a decoded copy of the peer's
 # certificate in every session (KEEP_PEER_CERT, ~4.7 KB per idle
 # connection). moat reads the leaf's DER itself in the verify callback
-# (src/der.c). aesgcm=small: no 4-bit GHASH table per key (2 x 512 B per
+# (src/codec/der.c). aesgcm=small: no 4-bit GHASH table per key (2 x 512 B per
 # connection); with AES-NI the GCM code never uses that table.
 # WOLFSSL_NO_CRL_DATE_CHECK: a CRL past its nextUpdate still loads and its
 # revocations still apply; moat itself applies tls.crl_expired (warn | reject).
@@ -26,7 +26,7 @@ flags="--enable-aesni --enable-intelasm --enable-sp --enable-sp-asm --enable-tls
 # WOLFSSL_EXTRA_ALERTS: a fatal handshake error is answered with an alert
 # (handshake_failure, unexpected_message, ...), not a silent close.
 # XMALLOC_USER: wolfSSL calls XMALLOC/XFREE/XREALLOC, defined by moat
-# (src/scratch.c), with the type of each allocation: a handshake's
+# (src/base/scratch.c), with the type of each allocation: a handshake's
 # temporaries go to moat's scratch heap, the session's objects to malloc.
 cflags="-O2 -fPIC -DWOLFSSL_NONBLOCK_OCSP -DWOLFSSL_NO_CRL_DATE_CHECK"
 cflags="$cflags -DXMALLOC_USER -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_ALL_CERTS -DWOLFSSL_EXTRA_ALERTS"

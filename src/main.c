@@ -14,20 +14,20 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "check.h"
-#include "conn.h"
-#include "persource.h"
-#include "log.h"
-#include "ocsp.h"
-#include "metrics.h"
+#include "upstream/check.h"
+#include "conn/conn.h"
+#include "base/persource.h"
+#include "base/log.h"
+#include "tls/ocsp.h"
+#include "ops/metrics.h"
 #include "moat_build.h"
-#include "reload.h"
-#include "server.h"
-#include "scratch.h"
-#include "stats.h"
-#include "tls.h"
-#include "util.h"
-#include "worker.h"
+#include "ops/reload.h"
+#include "upstream/server.h"
+#include "base/scratch.h"
+#include "ops/stats.h"
+#include "tls/tls.h"
+#include "base/util.h"
+#include "core/worker.h"
 
 static const char *reject_names[REJ__COUNT] = {
 	[REJ_NO_CERT] = "no_cert",

@@ -60,7 +60,7 @@ if run_build build; then
   run_suite build
   # two workers on the normal build too: under the sanitizers moat keeps
   # wolfSSL's allocations in malloc, so only here do several threads run
-  # their handshakes on the scratch heap (src/scratch.c)
+  # their handshakes on the scratch heap (src/base/scratch.c)
   run_integration build 2
 fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1

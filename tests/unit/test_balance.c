@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "balance.h"
+#include "upstream/balance.h"
 #include "test.h"
 
 #define IDS 10000

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mqtt.h"
+#include "codec/mqtt.h"
 #include "test.h"
 
 /* A CONNECT builder for the tests, independent of the code under test. */

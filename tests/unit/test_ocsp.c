@@ -6,11 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "der.h"
+#include "codec/der.h"
 #include "ocsp_vectors.h"
 #include "test.h"
 #include "x509_vectors.h"
-#include "util.h"
+#include "base/util.h"
 
 static void test_times(void)
 {

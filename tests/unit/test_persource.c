@@ -5,9 +5,9 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "persource.h"
+#include "base/persource.h"
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 static struct sockaddr_storage addr(const char *ip)
 {

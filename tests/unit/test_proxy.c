@@ -5,9 +5,9 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "proxy.h"
+#include "codec/proxy.h"
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 static const uint8_t sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
 				0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};

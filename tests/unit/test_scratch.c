@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scratch.h"
+#include "base/scratch.h"
 #include "test.h"
 
 #define N 4000

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 static void test_durations(void)
 {

@@ -1,0 +1,179 @@
+/* config.h - moat's configuration as typed structs, parsed once from YAML
+ * (libyaml) by cfg_load(). Nothing below the config module touches YAML.
+ * A struct cfg is immutable once loaded; a reload loads a new one and the
+ * old one is freed when nothing refers to it any more. Every string and
+ * array is owned by the struct cfg and freed by cfg_free(). */
+#ifndef MOAT_CONFIG_H
+#define MOAT_CONFIG_H
+
+#define CFG_MAX_WORKERS 64
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "base/util.h"
+
+/* Where a value was written, for errors found after parsing (a cert file
+ * that does not load, say). file points at cfg->path. */
+struct cfg_pos {
+	const char *file;
+	int line; /* 1-based */
+	int col;  /* 1-based */
+};
+
+enum cfg_verify { CFG_VERIFY_REQUIRED, CFG_VERIFY_OPTIONAL, CFG_VERIFY_NONE };
+enum cfg_identity { CFG_ID_NONE, CFG_ID_CN, CFG_ID_SAN_DNS, CFG_ID_SAN_URI };
+enum cfg_balance { CFG_BAL_ROUND_ROBIN, CFG_BAL_LEAST_CONN, CFG_BAL_CLIENT_ID };
+enum cfg_health_type { CFG_HEALTH_NONE, CFG_HEALTH_TCP, CFG_HEALTH_MQTT };
+enum cfg_ocsp_mode { CFG_OCSP_OFF, CFG_OCSP_SOFT, CFG_OCSP_REQUIRE };
+enum cfg_ocsp_check { CFG_OCSP_LEAF, CFG_OCSP_CHAIN };
+enum cfg_staple { CFG_STAPLE_OFF, CFG_STAPLE_AUTO, CFG_STAPLE_FILE };
+enum cfg_proxy_send { CFG_PROXY_OFF, CFG_PROXY_V1, CFG_PROXY_V2 };
+enum cfg_crl_expired { CFG_CRL_EXPIRED_WARN, CFG_CRL_EXPIRED_REJECT };
+enum cfg_revoked_live { CFG_REVOKED_CLOSE, CFG_REVOKED_KEEP };
+enum cfg_log_level { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
+enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };
+enum cfg_level { CFG_LEVEL_READONLY, CFG_LEVEL_OPERATOR, CFG_LEVEL_ADMIN };
+
+struct cfg_limits {
+	uint64_t max_connections;      /* default 100000 */
+	uint64_t handshake_timeout_ms; /* default 5s */
+	uint64_t connect_timeout_ms;   /* default 10s */
+	uint64_t max_packet_size;      /* default 1MiB; at most 268435455 */
+	uint64_t drain_timeout_ms;     /* default 30s */
+	bool per_source_set;           /* per_source given */
+	uint64_t per_source_max_connections; /* 0 = no limit */
+	uint64_t per_source_new_per_second;  /* 0 = no limit */
+	struct cfg_pos per_source_pos;
+};
+
+struct cfg_ocsp {
+	enum cfg_ocsp_mode mode; /* default off */
+	char *responder;         /* "" or NULL = the cert's AIA URL */
+	uint64_t timeout_ms;     /* default 2s */
+	uint64_t cache_size;     /* default 100000 */
+	uint64_t stale_if_error_ms; /* default 0 */
+	uint64_t max_age_ms;        /* answers without nextUpdate; 5m */
+	enum cfg_ocsp_check check;  /* default leaf */
+	struct cfg_pos pos;         /* of the `ocsp` key */
+};
+
+struct cfg_tls {
+	char *cert;      /* required */
+	char *key;       /* required */
+	char *client_ca; /* required unless verify_client: none */
+	char *crl;       /* NULL = none */
+	struct cfg_pos cert_pos, key_pos, client_ca_pos, crl_pos;
+	enum cfg_verify verify_client; /* default required */
+	int min_version;               /* 12 or 13; default 12 */
+	enum cfg_crl_expired crl_expired;     /* default warn */
+	struct cfg_pos crl_expired_pos;
+	enum cfg_staple staple;               /* default off */
+	char *staple_file;                    /* when staple == FILE */
+	struct cfg_pos staple_pos;
+	bool session_tickets;                 /* default true */
+	struct cfg_ocsp ocsp;
+	enum cfg_revoked_live revoked_live;   /* default close */
+	struct cfg_pos revoked_live_pos;
+};
+
+struct cfg_mqtt {
+	enum cfg_identity identity; /* default cn */
+	bool client_id_must_match;  /* default false */
+	bool username_from_cert;    /* default false */
+};
+
+struct cfg_listener {
+	char *name; /* required, unique */
+	char *bind; /* as written */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	bool proxy_protocol; /* default false */
+	struct cfg_pos proxy_protocol_pos;
+	struct util_cidr *proxy_from; /* proxy_protocol_from */
+	size_t n_proxy_from;
+	char *upstream;     /* required; names an upstream */
+	size_t upstream_ix; /* index into cfg->upstreams, resolved by cfg_load */
+	struct cfg_tls tls;
+	struct cfg_mqtt mqtt;
+	struct cfg_pos pos;
+};
+
+struct cfg_health {
+	enum cfg_health_type type; /* default tcp; "none" disables checks (extension) */
+	uint64_t interval_ms;      /* default 2s */
+	uint64_t timeout_ms;       /* default 1s */
+	uint32_t rise;             /* default 2 */
+	uint32_t fall;             /* default 3 */
+};
+
+struct cfg_server {
+	char *name;    /* required, unique within its upstream */
+	char *address; /* as written */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;  /* 0: a DNS name, resolved by gen_load() */
+	struct cfg_pos address_pos;
+	uint32_t weight; /* default 1; 0..256 (0 = takes no new connections) */
+	struct cfg_pos pos;
+};
+
+struct cfg_upstream {
+	char *name; /* required, unique */
+	enum cfg_balance balance;     /* default client-id */
+	enum cfg_proxy_send send_proxy; /* default off */
+	struct cfg_pos send_proxy_pos;
+	uint64_t connect_timeout_ms;  /* extension; default 3s */
+	struct cfg_health health;
+	struct cfg_server *servers; /* 1..256 */
+	size_t n_servers;
+	struct cfg_pos pos;
+};
+
+struct cfg_stats {
+	char *socket; /* NULL = no stats socket */
+	uint32_t mode; /* file mode, default 0600; written as a string "0600" */
+	enum cfg_level level; /* default admin */
+	char *metrics; /* NULL = off */
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addr_len;
+	struct cfg_pos metrics_pos;
+};
+
+struct cfg {
+	char *path;        /* the file as given */
+	uint32_t workers;  /* resolved: auto = number of cores; default 1;
+			      at most CFG_MAX_WORKERS */
+	struct cfg_pos workers_pos;
+	char *user;        /* NULL = do not change */
+	char *group;
+	struct cfg_limits limits;
+	enum cfg_log_level log_level;   /* default info */
+	enum cfg_log_format log_format; /* default text */
+	struct cfg_listener *listeners; /* at least one */
+	size_t n_listeners;
+	struct cfg_upstream *upstreams; /* at least one */
+	size_t n_upstreams;
+	struct cfg_stats stats;
+};
+
+/* Parse and validate PATH. On success returns the config and sets *errors
+ * to NULL. On failure returns NULL and sets *errors to a malloc'd text of
+ * one or more lines "FILE:LINE:COL: message\n" (caller frees). Checks here:
+ * YAML syntax, unknown keys, types, enums, durations, sizes, addresses,
+ * references between sections, duplicates, and that every named file can
+ * be opened for reading. Loading certificates into TLS is the tls module's. */
+struct cfg *cfg_load(const char *path, char **errors);
+
+/* Features whose keys are accepted by the parser but not implemented by
+ * this build: appends "FILE:LINE:COL: KEY: not supported yet\n" lines to a
+ * malloc'd text and returns it, or NULL when everything is supported. */
+char *cfg_unsupported(const struct cfg *cfg);
+
+void cfg_free(struct cfg *cfg);
+
+const char *cfg_balance_name(enum cfg_balance b);
+const char *cfg_level_name(enum cfg_level l);
+
+#endif

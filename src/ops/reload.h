@@ -1,0 +1,24 @@
+/* reload.h - generations: loading a configuration with everything it
+ * names, applying it (listeners kept, bound or closed; upstreams and
+ * checks swapped), and reloading on SIGHUP or the socket's `reload`. */
+#ifndef MOAT_RELOAD_H
+#define MOAT_RELOAD_H
+
+#include "core/moat.h"
+
+/* Load PATH: config, unsupported features, TLS contexts. No side effect
+ * on m. NULL and *errors (FILE:LINE:COL lines) on failure. */
+struct gen *gen_load(const char *path, char **errors);
+
+/* Make g current: bind new listeners, keep unchanged ones open, close
+ * removed ones, take servers over, restart health checks. On failure
+ * nothing changes, g is released and *errors says why. */
+int moat_apply(struct moat *m, struct gen *g, char **errors);
+
+/* Re-read m->config_path and apply it; logs the outcome. */
+int moat_reload(struct moat *m, char **errors);
+
+/* Close every listening socket (stop, or the end of the process). */
+void moat_close_listeners(struct moat *m);
+
+#endif
