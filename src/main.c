@@ -29,36 +29,6 @@
 #include "base/util.h"
 #include "core/worker.h"
 
-static const char *reject_names[REJ__COUNT] = {
-	[REJ_NO_CERT] = "no_cert",
-	[REJ_UNKNOWN_CA] = "unknown_ca",
-	[REJ_BAD_CERT] = "bad_cert",
-	[REJ_CERT_EXPIRED] = "cert_expired",
-	[REJ_CERT_NOT_YET_VALID] = "cert_not_yet_valid",
-	[REJ_CERT_REVOKED] = "cert_revoked",
-	[REJ_TLS_ERROR] = "tls_error",
-	[REJ_HANDSHAKE_TIMEOUT] = "handshake_timeout",
-	[REJ_CONNECT_TIMEOUT] = "connect_timeout",
-	[REJ_BAD_CONNECT] = "bad_connect",
-	[REJ_BAD_PROTOCOL] = "bad_protocol",
-	[REJ_PACKET_TOO_LARGE] = "packet_too_large",
-	[REJ_CLIENT_ID_MISMATCH] = "client_id_mismatch",
-	[REJ_NO_IDENTITY] = "no_identity",
-	[REJ_NO_SERVER] = "no_server",
-	[REJ_MAX_CONNECTIONS] = "max_connections",
-	[REJ_OCSP_UNKNOWN] = "ocsp_unknown",
-	[REJ_OCSP_UNAVAILABLE] = "ocsp_unavailable",
-	[REJ_OCSP_NO_URL] = "ocsp_no_url",
-	[REJ_BAD_PROXY] = "bad_proxy",
-	[REJ_PER_SOURCE] = "per_source_limit",
-	[REJ_CRL_EXPIRED] = "crl_expired",
-};
-
-const char *reject_name(enum reject_cause r)
-{
-	return (unsigned)r < REJ__COUNT ? reject_names[r] : "unknown";
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: moat -c FILE [--check]\n"
@@ -439,7 +409,7 @@ out:
 			worker_post(m->workers[k], w_stop, NULL);
 			worker_post(m->workers[k], w_close_all, NULL);
 		}
-	workers_join(m);
+	workers_join(m, conn_close_all);
 	moat_close_listeners(m);
 	stats_stop(m);
 	metrics_stop(m);

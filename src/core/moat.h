@@ -9,34 +9,10 @@
 #include <time.h>
 #include <uv.h>
 
+#include "base/histo.h"
+#include "base/reject.h"
 #include "config/config.h"
 
-enum reject_cause {
-	REJ_NO_CERT,
-	REJ_UNKNOWN_CA,
-	REJ_BAD_CERT,
-	REJ_CERT_EXPIRED,
-	REJ_CERT_NOT_YET_VALID,
-	REJ_CERT_REVOKED,
-	REJ_TLS_ERROR,
-	REJ_HANDSHAKE_TIMEOUT,
-	REJ_CONNECT_TIMEOUT,
-	REJ_BAD_CONNECT,
-	REJ_BAD_PROTOCOL,
-	REJ_PACKET_TOO_LARGE,
-	REJ_CLIENT_ID_MISMATCH,
-	REJ_NO_IDENTITY,
-	REJ_NO_SERVER,
-	REJ_MAX_CONNECTIONS,
-	REJ_OCSP_UNKNOWN,     /* require: the responder does not know it */
-	REJ_OCSP_UNAVAILABLE, /* require: no answer (down, slow, bad) */
-	REJ_OCSP_NO_URL,      /* require: no AIA OCSP URL, no override */
-	REJ_BAD_PROXY,        /* PROXY protocol header missing or malformed */
-	REJ_PER_SOURCE,       /* limits.per_source reached */
-	REJ_CRL_EXPIRED,      /* crl_expired: reject, and a CRL is past it */
-	REJ__COUNT
-};
-const char *reject_name(enum reject_cause r);
 
 struct tls_ctx;
 struct upstream;
@@ -80,14 +56,6 @@ void gen_put(struct gen *g);
 #define CTR_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
 #define CTR_SUB(x, n) __atomic_store_n(&(x), (x) - (n), __ATOMIC_RELAXED)
 #define CTR_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-
-/* A latency histogram (Prometheus buckets, see metrics.c). */
-#define HISTO_BUCKETS 12
-struct histo {
-	uint64_t n[HISTO_BUCKETS]; /* observations per bucket, not cumulative */
-	uint64_t count;
-	double sum;
-};
 
 struct metrics;
 struct ocsp_cache;

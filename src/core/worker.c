@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn/conn.h"
 #include "tls/ocsp.h"
-#include "ops/stats.h"
 #include "core/worker.h"
 
 _Static_assert(CFG_MAX_WORKERS <= MOAT_MAX_WORKERS,
@@ -144,7 +142,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-void workers_join(struct moat *main)
+void workers_join(struct moat *main, void (*close_all)(struct moat *w))
 {
 	for (unsigned i = 1; main->workers && i < main->n_workers; i++) {
 		struct moat *w = main->workers[i];
@@ -156,7 +154,7 @@ void workers_join(struct moat *main)
 		w->running = 0;
 		/* the thread is gone: drop what was still sent to it */
 		worker_mbox_drop(w);
-		conn_close_all(w);
+		close_all(w);
 		uv_walk(w->loop, close_walk, NULL);
 		uv_run(w->loop, UV_RUN_DEFAULT);
 		uv_loop_close(w->loop);
@@ -168,17 +166,6 @@ void workers_join(struct moat *main)
 		free(w);
 		main->workers[i] = NULL;
 	}
-}
-
-static void histo_add(struct histo *d, const struct histo *s)
-{
-	double sum;
-
-	for (int i = 0; i < HISTO_BUCKETS; i++)
-		d->n[i] += CTR_GET(s->n[i]);
-	d->count += CTR_GET(s->count);
-	__atomic_load(&s->sum, &sum, __ATOMIC_RELAXED);
-	d->sum += sum;
 }
 
 void moat_view(struct moat *main, struct moat_view *v)
@@ -230,23 +217,3 @@ void moat_view(struct moat *main, struct moat_view *v)
 	}
 }
 
-void workers_show(struct moat *main, struct sbuf *o)
-{
-	sb_printf(o, "# worker conns_current conns_total handshakes_ok "
-		     "handshakes_failed listeners\n");
-	for (unsigned k = 0; k < main->n_workers; k++) {
-		struct moat *w = main->workers[k];
-		size_t nl;
-
-		if (!w)
-			continue;
-		uv_mutex_lock(&w->wlock);
-		nl = w->n_listeners;
-		uv_mutex_unlock(&w->wlock);
-		sb_printf(o, "%u %llu %llu %llu %llu %zu\n", k,
-			  (unsigned long long)CTR_GET(w->conns_current),
-			  (unsigned long long)CTR_GET(w->conns_total),
-			  (unsigned long long)CTR_GET(w->handshakes_ok),
-			  (unsigned long long)CTR_GET(w->handshakes_failed), nl);
-	}
-}

@@ -22,9 +22,9 @@ int workers_create(struct moat *main, unsigned n);
 /* Start the threads of workers 1..n-1. */
 int workers_start(struct moat *main);
 
-/* Wait for the threads to end, then free the workers (messages still
- * queued are dropped). */
-void workers_join(struct moat *main);
+/* Wait for the threads to end, then have close_all(w) close what each
+ * left open and free the workers (messages still queued are dropped). */
+void workers_join(struct moat *main, void (*close_all)(struct moat *w));
 
 /* Run fn(w, arg) on w's loop. Safe from any thread, w itself included
  * (then it runs at the next loop iteration). */
@@ -51,8 +51,5 @@ struct moat_view {
 /* Fill v from every worker (call on the main thread); free v->l after. */
 void moat_view(struct moat *main, struct moat_view *v);
 
-/* Per worker, for `show workers`: one line each into o. */
-struct sbuf;
-void workers_show(struct moat *main, struct sbuf *o);
 
 #endif

@@ -22,24 +22,6 @@
 #define REQ_MAX 8192
 #define REQ_TIMEOUT_MS 5000
 
-static const double bounds[HISTO_BUCKETS] = {
-	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-	0.1,   0.25,   0.5,   1,    2.5,   5};
-
-void histo_observe(struct histo *h, double s)
-{
-	int i = 0;
-
-	while (i < HISTO_BUCKETS && s > bounds[i])
-		i++;
-	/* one writer (the worker), readers elsewhere: see CTR_ADD */
-	if (i < HISTO_BUCKETS)
-		CTR_ADD(h->n[i], 1);
-	CTR_ADD(h->count, 1);
-	s += h->sum;
-	__atomic_store(&h->sum, &s, __ATOMIC_RELAXED);
-}
-
 struct metrics {
 	struct moat *m;
 	uv_tcp_t tcp;
@@ -65,7 +47,7 @@ static void histo_render(struct sbuf *o, const char *name, const char *help,
 	sb_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	for (int i = 0; i < HISTO_BUCKETS; i++) {
 		cum += h->n[i];
-		sb_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
+		sb_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name, histo_bounds[i],
 			  (unsigned long long)cum);
 	}
 	sb_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name,

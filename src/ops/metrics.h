@@ -8,9 +8,6 @@
 
 #include "core/moat.h"
 
-/* Record one observation in seconds. */
-void histo_observe(struct histo *h, double seconds);
-
 int metrics_start(struct moat *m, char **errors);
 void metrics_stop(struct moat *m);
 

@@ -45,54 +45,6 @@ struct swrite {
 	char *data;
 };
 
-void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-}
-
-void sb_json_str(struct sbuf *b, const char *s)
-{
-	sb_printf(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)(s ? s : "");
-	     *p; p++) {
-		if (*p == '"' || *p == '\\')
-			sb_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			sb_printf(b, "\\u%04x", *p);
-		else
-			sb_printf(b, "%c", *p);
-	}
-	sb_printf(b, "\"");
-}
 
 static uint64_t sum_rejects(const uint64_t *r)
 {
@@ -365,44 +317,59 @@ static void sb_word(struct sbuf *o, const char *v)
 	sb_printf(o, "\"");
 }
 
-static void conns_of(struct moat *m, uint64_t now, struct sbuf *o);
-
-static void cmd_conns(struct moat *m, struct sbuf *o)
+static void workers_show(struct moat *main, struct sbuf *o)
 {
-	uint64_t now = util_now_ms();
+	sb_printf(o, "# worker conns_current conns_total handshakes_ok "
+		     "handshakes_failed listeners\n");
+	for (unsigned k = 0; k < main->n_workers; k++) {
+		struct moat *w = main->workers[k];
+		size_t nl;
 
-	sb_printf(o, "# id peer subject client_id server state age_ms "
-		     "bytes_in bytes_out queued_client queued_broker\n");
-	for (unsigned k = 0; k < m->n_workers; k++) {
-		struct moat *w = m->workers[k];
-
-		/* a worker unlinks a connection under its lock before it
-		 * frees it: what is listed here stays readable */
+		if (!w)
+			continue;
 		uv_mutex_lock(&w->wlock);
-		conns_of(w, now, o);
+		nl = w->n_listeners;
 		uv_mutex_unlock(&w->wlock);
+		sb_printf(o, "%u %llu %llu %llu %llu %zu\n", k,
+			  (unsigned long long)CTR_GET(w->conns_current),
+			  (unsigned long long)CTR_GET(w->conns_total),
+			  (unsigned long long)CTR_GET(w->handshakes_ok),
+			  (unsigned long long)CTR_GET(w->handshakes_failed), nl);
 	}
 }
 
-static void conns_of(struct moat *m, uint64_t now, struct sbuf *o)
+struct conns_walk {
+	uint64_t now;
+	struct sbuf *o;
+};
+
+static void conn_row(const struct conn_info *ci, void *arg)
 {
+	struct conns_walk *cw = arg;
+	struct sbuf *o = cw->o;
 	char peer[64];
 
-	for (struct conn *c = m->conns; c; c = c->next) {
-		util_addr_str((const struct sockaddr *)&c->peer, peer,
-			      sizeof(peer));
-		sb_printf(o, "%llu %s ", (unsigned long long)c->id, peer);
-		sb_word(o, c->cert.subject);
-		sb_printf(o, " ");
-		sb_word(o, c->client_id);
-		sb_printf(o, " %s %s %llu %llu %llu %zu %zu\n",
-			  c->srv ? c->srv->cfg->name : "-",
-			  conn_state_name(c->state),
-			  (unsigned long long)(now - c->start_ms),
-			  (unsigned long long)CTR_GET(c->bytes_in),
-			  (unsigned long long)CTR_GET(c->bytes_out),
-			  CTR_GET(c->wq[SIDE_CLIENT]), CTR_GET(c->wq[SIDE_UPSTREAM]));
-	}
+	util_addr_str(ci->peer, peer, sizeof(peer));
+	sb_printf(o, "%llu %s ", (unsigned long long)ci->id, peer);
+	sb_word(o, ci->subject);
+	sb_printf(o, " ");
+	sb_word(o, ci->client_id);
+	sb_printf(o, " %s %s %llu %llu %llu %zu %zu\n",
+		  ci->server ? ci->server : "-", ci->state,
+		  (unsigned long long)(cw->now - ci->start_ms),
+		  (unsigned long long)ci->bytes_in,
+		  (unsigned long long)ci->bytes_out, ci->queued_client,
+		  ci->queued_broker);
+}
+
+static void cmd_conns(struct moat *m, struct sbuf *o)
+{
+	struct conns_walk cw = {util_now_ms(), o};
+
+	sb_printf(o, "# id peer subject client_id server state age_ms "
+		     "bytes_in bytes_out queued_client queued_broker\n");
+	for (unsigned k = 0; k < m->n_workers; k++)
+		conn_each(m->workers[k], conn_row, &cw);
 }
 
 static void cmd_server_op(struct moat *m, const char *verb, const char *path,
@@ -554,31 +521,30 @@ static void cmd_ocsp(struct moat *m, const char *serial, struct sbuf *o)
 }
 
 struct kill_msg {
-	int by_id;
-	uint64_t id;
+	struct conn_match k;
 	char client_id[];
 };
-
-static int kill_match(const struct conn *c, const struct kill_msg *k)
-{
-	return c->state < CS_CLOSING &&
-	       (k->by_id ? c->id == k->id
-			 : (c->client_id &&
-			    strcmp(c->client_id, k->client_id) == 0));
-}
 
 /* On the connection's own worker. */
 static void kill_in(struct moat *w, void *arg)
 {
-	struct kill_msg *k = arg;
-	struct conn *next;
+	struct kill_msg *km = arg;
 
-	for (struct conn *c = w ? w->conns : NULL; c; c = next) {
-		next = c->next;
-		if (kill_match(c, k))
-			conn_kill(c, "killed from the stats socket");
-	}
-	free(k);
+	if (w)
+		conn_kill_matching(w, &km->k, "killed from the stats socket");
+	free(km);
+}
+
+struct kill_count {
+	const struct conn_match *k;
+	int n;
+};
+
+static void kill_count_one(const struct conn_info *ci, void *arg)
+{
+	struct kill_count *kc = arg;
+
+	kc->n += conn_matches(ci, kc->k);
 }
 
 static void cmd_kill(struct moat *m, int by_id, const char *arg,
@@ -595,25 +561,21 @@ static void cmd_kill(struct moat *m, int by_id, const char *arg,
 	/* Count here, close on each connection's own worker. */
 	for (unsigned i = 0; i < m->n_workers; i++) {
 		struct moat *w = m->workers[i];
-		struct kill_msg *k = calloc(1, sizeof(*k) + strlen(arg) + 1);
-		int n = 0;
+		struct kill_msg *km = calloc(1, sizeof(*km) + strlen(arg) + 1);
+		struct kill_count kc = {km ? &km->k : NULL, 0};
 
-		if (!k)
+		if (!km)
 			break;
-		k->by_id = by_id;
-		k->id = id;
-		strcpy(k->client_id, arg);
-		uv_mutex_lock(&w->wlock);
-		for (struct conn *c = w->conns; c; c = c->next)
-			n += kill_match(c, k);
-		uv_mutex_unlock(&w->wlock);
-		killed += n;
-		if (!n)
-			free(k);
+		strcpy(km->client_id, arg);
+		km->k = (struct conn_match){by_id, id, km->client_id};
+		conn_each(w, kill_count_one, &kc);
+		killed += kc.n;
+		if (!kc.n)
+			free(km);
 		else if (w == m)
-			kill_in(m, k);
+			kill_in(m, km);
 		else
-			worker_post(w, kill_in, k);
+			worker_post(w, kill_in, km);
 	}
 	if (!killed)
 		sb_printf(o, "error: no such %s '%s'\n",

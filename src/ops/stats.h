@@ -6,17 +6,9 @@
 
 #include <stddef.h>
 
+#include "base/sbuf.h"
 #include "core/moat.h"
 
-/* A growing text buffer for replies. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-void sb_printf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void sb_json_str(struct sbuf *b, const char *s);
 
 /* Run one command line at the given level, appending the reply (without
  * the final empty line) to out. Used by the socket and by tests. */

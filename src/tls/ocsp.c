@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "base/log.h"
-#include "ops/metrics.h"
+#include "base/histo.h"
 #include "tls/ocsp.h"
 #include "base/util.h"
 

@@ -13,7 +13,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "core/moat.h"
+#include "base/histo.h"
+#include "config/config.h"
 #include "codec/der.h"
 
 struct ocsp_cache;

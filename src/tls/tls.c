@@ -24,7 +24,7 @@
 #include "moat_build.h"
 #include "tls/ocsp.h"
 #include "base/log.h"
-#include "core/moat.h"
+#include "base/reject.h"
 #include "tls/tls.h"
 #include "base/util.h"
 

@@ -1,0 +1,56 @@
+/* reject.c - the one table of reject causes (see reject.h). The CONNACK
+ * codes are the contract's: 0x02/0x85 identifier, 0x03/0x88 unavailable,
+ * 0x05/0x87 not authorized, 0x01/0x84 protocol version, 0x95 packet too
+ * large; a cause without a code closes after its TLS alert (or at once).
+ * Some callers refine a code by context (a CONNECT that is malformed vs a
+ * protocol error in MQTT 5); they still count the cause named here. */
+#include <stddef.h>
+
+#include "base/reject.h"
+
+static const struct reject_info table[REJ__COUNT] = {
+	/*                        name                 TLS alert        v3    v5 */
+	[REJ_NO_CERT] =          {"no_cert", "certificate_required (1.3), handshake_failure (1.2)", -1, -1},
+	[REJ_UNKNOWN_CA] =       {"unknown_ca",        "unknown_ca",         -1, -1},
+	[REJ_BAD_CERT] =         {"bad_cert",          "bad_certificate",    -1, -1},
+	[REJ_CERT_EXPIRED] =     {"cert_expired",      "certificate_expired", -1, -1},
+	[REJ_CERT_NOT_YET_VALID] = {"cert_not_yet_valid", "certificate_expired", -1, -1},
+	[REJ_CERT_REVOKED] =     {"cert_revoked",      "certificate_revoked", -1, -1},
+	[REJ_TLS_ERROR] =        {"tls_error",         NULL,                 -1, -1},
+	[REJ_HANDSHAKE_TIMEOUT] = {"handshake_timeout", NULL,                -1, -1},
+	[REJ_CONNECT_TIMEOUT] =  {"connect_timeout",   NULL,                 -1, -1},
+	[REJ_BAD_CONNECT] =      {"bad_connect",       NULL,                 -1, 0x81},
+	[REJ_BAD_PROTOCOL] =     {"bad_protocol",      NULL,                 0x01, 0x84},
+	[REJ_PACKET_TOO_LARGE] = {"packet_too_large",  NULL,                 -1, 0x95},
+	[REJ_CLIENT_ID_MISMATCH] = {"client_id_mismatch", NULL,              0x02, 0x85},
+	[REJ_NO_IDENTITY] =      {"no_identity",       NULL,                 0x05, 0x87},
+	[REJ_NO_SERVER] =        {"no_server",         NULL,                 0x03, 0x88},
+	[REJ_MAX_CONNECTIONS] =  {"max_connections",   NULL,                 -1, -1},
+	[REJ_OCSP_UNKNOWN] =     {"ocsp_unknown",      NULL,                 0x05, 0x87},
+	[REJ_OCSP_UNAVAILABLE] = {"ocsp_unavailable",  NULL,                 0x03, 0x88},
+	[REJ_OCSP_NO_URL] =      {"ocsp_no_url",       NULL,                 0x05, 0x87},
+	[REJ_BAD_PROXY] =        {"bad_proxy",         NULL,                 -1, -1},
+	[REJ_PER_SOURCE] =       {"per_source_limit",  NULL,                 -1, -1},
+	[REJ_CRL_EXPIRED] =      {"crl_expired",       "bad_certificate",    -1, -1},
+};
+
+const struct reject_info *reject_info(enum reject_cause r)
+{
+	static const struct reject_info unknown = {"unknown", NULL, -1, -1};
+
+	return (unsigned)r < REJ__COUNT ? &table[r] : &unknown;
+}
+
+const char *reject_name(enum reject_cause r)
+{
+	return reject_info(r)->name;
+}
+
+int reject_connack(enum reject_cause r, uint8_t version)
+{
+	const struct reject_info *i = reject_info(r);
+
+	if (!version)
+		return REJECT_NO_CONNACK;
+	return version == 5 ? i->connack5 : i->connack3;
+}

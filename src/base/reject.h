@@ -1,0 +1,56 @@
+/* reject.h - why moat refuses a client, and what the client is told: one
+ * table of causes with their names (counters, logs, /metrics), the TLS
+ * alert a handshake failure of that cause sends, and the CONNACK reason
+ * code for MQTT 3.1/3.1.1 and for MQTT 5 (the contract's reject table).
+ * Every layer that refuses a client names the cause from here. */
+#ifndef MOAT_REJECT_H
+#define MOAT_REJECT_H
+
+#include <stdint.h>
+
+enum reject_cause {
+	REJ_NO_CERT,
+	REJ_UNKNOWN_CA,
+	REJ_BAD_CERT,
+	REJ_CERT_EXPIRED,
+	REJ_CERT_NOT_YET_VALID,
+	REJ_CERT_REVOKED,
+	REJ_TLS_ERROR,
+	REJ_HANDSHAKE_TIMEOUT,
+	REJ_CONNECT_TIMEOUT,
+	REJ_BAD_CONNECT,
+	REJ_BAD_PROTOCOL,
+	REJ_PACKET_TOO_LARGE,
+	REJ_CLIENT_ID_MISMATCH,
+	REJ_NO_IDENTITY,
+	REJ_NO_SERVER,
+	REJ_MAX_CONNECTIONS,
+	REJ_OCSP_UNKNOWN,     /* require: the responder does not know it */
+	REJ_OCSP_UNAVAILABLE, /* require: no answer (down, slow, bad) */
+	REJ_OCSP_NO_URL,      /* require: no AIA OCSP URL, no override */
+	REJ_BAD_PROXY,        /* PROXY protocol header missing or malformed */
+	REJ_PER_SOURCE,       /* limits.per_source reached */
+	REJ_CRL_EXPIRED,      /* crl_expired: reject, and a CRL is past it */
+	REJ__COUNT
+};
+
+/* No CONNACK for this cause (TLS alert, or a plain close). */
+#define REJECT_NO_CONNACK (-1)
+
+struct reject_info {
+	const char *name;  /* counters, logs, /metrics cause="" */
+	const char *alert; /* the TLS alert sent, or NULL: none */
+	int16_t connack3;  /* MQTT 3.1/3.1.1 return code, or -1 */
+	int16_t connack5;  /* MQTT 5 reason code, or -1 */
+};
+
+const struct reject_info *reject_info(enum reject_cause r);
+
+/* The cause's name; "unknown" out of range. */
+const char *reject_name(enum reject_cause r);
+
+/* The CONNACK code for a client of protocol level `version` (0: not yet
+ * known, 5: MQTT 5, else 3.x), or REJECT_NO_CONNACK. */
+int reject_connack(enum reject_cause r, uint8_t version);
+
+#endif

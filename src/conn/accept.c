@@ -1,0 +1,176 @@
+/* accept.c - the first stage: accept, count, the max_connections limit,
+ * the PROXY protocol header from a trusted balancer (the client's real
+ * address), per-source limits, then on to the TLS handshake. Nothing is
+ * read from the client beyond the PROXY header here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/persource.h"
+#include "codec/proxy.h"
+#include "conn/internal.h"
+
+static int conn_proxy_expected(const struct conn *c);
+
+void conn_on_accept(uv_stream_t *server, int status)
+{
+	struct listener *li = server->data;
+	struct moat *m = li->moat;
+	struct conn *c;
+	int len = sizeof(c->peer);
+
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->moat = m;
+	c->li = li;
+	li->refs++;
+	c->gen = m->gen;
+	__atomic_add_fetch(&m->gen->refs, 1, __ATOMIC_RELAXED);
+	c->lcfg = li->cfg;
+	c->up = li->up;
+	/* ids are unique across workers */
+	c->id = __atomic_add_fetch(&m->main->next_conn_id, 1,
+				   __ATOMIC_RELAXED);
+	c->start_ms = util_now_ms();
+	c->t0_ns = uv_hrtime();
+	uv_tcp_init(m->loop, &c->client);
+	c->client.data = c;
+	uv_timer_init(m->loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 2;
+	mqtt_framer_init(&c->fr[0]);
+	mqtt_framer_init(&c->fr[1]);
+	uv_mutex_lock(&m->wlock);
+	c->next = m->conns;
+	if (m->conns)
+		m->conns->prev = c;
+	m->conns = c;
+	uv_mutex_unlock(&m->wlock);
+	CTR_ADD(m->conns_current, 1);
+	__atomic_add_fetch(&m->main->live, 1, __ATOMIC_RELAXED);
+	CTR_ADD(m->conns_total, 1);
+	CTR_ADD(li->accepted, 1);
+	CTR_ADD(li->active, 1);
+	if (uv_accept(server, (uv_stream_t *)&c->client) < 0) {
+		conn_close(c, "accept failed");
+		return;
+	}
+	uv_tcp_getpeername(&c->client, (struct sockaddr *)&c->peer, &len);
+	if (CTR_GET(m->main->live) >
+	    c->gen->cfg->limits.max_connections) {
+		conn_refuse(c, REJ_MAX_CONNECTIONS);
+		return;
+	}
+	if (m->stopping) {
+		conn_close(c, "stopping");
+		return;
+	}
+	uv_tcp_nodelay(&c->client, 1);
+	uv_timer_start(&c->timer, conn_on_timeout,
+		       c->gen->cfg->limits.handshake_timeout_ms, 0);
+	c->proxy_wait = conn_proxy_expected(c);
+	if (!c->proxy_wait && conn_admit(c) < 0)
+		return;
+	conn_read_start(c, SIDE_CLIENT);
+}
+
+/* Whether this client must start with a PROXY header: the listener asks
+ * for one, and the peer is one of proxy_protocol_from (all, if empty). */
+static int conn_proxy_expected(const struct conn *c)
+{
+	const struct cfg_listener *l = c->lcfg;
+
+	if (!l->proxy_protocol)
+		return 0;
+	if (!l->n_proxy_from)
+		return 1;
+	for (size_t i = 0; i < l->n_proxy_from; i++)
+		if (util_cidr_match(&l->proxy_from[i],
+				    (const struct sockaddr *)&c->peer))
+			return 1;
+	return 0;
+}
+
+/* Once the client's address is known (socket, or PROXY header): the
+ * per-source limits, the log line, the TLS session. -1: closed. */
+int conn_admit(struct conn *c)
+{
+	struct moat *m = c->moat;
+	const struct cfg_limits *lim = &c->gen->cfg->limits;
+	char peer[64], id[24];
+
+	if (lim->per_source_set &&
+	    src_admit(m->sources, (const struct sockaddr *)&c->peer,
+		      lim->per_source_max_connections,
+		      lim->per_source_new_per_second, util_now_ms(),
+		      &c->src) != SRC_OK) {
+		conn_refuse(c, REJ_PER_SOURCE);
+		return -1;
+	}
+	conn_peer_str(c, peer, sizeof(peer));
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	log_event(LOG_INFO, "conn_open", "conn", id, "peer", peer, "listener",
+		  c->li->cfg->name, NULL);
+	return conn_handshake_start(c);
+}
+
+/* Bytes before the TLS ClientHello: the PROXY header. Returns 1 when the
+ * connection goes on (with io.rx at what follows the header), 0 when more
+ * is needed, -1 when it was refused. */
+int conn_proxy_read(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct sockaddr_storage src;
+	size_t used, room;
+	int r;
+
+	if (!c->phdr && !(c->phdr = malloc(PROXY_MAX_HEADER))) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	room = PROXY_MAX_HEADER - c->phdr_len;
+	if (n > room) { /* more than a header: keep the rest for TLS */
+		memcpy(c->phdr + c->phdr_len, p, room);
+		c->phdr_len += room;
+		r = proxy_parse(c->phdr, c->phdr_len, &src, &used);
+		if (r == PROXY_DONE) {
+			/* what follows the header is in p, past room */
+			size_t extra = c->phdr_len - used;
+
+			c->io.rx = p + room - extra;
+			c->io.rx_len = n - room + extra;
+		}
+	} else {
+		if (n)
+			memcpy(c->phdr + c->phdr_len, p, n);
+		c->phdr_len += n;
+		r = proxy_parse(c->phdr, c->phdr_len, &src, &used);
+		if (r == PROXY_DONE) {
+			c->io.rx = p + n - (c->phdr_len - used);
+			c->io.rx_len = c->phdr_len - used;
+		}
+	}
+	if (r == PROXY_AGAIN && !c->io.eof)
+		return 0;
+	if (r == PROXY_AGAIN && c->phdr_len == 0) {
+		/* a port probe (a balancer's health check): not a reject */
+		conn_close(c, "client closed before the PROXY header");
+		return -1;
+	}
+	if (r != PROXY_DONE) {
+		conn_refuse(c, REJ_BAD_PROXY);
+		return -1;
+	}
+	if (src.ss_family != AF_UNSPEC) /* IPv4 or IPv6: fits */
+		memcpy(&c->peer, &src, sizeof(c->peer));
+	c->proxy_wait = 0;
+	/* the header came within handshake_timeout; TLS gets its own */
+	uv_timer_start(&c->timer, conn_on_timeout,
+		       c->gen->cfg->limits.handshake_timeout_ms, 0);
+	free(c->phdr);
+	c->phdr = NULL;
+	return conn_admit(c) < 0 ? -1 : 1;
+}

@@ -1,0 +1,168 @@
+/* connect.c - the CONNECT admission stage: the first packet must be a
+ * whole, valid CONNECT of a known protocol level within max_packet_size;
+ * OCSP verdicts that need an MQTT answer are given here; the client id is
+ * bound to the identity (and the username rewritten if asked); then the
+ * brokers to try are picked by the upstream's balance. Nothing reaches a
+ * broker before this stage says yes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "upstream/balance.h"
+#include "upstream/server.h"
+#include "conn/internal.h"
+
+int conn_connect_buffer(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->clen + n > c->ccap) {
+		size_t cap = c->ccap ? c->ccap : 512;
+		uint8_t *nb;
+
+		while (cap < c->clen + n)
+			cap *= 2;
+		nb = realloc(c->cbuf, cap);
+		if (!nb)
+			return -1;
+		c->cbuf = nb;
+		c->ccap = cap;
+	}
+	memcpy(c->cbuf + c->clen, p, n);
+	c->clen += n;
+	return 0;
+}
+
+/* The protocol level of a CONNECT whose header is in but whose body is
+ * not, so that an oversize CONNECT can be answered in its own version. */
+static uint8_t peek_version(const uint8_t *p, size_t len, size_t hl)
+{
+	size_t off = hl;
+	uint16_t nl;
+
+	if (len < off + 2)
+		return 0;
+	nl = (uint16_t)(p[off] << 8 | p[off + 1]);
+	off += 2 + nl;
+	if (nl > 6 || len < off + 1)
+		return 0;
+	return p[off];
+}
+
+/* Checks the CONNECT once it is complete: grammar, version, identity,
+ * then picks the brokers to try. Returns 1 when the connection moved on
+ * (or was rejected), 0 when more bytes are needed. */
+int conn_connect_check(struct conn *c)
+{
+	const struct cfg *cfg = c->gen->cfg;
+	const struct cfg_mqtt *mq = &c->lcfg->mqtt;
+	struct mqtt_connect mc;
+	uint8_t tf;
+	uint32_t rem;
+	size_t hl, total, n;
+	const char *ident;
+	int r;
+
+	r = mqtt_fixed_header(c->cbuf, c->clen, &tf, &rem, &hl);
+	if (r == MQTT_AGAIN)
+		return 0;
+	if (r < 0 || tf != (MQTT_CONNECT << 4)) {
+		conn_refuse(c, REJ_BAD_CONNECT);
+		return 1;
+	}
+	total = hl + rem;
+	if (total > cfg->limits.max_packet_size) {
+		c->version = peek_version(c->cbuf, c->clen, hl);
+		conn_refuse(c, REJ_PACKET_TOO_LARGE);
+		return 1;
+	}
+	if (c->clen < total)
+		return 0;
+	memset(&mc, 0, sizeof(mc));
+	r = mqtt_parse_connect(c->cbuf, total, &mc);
+	c->version = mc.version;
+	if (r == MQTT_E_VERSION) {
+		/* Answer an unknown level the way its own family reads it. */
+		if (c->version >= MQTT_V5)
+			c->version = MQTT_V5;
+		else
+			c->version = c->version ? MQTT_V311 : 0;
+		conn_refuse(c, REJ_BAD_PROTOCOL);
+		return 1;
+	}
+	if (r < 0) {
+		if (conn_v5(c) && r != MQTT_E_MALFORMED) /* not 0x81 */
+			conn_reject(c, REJ_BAD_CONNECT, MQTT5_RC_PROTOCOL_ERROR);
+		else
+			conn_refuse(c, REJ_BAD_CONNECT);
+		return 1;
+	}
+	if (c->cert.ocsp_mode == CFG_OCSP_REQUIRE &&
+	    c->cert.ocsp_state >= TLS_OCSP_UNAVAILABLE) {
+		/* Down or slow: a transient fault, the device retries later.
+		 * Unknown, or nothing to ask: not authorized. */
+		if (c->cert.ocsp_state == TLS_OCSP_UNAVAILABLE)
+			conn_refuse(c, REJ_OCSP_UNAVAILABLE);
+		else
+			conn_refuse(c, c->cert.ocsp_state == TLS_OCSP_UNKNOWN
+					       ? REJ_OCSP_UNKNOWN
+					       : REJ_OCSP_NO_URL);
+		return 1;
+	}
+	c->connect_len = total;
+	c->client_id = malloc(mc.client_id.len + 1u);
+	if (!c->client_id) {
+		conn_close(c, "out of memory");
+		return 1;
+	}
+	memcpy(c->client_id, mc.client_id.p, mc.client_id.len);
+	c->client_id[mc.client_id.len] = '\0';
+
+	ident = tls_peer_identity(&c->cert, mq->identity);
+	if (mq->identity != CFG_ID_NONE &&
+	    (mq->client_id_must_match || mq->username_from_cert) && !ident) {
+		conn_refuse(c, REJ_NO_IDENTITY);
+		return 1;
+	}
+	if (mq->identity != CFG_ID_NONE && mq->client_id_must_match &&
+	    (strlen(ident) != mc.client_id.len ||
+	     memchr(c->client_id, 0, mc.client_id.len) ||
+	     strcmp(ident, c->client_id) != 0)) {
+		conn_refuse(c, REJ_CLIENT_ID_MISMATCH);
+		return 1;
+	}
+	if (mq->identity != CFG_ID_NONE && mq->username_from_cert) {
+		size_t ulen = strlen(ident);
+		size_t cap = c->clen + ulen + 8;
+		uint8_t *nb = malloc(cap);
+		size_t outlen;
+
+		if (!nb || mqtt_rewrite_username(c->cbuf, total, &mc, ident,
+						 ulen, nb, cap,
+						 &outlen) != 0) {
+			free(nb);
+			conn_refuse(c, REJ_BAD_CONNECT);
+			return 1;
+		}
+		memcpy(nb + outlen, c->cbuf + total, c->clen - total);
+		free(c->cbuf);
+		c->cbuf = nb;
+		c->ccap = cap;
+		c->clen = outlen + (c->clen - total);
+		c->connect_len = outlen;
+	}
+
+	uv_timer_stop(&c->timer);
+	/* Hash the client id; a client without one lands by its identity. */
+	if (mc.client_id.len)
+		n = upstream_pick(c->up, c->moat->idx, c->client_id, mc.client_id.len,
+				  c->order, CONN_MAX_TRIES);
+	else if (ident)
+		n = upstream_pick(c->up, c->moat->idx, ident, strlen(ident), c->order,
+				  CONN_MAX_TRIES);
+	else
+		n = upstream_pick(c->up, c->moat->idx, &c->peer, sizeof(c->peer),
+				  c->order, CONN_MAX_TRIES);
+	c->n_order = (uint8_t)n;
+	c->tries = 0;
+	c->state = CS_UPSTREAM;
+	conn_upstream_try(c);
+	return 1;
+}

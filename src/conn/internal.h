@@ -1,0 +1,160 @@
+/* internal.h - what the stages of src/conn share and nothing outside
+ * sees: struct conn and the one function each stage offers to the next.
+ * The stages, in the order a connection goes through them:
+ *   accept.c    accept, limits, the PROXY header, per-source admission
+ *   handshake.c the TLS handshake (and OCSP of the client's certificate)
+ *   connect.c   the CONNECT: grammar, version, identity, which brokers
+ *   upstream.c  the broker connect, fail-over, the CONNECT forwarded
+ *   splice.c    bytes both ways, MQTT framing checked, half-closes
+ *   close.c     rejects, flush-then-close, the one close path
+ * conn.c moves a connection along (conn_advance, timeouts), io.c reads and
+ * writes sockets with backpressure, revoke.c closes revoked live sessions. */
+#ifndef MOAT_CONN_INTERNAL_H
+#define MOAT_CONN_INTERNAL_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+
+#include "base/util.h"
+#include "codec/mqtt.h"
+#include "core/moat.h"
+#include "tls/ocsp.h"
+#include "tls/tls.h"
+#include "conn/conn.h"
+
+/* Stop reading one side while the other side has more than this queued. */
+#define WQ_HIGH (256 * 1024)
+#define WQ_LOW (64 * 1024)
+/* Bytes a client may pipeline after its CONNECT before the broker is up. */
+#define PIPELINE_MAX (64 * 1024)
+/* How long a rejected client gets to read its alert or CONNACK. */
+#define FLUSH_TIMEOUT_MS 2000
+
+/* This worker's counter slots of the connection's server and upstream:
+ * written by this thread only, summed by readers (server_sum). */
+#define SRV_CTR(c) (&(c)->srv->ctr[(c)->moat->idx])
+#define UP_CTR(c) (&(c)->up->ctr[(c)->moat->idx])
+
+enum conn_state {
+	CS_HANDSHAKE, /* TLS handshake under handshake_timeout */
+	CS_CONNECT,   /* reading the CONNECT under connect_timeout */
+	CS_UPSTREAM,  /* connecting to a broker (fail-over possible) */
+	CS_SPLICE,    /* forwarding both ways */
+	CS_CLOSING,   /* flushing the last bytes, then closing */
+	CS_CLOSED,    /* handles closing; freed when the last one is */
+};
+
+enum { SIDE_CLIENT = 0, SIDE_UPSTREAM = 1 };
+
+#define CONN_MAX_TRIES 8
+
+struct conn {
+	uint64_t id;
+	struct moat *moat;
+	struct listener *li;            /* referenced: counters */
+	struct gen *gen;                /* referenced: what this runs on */
+	const struct cfg_listener *lcfg; /* in gen */
+	struct upstream *up;            /* in gen */
+	struct server *srv; /* the broker, once chosen */
+	struct conn *next, *prev;
+	enum conn_state state;
+	uint8_t version;    /* MQTT protocol level, 0 until known */
+	uint8_t handles;    /* libuv handles still open */
+	uint8_t reading[2]; /* read started on that side */
+	uint8_t eof[2];     /* that side has finished sending */
+	uint8_t upstream_open;
+	uint8_t srv_active;    /* counted in srv's active connections */
+	uint8_t tries, n_order;
+	uint8_t closing_flush; /* close once the client queue is flushed */
+	uint8_t proxy_wait;    /* a PROXY protocol header comes first */
+	uint8_t say_goodbye;   /* DISCONNECT with this reason at the next
+				  boundary (0x8B stopping, 0x87 revoked) */
+	uv_tcp_t client;
+	uv_tcp_t upstream;
+	uv_timer_t timer;
+	union util_addr peer; /* the client (or what its PROXY header says) */
+	WOLFSSL *ssl;
+	struct tls_io io;
+	struct tls_peer cert;
+	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
+	struct ocsp_entry *ocsp_e; /* the leaf's answer, held while open */
+	uint8_t *phdr;      /* PROXY header bytes while it is awaited */
+	size_t phdr_len;
+	struct src_entry *src; /* per-source accounting, held until close */
+	size_t wq[2];       /* bytes queued for writing to that side */
+	uint8_t *cbuf;      /* CONNECT (and what follows it) until forwarded */
+	size_t clen, ccap;
+	size_t connect_len; /* length of the CONNECT at the start of cbuf */
+	struct mqtt_framer fr[2]; /* packets from the client / from the broker */
+	char *client_id;
+	struct server *order[CONN_MAX_TRIES];
+	uint64_t bytes_in, bytes_out; /* from the client / to the client */
+	uint64_t start_ms;
+	uint64_t t0_ns; /* accept, then the start of the broker connect */
+};
+
+static inline int conn_v5(const struct conn *c)
+{
+	return c->version == MQTT_V5;
+}
+
+/* conn.c: moving on */
+void conn_advance(struct conn *c);
+void conn_on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+void conn_on_timeout(uv_timer_t *t);
+void conn_peer_str(const struct conn *c, char *buf, size_t len);
+const char *conn_state_name(enum conn_state s);
+
+/* io.c: sockets */
+void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+void conn_read_start(struct conn *c, int side);
+void conn_read_stop(struct conn *c, int side);
+/* Write to one side, straight to the socket when nothing is queued;
+ * over WQ_HIGH queued, the other side stops being read. 0 or UV_E... */
+int conn_write(struct conn *c, int side, const uint8_t *p, size_t n);
+
+/* accept.c: the client's address is known (socket or PROXY header):
+ * per-source limits, then the TLS session. -1: closed. */
+int conn_admit(struct conn *c);
+/* Bytes before the ClientHello: 1 go on (io.rx past the header), 0 more
+ * needed, -1 refused. */
+int conn_proxy_read(struct conn *c, const uint8_t *p, size_t n);
+
+/* handshake.c */
+int conn_handshake_start(struct conn *c);
+int conn_handshake_step(struct conn *c);
+
+/* connect.c: buffer the CONNECT (and what is pipelined behind it); check
+ * it once whole: 1 moved on or rejected, 0 more bytes needed. */
+int conn_connect_buffer(struct conn *c, const uint8_t *p, size_t n);
+int conn_connect_check(struct conn *c);
+
+/* upstream.c: try the brokers in c->order from c->tries on. */
+void conn_upstream_try(struct conn *c);
+void conn_upstream_failed(struct conn *c, const char *code);
+
+/* splice.c */
+int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
+void conn_client_eof(struct conn *c);
+void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+/* close.c: every exit */
+void conn_on_handle_closed(uv_handle_t *h);
+/* Close every handle now; freed by the last close callback. */
+void conn_close(struct conn *c, const char *why);
+/* Drop the broker, flush what is queued for the client, then close. */
+void conn_finish(struct conn *c);
+void conn_linger_start(struct conn *c);
+/* Count, log, answer with CONNACK `code` (REJECT_NO_CONNACK: none) and
+ * finish. */
+void conn_reject(struct conn *c, enum reject_cause why, int code);
+/* The cause's own CONNACK for this client's version (reject.c's table). */
+void conn_refuse(struct conn *c, enum reject_cause why);
+/* MQTT 5 DISCONNECT with c->say_goodbye at a packet boundary, then finish. */
+void conn_goodbye(struct conn *c);
+
+#endif

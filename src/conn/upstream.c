@@ -1,0 +1,176 @@
+/* upstream.c - the broker stage: connect to the picked brokers in order
+ * (fail-over to the next while nothing was forwarded), count a failure
+ * against the server's health, then send the PROXY header if asked, the
+ * admitted CONNECT and what the client pipelined behind it, and start
+ * forwarding. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/histo.h"
+#include "base/log.h"
+#include "codec/proxy.h"
+#include "upstream/server.h"
+#include "conn/internal.h"
+
+static void on_upstream_connect(uv_connect_t *req, int status);
+
+static void on_upstream_closed_retry(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (c->state == CS_UPSTREAM) {
+		c->handles--;
+		conn_upstream_try(c);
+		return;
+	}
+	conn_on_handle_closed(h); /* the connection was closed meanwhile */
+}
+
+void conn_upstream_failed(struct conn *c, const char *code)
+{
+	server_report(c->srv, false, code);
+	CTR_ADD(SRV_CTR(c)->connect_fails, 1);
+	c->srv = NULL;
+	uv_timer_stop(&c->timer);
+	c->upstream_open = 0;
+	uv_close((uv_handle_t *)&c->upstream, on_upstream_closed_retry);
+}
+
+void conn_upstream_try(struct conn *c)
+{
+	struct moat *m = c->moat;
+	const struct cfg_upstream *uc = c->up->cfg;
+	uv_connect_t *req;
+	int r;
+
+	while (c->tries < c->n_order) {
+		struct server *s = c->order[c->tries++];
+
+		if (!server_usable(s))
+			continue;
+		uv_tcp_init(m->loop, &c->upstream);
+		c->upstream.data = c;
+		c->handles++;
+		c->upstream_open = 1;
+		c->srv = s;
+		c->t0_ns = uv_hrtime();
+		req = malloc(sizeof(*req));
+		if (!req) { /* not the broker's fault */
+			conn_close(c, "out of memory");
+			return;
+		}
+		r = uv_tcp_connect(req, &c->upstream,
+				   (const struct sockaddr *)&s->cfg->addr,
+				   on_upstream_connect);
+		if (r < 0) {
+			free(req);
+			conn_upstream_failed(c, "L4CON");
+			return;
+		}
+		uv_timer_start(&c->timer, conn_on_timeout, uc->connect_timeout_ms,
+			       0);
+		return;
+	}
+	CTR_ADD(UP_CTR(c)->no_server, 1);
+	conn_refuse(c, REJ_NO_SERVER);
+}
+
+/* The PROXY header for the broker: the client's address (as moat knows
+ * it, from its own PROXY header if one was trusted), the address it
+ * connected to, and for v2 the TLS session and the certificate's CN. */
+static int send_proxy(struct conn *c)
+{
+	struct sockaddr_storage dst;
+	int dl = sizeof(dst), n;
+	uint8_t hdr[768];
+
+	memset(&dst, 0, sizeof(dst));
+	uv_tcp_getsockname(&c->client, (struct sockaddr *)&dst, &dl);
+	if (c->up->cfg->send_proxy == CFG_PROXY_V1) {
+		n = proxy_build_v1(hdr, sizeof(hdr),
+				   (const struct sockaddr *)&c->peer,
+				   (const struct sockaddr *)&dst);
+	} else {
+		struct proxy_tls t = {
+			.has_cert = c->cert.has_cert,
+			.verified = c->cert.has_cert && !c->cert.verify_err,
+			.version = wolfSSL_get_version(c->ssl),
+			.cipher = wolfSSL_get_cipher_name(c->ssl),
+			.cn = c->cert.cn,
+		};
+
+		n = proxy_build_v2(hdr, sizeof(hdr),
+				   (const struct sockaddr *)&c->peer,
+				   (const struct sockaddr *)&dst, &t);
+	}
+	if (n < 0)
+		return -1;
+	return conn_write(c, SIDE_UPSTREAM, hdr, (size_t)n);
+}
+
+static void on_upstream_connect(uv_connect_t *req, int status)
+{
+	struct conn *c = req->handle->data;
+	struct server *s = c->srv;
+	const uint8_t *rest;
+	size_t nrest;
+	char id[24];
+
+	free(req);
+	if (status == UV_ECANCELED || c->state != CS_UPSTREAM)
+		return;
+	if (status < 0) {
+		conn_upstream_failed(c, "L4CON");
+		return;
+	}
+	uv_timer_stop(&c->timer);
+	histo_observe(&c->moat->h_upstream_connect,
+		      (double)(uv_hrtime() - c->t0_ns) / 1e9);
+	uv_tcp_nodelay(&c->upstream, 1);
+	CTR_ADD(SRV_CTR(c)->active, 1);
+	c->srv_active = 1;
+	CTR_ADD(SRV_CTR(c)->total, 1);
+	CTR_ADD(UP_CTR(c)->total, 1);
+	c->state = CS_SPLICE;
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	log_event(LOG_INFO, "forward", "conn", id, "client_id", c->client_id,
+		  "server", s->cfg->name, "subject", c->cert.subject, NULL);
+	/* The CONNECT passed every check: now, and only now, the broker
+	 * gets it, with whatever the client pipelined behind it. */
+	if (c->up->cfg->send_proxy != CFG_PROXY_OFF && send_proxy(c) < 0) {
+		conn_close(c, "broker write error");
+		return;
+	}
+	rest = c->cbuf + c->connect_len;
+	nrest = c->clen - c->connect_len;
+	CTR_ADD(SRV_CTR(c)->bytes_in, c->connect_len);
+	CTR_ADD(c->li->bytes_in, c->connect_len);
+	CTR_ADD(UP_CTR(c)->bytes_in, c->connect_len);
+	if (conn_write(c, SIDE_UPSTREAM, c->cbuf, c->connect_len) < 0) {
+		conn_close(c, "broker write error");
+		return;
+	}
+	if (nrest) {
+		uint8_t *tmp = c->cbuf;
+
+		c->bytes_in -= nrest; /* counted again by splice */
+		c->cbuf = NULL;
+		c->clen = c->ccap = 0;
+		if (conn_splice_in(c, rest, nrest) < 0) {
+			free(tmp);
+			return;
+		}
+		free(tmp);
+	} else {
+		free(c->cbuf);
+		c->cbuf = NULL;
+		c->clen = c->ccap = 0;
+	}
+	conn_read_start(c, SIDE_UPSTREAM);
+	if (c->io.eof) {
+		conn_client_eof(c);
+		return;
+	}
+	conn_read_start(c, SIDE_CLIENT);
+}
