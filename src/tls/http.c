@@ -1,0 +1,305 @@
+/* http.c - the HTTP/1.0 client of moat's own fetches (see http.h). One
+ * struct per exchange, holding a timer, the TCP handle once resolved, and
+ * the request and answer bytes; it is freed when the last handle has
+ * closed and no resolve is pending. Lives in tls/ because its users
+ * (OCSP, and JWK Sets over HTTPS) sit here. */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tls/http.h"
+
+struct http_req {
+	uv_loop_t *loop;
+	uv_getaddrinfo_t gai;
+	uv_tcp_t tcp;
+	uv_connect_t creq;
+	uv_write_t wreq;
+	uv_timer_t timer;
+	int handles; /* open libuv handles */
+	int gai_busy, done;
+	http_done_fn fn;
+	void *arg;
+	size_t max;
+	char *out; /* the request */
+	size_t out_len;
+	uint8_t *in;
+	size_t in_len;
+};
+
+static void req_unref(struct http_req *r)
+{
+	if (--r->handles > 0 || r->gai_busy)
+		return;
+	free(r->out);
+	free(r->in);
+	free(r);
+}
+
+static void on_close(uv_handle_t *h)
+{
+	req_unref(h->data);
+}
+
+/* Close what is open; the struct goes with the last handle. */
+static void req_close(struct http_req *r)
+{
+	if (r->done)
+		return;
+	r->done = 1;
+	uv_timer_stop(&r->timer);
+	uv_close((uv_handle_t *)&r->timer, on_close);
+	if (r->handles > 1 && !uv_is_closing((uv_handle_t *)&r->tcp))
+		uv_close((uv_handle_t *)&r->tcp, on_close);
+}
+
+static void finish(struct http_req *r, const uint8_t *body, size_t len,
+		   const char *why)
+{
+	if (r->done)
+		return;
+	r->fn(r->arg, body, len, why);
+	req_close(r);
+}
+
+void http_abort(struct http_req *r)
+{
+	req_close(r);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	finish(t->data, NULL, 0, "timeout");
+}
+
+int http_answer(const uint8_t *in, size_t n, int eof, const uint8_t **body,
+		size_t *blen, const char **why)
+{
+	const char *p = (const char *)in, *hend = NULL;
+	size_t clen = (size_t)-1;
+
+	for (size_t i = 0; i + 3 < n; i++)
+		if (!memcmp(p + i, "\r\n\r\n", 4)) {
+			hend = p + i + 4;
+			break;
+		}
+	if (!hend) {
+		*why = "truncated HTTP response";
+		return eof ? -1 : 0;
+	}
+	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0) {
+		*why = "not an HTTP response";
+		return -1;
+	}
+	if (memcmp(p + 9, "200", 3) != 0) {
+		*why = "HTTP status not 200";
+		return -1;
+	}
+	for (const char *l = p; l < hend;) {
+		const char *nl = memchr(l, '\n', (size_t)(hend - l));
+
+		if (!nl)
+			break;
+		if ((size_t)(nl - l) > 15 && !strncasecmp(l, "content-length:", 15))
+			clen = strtoul(l + 15, NULL, 10);
+		l = nl + 1;
+	}
+	*body = (const uint8_t *)hend;
+	*blen = n - (size_t)(hend - p);
+	if (clen != (size_t)-1) {
+		if (*blen < clen) {
+			*why = "truncated HTTP body";
+			return eof ? -1 : 0;
+		}
+		*blen = clen;
+		return 1;
+	}
+	return eof ? 1 : 0;
+}
+
+static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *b)
+{
+	struct http_req *r = h->data;
+	size_t want = 16384;
+	uint8_t *n;
+
+	(void)sug;
+	/* room for the headers beyond the body's bound */
+	if (r->in_len + want > r->max + 4096)
+		want = r->max + 4096 - r->in_len;
+	b->base = NULL;
+	b->len = 0;
+	if (!want || !(n = realloc(r->in, r->in_len + want)))
+		return;
+	r->in = n;
+	b->base = (char *)r->in + r->in_len;
+	b->len = want;
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct http_req *r = s->data;
+	const uint8_t *body;
+	size_t blen;
+	const char *why = "the server closed the connection";
+	int k;
+
+	(void)b;
+	if (n == UV_ENOBUFS) {
+		finish(r, NULL, 0, "response too large");
+		return;
+	}
+	if (n < 0 && n != UV_EOF) {
+		finish(r, NULL, 0, uv_strerror((int)n));
+		return;
+	}
+	if (n > 0)
+		r->in_len += (size_t)n;
+	k = http_answer(r->in, r->in_len, n == UV_EOF, &body, &blen, &why);
+	if (k < 0)
+		finish(r, NULL, 0, why);
+	else if (k > 0)
+		finish(r, body, blen, NULL);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+	struct http_req *r = w->data;
+
+	if (status < 0)
+		finish(r, NULL, 0, uv_strerror(status));
+}
+
+static void on_connect(uv_connect_t *c, int status)
+{
+	struct http_req *r = c->data;
+	uv_buf_t b;
+
+	if (r->done)
+		return;
+	if (status < 0) {
+		finish(r, NULL, 0, uv_strerror(status));
+		return;
+	}
+	b = uv_buf_init(r->out, (unsigned)r->out_len);
+	r->wreq.data = r;
+	if (uv_write(&r->wreq, (uv_stream_t *)&r->tcp, &b, 1, on_write) < 0 ||
+	    uv_read_start((uv_stream_t *)&r->tcp, on_alloc, on_read) < 0)
+		finish(r, NULL, 0, "cannot send the request");
+}
+
+static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
+{
+	struct http_req *r = g->data;
+
+	r->gai_busy = 0;
+	if (r->done) {
+		uv_freeaddrinfo(res);
+		r->handles++; /* balance the unref below */
+		req_unref(r);
+		return;
+	}
+	if (status < 0 || !res) {
+		uv_freeaddrinfo(res);
+		finish(r, NULL, 0, "cannot resolve the server");
+		return;
+	}
+	uv_tcp_init(r->loop, &r->tcp);
+	r->tcp.data = r;
+	r->handles++;
+	r->creq.data = r;
+	if (uv_tcp_connect(&r->creq, &r->tcp, res->ai_addr, on_connect) < 0)
+		finish(r, NULL, 0, "cannot connect to the server");
+	uv_freeaddrinfo(res);
+}
+
+struct http_req *http_start(uv_loop_t *loop, const char *host,
+			    const char *port, const char *request, size_t len,
+			    uint64_t timeout_ms, size_t max_response,
+			    http_done_fn done, void *arg)
+{
+	struct http_req *r = calloc(1, sizeof(*r));
+	struct addrinfo hints;
+
+	if (!r || !(r->out = malloc(len))) {
+		free(r);
+		return NULL;
+	}
+	memcpy(r->out, request, len);
+	r->out_len = len;
+	r->loop = loop;
+	r->fn = done;
+	r->arg = arg;
+	r->max = max_response;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	r->gai.data = r;
+	if (uv_getaddrinfo(loop, &r->gai, on_resolved, host, port, &hints) < 0) {
+		free(r->out);
+		free(r);
+		return NULL;
+	}
+	r->gai_busy = 1;
+	uv_timer_init(loop, &r->timer);
+	r->timer.data = r;
+	r->handles = 1;
+	uv_timer_start(&r->timer, on_timeout, timeout_ms, 0);
+	return r;
+}
+
+int http_url_parse(const char *url, size_t len, char *host, size_t hl,
+		   char *port, size_t pl, const char **path, size_t *path_len)
+{
+	const char *p, *end = url + len, *h, *he, *slash;
+
+	if (len < 8 || strncasecmp(url, "http://", 7) != 0)
+		return -1;
+	p = url + 7;
+	slash = memchr(p, '/', (size_t)(end - p));
+	he = slash ? slash : end;
+	h = p;
+	if (*h == '[') { /* [v6]:port */
+		const char *rb = memchr(h, ']', (size_t)(he - h));
+
+		if (!rb || (size_t)(rb - h - 1) >= hl)
+			return -1;
+		memcpy(host, h + 1, (size_t)(rb - h - 1));
+		host[rb - h - 1] = 0;
+		p = rb + 1;
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(he - h));
+		const char *hend = colon ? colon : he;
+
+		if (hend == h || (size_t)(hend - h) >= hl)
+			return -1;
+		memcpy(host, h, (size_t)(hend - h));
+		host[hend - h] = 0;
+		p = hend;
+	}
+	if (p < he && *p == ':') {
+		size_t n = (size_t)(he - p - 1);
+
+		if (n == 0 || n >= pl)
+			return -1;
+		memcpy(port, p + 1, n);
+		port[n] = 0;
+		for (size_t i = 0; i < n; i++)
+			if (port[i] < '0' || port[i] > '9')
+				return -1;
+	} else if (p == he) {
+		snprintf(port, pl, "80");
+	} else {
+		return -1;
+	}
+	*path = slash ? slash : "/";
+	*path_len = slash ? (size_t)(end - slash) : 1;
+	for (size_t i = 0; i < *path_len; i++)
+		if ((*path)[i] <= ' ' || (*path)[i] == 0x7f)
+			return -1;
+	for (const char *c = host; *c; c++)
+		if (*c <= ' ' || *c == 0x7f)
+			return -1;
+	return 0;
+}
