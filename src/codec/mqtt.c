@@ -487,24 +487,40 @@ size_t mqtt_build_disconnect(uint8_t *out, uint8_t version, uint8_t reason)
 	return 2;
 }
 
-int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
-			     const char *why)
+static size_t put_str_prop(uint8_t *out, uint8_t id, const char *s,
+			   size_t len)
 {
-	size_t wl = strlen(why);
-	size_t props = 1 + 2 + wl; /* id, length, text */
-	size_t rem = 1 + 1 + props;
+	out[0] = id;
+	out[1] = (uint8_t)(len >> 8);
+	out[2] = (uint8_t)len;
+	memcpy(out + 3, s, len);
+	return 3 + len;
+}
 
-	if (props > 127 || rem + 2 > cap)
+int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
+			     const char *why, const char *server_ref)
+{
+	size_t wl = why ? strlen(why) : 0;
+	size_t sl = server_ref ? strlen(server_ref) : 0;
+	size_t props = (why ? 3 + wl : 0) + (server_ref ? 3 + sl : 0);
+	size_t rem, o = 0;
+	uint8_t vb[4];
+
+	if (wl > 0xffff || sl > 0xffff)
 		return MQTT_E_NOSPACE;
-	out[0] = MQTT_DISCONNECT << 4;
-	out[1] = (uint8_t)rem;
-	out[2] = reason;
-	out[3] = (uint8_t)props;
-	out[4] = 0x1f; /* reason string */
-	out[5] = (uint8_t)(wl >> 8);
-	out[6] = (uint8_t)wl;
-	memcpy(out + 7, why, wl);
-	return (int)(7 + wl);
+	rem = 1 + put_varint(vb, (uint32_t)props) + props;
+	/* header, remaining length (at most 4 bytes), body */
+	if (1 + put_varint(vb, (uint32_t)rem) + rem > cap)
+		return MQTT_E_NOSPACE;
+	out[o++] = MQTT_DISCONNECT << 4;
+	o += put_varint(out + o, (uint32_t)rem);
+	out[o++] = reason;
+	o += put_varint(out + o, (uint32_t)props);
+	if (server_ref) /* 0x1C Server Reference: where to go instead */
+		o += put_str_prop(out + o, 0x1c, server_ref, sl);
+	if (why) /* 0x1F Reason String */
+		o += put_str_prop(out + o, 0x1f, why, wl);
+	return (int)o;
 }
 
 int mqtt_build_connect(uint8_t *out, size_t cap, const char *client_id)

@@ -421,6 +421,32 @@ static int log_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	return 1;
 }
 
+/* stop.redirect_to: the MQTT 5 Server Reference sent with DISCONNECT
+ * 0x9C; a "host[:port]" or several separated by spaces (MQTT 5, 4.11),
+ * printable ASCII so that it reaches clients as written. */
+static int stop_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
+		     void *arg)
+{
+	struct cfg *c = arg;
+
+	(void)k;
+	if (strcmp(key, "redirect_to"))
+		return 0;
+	if (get_str(x, v, "stop.redirect_to", &c->stop_redirect_to) < 0)
+		return 1;
+	if (!*c->stop_redirect_to || strlen(c->stop_redirect_to) > 1024) {
+		ERR(x, v, "stop.redirect_to: 1 to 1024 characters");
+		return 1;
+	}
+	for (const char *p = c->stop_redirect_to; *p; p++)
+		if (*p < 0x20 || *p > 0x7e) {
+			ERR(x, v, "stop.redirect_to: printable ASCII only "
+				  "(host:port, space-separated)");
+			break;
+		}
+	return 1;
+}
+
 /* ---- listeners ---- */
 
 static int ocsp_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
@@ -888,6 +914,9 @@ static int root_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	} else if (!strcmp(key, "log")) {
 		if (want_map(x, v, "log") == 0)
 			each_pair(x, v, "log", log_pair, c);
+	} else if (!strcmp(key, "stop")) {
+		if (want_map(x, v, "stop") == 0)
+			each_pair(x, v, "stop", stop_pair, c);
 	} else if (!strcmp(key, "listeners")) {
 		parse_listeners(x, v);
 	} else if (!strcmp(key, "upstreams")) {
@@ -1089,6 +1118,7 @@ void cfg_free(struct cfg *c)
 	}
 	free(c->upstreams);
 	free(c->user);
+	free(c->stop_redirect_to);
 	free(c->group);
 	free(c->stats.socket);
 	free(c->stats.metrics);

@@ -156,6 +156,7 @@ struct cfg {
 	struct cfg_upstream *upstreams; /* at least one */
 	size_t n_upstreams;
 	struct cfg_stats stats;
+	char *stop_redirect_to; /* MQTT 5 Server Reference on stop/drain */
 };
 
 /* Parse and validate PATH. On success returns the config and sets *errors

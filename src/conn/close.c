@@ -202,13 +202,18 @@ void conn_refuse(struct conn *c, enum reject_cause why)
 
 void conn_goodbye(struct conn *c)
 {
-	uint8_t pkt[64];
+	uint8_t pkt[1100]; /* room for a 1024-byte stop.redirect_to */
 	int rc = c->say_goodbye ? c->say_goodbye
 				: MQTT5_RC_SERVER_SHUTTING_DOWN;
+	const char *ref = rc == MQTT5_RC_USE_ANOTHER_SERVER
+				  ? c->moat->cfg->stop_redirect_to
+				  : NULL;
 	int n = mqtt_build_disconnect_v5(
 		pkt, sizeof(pkt), (uint8_t)rc,
-		rc == MQTT5_RC_NOT_AUTHORIZED ? "certificate revoked"
-					      : "server shutting down");
+		rc == MQTT5_RC_NOT_AUTHORIZED	  ? "certificate revoked"
+		: rc == MQTT5_RC_USE_ANOTHER_SERVER ? "use another server"
+						    : "server shutting down",
+		ref);
 
 	c->say_goodbye = 0;
 	if (n > 0) {
@@ -242,7 +247,10 @@ void conn_stop_all(struct moat *m)
 		}
 		if (c->version != MQTT_V5)
 			continue;
-		c->say_goodbye = MQTT5_RC_SERVER_SHUTTING_DOWN;
+		/* with somewhere else to go, say where (MQTT 5, 4.11) */
+		c->say_goodbye = m->cfg && m->cfg->stop_redirect_to
+					 ? MQTT5_RC_USE_ANOTHER_SERVER
+					 : MQTT5_RC_SERVER_SHUTTING_DOWN;
 		if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
 			conn_goodbye(c);
 	}

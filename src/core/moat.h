@@ -135,6 +135,7 @@ struct moat {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t drain_timer;
 	int stopping;
+	int draining; /* main: `drain` was asked: listeners closed */
 	void (*on_drained)(struct moat *m); /* the last connection closed */
 	int rbuf_busy;
 	uint8_t rbuf[MOAT_RBUF];

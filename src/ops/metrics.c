@@ -223,6 +223,9 @@ void metrics_render(struct moat *m, struct sbuf *o)
 	HEAD("moat_uptime_seconds", "gauge", "Seconds since start.");
 	sb_printf(o, "moat_uptime_seconds %llu\n",
 		  (unsigned long long)((util_now_ms() - m->start_ms) / 1000));
+	HEAD("moat_draining", "gauge",
+	     "1 once `drain` closed the listeners.");
+	sb_printf(o, "moat_draining %d\n", m->draining);
 	process_render(m, o);
 	HEAD("moat_connections_active", "gauge", "Connections open now.");
 	sb_printf(o, "moat_connections_active %llu\n",

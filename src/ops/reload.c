@@ -430,8 +430,10 @@ int moat_reload(struct moat *m, char **errors)
 	char id[24];
 	int r = -1;
 
-	if (m->stopping) {
-		errtext_add(errors, "stopping: no reload");
+	if (m->stopping || m->draining) {
+		errtext_add(errors, m->stopping ? "stopping: no reload"
+						: "draining: no reload (the "
+						  "listeners stay closed)");
 		return -1;
 	}
 	g = gen_load(m->config_path, errors);
@@ -457,4 +459,29 @@ int moat_reload(struct moat *m, char **errors)
 			  *errors ? *errors : "unknown", NULL);
 	}
 	return r;
+}
+
+static void w_drain(struct moat *w, void *arg)
+{
+	(void)arg;
+	if (!w)
+		return;
+	moat_close_listeners(w);
+	conn_stop_all(w);
+}
+
+int moat_drain(struct moat *m)
+{
+	char n[24];
+
+	if (m->stopping || m->draining)
+		return -1;
+	m->draining = 1;
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)CTR_GET(m->live));
+	log_event(LOG_INFO, "drain", "connections", n, "redirect_to",
+		  m->cfg->stop_redirect_to, NULL);
+	for (unsigned k = 1; k < m->n_workers; k++)
+		worker_post(m->workers[k], w_drain, NULL);
+	w_drain(m, NULL);
+	return 0;
 }

@@ -18,6 +18,13 @@ int moat_apply(struct moat *m, struct gen *g, char **errors);
 /* Re-read m->config_path and apply it; logs the outcome. */
 int moat_reload(struct moat *m, char **errors);
 
+/* `drain`: every worker closes its listeners (the balancer sends new
+ * devices elsewhere), MQTT 5 sessions get DISCONNECT 0x9C with
+ * stop.redirect_to (0x8B without it) at a packet boundary, MQTT 3 ones
+ * run on; the process stays up (stats, metrics) until it is stopped.
+ * -1: already draining or stopping. */
+int moat_drain(struct moat *m);
+
 /* Close every listening socket (stop, or the end of the process). */
 void moat_close_listeners(struct moat *m);
 

@@ -46,6 +46,7 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 	sb_printf(o, "uptime: %llu\n",
 		  (unsigned long long)((util_now_ms() - m->start_ms) / 1000));
 	sb_printf(o, "workers: %u\n", m->n_workers);
+	sb_printf(o, "draining: %d\n", m->draining);
 	sb_printf(o, "conns_current: %llu\n",
 		  (unsigned long long)v.conns_current);
 	{

@@ -64,7 +64,9 @@ static void cmd_help(struct sbuf *o)
 		  "set weight U/S N          runtime weight 0..256 (operator)\n"
 		  "kill conn ID              close that connection (admin)\n"
 		  "kill client CLIENTID      close that client's connections (admin)\n"
-		  "reload                    as SIGHUP; ok or the errors (admin)\n");
+		  "reload                    as SIGHUP; ok or the errors (admin)\n"
+		  "drain                     stop accepting; MQTT 5 clients are sent\n"
+		  "                          elsewhere (stop.redirect_to) (admin)\n");
 }
 
 static void cmd_server_op(struct moat *m, const char *verb, const char *path,
@@ -197,7 +199,8 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 	if (strcmp(w[0], "disable") == 0 || strcmp(w[0], "enable") == 0 ||
 	    strcmp(w[0], "drain") == 0 || strcmp(w[0], "set") == 0)
 		need = CFG_LEVEL_OPERATOR;
-	if (strcmp(w[0], "kill") == 0 || strcmp(w[0], "reload") == 0)
+	if (strcmp(w[0], "kill") == 0 || strcmp(w[0], "reload") == 0 ||
+	    strcmp(w[0], "drain") == 0)
 		need = CFG_LEVEL_ADMIN;
 	if (need > level) {
 		sb_printf(o, "error: permission denied ('%s' needs level %s)\n",
@@ -218,6 +221,12 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 	} else if (n == 3 && strcmp(w[0], "kill") == 0 &&
 		   (strcmp(w[1], "conn") == 0 || strcmp(w[1], "client") == 0)) {
 		cmd_kill(m, w[1][0] == 'c' && w[1][1] == 'o', w[2], o);
+	} else if (n == 1 && strcmp(w[0], "drain") == 0) {
+		if (moat_drain(m) == 0)
+			sb_printf(o, "ok: draining\n");
+		else
+			sb_printf(o, "error: already %s\n",
+				  m->stopping ? "stopping" : "draining");
 	} else if (n == 1 && strcmp(w[0], "reload") == 0) {
 		char *errors = NULL;
 

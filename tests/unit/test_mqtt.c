@@ -452,13 +452,41 @@ static void test_builders(void)
 	CHECK(mqtt_build_disconnect(b, 4, 0) == 2 &&
 		      !memcmp(b, (uint8_t[]){0xe0, 0}, 2),
 	      "disconnect v311");
-	CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x8b, "bye") == 10 &&
+	CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x8b, "bye", NULL) == 10 &&
 		      !memcmp(conn, (uint8_t[]){0xe0, 8, 0x8b, 6, 0x1f, 0, 3,
 						'b', 'y', 'e'},
 			      10),
 	      "disconnect v5 with reason string");
-	CHECK(mqtt_build_disconnect_v5(conn, 6, 0x8b, "bye") == MQTT_E_NOSPACE,
+	CHECK(mqtt_build_disconnect_v5(conn, 6, 0x8b, "bye", NULL) == MQTT_E_NOSPACE,
 	      "disconnect v5 no space");
+	CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x9c, "bye",
+				       "b:1") == 16 &&
+		      !memcmp(conn, (uint8_t[]){0xe0, 14, 0x9c, 12, 0x1c, 0, 3,
+						'b', ':', '1', 0x1f, 0, 3,
+						'b', 'y', 'e'},
+			      16),
+	      "disconnect v5 with server reference");
+	{
+		/* a reference long enough for two-byte lengths */
+		char ref[201];
+		uint8_t big[300];
+		struct mqtt_framer f;
+
+		memset(ref, 'r', 200);
+		ref[200] = 0;
+		n = mqtt_build_disconnect_v5(big, sizeof(big), 0x9c, NULL, ref);
+		mqtt_framer_init(&f);
+		CHECK(n == 1 + 2 + 1 + 2 + 3 + 200 && big[1] == ((206 & 0x7f) | 0x80) &&
+			      big[2] == 1 && big[4] == ((203 & 0x7f) | 0x80) &&
+			      big[5] == 1 && big[6] == 0x1c,
+		      "disconnect v5, 200-byte reference: %d", n);
+		CHECK(n > 0 && mqtt_framer_feed(&f, big, (size_t)n, 1024) == 0 &&
+			      mqtt_framer_at_boundary(&f),
+		      "disconnect v5 frames as one packet");
+		CHECK(mqtt_build_disconnect_v5(big, 100, 0x9c, NULL, ref) ==
+			      MQTT_E_NOSPACE,
+		      "disconnect v5 reference does not fit");
+	}
 	n = mqtt_build_connect(conn, sizeof(conn), "moat-check");
 	CHECK(n > 0 && mqtt_parse_connect(conn, (size_t)n, &c) == 0 &&
 		      c.version == 4 && c.client_id.len == 10,
