@@ -69,7 +69,6 @@ void conn_on_accept(uv_stream_t *server, int status)
 		conn_close(c, "stopping");
 		return;
 	}
-	uv_tcp_nodelay(&c->client, 1);
 	uv_timer_start(&c->timer, conn_on_timeout,
 		       c->gen->cfg->limits.handshake_timeout_ms, 0);
 	c->proxy_wait = conn_proxy_expected(c);

@@ -24,6 +24,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	ocsp_cancel(c->moat->ocsp, &c->ocsp_w);
 	tls_io_free(&c->io);
 	free(c->phdr);
+	free(c->cork);
 	tls_peer_clear(&c->cert);
 	free(c->cbuf);
 	free(c->client_id);
@@ -113,6 +114,11 @@ void conn_finish(struct conn *c)
 {
 	if (c->state >= CS_CLOSING)
 		return;
+	if (c->corked) { /* the alert or CONNACK (with the ticket) goes now */
+		conn_uncork(c);
+		if (c->state == CS_CLOSED)
+			return;
+	}
 	c->state = CS_CLOSING;
 	conn_read_stop(c, SIDE_UPSTREAM);
 	if (c->upstream_open) {

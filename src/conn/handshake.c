@@ -12,10 +12,32 @@
 #include "conn/internal.h"
 
 /* wolfSSL's send callback: ciphertext for the client. */
+/* wolfSSL's send callback: ciphertext for the client. While corked (a
+ * handshake step; after a TLS 1.3 handshake, until the CONNACK) records
+ * gather and leave in one write: a server flight is six records, and the
+ * session ticket can travel with the CONNACK. */
 static int conn_client_send(void *arg, const uint8_t *p, size_t n)
 {
 	struct conn *c = arg;
 
+	if (c->corked && c->cork_len + n <= 16384) {
+		if (c->cork_len + n > c->cork_cap) {
+			size_t cap = c->cork_cap ? c->cork_cap : 2048;
+			uint8_t *nb;
+
+			while (cap < c->cork_len + n)
+				cap *= 2;
+			if (!(nb = realloc(c->cork, cap)))
+				return -1;
+			c->cork = nb;
+			c->cork_cap = (uint16_t)cap;
+		}
+		memcpy(c->cork + c->cork_len, p, n);
+		c->cork_len = (uint16_t)(c->cork_len + n);
+		return 0;
+	}
+	if (c->corked)
+		conn_uncork(c);
 	return conn_write(c, SIDE_CLIENT, p, n) < 0 ? -1 : 0;
 }
 
@@ -169,8 +191,17 @@ int conn_handshake_start(struct conn *c)
  * is in CS_CONNECT; 0: waiting (for bytes, or for OCSP) or closed. */
 int conn_handshake_step(struct conn *c)
 {
-	int r = wolfSSL_accept(c->ssl);
+	int r;
 
+	c->corked = 1;
+	r = wolfSSL_accept(c->ssl);
+	/* The client waits for what this step wrote, unless the handshake is
+	 * done in TLS 1.3: then only the session ticket is left, and it can
+	 * wait for the CONNACK (a TLS 1.2 client waits for our Finished). */
+	if (r != WOLFSSL_SUCCESS || wolfSSL_version(c->ssl) != TLS1_3_VERSION)
+		conn_uncork(c);
+	if (c->state == CS_CLOSED)
+		return 0;
 	if (r != WOLFSSL_SUCCESS) {
 		int e = wolfSSL_get_error(c->ssl, r);
 

@@ -71,6 +71,8 @@ struct conn {
 	uint8_t tries, n_order;
 	uint8_t closing_flush; /* close once the client queue is flushed */
 	uint8_t proxy_wait;    /* a PROXY protocol header comes first */
+	uint8_t corked;        /* client writes gather in cork (one write) */
+	uint16_t cork_len, cork_cap;
 	uint8_t say_goodbye;   /* DISCONNECT with this reason at the next
 				  boundary (0x8B stopping, 0x87 revoked) */
 	uv_tcp_t client;
@@ -82,6 +84,7 @@ struct conn {
 	struct tls_peer cert;
 	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
 	struct ocsp_entry *ocsp_e; /* the leaf's answer, held while open */
+	uint8_t *cork;      /* client bytes held while corked */
 	uint8_t *phdr;      /* PROXY header bytes while it is awaited */
 	size_t phdr_len;
 	struct src_entry *src; /* per-source accounting, held until close */
@@ -116,6 +119,9 @@ void conn_read_stop(struct conn *c, int side);
 /* Write to one side, straight to the socket when nothing is queued;
  * over WQ_HIGH queued, the other side stops being read. 0 or UV_E... */
 int conn_write(struct conn *c, int side, const uint8_t *p, size_t n);
+
+/* Send what gathered while corked, in one write, and stop corking. */
+void conn_uncork(struct conn *c);
 
 /* accept.c: the client's address is known (socket or PROXY header):
  * per-source limits, then the TLS session. -1: closed. */

@@ -76,6 +76,19 @@ static void on_written(uv_write_t *req, int status)
 		conn_read_start(c, !side);
 }
 
+void conn_uncork(struct conn *c)
+{
+	uint8_t *p = c->cork;
+	size_t n = c->cork_len;
+
+	c->corked = 0;
+	c->cork = NULL;
+	c->cork_len = c->cork_cap = 0;
+	if (n && conn_write(c, SIDE_CLIENT, p, n) < 0 && c->state < CS_CLOSING)
+		conn_close(c, "client write error");
+	free(p);
+}
+
 /* Write to one side: straight to the socket when nothing is queued,
  * otherwise (or for what the socket did not take) into a write request. */
 int conn_write(struct conn *c, int side, const uint8_t *p, size_t n)

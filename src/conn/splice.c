@@ -108,6 +108,8 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		conn_close(c, "client TLS write error");
 		return;
 	}
+	if (c->corked) /* the CONNACK, with the session ticket before it */
+		conn_uncork(c);
 	if (c->say_goodbye && mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
 		conn_goodbye(c);
 }
