@@ -301,6 +301,9 @@ def test_staple_auto(moat_factory, live_brokers, pki, responder, version):
     # fetched once at start, served from then on
     s_client_status(m.port, version, pki)
     assert responder.requests() == 1
+    info = tls_info(m)
+    assert info["staple"] == "good" and info["staple_source"] == "auto", info
+    assert info["staple_reason"] == "-" and info["staple_status"] == "good", info
 
 
 def make_response(pki, tmp_path, index, name):
