@@ -9,7 +9,7 @@ pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
       mosquitto mosquitto-clients python3-paho-mqtt python3-pytest openssl
       autoconf automake libtool dpkg-dev clang libclang-rt-14-dev socat
       ca-certificates systemd prometheus yamllint
-      haproxy nginx libnginx-mod-stream python3-yaml)
+      haproxy nginx libnginx-mod-stream python3-yaml python3-cryptography)
 export DEBIAN_FRONTEND=noninteractive
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -8,7 +8,7 @@
 #   foreign root -> dev-foreign
 # Files: ca.crt (intermediate + root: the client CA bundle, also what a
 # client needs to verify the server), root.crt, server.crt (leaf + chain),
-# server.key, server-rsa.crt/.key, crl.pem (root CRL + intermediate CRL),
+# server.key, server-rsa.crt/.key, server-noaia.crt/.key (no AIA), crl.pem (root CRL + intermediate CRL),
 # <client>.crt/.key and <client>-chain.crt (leaf + intermediate).
 set -euo pipefail
 out=${1:?usage: pki.sh OUTDIR}
@@ -51,6 +51,12 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
 authorityKeyIdentifier = keyid:always
 authorityInfoAccess = OCSP;URI:http://127.0.0.1:$ENV::OCSP_PORT/
+[v3_server_noaia]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+authorityKeyIdentifier = keyid:always
 [v3_client]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -110,6 +116,13 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out server-rsa.key
 openssl req -new -key server-rsa.key -subj "/CN=localhost" -out server-rsa.csr 2>/dev/null
 sign inter inter.crt inter.key server-rsa.csr server-rsa.leaf.crt v3_server
 cat server-rsa.leaf.crt inter.crt > server-rsa.crt
+
+# a server certificate without authorityInfoAccess (a private PKI's): its
+# OCSP response can only be stapled from a file
+ec_key server-noaia.key
+openssl req -new -key server-noaia.key -subj "/CN=localhost" -out server-noaia.csr 2>/dev/null
+sign inter inter.crt inter.key server-noaia.csr server-noaia.leaf.crt v3_server_noaia
+cat server-noaia.leaf.crt inter.crt > server-noaia.crt
 
 past_start=$(date -u -d '-30 days' +%y%m%d%H%M%SZ)
 past_end=$(date -u -d '-1 day' +%y%m%d%H%M%SZ)

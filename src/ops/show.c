@@ -399,6 +399,13 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 		sb_printf(o, "revoked_live: %s\n",
 			  tc->revoked_live == CFG_REVOKED_CLOSE ? "close"
 								: "keep");
+		{
+			char staple[1024];
+
+			tls_staple_describe(l->tls, m->ocsp, staple,
+					    sizeof(staple));
+			sb_printf(o, "%s", staple);
+		}
 	}
 	if (m->ocsp) {
 		struct ocsp_stats st, *s = &st;

@@ -513,6 +513,24 @@ uint8_t *ocsp_copy_good(struct ocsp_cache *oc, const uint8_t *req,
 	return copy;
 }
 
+int ocsp_peek(struct ocsp_cache *oc, const uint8_t *req, size_t req_len,
+	      struct ocsp_answer *a)
+{
+	struct ocsp_entry *e;
+	int r = -1;
+
+	memset(a, 0, sizeof(*a));
+	a->cert_status = -1;
+	uv_mutex_lock(&oc->lock);
+	e = entry_find(oc, req, req_len);
+	if (e && e->have) {
+		*a = e->ans;
+		r = fresh(e);
+	}
+	uv_mutex_unlock(&oc->lock);
+	return r;
+}
+
 /* num/den of the way from the answer to its expiry. */
 static int due(const struct ocsp_entry *e, int num, int den)
 {

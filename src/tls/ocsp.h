@@ -94,6 +94,12 @@ void ocsp_release(struct ocsp_cache *oc, struct ocsp_entry *e);
 uint8_t *ocsp_copy_good(struct ocsp_cache *oc, const uint8_t *req,
 			size_t req_len, size_t *len);
 
+/* The cached answer for req, whatever its status: 1 when it is still
+ * fresh, 0 when past its nextUpdate (or max_age), -1 when the cache has
+ * none (a is then zeroed). For `show tls` on the staple. */
+int ocsp_peek(struct ocsp_cache *oc, const uint8_t *req, size_t req_len,
+	      struct ocsp_answer *a);
+
 /* Keep req's answer fresh without anyone waiting: fetch it when the cache
  * has none, or when half of its validity has passed (at most one attempt
  * per entry every 10 s). For the proxy's own staple. */

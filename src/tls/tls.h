@@ -39,8 +39,10 @@ struct tls_staple {
 	size_t req_len;
 	uint8_t *file;       /* FILE: the response as read at load */
 	size_t file_len;
+	int file_status;     /* FILE: enum ocsp_cert_status of tls.cert */
+	int64_t file_this_update;
 	int64_t file_next_update; /* 0 = none */
-	int file_good;       /* the file says good */
+	const char *logged_why; /* FILE: the reason staple_unusable gave last */
 };
 
 struct tls_ctx {
@@ -58,8 +60,13 @@ int tls_is_staple_request(const struct tls_ctx *t, const uint8_t *req,
 			  size_t req_len);
 /* The staple to send now, good and not expired, as a malloc'd copy; or
  * NULL (no staple). */
-uint8_t *tls_staple_get(const struct tls_ctx *t, struct ocsp_cache *oc,
+uint8_t *tls_staple_get(struct tls_ctx *t, struct ocsp_cache *oc,
 			const uint8_t *req, size_t req_len, size_t *len);
+
+/* `show tls` lines on the staple ("staple: good|none|off", its dates and
+ * why none is sent) into buf, NUL-terminated. */
+void tls_staple_describe(const struct tls_ctx *t, struct ocsp_cache *oc,
+			 char *buf, size_t len);
 
 /* "2027-11-24T23:40:00Z" (or "-" for 0) into buf of 24 bytes. */
 const char *tls_time_str(int64_t t, char *buf, size_t len);

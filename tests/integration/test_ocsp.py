@@ -21,8 +21,9 @@ UNAVAILABLE = {4: b"\x20\x02\x00\x03", 5: 0x88}
 
 class Responder:
     def __init__(self, pki, index="ocsp.index", signer="ocsp-responder", ca="inter.crt",
-                 port_file="ocsp.port"):
+                 port_file="ocsp.port", args=()):
         self.pki = pki
+        self.args = list(args)  # more `openssl ocsp` options (-nmin N)
         self.index = index
         self.signer = signer
         self.ca = ca
@@ -36,7 +37,7 @@ class Responder:
         self.proc = subprocess.Popen(
             ["openssl", "ocsp", "-index", self.index, "-port", str(self.port),
              "-rsigner", f"{self.signer}.crt", "-rkey", f"{self.signer}.key",
-             "-CA", self.ca, "-text"],
+             "-CA", self.ca, "-text", *self.args],
             cwd=self.pki, stdout=self.logf, stderr=subprocess.STDOUT)
         # not probed by connecting: a connection closed without a request
         # leaves `openssl ocsp` stuck
@@ -300,6 +301,9 @@ def test_staple_auto(moat_factory, live_brokers, pki, responder, version):
     # fetched once at start, served from then on
     s_client_status(m.port, version, pki)
     assert responder.requests() == 1
+    info = tls_info(m)
+    assert info["staple"] == "good" and info["staple_source"] == "auto", info
+    assert info["staple_reason"] == "-" and info["staple_status"] == "good", info
 
 
 def make_response(pki, tmp_path, index, name):
