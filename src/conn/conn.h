@@ -13,6 +13,7 @@
 #include "tls/ocsp.h"
 #include "tls/tls.h"
 #include "base/util.h"
+#include "upstream/server.h"
 
 enum conn_state {
 	CS_HANDSHAKE, /* TLS handshake under handshake_timeout */
@@ -35,6 +36,7 @@ struct conn {
 	const struct cfg_listener *lcfg; /* in gen */
 	struct upstream *up;            /* in gen */
 	struct server *srv; /* the broker, once chosen */
+	struct server_try at; /* walk over srv's addresses while connecting */
 	struct conn *next, *prev;
 	enum conn_state state;
 	uint8_t version;    /* MQTT protocol level, 0 until known */
