@@ -344,7 +344,7 @@ static const char *const level_names[] = {"read-only", "operator", "admin",
 static bool addr_kept(const struct cfg_server *s, const struct sockaddr *sa)
 {
 	size_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-					       : sizeof(struct sockaddr_in6);
+					      : sizeof(struct sockaddr_in6);
 
 	for (size_t i = 0; i < s->n_addrs; i++)
 		if (s->addrs[i].sa.sa_family == sa->sa_family &&
@@ -358,15 +358,18 @@ static bool addr_kept(const struct cfg_server *s, const struct sockaddr *sa)
 size_t cfg_server_set_addrs(struct cfg_server *s, const struct addrinfo *res,
 			    enum cfg_prefer prefer)
 {
-	int first = prefer == CFG_PREFER_IPV4   ? AF_INET
-		    : prefer == CFG_PREFER_IPV6 ? AF_INET6
-						: AF_UNSPEC;
+	int first = AF_UNSPEC;
 
+	if (prefer == CFG_PREFER_IPV4)
+		first = AF_INET;
+	else if (prefer == CFG_PREFER_IPV6)
+		first = AF_INET6;
 	s->n_addrs = 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (const struct addrinfo *a = res; a; a = a->ai_next) {
 			const struct sockaddr *sa = a->ai_addr;
-			bool mine = first == AF_UNSPEC || sa->sa_family == first;
+			bool mine =
+			    first == AF_UNSPEC || sa->sa_family == first;
 
 			if (s->n_addrs == CFG_MAX_ADDRS)
 				return s->n_addrs;
@@ -812,7 +815,8 @@ static int upstream_pair(struct pctx *x, const char *key, node_t *k,
 	} else if (!strcmp(key, "connect_timeout")) {
 		get_duration(x, v, "connect_timeout", &u->connect_timeout_ms);
 	} else if (!strcmp(key, "resolve_prefer")) {
-		GET_ENUM(x, v, "resolve_prefer", prefer_names, u->resolve_prefer);
+		GET_ENUM(x, v, "resolve_prefer", prefer_names,
+			 u->resolve_prefer);
 	} else if (!strcmp(key, "health")) {
 		if (want_map(x, v, "health") == 0)
 			each_pair(x, v, "health", health_pair, &u->health);

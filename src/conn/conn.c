@@ -892,7 +892,8 @@ static void upstream_try(struct conn *c)
 			conn_close(c, "out of memory");
 			return;
 		}
-		r = uv_tcp_connect(req, &c->upstream, server_next_addr(s, &c->at),
+		r = uv_tcp_connect(req, &c->upstream,
+				   server_next_addr(s, &c->at),
 				   on_upstream_connect);
 		if (r < 0) {
 			free(req);

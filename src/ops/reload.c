@@ -52,6 +52,7 @@ static void resolve_servers(struct cfg *cfg, char **errors)
 			struct addrinfo hints, *res = NULL;
 			char host[256], port[8];
 			uint16_t p;
+			size_t n = 0;
 			int r;
 
 			if (s->n_addrs ||
@@ -62,14 +63,18 @@ static void resolve_servers(struct cfg *cfg, char **errors)
 			memset(&hints, 0, sizeof(hints));
 			hints.ai_socktype = SOCK_STREAM;
 			r = getaddrinfo(host, port, &hints, &res);
-			if (r != 0 || !res ||
-			    cfg_server_set_addrs(s, res, u->resolve_prefer) == 0)
+			if (r == 0 && res)
+				n = cfg_server_set_addrs(s, res,
+							 u->resolve_prefer);
+			if (n == 0)
 				errtext_add(errors,
 					    "%s:%d:%d: server address: cannot "
 					    "resolve '%s': %s",
-					    s->address_pos.file, s->address_pos.line,
+					    s->address_pos.file,
+					    s->address_pos.line,
 					    s->address_pos.col, host,
-					    r ? gai_strerror(r) : "no IPv4 or IPv6 address");
+					    r ? gai_strerror(r)
+					      : "no IPv4 or IPv6 address");
 			if (res)
 				freeaddrinfo(res);
 		}

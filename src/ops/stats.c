@@ -287,7 +287,8 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 			sb_printf(o, ",\"address\":");
 			sb_json_str(o, s->cfg->address);
 			sb_printf(o, ",\"addresses\":");
-			sb_json_str(o, server_addrs_str(s, addrs, sizeof(addrs)));
+			sb_json_str(o,
+				    server_addrs_str(s, addrs, sizeof(addrs)));
 			sb_printf(o,
 				  ",\"status\":\"%s\",\"weight\":%u,"
 				  "\"active\":%u,\"total\":%llu,"
@@ -332,7 +333,8 @@ static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
 				  u->cfg->name, s->cfg->name, s->cfg->address,
 				  server_status(s), s->weight, sc.active,
 				  (unsigned long long)sc.total, s->last_check,
-				  ago, server_addrs_str(s, addrs, sizeof(addrs)));
+				  ago,
+				  server_addrs_str(s, addrs, sizeof(addrs)));
 		}
 	}
 	if (!found) {

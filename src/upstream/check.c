@@ -181,8 +181,8 @@ static void probe_start(struct check *k)
 	k->creq.data = k;
 	uv_timer_start(&k->tmo, on_timeout, k->s->up->cfg->health.timeout_ms,
 		       0);
-	if (uv_tcp_connect(&k->creq, &k->tcp,
-			   server_next_addr(k->s, &k->at), on_connect) < 0)
+	if (uv_tcp_connect(&k->creq, &k->tcp, server_next_addr(k->s, &k->at),
+			   on_connect) < 0)
 		probe_l4_failed(k, "L4CON");
 }
 

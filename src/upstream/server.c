@@ -61,9 +61,10 @@ int upstreams_init(struct moat *m, struct gen *g, struct gen *old)
 			__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
 			/* A reload that resolved other addresses starts the
 			 * walks at the first one again. */
-			if (s->cfg && (s->cfg->n_addrs != sc->n_addrs ||
-				       memcmp(s->cfg->addrs, sc->addrs,
-					      sc->n_addrs * sizeof(sc->addrs[0]))))
+			if (s->cfg &&
+			    (s->cfg->n_addrs != sc->n_addrs ||
+			     memcmp(s->cfg->addrs, sc->addrs,
+				    sc->n_addrs * sizeof(sc->addrs[0]))))
 				__atomic_store_n(&s->addr_first, 0,
 						 __ATOMIC_RELAXED);
 			s->cfg = sc;
@@ -216,10 +217,10 @@ void server_report(struct server *s, bool ok, const char *code)
 const struct sockaddr *server_next_addr(struct server *s, struct server_try *t)
 {
 	size_t n = s->cfg->n_addrs;
+	uint32_t first = __atomic_load_n(&s->addr_first, __ATOMIC_RELAXED);
 
 	if (t->n == 0)
-		t->first = (uint8_t)(__atomic_load_n(&s->addr_first,
-						     __ATOMIC_RELAXED) % n);
+		t->first = (uint8_t)(first % n);
 	/* a reload may have shortened the list during a walk */
 	return &s->cfg->addrs[(t->first + t->n++) % n].sa;
 }
@@ -259,9 +260,9 @@ const char *server_addrs_str(const struct server *s, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->cfg->n_addrs && at < len; i++) {
 		char a[64];
-		int w = snprintf(buf + at, len - at, "%s%s", i ? "," : "",
-				 util_addr_str(&s->cfg->addrs[i].sa, a,
-					       sizeof(a)));
+		int w =
+		    snprintf(buf + at, len - at, "%s%s", i ? "," : "",
+			     util_addr_str(&s->cfg->addrs[i].sa, a, sizeof(a)));
 
 		if (w < 0)
 			break;
