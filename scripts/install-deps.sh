@@ -5,11 +5,27 @@
 # source, so no mirror is named here. Idempotent and quick when done.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Every command the tests and scripts run, by package, so that the
+# README's two commands pass on a minimal Debian 12 (debootstrap
+# --variant=minbase): some of these are in every Debian system, and are
+# listed so that nothing the tests use is left to chance.
+#   build: meson ninja cc make (build-essential) pkg-config; wolfSSL's
+#     autogen.sh: autoconf automake libtool; perl (perl-base) patches it;
+#     tar gzip unpack it; fuzz targets: clang libclang-rt-14-dev
+#   tests: python3 (pytest, paho-mqtt, yaml, cryptography: OCSP answers
+#     with chosen dates), mosquitto, mosquitto_pub/sub
+#     (mosquitto-clients), openssl (PKI, OCSP responder, s_client),
+#     stdbuf (coreutils), setpriv unshare (util-linux), mount (mount),
+#     getent (libc-bin), systemd-analyze (systemd), /bin/kill that the
+#     unit's ExecReload names (procps), yamllint, promtool (prometheus),
+#     haproxy, nginx with its stream module
+#   by hand: socat, to type commands into the stats socket
 pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
-      mosquitto mosquitto-clients python3-paho-mqtt python3-pytest openssl
-      autoconf automake libtool dpkg-dev clang libclang-rt-14-dev socat
-      ca-certificates systemd prometheus yamllint
-      haproxy nginx libnginx-mod-stream python3-yaml python3-cryptography)
+      mosquitto mosquitto-clients python3 python3-paho-mqtt python3-pytest
+      python3-yaml openssl autoconf automake libtool perl-base tar gzip
+      dpkg-dev clang libclang-rt-14-dev socat ca-certificates coreutils
+      util-linux mount libc-bin procps systemd prometheus yamllint
+      haproxy nginx libnginx-mod-stream python3-cryptography)
 export DEBIAN_FRONTEND=noninteractive
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

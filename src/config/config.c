@@ -332,6 +332,7 @@ static const char *const health_names[] = {"none", "tcp", "mqtt", NULL};
 static const char *const ocsp_mode_names[] = {"off", "soft", "require", NULL};
 static const char *const ocsp_check_names[] = {"leaf", "chain", NULL};
 static const char *const proxy_names[] = {"off", "v1", "v2", NULL};
+static const char *const prefer_names[] = {"any", "ipv4", "ipv6", NULL};
 static const char *const crl_expired_names[] = {"warn", "reject", NULL};
 static const char *const revoked_names[] = {"close", "keep", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info",
@@ -339,6 +340,50 @@ static const char *const log_level_names[] = {"error", "warn", "info",
 static const char *const log_format_names[] = {"text", "json", NULL};
 static const char *const level_names[] = {"read-only", "operator", "admin",
 					  NULL};
+
+static bool addr_kept(const struct cfg_server *s, const struct sockaddr *sa)
+{
+	size_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+					      : sizeof(struct sockaddr_in6);
+
+	for (size_t i = 0; i < s->n_addrs; i++)
+		if (s->addrs[i].sa.sa_family == sa->sa_family &&
+		    memcmp(&s->addrs[i], sa, len) == 0)
+			return true;
+	return false;
+}
+
+/* Two passes over the answer: the preferred family, then the rest (one
+ * pass over all of it when nothing is preferred). */
+size_t cfg_server_set_addrs(struct cfg_server *s, const struct addrinfo *res,
+			    enum cfg_prefer prefer)
+{
+	int first = AF_UNSPEC;
+
+	if (prefer == CFG_PREFER_IPV4)
+		first = AF_INET;
+	else if (prefer == CFG_PREFER_IPV6)
+		first = AF_INET6;
+	s->n_addrs = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (const struct addrinfo *a = res; a; a = a->ai_next) {
+			const struct sockaddr *sa = a->ai_addr;
+			bool mine =
+			    first == AF_UNSPEC || sa->sa_family == first;
+
+			if (s->n_addrs == CFG_MAX_ADDRS)
+				return s->n_addrs;
+			if ((pass == 0) != mine ||
+			    (sa->sa_family != AF_INET &&
+			     sa->sa_family != AF_INET6) ||
+			    a->ai_addrlen > sizeof(s->addrs[0]) ||
+			    addr_kept(s, sa))
+				continue;
+			memset(&s->addrs[s->n_addrs], 0, sizeof(s->addrs[0]));
+			memcpy(&s->addrs[s->n_addrs++], sa, a->ai_addrlen);
+		}
+	return s->n_addrs;
+}
 
 const char *cfg_balance_name(enum cfg_balance b)
 {
@@ -706,16 +751,22 @@ static int server_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	} else if (!strcmp(key, "address")) {
 		char host[256];
 		uint16_t port;
+		struct sockaddr_storage ss;
+		socklen_t len;
 
 		s->address_pos = pos_of(x, v);
-		if (get_str(x, v, "server address", &s->address) == 0 &&
-		    util_parse_addr(s->address, &s->addr, &s->addr_len) < 0 &&
-		    util_parse_hostport(s->address, host, sizeof(host),
-					&port) < 0)
+		if (get_str(x, v, "server address", &s->address) != 0)
+			return 1;
+		if (util_parse_addr(s->address, &ss, &len) == 0) {
+			memcpy(&s->addrs[0], &ss, len);
+			s->n_addrs = 1;
+		} else if (util_parse_hostport(s->address, host, sizeof(host),
+					       &port) < 0) {
 			ERR(x, v, "server address: bad address '%s' (write "
 				  "127.0.0.1:1883, [::1]:1883 or "
 				  "broker.example:1883)",
 			    s->address);
+		}
 	} else if (!strcmp(key, "weight")) {
 		get_u32(x, v, "server weight", 0, 256, &s->weight);
 	} else {
@@ -789,6 +840,9 @@ static int upstream_pair(struct pctx *x, const char *key, node_t *k,
 		GET_ENUM(x, v, "send_proxy", proxy_names, u->send_proxy);
 	} else if (!strcmp(key, "connect_timeout")) {
 		get_duration(x, v, "connect_timeout", &u->connect_timeout_ms);
+	} else if (!strcmp(key, "resolve_prefer")) {
+		GET_ENUM(x, v, "resolve_prefer", prefer_names,
+			 u->resolve_prefer);
 	} else if (!strcmp(key, "health")) {
 		if (want_map(x, v, "health") == 0)
 			each_pair(x, v, "health", health_pair, &u->health);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include "base/util.h"
@@ -36,6 +37,7 @@ enum cfg_revoked_live { CFG_REVOKED_CLOSE, CFG_REVOKED_KEEP };
 enum cfg_log_level { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
 enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };
 enum cfg_level { CFG_LEVEL_READONLY, CFG_LEVEL_OPERATOR, CFG_LEVEL_ADMIN };
+enum cfg_prefer { CFG_PREFER_ANY, CFG_PREFER_IPV4, CFG_PREFER_IPV6 };
 
 struct cfg_limits {
 	uint64_t max_connections;      /* default 100000 */
@@ -109,11 +111,18 @@ struct cfg_health {
 	uint32_t fall;             /* default 3 */
 };
 
+/* The addresses a server name resolves to that moat keeps (more are
+ * dropped). */
+#define CFG_MAX_ADDRS 16
+
 struct cfg_server {
 	char *name;    /* required, unique within its upstream */
 	char *address; /* as written */
-	struct sockaddr_storage addr;
-	socklen_t addr_len;  /* 0: a DNS name, resolved by gen_load() */
+	/* In the order connects try them (see cfg_server_set_addrs). One for
+	 * an address written as IP:PORT; a DNS name has none until gen_load()
+	 * resolves it. */
+	union util_addr addrs[CFG_MAX_ADDRS];
+	size_t n_addrs;
 	struct cfg_pos address_pos;
 	uint32_t weight; /* default 1; 0..256 (0 = takes no new connections) */
 	struct cfg_pos pos;
@@ -125,6 +134,7 @@ struct cfg_upstream {
 	enum cfg_proxy_send send_proxy; /* default off */
 	struct cfg_pos send_proxy_pos;
 	uint64_t connect_timeout_ms;  /* extension; default 3s */
+	enum cfg_prefer resolve_prefer; /* default any: the resolver's order */
 	struct cfg_health health;
 	struct cfg_server *servers; /* 1..256 */
 	size_t n_servers;
@@ -173,6 +183,14 @@ struct cfg *cfg_load(const char *path, char **errors);
 char *cfg_unsupported(const struct cfg *cfg);
 
 void cfg_free(struct cfg *cfg);
+
+/* Set s->addrs from the resolver's answer RES (a getaddrinfo list, in
+ * the resolver's order): duplicates dropped, at most CFG_MAX_ADDRS kept,
+ * and with PREFER ipv4 or ipv6 that family's addresses first, each family
+ * in the resolver's order. Addresses of other families are skipped.
+ * Returns how many were kept (0: none usable). */
+size_t cfg_server_set_addrs(struct cfg_server *s, const struct addrinfo *res,
+			    enum cfg_prefer prefer);
 
 const char *cfg_balance_name(enum cfg_balance b);
 const char *cfg_level_name(enum cfg_level l);

@@ -24,6 +24,7 @@
 #include "core/moat.h"
 #include "tls/ocsp.h"
 #include "tls/tls.h"
+#include "upstream/server.h"
 #include "conn/conn.h"
 
 /* Stop reading one side while the other side has more than this queued. */
@@ -60,6 +61,7 @@ struct conn {
 	const struct cfg_listener *lcfg; /* in gen */
 	struct upstream *up;            /* in gen */
 	struct server *srv; /* the broker, once chosen */
+	struct server_try at; /* walk over srv's addresses while connecting */
 	struct conn *next, *prev;
 	enum conn_state state;
 	uint8_t version;    /* MQTT protocol level, 0 until known */

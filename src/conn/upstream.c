@@ -29,9 +29,12 @@ static void on_upstream_closed_retry(uv_handle_t *h)
 
 void conn_upstream_failed(struct conn *c, const char *code)
 {
-	server_report(c->srv, false, code);
-	CTR_ADD(SRV_CTR(c)->connect_fails, 1);
-	c->srv = NULL;
+	/* the server failed only once none of its addresses answered */
+	if (!server_addr_failed(c->srv, &c->at, code)) {
+		server_report(c->srv, false, code);
+		CTR_ADD(SRV_CTR(c)->connect_fails, 1);
+		c->srv = NULL;
+	}
 	uv_timer_stop(&c->timer);
 	c->upstream_open = 0;
 	uv_close((uv_handle_t *)&c->upstream, on_upstream_closed_retry);
@@ -44,10 +47,11 @@ void conn_upstream_try(struct conn *c)
 	uv_connect_t *req;
 	int r;
 
-	while (c->tries < c->n_order) {
-		struct server *s = c->order[c->tries++];
+	while (c->srv || c->tries < c->n_order) {
+		/* the next address of srv, else the next server */
+		struct server *s = c->srv ? c->srv : c->order[c->tries++];
 
-		if (!server_usable(s))
+		if (!c->srv && !server_usable(s))
 			continue;
 		uv_tcp_init(m->loop, &c->upstream);
 		c->upstream.data = c;
@@ -61,7 +65,7 @@ void conn_upstream_try(struct conn *c)
 			return;
 		}
 		r = uv_tcp_connect(req, &c->upstream,
-				   (const struct sockaddr *)&s->cfg->addr,
+				   server_next_addr(s, &c->at),
 				   on_upstream_connect);
 		if (r < 0) {
 			free(req);
@@ -125,6 +129,7 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 		return;
 	}
 	uv_timer_stop(&c->timer);
+	server_addr_answered(s, &c->at);
 	histo_observe(&c->moat->h_upstream_connect,
 		      (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	uv_tcp_nodelay(&c->upstream, 1);

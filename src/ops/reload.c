@@ -38,20 +38,24 @@ void gen_put(struct gen *g)
 		gen_free(g);
 }
 
-/* Servers written as DNS names get their address now, at load and at
- * every reload (the first address the resolver gives), as HAProxy does
- * by default. This blocks the loop for as long as the resolver takes. */
+/* Servers written as DNS names get their addresses now, at load and at
+ * every reload: every IPv4 and IPv6 address the resolver gives, in its
+ * order unless the upstream's resolve_prefer puts one family first. A
+ * connect tries them in turn (server_next_addr). This blocks the loop for
+ * as long as the resolver takes. */
 static void resolve_servers(struct cfg *cfg, char **errors)
 {
 	for (size_t i = 0; i < cfg->n_upstreams; i++)
 		for (size_t j = 0; j < cfg->upstreams[i].n_servers; j++) {
-			struct cfg_server *s = &cfg->upstreams[i].servers[j];
+			struct cfg_upstream *u = &cfg->upstreams[i];
+			struct cfg_server *s = &u->servers[j];
 			struct addrinfo hints, *res = NULL;
 			char host[256], port[8];
 			uint16_t p;
+			size_t n = 0;
 			int r;
 
-			if (s->addr_len ||
+			if (s->n_addrs ||
 			    util_parse_hostport(s->address, host, sizeof(host),
 						&p) < 0)
 				continue;
@@ -59,18 +63,20 @@ static void resolve_servers(struct cfg *cfg, char **errors)
 			memset(&hints, 0, sizeof(hints));
 			hints.ai_socktype = SOCK_STREAM;
 			r = getaddrinfo(host, port, &hints, &res);
-			if (r != 0 || !res) {
+			if (r == 0 && res)
+				n = cfg_server_set_addrs(s, res,
+							 u->resolve_prefer);
+			if (n == 0)
 				errtext_add(errors,
 					    "%s:%d:%d: server address: cannot "
 					    "resolve '%s': %s",
-					    s->address_pos.file, s->address_pos.line,
+					    s->address_pos.file,
+					    s->address_pos.line,
 					    s->address_pos.col, host,
-					    r ? gai_strerror(r) : "no address");
-				continue;
-			}
-			memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
-			s->addr_len = res->ai_addrlen;
-			freeaddrinfo(res);
+					    r ? gai_strerror(r)
+					      : "no IPv4 or IPv6 address");
+			if (res)
+				freeaddrinfo(res);
 		}
 }
 

@@ -193,11 +193,15 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 		for (size_t j = 0; j < u->n_servers; j++) {
 			struct server *s = u->servers[j];
 			struct srv_ctr sc = server_sum(s);
+			char addrs[1024];
 
 			sb_printf(o, "%s{\"name\":", j ? "," : "");
 			sb_json_str(o, s->cfg->name);
 			sb_printf(o, ",\"address\":");
 			sb_json_str(o, s->cfg->address);
+			sb_printf(o, ",\"addresses\":");
+			sb_json_str(o,
+				    server_addrs_str(s, addrs, sizeof(addrs)));
 			sb_printf(o,
 				  ",\"status\":\"%s\",\"weight\":%u,"
 				  "\"active\":%u,\"total\":%llu,"
@@ -228,21 +232,22 @@ static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
 			continue;
 		if (!found++)
 			sb_printf(o, "# upstream server address status weight "
-				     "active total last_check\n");
+				     "active total last_check addresses\n");
 		for (size_t j = 0; j < u->n_servers; j++) {
 			struct server *s = u->servers[j];
-			char ago[32] = "";
+			char ago[32] = "", addrs[1024];
 			struct srv_ctr sc = server_sum(s);
 
 			if (s->last_check_ms)
 				snprintf(ago, sizeof(ago), "/%llums",
 					 (unsigned long long)(now -
 							      s->last_check_ms));
-			sb_printf(o, "%s %s %s %s %u %u %llu %s%s\n",
+			sb_printf(o, "%s %s %s %s %u %u %llu %s%s %s\n",
 				  u->cfg->name, s->cfg->name, s->cfg->address,
 				  server_status(s), s->weight, sc.active,
 				  (unsigned long long)sc.total, s->last_check,
-				  ago);
+				  ago,
+				  server_addrs_str(s, addrs, sizeof(addrs)));
 		}
 	}
 	if (!found) {

@@ -1,7 +1,9 @@
 /* check.c - health checks. Each checked server owns one struct check with
  * an interval timer, a timeout timer and, while a probe runs, one TCP
- * handle. A probe ends in exactly one server_report() call, then its
- * handle closes; a probe never overlaps the next one. */
+ * handle. A probe tries the server's addresses in turn until one accepts
+ * the TCP connect (each under health.timeout); it ends in exactly one
+ * server_report() call, then its handle closes; a probe never overlaps
+ * the next one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ struct check {
 	int connected;
 	int stopping;
 	int handles;
+	struct server_try at; /* the probe's walk over the addresses */
 	uint8_t out[96];
 	uint8_t in[8];
 	size_t got;
@@ -47,6 +50,31 @@ static void probe_end(struct check *k, bool ok, const char *code)
 	uv_timer_stop(&k->tmo);
 	if (!uv_is_closing((uv_handle_t *)&k->tcp))
 		uv_close((uv_handle_t *)&k->tcp, probe_closed);
+}
+
+static void probe_start(struct check *k);
+
+static void probe_retry_closed(uv_handle_t *h)
+{
+	struct check *k = h->data;
+
+	if (k->stopping) {
+		probe_closed(h);
+		return;
+	}
+	probe_start(k);
+}
+
+/* A TCP connect failed: the server is down only if no address answers. */
+static void probe_l4_failed(struct check *k, const char *code)
+{
+	if (k->stopping || !server_addr_failed(k->s, &k->at, code)) {
+		probe_end(k, false, code);
+		return;
+	}
+	uv_timer_stop(&k->tmo);
+	if (!uv_is_closing((uv_handle_t *)&k->tcp))
+		uv_close((uv_handle_t *)&k->tcp, probe_retry_closed);
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -92,10 +120,11 @@ static void on_connect(uv_connect_t *req, int status)
 	if (status == UV_ECANCELED || k->reported)
 		return;
 	if (status < 0) {
-		probe_end(k, false, "L4CON");
+		probe_l4_failed(k, "L4CON");
 		return;
 	}
 	k->connected = 1;
+	server_addr_answered(k->s, &k->at);
 	{
 		/* A broker that wants PROXY headers gets a LOCAL/UNKNOWN one
 		 * from the check (HAProxy's check-send-proxy). */
@@ -135,14 +164,31 @@ static void on_timeout(uv_timer_t *t)
 {
 	struct check *k = t->data;
 
-	probe_end(k, false, k->connected ? "L7TOUT" : "L4TOUT");
+	if (k->connected)
+		probe_end(k, false, "L7TOUT");
+	else
+		probe_l4_failed(k, "L4TOUT");
+}
+
+/* Connect to the walk's next address (a probe's first, or the one after
+ * an address that failed). */
+static void probe_start(struct check *k)
+{
+	struct moat *m = k->s->up->moat;
+
+	uv_tcp_init(m->loop, &k->tcp);
+	k->tcp.data = k;
+	k->creq.data = k;
+	uv_timer_start(&k->tmo, on_timeout, k->s->up->cfg->health.timeout_ms,
+		       0);
+	if (uv_tcp_connect(&k->creq, &k->tcp, server_next_addr(k->s, &k->at),
+			   on_connect) < 0)
+		probe_l4_failed(k, "L4CON");
 }
 
 static void on_every(uv_timer_t *t)
 {
 	struct check *k = t->data;
-	struct moat *m = k->s->up->moat;
-	const struct cfg_server *sc = k->s->cfg;
 
 	if (k->busy || k->stopping)
 		return;
@@ -151,14 +197,8 @@ static void on_every(uv_timer_t *t)
 	k->connected = 0;
 	k->got = 0;
 	memset(k->in, 0, sizeof(k->in));
-	uv_tcp_init(m->loop, &k->tcp);
-	k->tcp.data = k;
-	k->creq.data = k;
-	uv_timer_start(&k->tmo, on_timeout, k->s->up->cfg->health.timeout_ms,
-		       0);
-	if (uv_tcp_connect(&k->creq, &k->tcp,
-			   (const struct sockaddr *)&sc->addr, on_connect) < 0)
-		probe_end(k, false, "L4CON");
+	memset(&k->at, 0, sizeof(k->at));
+	probe_start(k);
 }
 
 int checks_start(struct moat *m, struct gen *g)

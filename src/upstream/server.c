@@ -59,6 +59,14 @@ int upstreams_init(struct moat *m, struct gen *g, struct gen *old)
 				s->last_check = "none";
 			}
 			__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
+			/* A reload that resolved other addresses starts the
+			 * walks at the first one again. */
+			if (s->cfg &&
+			    (s->cfg->n_addrs != sc->n_addrs ||
+			     memcmp(s->cfg->addrs, sc->addrs,
+				    sc->n_addrs * sizeof(sc->addrs[0]))))
+				__atomic_store_n(&s->addr_first, 0,
+						 __ATOMIC_RELAXED);
 			s->cfg = sc;
 			s->up = u;
 			s->weight = sc->weight;
@@ -204,6 +212,63 @@ void server_report(struct server *s, bool ok, const char *code)
 	uv_mutex_lock(&report_lock);
 	report_locked(s, ok, code);
 	uv_mutex_unlock(&report_lock);
+}
+
+const struct sockaddr *server_next_addr(struct server *s, struct server_try *t)
+{
+	size_t n = s->cfg->n_addrs;
+	uint32_t first = __atomic_load_n(&s->addr_first, __ATOMIC_RELAXED);
+
+	if (t->n == 0)
+		t->first = (uint8_t)(first % n);
+	/* a reload may have shortened the list during a walk */
+	return &s->cfg->addrs[(t->first + t->n++) % n].sa;
+}
+
+static size_t addr_ix(const struct server *s, const struct server_try *t)
+{
+	return (t->first + t->n - 1u) % s->cfg->n_addrs;
+}
+
+bool server_addr_failed(struct server *s, struct server_try *t,
+			const char *code)
+{
+	char a[64];
+
+	if (log_enabled(LOG_DEBUG))
+		log_event(LOG_DEBUG, "server_address_failed", "upstream",
+			  s->up->cfg->name, "server", s->cfg->name, "address",
+			  util_addr_str(&s->cfg->addrs[addr_ix(s, t)].sa, a,
+					sizeof(a)),
+			  "check", code, NULL);
+	if (t->n < s->cfg->n_addrs)
+		return true;
+	memset(t, 0, sizeof(*t));
+	return false;
+}
+
+void server_addr_answered(struct server *s, const struct server_try *t)
+{
+	__atomic_store_n(&s->addr_first, (uint32_t)addr_ix(s, t),
+			 __ATOMIC_RELAXED);
+}
+
+const char *server_addrs_str(const struct server *s, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->cfg->n_addrs && at < len; i++) {
+		char a[64];
+		int w =
+		    snprintf(buf + at, len - at, "%s%s", i ? "," : "",
+			     util_addr_str(&s->cfg->addrs[i].sa, a, sizeof(a)));
+
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+	return buf;
 }
 
 size_t upstream_pick(struct upstream *u, unsigned worker, const void *key,

@@ -37,6 +37,10 @@ struct server {
 				   "L7RSP", "L7TOUT" */
 	uint64_t last_check_ms; /* util_now_ms() of the last result, 0 = never */
 	uint64_t last_change_ms;
+	/* Index in cfg->addrs of the address that answered last (a check or
+	 * a connect); connects and checks start there. Atomic: every worker
+	 * and the checks read and write it. */
+	uint32_t addr_first;
 	struct check *check; /* owned; NULL when health.type is none */
 	/* Counters, one slot per worker (only that worker writes it; readers
 	 * add the slots up: server_sum), so the forwarding path shares no
@@ -76,6 +80,31 @@ bool server_usable(const struct server *s);
 /* A health check or a forward connect reports its result; rise and fall
  * decide the verdict, and changes are logged. code: see last_check. */
 void server_report(struct server *s, bool ok, const char *code);
+
+/* One connect's (or one check's) walk over a server's addresses, zeroed
+ * before the first address. */
+struct server_try {
+	uint8_t n;     /* addresses handed out */
+	uint8_t first; /* index the walk started at */
+};
+
+/* The next address of s to try in walk t. A walk starts at the address
+ * that answered last (the first one until one has) and goes on in the
+ * configured order, wrapping round, until each was tried once. Never
+ * NULL: every server of a loaded config has at least one address. */
+const struct sockaddr *server_next_addr(struct server *s, struct server_try *t);
+
+/* The address server_next_addr gave last for t failed with code (see
+ * last_check). Returns true if s has an address left to try in t, else
+ * false after zeroing t: the server itself failed. */
+bool server_addr_failed(struct server *s, struct server_try *t,
+			const char *code);
+
+/* The address server_next_addr gave last for t answered. */
+void server_addr_answered(struct server *s, const struct server_try *t);
+
+/* The addresses of s, "A:P,B:P" in configured order, into buf. */
+const char *server_addrs_str(const struct server *s, char *buf, size_t len);
 
 /* Fill order[] with servers to try, best first (see balance_order). */
 size_t upstream_pick(struct upstream *u, unsigned worker, const void *key,

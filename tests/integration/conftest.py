@@ -2,7 +2,7 @@
 mosquitto brokers on loopback, moat itself, and small MQTT/TLS clients.
 
 Every process started here is stopped by its PID; every wait is bounded in
-count and time; only 127.0.0.1 is used.
+count and time; only loopback is used (127.0.0.1, and ::1 in test_resolve.py).
 """
 import json
 import os
@@ -40,9 +40,9 @@ def wait_for(pred, timeout=10.0, step=0.05):
         time.sleep(step)
 
 
-def port_open(port):
+def port_open(port, host="127.0.0.1"):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False
@@ -62,13 +62,14 @@ def pki(tmp_path_factory):
 
 
 class Broker:
-    def __init__(self, name, workdir):
+    def __init__(self, name, workdir, host="127.0.0.1"):
         self.name = name
+        self.host = host  # the one loopback address it listens on
         self.port = free_port()
         self.log = os.path.join(workdir, f"{name}.log")
         self.conf = os.path.join(workdir, f"{name}.conf")
         with open(self.conf, "w") as f:
-            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f.write(f"listener {self.port} {host}\nallow_anonymous true\n"
                     "log_type all\nlog_dest stdout\npersistence false\n")
         self.proc = None
 
@@ -78,7 +79,8 @@ class Broker:
         # and a line of one test would show up after the next test's mark
         self.proc = subprocess.Popen(["stdbuf", "-oL", "mosquitto", "-c", self.conf],
                                      stdout=self.logf, stderr=subprocess.STDOUT)
-        assert wait_for(lambda: port_open(self.port), 10), f"{self.name} did not start"
+        assert wait_for(lambda: port_open(self.port, self.host), 10), \
+            f"{self.name} did not start"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -168,10 +170,11 @@ class Moat:
         with open(self.conf, "w") as f:
             json.dump(cfg, f, indent=1)
         self.proc = None
+        self.wrap = []  # a command moat runs under, exec'ing it (same PID)
 
     def start(self, wait=True, preexec_fn=None):
         self.logf = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([MOAT, "-c", self.conf], stdout=self.logf,
+        self.proc = subprocess.Popen(self.wrap + [MOAT, "-c", self.conf], stdout=self.logf,
                                      stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         if wait:
             ok = wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 15)

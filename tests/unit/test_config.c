@@ -84,6 +84,7 @@ static void test_full(void)
 		"    balance: least-connections\n"
 		"    send_proxy: off\n"
 		"    connect_timeout: 250ms\n"
+		"    resolve_prefer: ipv4\n"
 		"    health: { type: tcp, interval: 5s, timeout: 2s, rise: 1,"
 		" fall: 4 }\n"
 		"    servers:\n"
@@ -135,6 +136,11 @@ static void test_full(void)
 	CHECK(u->n_servers == 2 && u->servers[0].weight == 3 &&
 		      u->servers[1].weight == 1,
 	      "servers and weights");
+	CHECK(u->resolve_prefer == CFG_PREFER_IPV4, "resolve_prefer");
+	CHECK(u->servers[1].n_addrs == 1 &&
+		      u->servers[1].addrs[0].sa.sa_family == AF_INET6 &&
+		      ntohs(u->servers[1].addrs[0].in6.sin6_port) == 1884,
+	      "an address written as IP:PORT is the server's one address");
 	CHECK(c->stats.mode == 0660 && c->stats.level == CFG_LEVEL_OPERATOR,
 	      "stats");
 	CHECK(cfg_unsupported(c) == NULL, "nothing unsupported");
@@ -169,7 +175,8 @@ static void test_defaults(void)
 		      c->upstreams[0].health.type == CFG_HEALTH_TCP &&
 		      c->upstreams[0].health.rise == 2 &&
 		      c->upstreams[0].health.fall == 3 &&
-		      c->upstreams[0].connect_timeout_ms == 3000,
+		      c->upstreams[0].connect_timeout_ms == 3000 &&
+		      c->upstreams[0].resolve_prefer == CFG_PREFER_ANY,
 	      "default upstream");
 	CHECK(c->stats.socket == NULL && c->stats.mode == 0600, "stats");
 	cfg_free(c);
@@ -246,6 +253,8 @@ static const struct ecase errs[] = {
 	 HEAD "upstreams:\n  - name: u1\n    health: { rise: 0 }\n"
 	      "    servers: [ { name: b1, address: 127.0.0.1:1 } ]\n",
 	 ":11:21:", "health.rise"},
+	{"bad resolve_prefer", HEAD UPS "    resolve_prefer: ipv5\n", ":13:21:",
+	 "resolve_prefer"},
 	{"empty", "", ":1:1:", "empty"},
 	{"not a mapping", "- a\n- b\n", ":1:1:", "expected a mapping"},
 };
@@ -302,6 +311,110 @@ static void test_unsupported(void)
 	free(err);
 }
 
+/* A resolver answer as getaddrinfo gives it: "4" an IPv4 address, "6"
+ * an IPv6 one, "u" a family moat does not connect to; the digit after it
+ * makes the address (127.0.0.D / ::D). */
+static struct addrinfo *answer(const char *spec, struct addrinfo *ai,
+			       union util_addr *sa)
+{
+	size_t n = strlen(spec) / 2;
+
+	memset(ai, 0, n * sizeof(*ai));
+	memset(sa, 0, n * sizeof(*sa));
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(spec[2 * i + 1] - '0');
+
+		if (spec[2 * i] == '4') {
+			sa[i].in.sin_family = AF_INET;
+			sa[i].in.sin_port = htons(1883);
+			sa[i].in.sin_addr.s_addr = htonl(0x7f000000u | d);
+			ai[i].ai_addrlen = sizeof(sa[i].in);
+		} else {
+			sa[i].in6.sin6_family = spec[2 * i] == '6' ? AF_INET6
+								   : AF_UNIX;
+			sa[i].in6.sin6_port = htons(1883);
+			sa[i].in6.sin6_addr.s6_addr[15] = (uint8_t)d;
+			ai[i].ai_addrlen = sizeof(sa[i].in6);
+		}
+		ai[i].ai_family = sa[i].sa.sa_family;
+		ai[i].ai_addr = &sa[i].sa;
+		ai[i].ai_next = i + 1 < n ? &ai[i + 1] : NULL;
+	}
+	return n ? ai : NULL;
+}
+
+/* The kept addresses in the same notation. */
+static void kept(const struct cfg_server *s, char *out)
+{
+	for (size_t i = 0; i < s->n_addrs; i++) {
+		const union util_addr *a = &s->addrs[i];
+
+		*out++ = a->sa.sa_family == AF_INET ? '4' : '6';
+		*out++ = (char)('0' + (a->sa.sa_family == AF_INET
+					       ? ntohl(a->in.sin_addr.s_addr) & 0xff
+					       : a->in6.sin6_addr.s6_addr[15]));
+	}
+	*out = '\0';
+}
+
+static void test_server_addrs(void)
+{
+	static const struct {
+		const char *answer;
+		enum cfg_prefer prefer;
+		const char *want;
+	} cases[] = {
+		{"6141", CFG_PREFER_ANY, "6141"},
+		{"6141", CFG_PREFER_IPV4, "4161"},
+		{"4161", CFG_PREFER_IPV6, "6141"},
+		{"41426162", CFG_PREFER_IPV6, "61624142"},
+		{"41426162", CFG_PREFER_ANY, "41426162"},
+		{"4141616141", CFG_PREFER_ANY, "4161"},
+		{"61u141", CFG_PREFER_IPV4, "4161"},
+		{"u1", CFG_PREFER_ANY, ""},
+		{"", CFG_PREFER_ANY, ""},
+		{"61", CFG_PREFER_IPV4, "61"},
+		{"4142434445464748494041424344", CFG_PREFER_ANY,
+		 "41424344454647484940"},
+	};
+	struct addrinfo ai[64];
+	union util_addr sa[64];
+	char got[2 * CFG_MAX_ADDRS + 1];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg_server s;
+		size_t n;
+
+		memset(&s, 0, sizeof(s));
+		n = cfg_server_set_addrs(&s, answer(cases[i].answer, ai, sa),
+					 cases[i].prefer);
+		kept(&s, got);
+		CHECK(n == s.n_addrs && !strcmp(got, cases[i].want),
+		      "answer %s prefer %d: want %s, got %s", cases[i].answer,
+		      (int)cases[i].prefer, cases[i].want, got);
+	}
+	/* more distinct addresses than CFG_MAX_ADDRS: the first ones stay */
+	{
+		struct cfg_server s;
+
+		memset(&s, 0, sizeof(s));
+		memset(ai, 0, sizeof(ai));
+		memset(sa, 0, sizeof(sa));
+		for (size_t i = 0; i < 40; i++) {
+			sa[i].in.sin_family = AF_INET;
+			sa[i].in.sin_addr.s_addr = htonl(0x0a000000u + (uint32_t)i);
+			ai[i].ai_addr = &sa[i].sa;
+			ai[i].ai_addrlen = sizeof(sa[i].in);
+			ai[i].ai_next = i + 1 < 40 ? &ai[i + 1] : NULL;
+		}
+		CHECK(cfg_server_set_addrs(&s, ai, CFG_PREFER_IPV6) ==
+				      CFG_MAX_ADDRS &&
+			      ntohl(s.addrs[CFG_MAX_ADDRS - 1].in.sin_addr.s_addr) ==
+				      0x0a000000u + CFG_MAX_ADDRS - 1,
+		      "at most CFG_MAX_ADDRS kept, in order");
+	}
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/moat-cfg-XXXXXX");
@@ -315,6 +428,7 @@ int main(void)
 	test_defaults();
 	test_errors();
 	test_unsupported();
+	test_server_addrs();
 	{
 		char cmd[128];
 
