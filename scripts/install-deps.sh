@@ -6,6 +6,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
+      libjansson-dev
       mosquitto mosquitto-clients python3-paho-mqtt python3-pytest openssl
       autoconf automake libtool dpkg-dev clang libclang-rt-14-dev socat
       ca-certificates systemd prometheus yamllint
