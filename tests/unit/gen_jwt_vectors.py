@@ -7,9 +7,11 @@ usage: python3 tests/unit/gen_jwt_vectors.py > tests/unit/jwt_vectors.h"""
 import base64
 import json
 import os
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jwt_tool import b64u, genkey, jwk, token  # noqa: E402
 
 NOW = 1800000000  # the tests' clock
 ISS = "https://auth.example.com/"
@@ -18,86 +20,8 @@ AUD = "mqtt"
 work = tempfile.mkdtemp()
 
 
-def run(*args, data=None):
-    return subprocess.run(args, input=data, capture_output=True,
-                          check=True).stdout
-
-
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def genkey(name, *opts):
-    path = os.path.join(work, name + ".pem")
-    run("openssl", "genpkey", "-out", path, *opts)
-    return path
-
-
-def spki(path):
-    return run("openssl", "pkey", "-in", path, "-pubout", "-outform", "DER")
-
-
-def der_ints(der):
-    """The two INTEGERs of an ECDSA-Sig-Value SEQUENCE."""
-    assert der[0] == 0x30
-    i = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7F)
-    out = []
-    for _ in range(2):
-        assert der[i] == 0x02
-        n = der[i + 1]
-        out.append(der[i + 2:i + 2 + n])
-        i += 2 + n
-    return out
-
-
-def ec_jwk(path, crv, size, kid):
-    pt = spki(path)[-(2 * size):]
-    return {"kty": "EC", "crv": crv, "kid": kid, "use": "sig",
-            "x": b64u(pt[:size]), "y": b64u(pt[size:])}
-
-
-def rsa_jwk(path, kid):
-    mod = run("openssl", "rsa", "-in", path, "-noout", "-modulus")
-    n = bytes.fromhex(mod.decode().strip().split("=", 1)[1])
-    return {"kty": "RSA", "kid": kid, "n": b64u(n), "e": "AQAB"}
-
-
-def ed_jwk(path, kid):
-    return {"kty": "OKP", "crv": "Ed25519", "kid": kid,
-            "x": b64u(spki(path)[-32:])}
-
-
-def sign(alg, key, msg):
-    m = os.path.join(work, "msg")
-    with open(m, "wb") as f:
-        f.write(msg)
-    if alg in ("ES256", "ES384"):
-        size = 32 if alg == "ES256" else 48
-        der = run("openssl", "dgst", "-sha" + alg[2:], "-sign", key, m)
-        r, s = der_ints(der)
-        return (r.lstrip(b"\0").rjust(size, b"\0") +
-                s.lstrip(b"\0").rjust(size, b"\0"))
-    if alg == "RS256":
-        return run("openssl", "dgst", "-sha256", "-sign", key, m)
-    if alg == "PS256":
-        return run("openssl", "dgst", "-sha256", "-sign", key,
-                   "-sigopt", "rsa_padding_mode:pss",
-                   "-sigopt", "rsa_pss_saltlen:digest", m)
-    if alg == "EdDSA":
-        return run("openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin",
-                   "-in", m)
-    raise ValueError(alg)
-
-
-def token(alg, key, claims, header=None, raw_payload=None):
-    h = {"alg": alg, "typ": "JWT"}
-    h.update(header or {})
-    h = {k: v for k, v in h.items() if v is not None}
-    p = raw_payload if raw_payload is not None else \
-        json.dumps(claims, separators=(",", ":")).encode()
-    inp = (b64u(json.dumps(h, separators=(",", ":")).encode()) + "." +
-           b64u(p)).encode()
-    return inp.decode() + "." + b64u(sign(alg, key, inp))
+def key(name, kind):
+    return genkey(os.path.join(work, name + ".pem"), kind)
 
 
 def claims(**kw):
@@ -107,23 +31,20 @@ def claims(**kw):
     return {k: v for k, v in c.items() if v is not None}
 
 
-ec1 = genkey("ec1", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256")
-ec2 = genkey("ec2", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256")
-ec384 = genkey("ec384", "-algorithm", "EC",
-               "-pkeyopt", "ec_paramgen_curve:P-384")
-rsa1 = genkey("rsa1", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
-rsa_small = genkey("rsa_small", "-algorithm", "RSA",
-                   "-pkeyopt", "rsa_keygen_bits:1024")
-ed1 = genkey("ed1", "-algorithm", "ED25519")
+ec1 = key("ec1", "P-256")
+ec2 = key("ec2", "P-256")
+ec384 = key("ec384", "P-384")
+rsa1 = key("rsa1", "RSA2048")
+rsa_small = key("rsa_small", "RSA1024")
+ed1 = key("ed1", "Ed25519")
 
-keys = [ec_jwk(ec1, "P-256", 32, "ec1"), ec_jwk(ec2, "P-256", 32, "ec2"),
-        ec_jwk(ec384, "P-384", 48, "ec384"), rsa_jwk(rsa1, "rsa1"),
-        ed_jwk(ed1, "ed1"),
+keys = [dict(jwk(ec1, "ec1"), use="sig"), jwk(ec2, "ec2"), jwk(ec384, "ec384"),
+        jwk(rsa1, "rsa1"), jwk(ed1, "ed1"),
         # skipped: a shared secret, and a key for encryption
         {"kty": "oct", "kid": "hmac", "k": b64u(b"secret")},
-        dict(rsa_jwk(rsa1, "rsa-enc"), use="enc")]
+        dict(jwk(rsa1, "rsa-enc"), use="enc")]
 jwks = json.dumps({"keys": keys}, indent=1)
-small = rsa_jwk(rsa_small, "small")
+small = jwk(rsa_small, "small")
 
 T = {}
 T["es256_good"] = token("ES256", ec1, claims(), {"kid": "ec1"})
@@ -202,7 +123,11 @@ def cstr(s):
 out.write("static const char VEC_JWKS[] =\n%s;\n" % cstr(jwks))
 out.write("static const char VEC_JWK_RSA_SMALL[] =\n%s;\n"
           % cstr(json.dumps({"keys": [small]})))
-out.write("static const char VEC_JWK_EC1[] =\n%s;\n" % cstr(json.dumps(keys[0])))
+# ec1's point, and the same with y changed: off the curve
+x, y = keys[0]["x"], keys[0]["y"]
+y_off = y[:-1] + ("A" if y[-1] != "A" else "E")
+out.write('#define VEC_EC1_XY "\\"x\\":\\"%s\\",\\"y\\":\\"%s\\""\n' % (x, y))
+out.write('#define VEC_EC1_XY_OFF "\\"x\\":\\"%s\\",\\"y\\":\\"%s\\""\n' % (x, y_off))
 for name, tok in T.items():
     out.write("static const char VEC_%s[] =\n" % name.upper())
     for i in range(0, len(tok), 64):

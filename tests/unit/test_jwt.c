@@ -265,12 +265,8 @@ struct jwks_case {
 	const char *msg;   /* a substring of err.msg */
 };
 
-#define EC_XY                                                              \
-	"\"x\":\"eq8LPcsT37nSqmb9KokJlRR7XsCm_gn4YNMy4zIpWH0\","            \
-	"\"y\":\"s6vwIlnggT168L8vYUHGxlHpNkq8dZuSEzgkJlnqVRE\""
-#define EC_XY_OFF                                                          \
-	"\"x\":\"eq8LPcsT37nSqmb9KokJlRR7XsCm_gn4YNMy4zIpWH0\","            \
-	"\"y\":\"s6vwIlnggT168L8vYUHGxlHpNkq8dZuSEzgkJlnqVRA\""
+#define EC_XY VEC_EC1_XY
+#define EC_XY_OFF VEC_EC1_XY_OFF
 
 static const struct jwks_case jwks_cases[] = {
 	{"syntax", "{\"keys\": [\n  {\"kty\": \"EC\",,}\n]}", 2, "JSON:"},
