@@ -318,6 +318,7 @@ static enum jwt_result check_claims(const struct jwt_policy *p, json_t *c,
 		       JWT_CLAIMS;
 	memcpy(out->identity, json_string_value(id), json_string_length(id));
 	out->identity[json_string_length(id)] = 0;
+	out->why = "ok";
 	return JWT_OK;
 }
 
@@ -364,8 +365,6 @@ enum jwt_result jwt_verify(const struct jwks *set, const struct jwt_policy *p,
 		return out->why = "payload is not base64url JSON", JWT_INVALID;
 	r = check_claims(p, c, now, out);
 	json_decref(c);
-	if (r == JWT_OK)
-		out->why = "ok";
 	return r;
 }
 
