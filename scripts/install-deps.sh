@@ -9,7 +9,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # README's two commands pass on a minimal Debian 12 (debootstrap
 # --variant=minbase): some of these are in every Debian system, and are
 # listed so that nothing the tests use is left to chance.
-#   build: meson ninja cc make (build-essential) pkg-config; wolfSSL's
+#   build: meson ninja cc make (build-essential) pkg-config, libuv,
+#     libyaml, jansson (JSON of JWK Sets and tokens); wolfSSL's
 #     autogen.sh: autoconf automake libtool; perl (perl-base) patches it;
 #     tar gzip unpack it; fuzz targets: clang libclang-rt-14-dev
 #   tests: python3 (pytest, paho-mqtt, yaml, cryptography: OCSP answers
@@ -25,7 +26,7 @@ pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
       python3-yaml openssl autoconf automake libtool perl-base tar gzip
       dpkg-dev clang libclang-rt-14-dev socat ca-certificates coreutils
       util-linux mount libc-bin procps systemd prometheus yamllint
-      haproxy nginx libnginx-mod-stream python3-cryptography)
+      haproxy nginx libnginx-mod-stream python3-cryptography libjansson-dev)
 export DEBIAN_FRONTEND=noninteractive
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

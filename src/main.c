@@ -237,21 +237,23 @@ static int ocsp_known_revoked(const char *serial)
 	       ocsp_cache_says_revoked(the_moat->ocsp, serial);
 }
 
-/* The CRL files are watched without a signal: a change of size, mtime or
- * inode of any of them reloads the configuration. */
+/* The CRL and JWK Set files are watched without a signal: a change of
+ * size, mtime or inode of any of them reloads the configuration. */
 #define CRL_WATCH_MS 1000
 
 static uint64_t crl_signature(const struct cfg *c)
 {
 	uint64_t h = 1469598103934665603ull;
 
-	for (size_t i = 0; c && i < c->n_listeners; i++) {
+	for (size_t i = 0; c && i < 2 * c->n_listeners; i++) {
+		const struct cfg_listener *l = &c->listeners[i / 2];
+		const char *file = i % 2 ? l->mqtt.token.jwks : l->tls.crl;
 		struct stat st;
 		uint64_t v[4] = {0, 0, 0, 0};
 
-		if (!c->listeners[i].tls.crl)
+		if (!file)
 			continue;
-		if (stat(c->listeners[i].tls.crl, &st) == 0) {
+		if (stat(file, &st) == 0) {
 			v[0] = (uint64_t)st.st_mtim.tv_sec;
 			v[1] = (uint64_t)st.st_mtim.tv_nsec;
 			v[2] = (uint64_t)st.st_size;

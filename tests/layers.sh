@@ -4,7 +4,7 @@
 # "Architecture"). Prints every include that points up; fails on any.
 set -uo pipefail
 cd "$(dirname "$0")/../src"
-layers=(base config codec tls core upstream auth conn ops)
+layers=(base config codec tls auth core upstream conn ops)
 rank() { local i; for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo 99; }
 bad=0 n=0
 for f in */*.[ch]; do

@@ -340,6 +340,10 @@ static const char *const log_level_names[] = {"error", "warn", "info",
 static const char *const log_format_names[] = {"text", "json", NULL};
 static const char *const level_names[] = {"read-only", "operator", "admin",
 					  NULL};
+static const char *const token_when_names[] = {"off", "no_cert", "always",
+					       NULL};
+static const char *const token_alg_names[] = {"ES256", "ES384", "RS256",
+					      "PS256", "EdDSA", NULL};
 
 static bool addr_kept(const struct cfg_server *s, const struct sockaddr *sa)
 {
@@ -393,6 +397,16 @@ const char *cfg_balance_name(enum cfg_balance b)
 const char *cfg_level_name(enum cfg_level l)
 {
 	return (unsigned)l < 3 ? level_names[l] : "?";
+}
+
+const char *cfg_token_alg_name(enum cfg_token_alg a)
+{
+	return (unsigned)a < CFG_ALG__COUNT ? token_alg_names[a] : NULL;
+}
+
+const char *cfg_token_when_name(enum cfg_token_when w)
+{
+	return (unsigned)w < 3 ? token_when_names[w] : "?";
 }
 
 /* ---- limits ---- */
@@ -581,22 +595,132 @@ static int tls_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	return 1;
 }
 
+static void get_algorithms(struct pctx *x, node_t *v, unsigned *out)
+{
+	unsigned set = 0;
+
+	if (want_seq(x, v, "mqtt.token.algorithms"))
+		return;
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		node_t *e = N(x, *it);
+		int a;
+
+		if (!e)
+			continue;
+		if (get_enum(x, e, "mqtt.token.algorithms", token_alg_names,
+			     &a))
+			return;
+		if (set & (1u << a)) {
+			ERR(x, e, "mqtt.token.algorithms: '%s' is listed twice",
+			    scalar(e));
+			return;
+		}
+		set |= 1u << a;
+	}
+	if (!set) {
+		ERR(x, v, "mqtt.token.algorithms: at least one algorithm is "
+			  "needed");
+		return;
+	}
+	*out = set;
+}
+
+static int token_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
+		      void *arg)
+{
+	struct cfg_token *t = arg;
+
+	(void)k;
+	if (!strcmp(key, "when")) {
+		GET_ENUM(x, v, "mqtt.token.when", token_when_names, t->when);
+	} else if (!strcmp(key, "jwks")) {
+		get_path(x, v, "mqtt.token.jwks", &t->jwks, &t->jwks_pos, 1);
+	} else if (!strcmp(key, "jwks_url")) {
+		t->jwks_url_pos = pos_of(x, v);
+		if (get_str(x, v, "mqtt.token.jwks_url", &t->jwks_url) == 0 &&
+		    strncmp(t->jwks_url, "http://", 7) != 0 &&
+		    strncmp(t->jwks_url, "https://", 8) != 0)
+			ERR(x, v, "mqtt.token.jwks_url: expected an http:// or "
+				  "https:// URL, found '%s'",
+			    t->jwks_url);
+	} else if (!strcmp(key, "jwks_refresh")) {
+		if (get_duration(x, v, "mqtt.token.jwks_refresh",
+				 &t->jwks_refresh_ms) == 0 &&
+		    t->jwks_refresh_ms < 10000)
+			ERR(x, v, "mqtt.token.jwks_refresh: at least 10s");
+	} else if (!strcmp(key, "issuer")) {
+		get_str(x, v, "mqtt.token.issuer", &t->issuer);
+	} else if (!strcmp(key, "audience")) {
+		get_str(x, v, "mqtt.token.audience", &t->audience);
+	} else if (!strcmp(key, "algorithms")) {
+		get_algorithms(x, v, &t->algorithms);
+	} else if (!strcmp(key, "leeway")) {
+		if (get_duration(x, v, "mqtt.token.leeway", &t->leeway_ms) ==
+			    0 &&
+		    t->leeway_ms > 600000)
+			ERR(x, v, "mqtt.token.leeway: at most 10m");
+	} else if (!strcmp(key, "identity_claim")) {
+		if (get_str(x, v, "mqtt.token.identity_claim",
+			    &t->identity_claim) == 0 &&
+		    !t->identity_claim[0])
+			ERR(x, v, "mqtt.token.identity_claim: empty name");
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* The token section as a whole, once its keys are read. */
+static void token_check(struct pctx *x, node_t *map, struct cfg_token *t)
+{
+	if (t->when == CFG_TOKEN_OFF)
+		return;
+	if (!t->jwks && !t->jwks_url && !find_key(x, map, "jwks") &&
+	    !find_key(x, map, "jwks_url"))
+		ERR(x, map, "mqtt.token: missing key 'jwks' (a JWK Set file) "
+			    "or 'jwks_url'");
+	if (find_key(x, map, "jwks") && find_key(x, map, "jwks_url"))
+		ERR(x, map, "mqtt.token: write 'jwks' or 'jwks_url', not "
+			    "both");
+	if (!find_key(x, map, "issuer"))
+		ERR(x, map, "mqtt.token: missing key 'issuer' (the token's "
+			    "iss must be checked)");
+	if (!find_key(x, map, "audience"))
+		ERR(x, map, "mqtt.token: missing key 'audience' (the token's "
+			    "aud must be checked)");
+}
+
 static int mqtt_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 		     void *arg)
 {
 	struct cfg_mqtt *m = arg;
 
-	(void)k;
-	if (!strcmp(key, "identity"))
+	if (!strcmp(key, "identity")) {
 		GET_ENUM(x, v, "mqtt.identity", identity_names, m->identity);
-	else if (!strcmp(key, "client_id_must_match"))
+	} else if (!strcmp(key, "client_id_must_match")) {
 		get_bool(x, v, "mqtt.client_id_must_match",
 			 &m->client_id_must_match);
-	else if (!strcmp(key, "username_from_cert"))
-		get_bool(x, v, "mqtt.username_from_cert",
+	} else if (!strcmp(key, "username_from_identity") ||
+		   !strcmp(key, "username_from_cert")) {
+		/* one setting, two names: the old one stays valid */
+		if (m->username_from_set)
+			ERR(x, k, "mqtt: username_from_identity and "
+				  "username_from_cert are one setting; write "
+				  "only username_from_identity");
+		m->username_from_set = true;
+		get_bool(x, v, "mqtt.username_from_identity",
 			 &m->username_from_cert);
-	else
+	} else if (!strcmp(key, "token")) {
+		m->token.pos = pos_of(x, k);
+		if (want_map(x, v, "mqtt.token") == 0) {
+			m->token.when = CFG_TOKEN_NO_CERT;
+			each_pair(x, v, "mqtt.token", token_pair, &m->token);
+			token_check(x, v, &m->token);
+		}
+	} else {
 		return 0;
+	}
 	return 1;
 }
 
@@ -662,6 +786,10 @@ static void listener_defaults(struct cfg_listener *l)
 	l->tls.ocsp.cache_size = 100000;
 	l->tls.ocsp.max_age_ms = 300000;
 	l->mqtt.identity = CFG_ID_CN;
+	l->mqtt.token.jwks_refresh_ms = 300000;
+	l->mqtt.token.leeway_ms = 30000;
+	l->mqtt.token.algorithms = 1u << CFG_ALG_ES256 | 1u << CFG_ALG_RS256 |
+				   1u << CFG_ALG_EDDSA;
 }
 
 static void parse_listeners(struct pctx *x, node_t *seq)
@@ -714,6 +842,13 @@ static void parse_listeners(struct pctx *x, node_t *seq)
 			    "%s.tls: missing key 'client_ca' (needed unless "
 			    "verify_client: none)",
 			    sect);
+		if (l->mqtt.token.when == CFG_TOKEN_NO_CERT &&
+		    l->tls.verify_client == CFG_VERIFY_REQUIRED)
+			err_at(x, l->mqtt.token.pos.line, l->mqtt.token.pos.col,
+			       "%s.mqtt.token: when: no_cert needs "
+			       "tls.verify_client: optional or none (with "
+			       "required every device has a certificate)",
+			       sect);
 	}
 }
 
@@ -1134,10 +1269,12 @@ char *cfg_unsupported(const struct cfg *c)
 {
 	char *t = NULL;
 
-	/* everything the interface names is supported now; this stays for
-	 * the next feature that is parsed before it is built */
-	(void)c;
-	(void)unsup;
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		const struct cfg_token *tk = &c->listeners[i].mqtt.token;
+
+		if (tk->when != CFG_TOKEN_OFF && tk->jwks_url)
+			unsup(&t, &tk->jwks_url_pos, "mqtt.token.jwks_url");
+	}
 	return t;
 }
 
@@ -1158,6 +1295,11 @@ void cfg_free(struct cfg *c)
 		free(l->tls.crl);
 		free(l->tls.staple_file);
 		free(l->tls.ocsp.responder);
+		free(l->mqtt.token.jwks);
+		free(l->mqtt.token.jwks_url);
+		free(l->mqtt.token.issuer);
+		free(l->mqtt.token.audience);
+		free(l->mqtt.token.identity_claim);
 	}
 	free(c->listeners);
 	for (size_t i = 0; i < c->n_upstreams; i++) {

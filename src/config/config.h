@@ -38,6 +38,17 @@ enum cfg_log_level { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG };
 enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };
 enum cfg_level { CFG_LEVEL_READONLY, CFG_LEVEL_OPERATOR, CFG_LEVEL_ADMIN };
 enum cfg_prefer { CFG_PREFER_ANY, CFG_PREFER_IPV4, CFG_PREFER_IPV6 };
+enum cfg_token_when { CFG_TOKEN_OFF, CFG_TOKEN_NO_CERT, CFG_TOKEN_ALWAYS };
+/* JWS algorithms a token may be signed with (bit i of cfg_token.algorithms
+ * is algorithm i). Only asymmetric ones: "none" and HMAC never. */
+enum cfg_token_alg {
+	CFG_ALG_ES256,
+	CFG_ALG_ES384,
+	CFG_ALG_RS256,
+	CFG_ALG_PS256,
+	CFG_ALG_EDDSA,
+	CFG_ALG__COUNT
+};
 
 struct cfg_limits {
 	uint64_t max_connections;      /* default 100000 */
@@ -81,10 +92,34 @@ struct cfg_tls {
 	struct cfg_pos revoked_live_pos;
 };
 
+/* listeners[].mqtt.token: an OAuth 2.0 access token (JWT) as the CONNECT
+ * password. The JWK Set file is loaded by the auth module (src/auth/jwk.c)
+ * into the generation; here it is only a path checked for reading. */
+struct cfg_token {
+	enum cfg_token_when when; /* default off; no_cert once the section is
+				     written */
+	char *jwks;               /* NULL = none; resolved path */
+	struct cfg_pos jwks_pos;
+	char *jwks_url;           /* NULL = none */
+	struct cfg_pos jwks_url_pos;
+	uint64_t jwks_refresh_ms; /* default 5m */
+	char *issuer;             /* required when on */
+	char *audience;           /* required when on */
+	unsigned algorithms;      /* bit per enum cfg_token_alg; default
+				     ES256, RS256, EdDSA */
+	uint64_t leeway_ms;       /* default 30s */
+	char *identity_claim;     /* NULL = "sub" (the default) */
+	struct cfg_pos pos;       /* of the `token` key */
+};
+
 struct cfg_mqtt {
 	enum cfg_identity identity; /* default cn */
 	bool client_id_must_match;  /* default false */
+	/* username_from_identity, or its old name username_from_cert: the
+	 * identity (certificate or token) becomes the CONNECT username */
 	bool username_from_cert;    /* default false */
+	bool username_from_set;     /* either name was written */
+	struct cfg_token token;
 };
 
 struct cfg_listener {
@@ -194,5 +229,8 @@ size_t cfg_server_set_addrs(struct cfg_server *s, const struct addrinfo *res,
 
 const char *cfg_balance_name(enum cfg_balance b);
 const char *cfg_level_name(enum cfg_level l);
+/* "ES256", ...; NULL when out of range */
+const char *cfg_token_alg_name(enum cfg_token_alg a);
+const char *cfg_token_when_name(enum cfg_token_when w);
 
 #endif

@@ -15,6 +15,7 @@
 
 
 struct tls_ctx;
+struct jwks;
 struct upstream;
 struct conn;
 struct stats;
@@ -27,6 +28,9 @@ struct gen {
 	uint64_t id;
 	struct cfg *cfg;          /* owned */
 	struct tls_ctx **tls;     /* owned, one per cfg listener */
+	/* owned references, one per cfg listener: its mqtt.token JWK Set,
+	 * NULL when tokens are off (src/auth/jwk.h) */
+	struct jwks **jwks;
 	struct upstream *upstreams; /* owned array */
 	size_t n_upstreams;
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/jwk.h"
 #include "upstream/check.h"
 #include "conn/conn.h"
 #include "base/log.h"
@@ -28,6 +29,9 @@ static void gen_free(struct gen *g)
 	for (size_t i = 0; g->tls && i < g->cfg->n_listeners; i++)
 		tls_ctx_free(g->tls[i]);
 	free(g->tls);
+	for (size_t i = 0; g->jwks && i < g->cfg->n_listeners; i++)
+		jwks_put(g->jwks[i]);
+	free(g->jwks);
 	cfg_free(g->cfg);
 	free(g);
 }
@@ -106,7 +110,18 @@ struct gen *gen_load(const char *path, char **errors)
 	g->tls = calloc(cfg->n_listeners, sizeof(*g->tls));
 	for (size_t i = 0; g->tls && i < cfg->n_listeners; i++)
 		g->tls[i] = tls_ctx_new(&cfg->listeners[i].tls, errors);
-	if (*errors || !g->tls) {
+	g->jwks = calloc(cfg->n_listeners, sizeof(*g->jwks));
+	for (size_t i = 0; g->jwks && i < cfg->n_listeners; i++) {
+		const struct cfg_token *t = &cfg->listeners[i].mqtt.token;
+		char msg[512];
+
+		if (t->when != CFG_TOKEN_OFF && t->jwks &&
+		    jwks_load_file(t->jwks, &g->jwks[i], msg, sizeof(msg)) < 0)
+			errtext_add(errors, "%s (mqtt.token.jwks at %s:%d:%d)",
+				    msg, t->jwks_pos.file, t->jwks_pos.line,
+				    t->jwks_pos.col);
+	}
+	if (*errors || !g->tls || !g->jwks) {
 		gen_free(g);
 		return NULL;
 	}

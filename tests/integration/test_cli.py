@@ -133,3 +133,62 @@ def test_server_by_dns_name(tmp_path, pki, live_brokers, moat_factory):
     assert r.returncode == 1
     assert "cannot resolve 'no-such-host.invalid'" in r.stderr and r.stderr.startswith(path + ":"), \
         r.stderr
+
+
+def token_config(tmp_path, pki, brokers, jwks_text):
+    """A config whose listener takes tokens, with jwks_text as its JWK Set
+    (written next to the config: a relative path, as users write it)."""
+    write(tmp_path, jwks_text, "jwks.json")
+    cfg = base_config(pki, brokers, free_port(), str(tmp_path / "s.sock"))
+    cfg["listeners"][0]["tls"]["verify_client"] = "optional"
+    cfg["listeners"][0]["mqtt"]["token"] = {
+        "jwks": "jwks.json", "issuer": "https://auth.example.com/",
+        "audience": "mqtt", "algorithms": ["ES256", "EdDSA"]}
+    return write(tmp_path, json.dumps(cfg, indent=1))
+
+
+def test_check_token_jwks_good(tmp_path, pki, brokers):
+    import sys
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    import jwt_tool
+    ec = jwt_tool.genkey(str(tmp_path / "ec.pem"), "P-256")
+    ed = jwt_tool.genkey(str(tmp_path / "ed.pem"), "Ed25519")
+    jwks = json.dumps({"keys": [jwt_tool.jwk(ec, "ec1"), jwt_tool.jwk(ed, "ed1")]})
+    r = run("-c", token_config(tmp_path, pki, brokers, jwks), "--check")
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout
+
+
+@pytest.mark.parametrize("text,why", [
+    ('{"keys": [\n  {"kty": "EC",}\n]}', ":2:"),
+    ('{"keys": []}', "no usable key"),
+    ('{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}', "no usable key (1 skipped"),
+    ('{"keys": [{"kid": "a", "kty": "OKP", "crv": "Ed25519", "x": "AAAA"}]}',
+     "keys[0] (kid \"a\"): 'x' must be 32 bytes"),
+    ('{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "d": "AQAB"}]}',
+     "private key member 'd'"),
+])
+def test_check_token_jwks_bad(tmp_path, pki, brokers, text, why):
+    path = token_config(tmp_path, pki, brokers, text)
+    r = run("-c", path, "--check")
+    assert r.returncode == 1, r.stderr
+    jwks = str(tmp_path / "jwks.json")
+    assert r.stderr.startswith(jwks + ":"), r.stderr
+    assert why in r.stderr, r.stderr
+    # and where the config names the file
+    assert f"(mqtt.token.jwks at {path}:" in r.stderr, r.stderr
+
+
+def test_check_token_section_errors(tmp_path, pki, brokers):
+    cfg = base_config(pki, brokers, free_port(), str(tmp_path / "s.sock"))
+    cfg["listeners"][0]["mqtt"]["token"] = {"jwks": "nope.json",
+                                            "algorithms": ["ES256", "none"]}
+    path = write(tmp_path, json.dumps(cfg, indent=1))
+    r = run("-c", path, "--check")
+    assert r.returncode == 1
+    assert "mqtt.token.jwks: cannot read" in r.stderr, r.stderr
+    assert "'none' is not one of: ES256, ES384, RS256, PS256, EdDSA" in r.stderr, r.stderr
+    assert "missing key 'issuer'" in r.stderr, r.stderr
+    assert "when: no_cert needs tls.verify_client: optional or none" in r.stderr, r.stderr
+    for line in r.stderr.splitlines():
+        assert line.startswith(path + ":"), line

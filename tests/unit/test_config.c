@@ -182,6 +182,101 @@ static void test_defaults(void)
 	cfg_free(c);
 }
 
+/* HEAD for a listener that takes tokens: verify_client optional, then
+ * the token section's keys (lines 12 on, column 9). */
+#define TOKHEAD                                                             \
+	HEAD "      verify_client: optional\n"                              \
+	     "    mqtt:\n"                                                  \
+	     "      token:\n"
+#define TOKREQ                                                              \
+	"        jwks: jwks.json\n"                                         \
+	"        issuer: https://auth.example.com/\n"                       \
+	"        audience: mqtt\n"
+
+static void test_token(void)
+{
+	char *err = NULL, want[128];
+	struct cfg *c = load(TOKHEAD TOKREQ
+			     "        when: always\n"
+			     "        algorithms: [ES384, PS256]\n"
+			     "        leeway: 10s\n"
+			     "        jwks_refresh: 1m\n"
+			     "        identity_claim: client_id\n"
+			     "      username_from_identity: true\n" UPS,
+			     &err);
+	const struct cfg_token *t;
+
+	CHECK(c != NULL, "token config: %s", err ? err : "");
+	if (!c) {
+		free(err);
+		return;
+	}
+	t = &c->listeners[0].mqtt.token;
+	snprintf(want, sizeof(want), "%s/jwks.json", dir);
+	CHECK(t->when == CFG_TOKEN_ALWAYS && t->jwks &&
+		      !strcmp(t->jwks, want) && t->jwks_pos.line == 12 &&
+		      t->jwks_pos.col == 15,
+	      "when, jwks resolved against the config's directory: %s:%d:%d",
+	      t->jwks ? t->jwks : "(null)", t->jwks_pos.line,
+	      t->jwks_pos.col);
+	CHECK(!strcmp(t->issuer, "https://auth.example.com/") &&
+		      !strcmp(t->audience, "mqtt") &&
+		      !strcmp(t->identity_claim, "client_id"),
+	      "issuer, audience, identity_claim");
+	CHECK(t->algorithms == (1u << CFG_ALG_ES384 | 1u << CFG_ALG_PS256) &&
+		      t->leeway_ms == 10000 && t->jwks_refresh_ms == 60000,
+	      "algorithms, leeway, refresh");
+	CHECK(c->listeners[0].mqtt.username_from_cert,
+	      "username_from_identity sets the username setting");
+	CHECK(cfg_unsupported(c) == NULL, "a jwks file is supported");
+	CHECK(!strcmp(cfg_token_alg_name(CFG_ALG_EDDSA), "EdDSA") &&
+		      cfg_token_alg_name(CFG_ALG__COUNT) == NULL &&
+		      !strcmp(cfg_token_when_name(CFG_TOKEN_NO_CERT), "no_cert"),
+	      "names");
+	cfg_free(c);
+
+	c = load(TOKHEAD TOKREQ UPS, &err);
+	CHECK(c != NULL, "token defaults: %s", err ? err : "");
+	if (c) {
+		t = &c->listeners[0].mqtt.token;
+		CHECK(t->when == CFG_TOKEN_NO_CERT &&
+			      t->algorithms == (1u << CFG_ALG_ES256 |
+						1u << CFG_ALG_RS256 |
+						1u << CFG_ALG_EDDSA) &&
+			      t->leeway_ms == 30000 &&
+			      t->jwks_refresh_ms == 300000 &&
+			      t->identity_claim == NULL && !t->jwks_url,
+		      "defaults: no_cert, [ES256, RS256, EdDSA], 30s, 5m, sub");
+		cfg_free(c);
+	}
+	c = load(HEAD UPS, &err);
+	CHECK(c && c->listeners[0].mqtt.token.when == CFG_TOKEN_OFF,
+	      "no token section: off");
+	cfg_free(c);
+	c = load(HEAD "    mqtt: { username_from_cert: true }\n" UPS, &err);
+	CHECK(c && c->listeners[0].mqtt.username_from_cert,
+	      "the old name username_from_cert still works");
+	cfg_free(c);
+	c = load(TOKHEAD "        when: off\n" UPS, &err);
+	CHECK(c && c->listeners[0].mqtt.token.when == CFG_TOKEN_OFF,
+	      "when: off needs nothing else: %s", err ? err : "");
+	cfg_free(c);
+
+	c = load(TOKHEAD "        jwks_url: https://auth.example.com/jwks\n"
+			 "        issuer: i\n        audience: a\n" UPS,
+		 &err);
+	CHECK(c != NULL, "jwks_url parses: %s", err ? err : "");
+	if (c) {
+		char *u = cfg_unsupported(c);
+
+		CHECK(u && strstr(u, "/c.yaml:12:19: mqtt.token.jwks_url: not "
+				     "supported yet"),
+		      "jwks_url reported unsupported: %s", u ? u : "(none)");
+		free(u);
+		cfg_free(c);
+	}
+}
+
 struct ecase {
 	const char *name;
 	const char *yaml;
@@ -255,6 +350,44 @@ static const struct ecase errs[] = {
 	 ":11:21:", "health.rise"},
 	{"bad resolve_prefer", HEAD UPS "    resolve_prefer: ipv5\n", ":13:21:",
 	 "resolve_prefer"},
+	{"token bad when", TOKHEAD TOKREQ "        when: sometimes\n" UPS,
+	 ":15:15:", "'sometimes' is not one of: off, no_cert, always"},
+	{"token bad alg", TOKHEAD TOKREQ "        algorithms: [ES256, HS256]\n" UPS,
+	 ":15:29:", "'HS256' is not one of: ES256, ES384, RS256, PS256, EdDSA"},
+	{"token alg none", TOKHEAD TOKREQ "        algorithms: [none]\n" UPS,
+	 ":15:22:", "'none' is not one of"},
+	{"token alg twice", TOKHEAD TOKREQ "        algorithms: [ES256, ES256]\n" UPS,
+	 ":15:29:", "'ES256' is listed twice"},
+	{"token no alg", TOKHEAD TOKREQ "        algorithms: []\n" UPS,
+	 ":15:21:", "at least one algorithm"},
+	{"token no jwks", TOKHEAD "        issuer: i\n        audience: a\n" UPS,
+	 ":12:9:", "missing key 'jwks'"},
+	{"token both", TOKHEAD TOKREQ "        jwks_url: http://x/\n" UPS,
+	 ":12:9:", "not both"},
+	{"token no issuer", TOKHEAD "        jwks: jwks.json\n        audience: a\n" UPS,
+	 ":12:9:", "missing key 'issuer'"},
+	{"token no audience", TOKHEAD "        jwks: jwks.json\n        issuer: i\n" UPS,
+	 ":12:9:", "missing key 'audience'"},
+	{"token jwks missing", TOKHEAD "        jwks: nope.json\n"
+				       "        issuer: i\n        audience: a\n" UPS,
+	 ":12:15:", "mqtt.token.jwks: cannot read"},
+	{"token url scheme", TOKHEAD "        jwks_url: ftp://x/\n"
+				     "        issuer: i\n        audience: a\n" UPS,
+	 ":12:19:", "expected an http:// or https:// URL"},
+	{"token leeway", TOKHEAD TOKREQ "        leeway: 1h\n" UPS, ":15:17:",
+	 "leeway: at most 10m"},
+	{"token refresh", TOKHEAD TOKREQ "        jwks_refresh: 1s\n" UPS,
+	 ":15:23:", "at least 10s"},
+	{"token unknown key", TOKHEAD TOKREQ "        audiences: x\n" UPS,
+	 ":15:9:", "unknown key 'audiences' in mqtt.token"},
+	{"token empty claim", TOKHEAD TOKREQ "        identity_claim: \"\"\n" UPS,
+	 ":15:25:", "empty name"},
+	{"token no_cert, cert required",
+	 HEAD "    mqtt:\n      token:\n" TOKREQ UPS, ":10:7:",
+	 "when: no_cert needs tls.verify_client: optional or none"},
+	{"username both names",
+	 HEAD "    mqtt: { username_from_cert: true, username_from_identity: true }\n" UPS,
+	 ":9:39:", "one setting"},
 	{"empty", "", ":1:1:", "empty"},
 	{"not a mapping", "- a\n- b\n", ":1:1:", "expected a mapping"},
 };
@@ -424,7 +557,9 @@ int main(void)
 	write_file("s.key", "x");
 	write_file("ca.crt", "x");
 	write_file("crl.pem", "x");
+	write_file("jwks.json", "{}");
 	test_full();
+	test_token();
 	test_defaults();
 	test_errors();
 	test_unsupported();
