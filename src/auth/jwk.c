@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <wolfssl/options.h>
@@ -490,6 +491,8 @@ int jwks_load_file(const char *path, struct jwks **out, char *msg,
 		snprintf(msg, msglen, "%s: cannot read the JWK Set", path);
 	} else {
 		r = jwks_parse(buf, len, out, &err);
+		if (r == 0)
+			(*out)->loaded = (int64_t)time(NULL);
 		if (r < 0 && err.line)
 			snprintf(msg, msglen, "%s:%d:%d: %s", path, err.line,
 				 err.col, err.msg);

@@ -43,6 +43,7 @@ struct jwks {
 	size_t n;          /* usable keys, at least one */
 	size_t n_skipped;  /* keys of a kind moat does not verify with */
 	struct jwk *keys;  /* owned */
+	int64_t loaded;    /* jwks_load_file: when, epoch seconds; else 0 */
 };
 
 /* Why a set did not parse. line and col (1-based) are set for a JSON

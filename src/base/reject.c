@@ -32,6 +32,13 @@ static const struct reject_info table[REJ__COUNT] = {
 	[REJ_BAD_PROXY] =        {"bad_proxy",         NULL,                 -1, -1},
 	[REJ_PER_SOURCE] =       {"per_source_limit",  NULL,                 -1, -1},
 	[REJ_CRL_EXPIRED] =      {"crl_expired",       "bad_certificate",    -1, -1},
+	/* 0x04 / 0x86 Bad user name or password, 0x05 / 0x87 Not authorized */
+	[REJ_TOKEN_MISSING] =    {"token_missing",     NULL,                 0x04, 0x86},
+	[REJ_TOKEN_INVALID] =    {"token_invalid",     NULL,                 0x04, 0x86},
+	[REJ_TOKEN_EXPIRED] =    {"token_expired",     NULL,                 0x04, 0x86},
+	[REJ_TOKEN_CLAIMS] =     {"token_claims",      NULL,                 0x05, 0x87},
+	/* after the CONNACK: MQTT 5 DISCONNECT 0x87, then close */
+	[REJ_TOKEN_EXPIRED_LIVE] = {"token_expired_live", NULL,              -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

@@ -31,6 +31,11 @@ enum reject_cause {
 	REJ_BAD_PROXY,        /* PROXY protocol header missing or malformed */
 	REJ_PER_SOURCE,       /* limits.per_source reached */
 	REJ_CRL_EXPIRED,      /* crl_expired: reject, and a CRL is past it */
+	REJ_TOKEN_MISSING,    /* a token is needed, the password is empty */
+	REJ_TOKEN_INVALID,    /* malformed, bad signature, alg, kid, key */
+	REJ_TOKEN_EXPIRED,    /* exp passed or nbf not reached (leeway) */
+	REJ_TOKEN_CLAIMS,     /* iss, aud or the identity claim wrong */
+	REJ_TOKEN_EXPIRED_LIVE, /* a forwarding session's token ran out */
 	REJ__COUNT
 };
 

@@ -414,24 +414,28 @@ static size_t put_varint(uint8_t *out, uint32_t v)
 	return n;
 }
 
-int mqtt_rewrite_username(const uint8_t *pkt, size_t len,
-			  const struct mqtt_connect *c, const char *user,
-			  size_t ulen, uint8_t *out, size_t outcap,
-			  size_t *outlen)
+int mqtt_rewrite_credentials(const uint8_t *pkt, size_t len,
+			     const struct mqtt_connect *c, const char *user,
+			     size_t ulen, bool drop_password, uint8_t *out,
+			     size_t outcap, size_t *outlen)
 {
 	uint8_t tf;
 	uint32_t rem;
 	size_t hl, body_before, body_after, newrem, o;
-	size_t flags_off;
+	size_t flags_off, ufield;
 
 	if (ulen > 0xffff)
 		return MQTT_E_TOO_LARGE;
 	if (mqtt_fixed_header(pkt, len, &tf, &rem, &hl) < 0)
 		return MQTT_E_MALFORMED;
-	/* body = [hl, username_off) + new username + [username_end, len) */
+	/* body = [hl, username_off) + username + [username_end, len); the
+	 * password is the payload's last field, so dropping it ends the
+	 * packet at username_end */
 	body_before = c->username_off - hl;
-	body_after = len - c->username_end;
-	newrem = body_before + 2 + ulen + body_after;
+	body_after = drop_password && c->has_password ? 0
+						       : len - c->username_end;
+	ufield = user ? 2 + ulen : c->username_end - c->username_off;
+	newrem = body_before + ufield + body_after;
 	if (newrem > MQTT_MAX_REMAINING)
 		return MQTT_E_TOO_LARGE;
 	{
@@ -446,16 +450,32 @@ int mqtt_rewrite_username(const uint8_t *pkt, size_t len,
 	memcpy(out + o, pkt + hl, body_before);
 	/* The connect flags byte sits after the protocol name and level. */
 	flags_off = o + 2 + (size_t)(pkt[hl] << 8 | pkt[hl + 1]) + 1;
-	out[flags_off] |= 0x80;
+	if (user)
+		out[flags_off] |= 0x80;
+	if (drop_password)
+		out[flags_off] &= (uint8_t)~0x40;
 	o += body_before;
-	out[o++] = (uint8_t)(ulen >> 8);
-	out[o++] = (uint8_t)ulen;
-	memcpy(out + o, user, ulen);
-	o += ulen;
+	if (user) {
+		out[o++] = (uint8_t)(ulen >> 8);
+		out[o++] = (uint8_t)ulen;
+		memcpy(out + o, user, ulen);
+	} else {
+		memcpy(out + o, pkt + c->username_off, ufield);
+	}
+	o += user ? ulen : ufield;
 	memcpy(out + o, pkt + c->username_end, body_after);
 	o += body_after;
 	*outlen = o;
 	return 0;
+}
+
+int mqtt_rewrite_username(const uint8_t *pkt, size_t len,
+			  const struct mqtt_connect *c, const char *user,
+			  size_t ulen, uint8_t *out, size_t outcap,
+			  size_t *outlen)
+{
+	return mqtt_rewrite_credentials(pkt, len, c, user, ulen, false, out,
+					outcap, outlen);
 }
 
 size_t mqtt_build_connack(uint8_t *out, uint8_t version, uint8_t code)

@@ -134,6 +134,14 @@ int mqtt_rewrite_username(const uint8_t *pkt, size_t len,
 			  size_t ulen, uint8_t *out, size_t outcap,
 			  size_t *outlen);
 
+/* The general form: the username replaced as above when user is not NULL
+ * (else kept as sent), and with drop_password the password field and its
+ * flag removed (a token moat has consumed does not travel on). */
+int mqtt_rewrite_credentials(const uint8_t *pkt, size_t len,
+			     const struct mqtt_connect *c, const char *user,
+			     size_t ulen, bool drop_password, uint8_t *out,
+			     size_t outcap, size_t *outlen);
+
 /* CONNACK with session-present 0 and the given code; for v5 the property
  * length is 0. Returns the number of bytes written (4 or 5); out must hold
  * at least 5. */

@@ -28,6 +28,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	tls_peer_clear(&c->cert);
 	free(c->cbuf);
 	free(c->client_id);
+	free(c->token_ident);
 	gen_put(c->gen);
 	listener_put(c->li);
 	free(c);
@@ -186,7 +187,7 @@ void conn_reject(struct conn *c, enum reject_cause why, int code)
 		log_event(LOG_WARN, "reject", "conn", id, "peer", peer, "cause",
 		  reject_name(why), "subject", c->cert.subject, "serial",
 		  c->cert.serial, "client_id", c->client_id, "connack",
-		  code >= 0 ? cbuf : NULL, NULL);
+		  code >= 0 ? cbuf : NULL, "detail", c->why, NULL);
 	if (code >= 0 && c->ssl && c->version) {
 		size_t n = mqtt_build_connack(pkt, c->version, (uint8_t)code);
 
@@ -216,7 +217,7 @@ void conn_goodbye(struct conn *c)
 				  : NULL;
 	int n = mqtt_build_disconnect_v5(
 		pkt, sizeof(pkt), (uint8_t)rc,
-		rc == MQTT5_RC_NOT_AUTHORIZED	  ? "certificate revoked"
+		c->bye_why			    ? c->bye_why
 		: rc == MQTT5_RC_USE_ANOTHER_SERVER ? "use another server"
 						    : "server shutting down",
 		ref);

@@ -43,6 +43,8 @@ struct conn_info {
 	uint64_t id;
 	const struct sockaddr *peer;
 	const char *subject;   /* of the client certificate, or NULL */
+	const char *identity;  /* the device's identity, or NULL */
+	const char *via;       /* "cert" or "token": where identity came from */
 	const char *client_id; /* NULL until the CONNECT was read */
 	const char *server;    /* broker name, or NULL */
 	const char *state;     /* handshake connect upstream splice closing */

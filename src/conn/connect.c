@@ -6,7 +6,10 @@
  * broker before this stage says yes. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "auth/jwt.h"
+#include "base/log.h"
 #include "upstream/balance.h"
 #include "upstream/server.h"
 #include "conn/internal.h"
@@ -46,6 +49,90 @@ static uint8_t peek_version(const uint8_t *p, size_t len, size_t hl)
 	return p[off];
 }
 
+/* Whether this client must show a token, by mqtt.token.when: always, or
+ * (no_cert) when it has no certificate. */
+static int token_needed(const struct conn *c)
+{
+	const struct cfg_token *t = &c->lcfg->mqtt.token;
+
+	return t->when == CFG_TOKEN_ALWAYS ||
+	       (t->when == CFG_TOKEN_NO_CERT && !c->cert.has_cert);
+}
+
+/* The CONNECT password as an OAuth 2.0 access token: verified against the
+ * listener's JWK Set; its identity claim becomes the device's identity.
+ * 0, or -1 when refused (with the cause of the contract). The token is
+ * never logged: only the static reason jwt_verify gives. */
+static int connect_token(struct conn *c, const struct mqtt_connect *mc)
+{
+	const struct cfg_token *t = &c->lcfg->mqtt.token;
+	size_t li = (size_t)(c->lcfg - c->gen->cfg->listeners);
+	const struct jwks *set = c->gen->jwks ? c->gen->jwks[li] : NULL;
+	struct jwt_policy pol = {
+		.algorithms = t->algorithms,
+		.issuer = t->issuer,
+		.audience = t->audience,
+		.identity_claim = t->identity_claim,
+		.leeway_s = (int64_t)(t->leeway_ms / 1000),
+		.max_len = c->gen->cfg->limits.max_packet_size,
+	};
+	struct jwt_claims cl;
+	enum jwt_result r;
+	static const enum reject_cause cause[] = {
+		[JWT_MISSING] = REJ_TOKEN_MISSING,
+		[JWT_INVALID] = REJ_TOKEN_INVALID,
+		[JWT_EXPIRED] = REJ_TOKEN_EXPIRED,
+		[JWT_CLAIMS] = REJ_TOKEN_CLAIMS,
+	};
+
+	if (!mc->has_password || !mc->password.len || !set) {
+		c->why = set ? "no password" : "no JWK Set loaded";
+		conn_refuse(c, set ? REJ_TOKEN_MISSING : REJ_TOKEN_INVALID);
+		return -1;
+	}
+	r = jwt_verify(set, &pol, (const char *)mc->password.p,
+		       mc->password.len, (int64_t)time(NULL), &cl);
+	if (r != JWT_OK) {
+		c->why = cl.why;
+		conn_refuse(c, cause[r]);
+		return -1;
+	}
+	if (!(c->token_ident = strdup(cl.identity))) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	c->token_end = cl.exp + pol.leeway_s;
+	CTR_ADD(c->moat->tokens_ok, 1);
+	return 0;
+}
+
+static void on_token_end(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	struct moat *m = c->moat;
+	char id[24];
+
+	if (c->state != CS_SPLICE)
+		return;
+	CTR_ADD(m->rejects[REJ_TOKEN_EXPIRED_LIVE], 1);
+	CTR_ADD(c->li->rejects[REJ_TOKEN_EXPIRED_LIVE], 1);
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	log_event(LOG_WARN, "token_expired_live", "conn", id, "client_id",
+		  c->client_id, "identity", c->token_ident, NULL);
+	conn_end_live(c, "token expired");
+}
+
+void conn_token_watch(struct conn *c)
+{
+	int64_t left;
+
+	if (!c->token_ident)
+		return;
+	left = c->token_end - (int64_t)time(NULL);
+	uv_timer_start(&c->timer, on_token_end,
+		       left > 0 ? (uint64_t)left * 1000 : 0, 0);
+}
+
 /* Checks the CONNECT once it is complete: grammar, version, identity,
  * then picks the brokers to try. Returns 1 when the connection moved on
  * (or was rejected), 0 when more bytes are needed. */
@@ -58,7 +145,7 @@ int conn_connect_check(struct conn *c)
 	uint32_t rem;
 	size_t hl, total, n;
 	const char *ident;
-	int r;
+	int r, bound;
 
 	r = mqtt_fixed_header(c->cbuf, c->clen, &tf, &rem, &hl);
 	if (r == MQTT_AGAIN)
@@ -115,28 +202,41 @@ int conn_connect_check(struct conn *c)
 	memcpy(c->client_id, mc.client_id.p, mc.client_id.len);
 	c->client_id[mc.client_id.len] = '\0';
 
-	ident = tls_peer_identity(&c->cert, mq->identity);
-	if (mq->identity != CFG_ID_NONE &&
-	    (mq->client_id_must_match || mq->username_from_cert) && !ident) {
+	/* The identity: the token's (when one is needed), or the
+	 * certificate's name that mqtt.identity picks. */
+	if (token_needed(c)) {
+		if (connect_token(c, &mc) < 0)
+			return 1;
+		ident = c->token_ident;
+	} else {
+		ident = tls_peer_identity(&c->cert, mq->identity);
+	}
+	bound = c->token_ident || mq->identity != CFG_ID_NONE;
+	if (bound && (mq->client_id_must_match || mq->username_from_cert) &&
+	    !ident) {
 		conn_refuse(c, REJ_NO_IDENTITY);
 		return 1;
 	}
-	if (mq->identity != CFG_ID_NONE && mq->client_id_must_match &&
+	if (bound && mq->client_id_must_match &&
 	    (strlen(ident) != mc.client_id.len ||
 	     memchr(c->client_id, 0, mc.client_id.len) ||
 	     strcmp(ident, c->client_id) != 0)) {
 		conn_refuse(c, REJ_CLIENT_ID_MISMATCH);
 		return 1;
 	}
-	if (mq->identity != CFG_ID_NONE && mq->username_from_cert) {
-		size_t ulen = strlen(ident);
+	/* The username becomes the identity if asked; a token moat has
+	 * consumed does not travel on to the broker. */
+	if ((bound && mq->username_from_cert) || c->token_ident) {
+		const char *user = bound && mq->username_from_cert ? ident
+								   : NULL;
+		size_t ulen = user ? strlen(user) : 0;
 		size_t cap = c->clen + ulen + 8;
 		uint8_t *nb = malloc(cap);
 		size_t outlen;
 
-		if (!nb || mqtt_rewrite_username(c->cbuf, total, &mc, ident,
-						 ulen, nb, cap,
-						 &outlen) != 0) {
+		if (!nb || mqtt_rewrite_credentials(c->cbuf, total, &mc, user,
+						    ulen, c->token_ident != NULL,
+						    nb, cap, &outlen) != 0) {
 			free(nb);
 			conn_refuse(c, REJ_BAD_CONNECT);
 			return 1;

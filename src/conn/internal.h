@@ -96,6 +96,11 @@ struct conn {
 	size_t connect_len; /* length of the CONNECT at the start of cbuf */
 	struct mqtt_framer fr[2]; /* packets from the client / from the broker */
 	char *client_id;
+	char *token_ident;   /* the token's identity claim (via=token) */
+	int64_t token_end;   /* exp + leeway of that token, epoch seconds */
+	const char *why;     /* a reject's detail for the log (static text) */
+	const char *bye_why; /* the DISCONNECT's Reason String, if not the
+				default for say_goodbye */
 	struct server *order[CONN_MAX_TRIES];
 	uint64_t bytes_in, bytes_out; /* from the client / to the client */
 	uint64_t start_ms;
@@ -140,6 +145,14 @@ int conn_handshake_step(struct conn *c);
  * it once whole: 1 moved on or rejected, 0 more bytes needed. */
 int conn_connect_buffer(struct conn *c, const uint8_t *p, size_t n);
 int conn_connect_check(struct conn *c);
+
+/* connect.c: the session forwards; close it when its token runs out. */
+void conn_token_watch(struct conn *c);
+
+/* revoke.c: end a live session moat no longer vouches for (revoked
+ * certificate, expired token): MQTT 5 DISCONNECT 0x87 with `why` at a
+ * packet boundary, else close. */
+void conn_end_live(struct conn *c, const char *why);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);

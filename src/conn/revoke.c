@@ -1,7 +1,8 @@
-/* revoke.c - live sessions of a certificate revoked after they started
- * (a CRL reload, an OCSP refresh): closed as revoked_live says, MQTT 5
- * clients first told DISCONNECT 0x87 at a packet boundary. Reached from
- * the OCSP cache's hook and from reload, never the other way round. */
+/* revoke.c - live sessions moat stops vouching for: a certificate
+ * revoked after they started (a CRL reload, an OCSP refresh; closed as
+ * revoked_live says) or a token that runs out (connect.c's timer). MQTT 5
+ * clients are first told DISCONNECT 0x87 at a packet boundary. Reached
+ * from the OCSP cache's hook and from reload, never the other way round. */
 #include <stdio.h>
 #include <strings.h>
 
@@ -10,9 +11,28 @@
 
 /* ---- revoked live sessions ---- */
 
-static void on_revoke_timeout(uv_timer_t *t)
+static void on_end_timeout(uv_timer_t *t)
 {
-	conn_close(t->data, "certificate revoked");
+	struct conn *c = t->data;
+
+	conn_close(c, c->bye_why);
+}
+
+void conn_end_live(struct conn *c, const char *why)
+{
+	if (c->state != CS_SPLICE || c->version != MQTT_V5) {
+		conn_close(c, why);
+		return;
+	}
+	c->say_goodbye = MQTT5_RC_NOT_AUTHORIZED;
+	c->bye_why = why;
+	if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM])) {
+		conn_goodbye(c);
+		return;
+	}
+	/* mid-packet from the broker: the rest of it, then DISCONNECT, or
+	 * a plain close if it does not come soon */
+	uv_timer_start(&c->timer, on_end_timeout, FLUSH_TIMEOUT_MS, 0);
 }
 
 static void revoke_one(struct conn *c, const char *source)
@@ -26,18 +46,7 @@ static void revoke_one(struct conn *c, const char *source)
 		  "subject", c->cert.subject, "serial", c->cert.serial,
 		  "client_id", c->client_id, "source", source, NULL);
 	CTR_ADD(m->revoked_closed, 1);
-	if (c->state != CS_SPLICE || c->version != MQTT_V5) {
-		conn_close(c, "certificate revoked");
-		return;
-	}
-	c->say_goodbye = MQTT5_RC_NOT_AUTHORIZED;
-	if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM])) {
-		conn_goodbye(c);
-		return;
-	}
-	/* mid-packet from the broker: the rest of it, then DISCONNECT, or
-	 * a plain close if it does not come soon */
-	uv_timer_start(&c->timer, on_revoke_timeout, FLUSH_TIMEOUT_MS, 0);
+	conn_end_live(c, "certificate revoked");
 }
 
 static int live(const struct conn *c)

@@ -101,7 +101,8 @@ static int send_proxy(struct conn *c)
 			.verified = c->cert.has_cert && !c->cert.verify_err,
 			.version = wolfSSL_get_version(c->ssl),
 			.cipher = wolfSSL_get_cipher_name(c->ssl),
-			.cn = c->cert.cn,
+			/* the device's identity: a token's, else the CN */
+			.cn = c->token_ident ? c->token_ident : c->cert.cn,
 		};
 
 		n = proxy_build_v2(hdr, sizeof(hdr),
@@ -138,6 +139,7 @@ static void on_upstream_connect(uv_connect_t *req, int status)
 	CTR_ADD(SRV_CTR(c)->total, 1);
 	CTR_ADD(UP_CTR(c)->total, 1);
 	c->state = CS_SPLICE;
+	conn_token_watch(c);
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	log_event(LOG_INFO, "forward", "conn", id, "client_id", c->client_id,
 		  "server", s->cfg->name, "subject", c->cert.subject, NULL);

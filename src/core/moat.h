@@ -117,6 +117,7 @@ struct moat {
 	uint64_t ocsp_soft_failed; /* soft mode: accepted without an answer */
 	uint64_t ocsp_stale_used;  /* accepted on a stale cached good */
 	uint64_t revoked_closed;   /* live sessions closed on revocation */
+	uint64_t tokens_ok;        /* access tokens accepted */
 	/* Reject log lines per cause per second; the counters see them all. */
 	struct {
 		uint64_t window_ms;

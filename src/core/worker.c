@@ -188,6 +188,7 @@ void moat_view(struct moat *main, struct moat_view *v)
 		v->ocsp_soft_failed += CTR_GET(w->ocsp_soft_failed);
 		v->ocsp_stale_used += CTR_GET(w->ocsp_stale_used);
 		v->revoked_closed += CTR_GET(w->revoked_closed);
+		v->tokens_ok += CTR_GET(w->tokens_ok);
 		histo_add(&v->h_handshake, &w->h_handshake);
 		histo_add(&v->h_upstream_connect, &w->h_upstream_connect);
 		if (!v->l)

@@ -226,6 +226,24 @@ void metrics_render(struct moat *m, struct sbuf *o)
 	HEAD("moat_draining", "gauge",
 	     "1 once `drain` closed the listeners.");
 	sb_printf(o, "moat_draining %d\n", m->draining);
+	HEAD("moat_tokens_total", "counter",
+	     "Access tokens (JWT) checked at CONNECT, by result.");
+	{
+		static const struct {
+			const char *result;
+			enum reject_cause r;
+		} tk[] = {{"missing", REJ_TOKEN_MISSING},
+			  {"invalid", REJ_TOKEN_INVALID},
+			  {"expired", REJ_TOKEN_EXPIRED},
+			  {"claims", REJ_TOKEN_CLAIMS}};
+
+		sb_printf(o, "moat_tokens_total{result=\"ok\"} %llu\n",
+			  (unsigned long long)v.tokens_ok);
+		for (size_t i = 0; i < sizeof(tk) / sizeof(tk[0]); i++)
+			sb_printf(o, "moat_tokens_total{result=\"%s\"} %llu\n",
+				  tk[i].result,
+				  (unsigned long long)v.rejects[tk[i].r]);
+	}
 	process_render(m, o);
 	HEAD("moat_connections_active", "gauge", "Connections open now.");
 	sb_printf(o, "moat_connections_active %llu\n",

@@ -24,6 +24,7 @@
 #include "base/util.h"
 #include "core/worker.h"
 
+#include "auth/jwk.h"
 #include "ops/show.h"
 
 static uint64_t sum_rejects(const uint64_t *r)
@@ -71,6 +72,7 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 	sb_printf(o, "reload_failures: %llu\n",
 		  (unsigned long long)m->reload_failures);
 	sb_printf(o, "generation: %llu\n", (unsigned long long)m->gen->id);
+	sb_printf(o, "tokens_ok: %llu\n", (unsigned long long)v.tokens_ok);
 	for (int i = 0; i < REJ__COUNT; i++)
 		sb_printf(o, "reject_%s: %llu\n", reject_name(i),
 			  (unsigned long long)v.rejects[i]);
@@ -320,12 +322,14 @@ static void conn_row(const struct conn_info *ci, void *arg)
 	sb_word(o, ci->subject);
 	sb_printf(o, " ");
 	sb_word(o, ci->client_id);
-	sb_printf(o, " %s %s %llu %llu %llu %zu %zu\n",
+	sb_printf(o, " %s %s %llu %llu %llu %zu %zu ",
 		  ci->server ? ci->server : "-", ci->state,
 		  (unsigned long long)(cw->now - ci->start_ms),
 		  (unsigned long long)ci->bytes_in,
 		  (unsigned long long)ci->bytes_out, ci->queued_client,
 		  ci->queued_broker);
+	sb_word(o, ci->identity);
+	sb_printf(o, " via=%s\n", ci->via);
 }
 
 static void cmd_conns(struct moat *m, struct sbuf *o)
@@ -333,7 +337,8 @@ static void cmd_conns(struct moat *m, struct sbuf *o)
 	struct conns_walk cw = {util_now_ms(), o};
 
 	sb_printf(o, "# id peer subject client_id server state age_ms "
-		     "bytes_in bytes_out queued_client queued_broker\n");
+		     "bytes_in bytes_out queued_client queued_broker identity "
+		     "via\n");
 	for (unsigned k = 0; k < m->n_workers; k++)
 		conn_each(m->workers[k], conn_row, &cw);
 }
@@ -455,6 +460,59 @@ static void cmd_ocsp(struct moat *m, const char *serial, struct sbuf *o)
 	free(t);
 }
 
+/* show tokens: per listener, the token policy and the JWK Set in force
+ * (its keys by kid, kty and alg, where it came from and when), then the
+ * results so far. Never a token. */
+static void cmd_tokens(struct moat *m, struct sbuf *o)
+{
+	static const char *kty[] = {"EC", "RSA", "OKP"};
+	struct moat_view v;
+	char t1[32];
+
+	moat_view(m, &v);
+	for (size_t i = 0; i < m->gen->cfg->n_listeners; i++) {
+		const struct cfg_listener *lc = &m->gen->cfg->listeners[i];
+		const struct cfg_token *t = &lc->mqtt.token;
+		const struct jwks *set = m->gen->jwks ? m->gen->jwks[i] : NULL;
+
+		sb_printf(o, "%slistener: %s\n", i ? "\n" : "", lc->name);
+		sb_printf(o, "token: %s\n", cfg_token_when_name(t->when));
+		if (t->when == CFG_TOKEN_OFF)
+			continue;
+		sb_printf(o, "algorithms:");
+		for (int a = 0; a < CFG_ALG__COUNT; a++)
+			if (t->algorithms & (1u << a))
+				sb_printf(o, " %s", cfg_token_alg_name(a));
+		sb_printf(o, "\nissuer: %s\naudience: %s\nidentity_claim: %s\n",
+			  t->issuer ? t->issuer : "-",
+			  t->audience ? t->audience : "-",
+			  t->identity_claim ? t->identity_claim : "sub");
+		sb_printf(o, "leeway_s: %llu\n",
+			  (unsigned long long)(t->leeway_ms / 1000));
+		sb_printf(o, "jwks_source: %s\n", t->jwks ? t->jwks : "-");
+		if (!set)
+			continue;
+		sb_printf(o, "jwks_loaded: %s\n",
+			  tls_time_str(set->loaded, t1, sizeof(t1)));
+		sb_printf(o, "jwks_keys: %zu\njwks_skipped: %zu\n", set->n,
+			  set->n_skipped);
+		for (size_t k = 0; k < set->n; k++) {
+			const struct jwk *key = &set->keys[k];
+
+			sb_printf(o, "key: kid=");
+			sb_word(o, key->has_kid ? key->kid : NULL);
+			sb_printf(o, " kty=%s alg=%s\n", kty[key->kty],
+				  key->alg >= 0 ? cfg_token_alg_name(key->alg)
+						: "-");
+		}
+	}
+	sb_printf(o, "\ntokens_ok: %llu\n", (unsigned long long)v.tokens_ok);
+	for (int r = REJ_TOKEN_MISSING; r <= REJ_TOKEN_EXPIRED_LIVE; r++)
+		sb_printf(o, "%s: %llu\n", reject_name(r),
+			  (unsigned long long)v.rejects[r]);
+	free(v.l);
+}
+
 int stats_show(struct moat *m, char **w, int n, struct sbuf *o)
 {
 	if (strcmp(w[1], "info") == 0 && n == 2)
@@ -472,6 +530,8 @@ int stats_show(struct moat *m, char **w, int n, struct sbuf *o)
 		workers_show(m, o);
 	else if (strcmp(w[1], "tls") == 0 && n == 2)
 		cmd_tls(m, o);
+	else if (strcmp(w[1], "tokens") == 0 && n == 2)
+		cmd_tokens(m, o);
 	else if (strcmp(w[1], "ocsp") == 0 && n <= 3)
 		cmd_ocsp(m, n == 3 ? w[2] : NULL, o);
 	else

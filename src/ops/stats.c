@@ -57,6 +57,7 @@ static void cmd_help(struct sbuf *o)
 		  "show conns                live connections\n"
 		  "show workers              connections per worker thread\n"
 		  "show tls                  certificates, CA, CRL dates, OCSP cache\n"
+		  "show tokens               access tokens: policy, JWK Set, results\n"
 		  "show ocsp [SERIAL]        cached OCSP answers\n"
 		  "disable server U/S        maintenance on (operator)\n"
 		  "enable server U/S         maintenance off (operator)\n"

@@ -368,3 +368,53 @@ def mosq_args(pki, port, cert="dev-good", version="mqttv311"):
     return ["-h", "localhost", "-p", str(port), "--cafile", os.path.join(pki, "ca.crt"),
             "--cert", os.path.join(pki, f"{cert}.crt"), "--key", os.path.join(pki, f"{cert}.key"),
             "-i", cert, "-V", version]
+
+
+class Receiver:
+    """A stand-in broker that reads what moat sends it (a PROXY v2 header
+    and what follows) on one connection: for checks no real broker can
+    show. Started on a thread; .join() then .data."""
+
+    def __init__(self, linger=0.0):
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(15)
+        self.port = self.sock.getsockname()[1]
+        self.linger = linger
+        self.data = b""
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        conn.settimeout(5)
+        try:
+            while len(self.data) < 16 or \
+                    len(self.data) < 16 + struct.unpack(">H", self.data[14:16])[0]:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                self.data += chunk
+            deadline = time.monotonic() + self.linger
+            while time.monotonic() < deadline:  # what follows the header
+                try:
+                    chunk = conn.recv(65536)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                self.data += chunk
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def join(self, timeout=20):
+        self.thread.join(timeout)
+        self.sock.close()
+        return self.data

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import (closed_by_peer, connect_packet, free_port, port_open, read_connack,
+from conftest import (Receiver, closed_by_peer, connect_packet, free_port, port_open, read_connack,
                       tls_connect, wait_for)
 
 V2SIG = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -229,42 +229,17 @@ def test_send_proxy_v2_carries_the_certificate_identity(moat_factory, live_broke
     """A receiver that parses the v2 header (stands in for mosquitto 2.1 /
     EMQX, which read PP2_SUBTYPE_SSL_CN; Debian 12's mosquitto 2.0 does
     not): the SSL TLV says verified, the TLS version and the CN."""
-    import threading
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-    srv.settimeout(15)
-    got = {}
-
-    def receive():
-        try:
-            conn, _ = srv.accept()
-        except OSError:
-            return
-        conn.settimeout(5)
-        data = b""
-        while len(data) < 16 or len(data) < 16 + struct.unpack(">H", data[14:16])[0]:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        got["header"] = data
-        conn.close()
-
-    t = threading.Thread(target=receive)
-    t.start()
+    rcv = Receiver()
 
     def mutate(c):
         up = c["upstreams"][0]
         up["send_proxy"] = "v2"
         up["health"] = {"type": "none"}
-        up["servers"] = [{"name": "receiver", "address": f"127.0.0.1:{srv.getsockname()[1]}"}]
+        up["servers"] = [{"name": "receiver", "address": f"127.0.0.1:{rcv.port}"}]
     m = moat_factory(live_brokers, mutate)
     s = tls_connect(pki, m.port, "dev-good", "1.3")
     s.sendall(connect_packet("dev-good"))
-    t.join(20)
-    srv.close()
-    h = got["header"]
+    h = rcv.join()
     assert h[:12] == V2SIG and h[12] == 0x21 and h[13] == 0x11
     assert socket.inet_ntoa(h[16:20]) == "127.0.0.1"
     sport = struct.unpack(">H", h[24:26])[0]

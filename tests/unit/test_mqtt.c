@@ -411,6 +411,34 @@ static void test_rewrite(void)
 		CHECK(mqtt_rewrite_username(pkt, n, &c, user, strlen(user),
 					    out, 5, &on) == MQTT_E_NOSPACE,
 		      "%s: no space", s->name);
+		/* the token consumed: password dropped, username kept */
+		r = mqtt_rewrite_credentials(pkt, n, &c, NULL, 0, true, out,
+					     sizeof(out), &on);
+		CHECK(r == 0 && mqtt_parse_connect(out, on, &c2) == 0,
+		      "%s: drop password %d", s->name, r);
+		if (r == 0 && mqtt_parse_connect(out, on, &c2) == 0) {
+			CHECK(!c2.has_password && c2.password.len == 0,
+			      "%s: no password left", s->name);
+			CHECK(c2.has_username == c.has_username &&
+				      c2.username.len == c.username.len &&
+				      (!c.username.len ||
+				       !memcmp(c2.username.p, c.username.p,
+					       c.username.len)),
+			      "%s: username as sent", s->name);
+			CHECK(on == n - (c.has_password ? 2 + c.password.len
+							 : 0),
+			      "%s: shorter by the password field", s->name);
+			CHECK(c2.client_id.len == c.client_id.len &&
+				      c2.has_will == c.has_will,
+			      "%s: the rest kept", s->name);
+		}
+		/* both: the identity as username, the token dropped */
+		r = mqtt_rewrite_credentials(pkt, n, &c, user, strlen(user),
+					     true, out, sizeof(out), &on);
+		CHECK(r == 0 && mqtt_parse_connect(out, on, &c2) == 0 &&
+			      !c2.has_password && c2.has_username &&
+			      c2.username.len == strlen(user),
+		      "%s: username set, password dropped", s->name);
 	}
 	/* a rewrite that crosses the 127-byte remaining-length boundary */
 	{

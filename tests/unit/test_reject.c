@@ -31,6 +31,11 @@ static const struct {
 	{REJ_BAD_PROXY, "bad_proxy", -1, -1},
 	{REJ_PER_SOURCE, "per_source_limit", -1, -1},
 	{REJ_CRL_EXPIRED, "crl_expired", -1, -1},
+	{REJ_TOKEN_MISSING, "token_missing", 0x04, 0x86},
+	{REJ_TOKEN_INVALID, "token_invalid", 0x04, 0x86},
+	{REJ_TOKEN_EXPIRED, "token_expired", 0x04, 0x86},
+	{REJ_TOKEN_CLAIMS, "token_claims", 0x05, 0x87},
+	{REJ_TOKEN_EXPIRED_LIVE, "token_expired_live", -1, -1},
 };
 
 int main(void)
