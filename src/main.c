@@ -267,21 +267,23 @@ static int ocsp_known_revoked(const char *serial)
 	       ocsp_cache_says_revoked(the_moat->ocsp, serial);
 }
 
-/* The CRL files are watched without a signal: a change of size, mtime or
- * inode of any of them reloads the configuration. */
+/* The CRL files and the ticket key files are watched without a signal: a
+ * change of size, mtime or inode of any of them reloads the configuration. */
 #define CRL_WATCH_MS 1000
 
 static uint64_t crl_signature(const struct cfg *c)
 {
 	uint64_t h = 1469598103934665603ull;
 
-	for (size_t i = 0; c && i < c->n_listeners; i++) {
+	for (size_t j = 0; c && j < 2 * c->n_listeners; j++) {
+		const struct cfg_tls *tls = &c->listeners[j / 2].tls;
+		const char *path = j % 2 ? tls->ticket_keys : tls->crl;
 		struct stat st;
 		uint64_t v[4] = {0, 0, 0, 0};
 
-		if (!c->listeners[i].tls.crl)
+		if (!path)
 			continue;
-		if (stat(c->listeners[i].tls.crl, &st) == 0) {
+		if (stat(path, &st) == 0) {
 			v[0] = (uint64_t)st.st_mtim.tv_sec;
 			v[1] = (uint64_t)st.st_mtim.tv_nsec;
 			v[2] = (uint64_t)st.st_size;
