@@ -768,7 +768,7 @@ static int ticket_seal(struct tls_ctx *t, struct tls_peer *peer,
 static int ticket_open(struct tls_ctx *t, struct tls_peer *peer,
 		       const uint8_t *name, const uint8_t *iv,
 		       const uint8_t *mac, uint8_t *ticket, int inLen,
-		       int *outLen)
+		       int *outLen, int tls13)
 {
 	struct tls_tickets *tk = t->tickets;
 	const struct ticket_key *k = ticket_keys_find(&tk->keys, name);
@@ -802,9 +802,11 @@ static int ticket_open(struct tls_ctx *t, struct tls_peer *peer,
 	     (revoked_lookup && peer->serial && revoked_lookup(peer->serial))))
 		goto refuse;
 	*outLen = (int)it_len;
-	/* under an older key: resume, and give a ticket under the newest */
-	return k == &tk->keys.key[0] ? WOLFSSL_TICKET_RET_OK
-				     : WOLFSSL_TICKET_RET_CREATE;
+	/* Under an older key, TLS 1.2 resumes and gets a ticket under the
+	 * newest (CREATE); TLS 1.3 gets new tickets after every handshake,
+	 * and CREATE would refuse the resumption there. */
+	return k != &tk->keys.key[0] && !tls13 ? WOLFSSL_TICKET_RET_CREATE
+					       : WOLFSSL_TICKET_RET_OK;
 refuse:
 	peer_reset(peer);
 	return WOLFSSL_TICKET_RET_REJECT;
@@ -825,7 +827,8 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 	if (enc)
 		return ticket_seal(t, peer, name, iv, mac, ticket, inLen,
 				   outLen);
-	return ticket_open(t, peer, name, iv, mac, ticket, inLen, outLen);
+	return ticket_open(t, peer, name, iv, mac, ticket, inLen, outLen,
+			   wolfSSL_GetVersion(ssl) == WOLFSSL_TLSV1_3);
 }
 
 /* tls.ticket_keys, or the process's key. */
