@@ -487,24 +487,32 @@ size_t mqtt_build_disconnect(uint8_t *out, uint8_t version, uint8_t reason)
 	return 2;
 }
 
-int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
-			     const char *why)
+static size_t put_prop_str(uint8_t *p, uint8_t id, const char *s, size_t n)
 {
-	size_t wl = strlen(why);
-	size_t props = 1 + 2 + wl; /* id, length, text */
-	size_t rem = 1 + 1 + props;
+	p[0] = id;
+	p[1] = (uint8_t)(n >> 8);
+	p[2] = (uint8_t)n;
+	memcpy(p + 3, s, n);
+	return 3 + n;
+}
 
-	if (props > 127 || rem + 2 > cap)
+int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
+			     const char *why, const char *ref)
+{
+	size_t wl = strlen(why), rl = ref ? strlen(ref) : 0;
+	size_t props = 3 + wl + (ref ? 3 + rl : 0); /* id, length, text */
+	size_t rem = 1 + 1 + props, o = 4;
+
+	if (props > 127 || rem > 127 || rem + 2 > cap)
 		return MQTT_E_NOSPACE;
 	out[0] = MQTT_DISCONNECT << 4;
 	out[1] = (uint8_t)rem;
 	out[2] = reason;
 	out[3] = (uint8_t)props;
-	out[4] = 0x1f; /* reason string */
-	out[5] = (uint8_t)(wl >> 8);
-	out[6] = (uint8_t)wl;
-	memcpy(out + 7, why, wl);
-	return (int)(7 + wl);
+	o += put_prop_str(out + o, 0x1f, why, wl); /* reason string */
+	if (ref)
+		o += put_prop_str(out + o, 0x1c, ref, rl); /* server reference */
+	return (int)o;
 }
 
 int mqtt_build_connect(uint8_t *out, size_t cap, const char *client_id)

@@ -43,6 +43,7 @@ enum mqtt_type {
 #define MQTT5_RC_NOT_AUTHORIZED 0x87
 #define MQTT5_RC_SERVER_UNAVAILABLE 0x88
 #define MQTT5_RC_SERVER_SHUTTING_DOWN 0x8B
+#define MQTT5_RC_USE_ANOTHER_SERVER 0x9C
 #define MQTT5_RC_PACKET_TOO_LARGE 0x95
 
 /* Largest remaining length the protocol can express (4-byte varint). */
@@ -143,10 +144,11 @@ size_t mqtt_build_connack(uint8_t *out, uint8_t version, uint8_t code);
 size_t mqtt_build_disconnect(uint8_t *out, uint8_t version, uint8_t reason);
 
 /* MQTT 5 DISCONNECT with a reason code and a Reason String property (so
- * that clients and their logs can say why). Returns bytes written or
- * MQTT_E_NOSPACE. */
+ * that clients and their logs can say why), and a Server Reference
+ * property when ref is not NULL (with 0x9C, use another server). Returns
+ * bytes written or MQTT_E_NOSPACE (properties over 127 bytes). */
 int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
-			     const char *why);
+			     const char *why, const char *ref);
 
 /* CONNECT as the health check sends it: v3.1.1, clean session, keepalive
  * 60, the given client id. Returns bytes written or MQTT_E_NOSPACE. */

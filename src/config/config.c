@@ -859,6 +859,39 @@ static int stats_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	return 1;
 }
 
+/* stop.redirect_to: the Server Reference MQTT 5 clients get with
+ * DISCONNECT 0x9C at a graceful stop: printable ASCII, no spaces, at most
+ * 100 bytes (the DISCONNECT stays one small packet). */
+static int stop_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
+		     void *arg)
+{
+	struct cfg *c = arg;
+	const char *s;
+	size_t n;
+
+	(void)k;
+	if (strcmp(key, "redirect_to"))
+		return 0;
+	if (want_scalar(x, v, "stop.redirect_to"))
+		return 1;
+	s = scalar(v);
+	n = strlen(s);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			n = 0;
+	if (!n || n > 100) {
+		ERR(x, v, "stop.redirect_to: '%s' is not a server reference "
+			  "(1 to 100 printable characters, no spaces, e.g. "
+			  "mqtt-b.example.com:8883)",
+		    s);
+		return 1;
+	}
+	free(c->stop_redirect_to);
+	c->stop_redirect_to = strdup(s);
+	c->stop_redirect_pos = pos_of(x, v);
+	return 1;
+}
+
 static int root_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 		     void *arg)
 {
@@ -898,6 +931,9 @@ static int root_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	} else if (!strcmp(key, "stats")) {
 		if (want_map(x, v, "stats") == 0)
 			each_pair(x, v, "stats", stats_pair, &c->stats);
+	} else if (!strcmp(key, "stop")) {
+		if (want_map(x, v, "stop") == 0)
+			each_pair(x, v, "stop", stop_pair, c);
 	} else {
 		return 0;
 	}
@@ -1093,6 +1129,7 @@ void cfg_free(struct cfg *c)
 	}
 	free(c->upstreams);
 	free(c->user);
+	free(c->stop_redirect_to);
 	free(c->group);
 	free(c->stats.socket);
 	free(c->stats.metrics);

@@ -158,6 +158,8 @@ struct cfg {
 	struct cfg_upstream *upstreams; /* at least one */
 	size_t n_upstreams;
 	struct cfg_stats stats;
+	char *stop_redirect_to; /* stop.redirect_to: NULL = none (0x8B) */
+	struct cfg_pos stop_redirect_pos;
 };
 
 /* Parse and validate PATH. On success returns the config and sets *errors

@@ -769,18 +769,22 @@ static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	c->io.rx_len = 0;
 }
 
-/* MQTT 5 DISCONNECT (c->say_goodbye: 0x8B server shutting down, 0x87
- * certificate revoked), then close. Called only at a packet boundary of
- * the broker's stream, so the client can parse it. */
+/* MQTT 5 DISCONNECT (c->say_goodbye: 0x8B server shutting down, 0x9C use
+ * another server: stop.redirect_to, 0x87 certificate revoked), then close.
+ * Called only at a packet boundary of the broker's stream, so the client
+ * can parse it. */
 static void goodbye(struct conn *c)
 {
-	uint8_t pkt[64];
+	uint8_t pkt[160];
 	int rc = c->say_goodbye ? c->say_goodbye
 				: MQTT5_RC_SERVER_SHUTTING_DOWN;
 	int n = mqtt_build_disconnect_v5(
 		pkt, sizeof(pkt), (uint8_t)rc,
-		rc == MQTT5_RC_NOT_AUTHORIZED ? "certificate revoked"
-					      : "server shutting down");
+		rc == MQTT5_RC_NOT_AUTHORIZED	   ? "certificate revoked"
+		: rc == MQTT5_RC_USE_ANOTHER_SERVER ? "use another server"
+						    : "server shutting down",
+		rc == MQTT5_RC_USE_ANOTHER_SERVER ? c->moat->cfg->stop_redirect_to
+						  : NULL);
 
 	c->say_goodbye = 0;
 	if (n > 0) {
@@ -1229,7 +1233,9 @@ void conn_stop_all(struct moat *m)
 		}
 		if (c->version != MQTT_V5)
 			continue;
-		c->say_goodbye = MQTT5_RC_SERVER_SHUTTING_DOWN;
+		c->say_goodbye = m->cfg->stop_redirect_to
+					 ? MQTT5_RC_USE_ANOTHER_SERVER
+					 : MQTT5_RC_SERVER_SHUTTING_DOWN;
 		if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
 			goodbye(c);
 	}

@@ -3,6 +3,7 @@
  * per line; a reply ends with an empty line, errors start with "error:".
  * Commands check the socket's level (read-only < operator < admin). */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +121,8 @@ static void cmd_help(struct sbuf *o)
 		  "set weight U/S N          runtime weight 0..256 (operator)\n"
 		  "kill conn ID              close that connection (admin)\n"
 		  "kill client CLIENTID      close that client's connections (admin)\n"
-		  "reload                    as SIGHUP; ok or the errors (admin)\n");
+		  "reload                    as SIGHUP; ok or the errors (admin)\n"
+		  "drain                     as SIGTERM: stop gracefully (admin)\n");
 }
 
 static void cmd_info(struct moat *m, struct sbuf *o)
@@ -650,7 +652,8 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 	if (strcmp(w[0], "disable") == 0 || strcmp(w[0], "enable") == 0 ||
 	    strcmp(w[0], "drain") == 0 || strcmp(w[0], "set") == 0)
 		need = CFG_LEVEL_OPERATOR;
-	if (strcmp(w[0], "kill") == 0 || strcmp(w[0], "reload") == 0)
+	if (strcmp(w[0], "kill") == 0 || strcmp(w[0], "reload") == 0 ||
+	    (n == 1 && strcmp(w[0], "drain") == 0))
 		need = CFG_LEVEL_ADMIN;
 	if (need > level) {
 		sb_printf(o, "error: permission denied ('%s' needs level %s)\n",
@@ -701,6 +704,11 @@ void stats_exec(struct moat *m, enum cfg_level level, const char *line,
 				sb_printf(o, "error: %s\n", l);
 		}
 		free(errors);
+	} else if (n == 1 && strcmp(w[0], "drain") == 0) {
+		/* the whole process: exactly what SIGTERM does (stop
+		 * accepting, MQTT 5 DISCONNECT 0x9C or 0x8B, drain, exit) */
+		sb_printf(o, "ok: draining\n");
+		uv_kill(getpid(), SIGTERM);
 	} else if (n == 4 && strcmp(w[0], "set") == 0 &&
 		   strcmp(w[1], "weight") == 0) {
 		cmd_server_op(m, "set weight", w[2], w[3], o);

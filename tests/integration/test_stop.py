@@ -8,7 +8,8 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from conftest import connect_packet, read_connack, tls_connect, tls_context, wait_for
+from conftest import (closed_by_peer, connect_packet, read_connack, recv_exact, tls_connect,
+                      tls_context, wait_for)
 
 
 def test_sigterm_v5_gets_disconnect_0x8b(moat_factory, live_brokers, pki):
@@ -66,3 +67,44 @@ def _refused(port):
         return False
     except OSError:
         return True
+
+
+def test_drain_command_redirects_v5_with_0x9c_and_v3_as_before(moat_factory, live_brokers,
+                                                                pki):
+    """stop.redirect_to: at a graceful stop (here the stats socket's
+    `drain`, which does what SIGTERM does) MQTT 5 clients get DISCONNECT
+    0x9C (use another server) with the Server Reference; MQTT 3.1.1
+    clients are closed at drain_timeout as before."""
+    ref = "mqtt-b.example.com:8883"
+
+    def mutate(c):
+        c["limits"]["drain_timeout"] = "1s"
+        c["stop"] = {"redirect_to": ref}
+    m = moat_factory(live_brokers, mutate)
+    v5 = tls_connect(pki, m.port, "dev-good")
+    v5.sendall(connect_packet("dev-good", 5))
+    assert read_connack(v5)[3] == 0
+    v3 = tls_connect(pki, m.port, "dev-good2")
+    v3.sendall(connect_packet("dev-good2", 4))
+    assert read_connack(v3) == b"\x20\x02\x00\x00"
+    assert m.ctl("drain").strip() == "ok: draining"
+    head = recv_exact(v5, 2)
+    assert head[0] == 0xE0, head  # DISCONNECT
+    body = recv_exact(v5, head[1])
+    assert body[0] == 0x9C, body
+    props = body[2:2 + body[1]]
+    assert b"\x1c" + len(ref).to_bytes(2, "big") + ref.encode() in props, props
+    assert b"\x1f\x00\x12use another server" in props, props
+    assert m.proc.wait(timeout=5) == 0
+    assert closed_by_peer(v3)
+
+
+def test_redirect_to_must_be_a_server_reference(moat_factory, live_brokers):
+    from conftest import MOAT
+    import subprocess
+    m = moat_factory(live_brokers, lambda c: c.update(stop={"redirect_to": "two words"}),
+                     start=False)
+    r = subprocess.run([MOAT, "-c", m.conf, "--check"], capture_output=True, text=True,
+                       timeout=15)
+    assert r.returncode != 0
+    assert "stop.redirect_to: 'two words' is not a server reference" in r.stdout + r.stderr

@@ -433,7 +433,7 @@ static void test_rewrite(void)
 static void test_builders(void)
 {
 	uint8_t b[8];
-	uint8_t conn[64];
+	uint8_t conn[160];
 	struct mqtt_connect c;
 	int n;
 
@@ -452,13 +452,35 @@ static void test_builders(void)
 	CHECK(mqtt_build_disconnect(b, 4, 0) == 2 &&
 		      !memcmp(b, (uint8_t[]){0xe0, 0}, 2),
 	      "disconnect v311");
-	CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x8b, "bye") == 10 &&
+	CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x8b, "bye",
+				       NULL) == 10 &&
 		      !memcmp(conn, (uint8_t[]){0xe0, 8, 0x8b, 6, 0x1f, 0, 3,
 						'b', 'y', 'e'},
 			      10),
 	      "disconnect v5 with reason string");
-	CHECK(mqtt_build_disconnect_v5(conn, 6, 0x8b, "bye") == MQTT_E_NOSPACE,
+	CHECK(mqtt_build_disconnect_v5(conn, 6, 0x8b, "bye", NULL) ==
+		      MQTT_E_NOSPACE,
 	      "disconnect v5 no space");
+	CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x9c, "go", "b:1") ==
+			  15 &&
+		      !memcmp(conn, (uint8_t[]){0xe0, 13, 0x9c, 11, 0x1f, 0, 2,
+						'g', 'o', 0x1c, 0, 3, 'b', ':',
+						'1'},
+			      15),
+	      "disconnect v5 with a server reference");
+	{ /* properties over 127 bytes do not fit the one-byte lengths */
+		char ref[126];
+
+		memset(ref, 'r', sizeof(ref) - 1);
+		ref[sizeof(ref) - 1] = '\0';
+		CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x9c, "go",
+					       ref) == MQTT_E_NOSPACE,
+		      "disconnect v5: reference too long");
+		ref[100] = '\0'; /* the longest stop.redirect_to */
+		CHECK(mqtt_build_disconnect_v5(conn, sizeof(conn), 0x9c,
+					       "use another server", ref) > 0,
+		      "disconnect v5: the longest reference fits");
+	}
 	n = mqtt_build_connect(conn, sizeof(conn), "moat-check");
 	CHECK(n > 0 && mqtt_parse_connect(conn, (size_t)n, &c) == 0 &&
 		      c.version == 4 && c.client_id.len == 10,
