@@ -683,7 +683,8 @@ static void blob_of_peer(struct ticket_blob *b, const struct tls_peer *p)
 	b->has_cert = p->has_cert;
 	b->ocsp_url = p->ocsp_url;
 	b->ocsp_state = p->ocsp_state;
-	b->checked_at = p->checked_at;
+	/* no certificate, no revocation check: the ticket's age counts */
+	b->checked_at = p->has_cert ? p->checked_at : (int64_t)time(NULL);
 	memcpy(b->leaf_hash, p->leaf_hash, TICKET_HASH_SZ);
 	memcpy(b->issuer_hash, p->issuer_hash, TICKET_HASH_SZ);
 	n = hex_to_bytes(p->serial, b->serial, sizeof(b->serial));

@@ -73,6 +73,26 @@ def test_tickets_off(moat_factory, live_brokers, pki):
     assert sess is None or not sess.has_ticket
 
 
+def test_session_without_certificate_resumes(moat_factory, live_brokers, pki):
+    """verify_client: optional and no certificate: the ticket carries "no
+    certificate" and resumes as such."""
+    def mutate(c):
+        c["listeners"][0]["tls"]["verify_client"] = "optional"
+        c["listeners"][0]["mqtt"] = {"identity": "none", "client_id_must_match": False}
+    m = moat_factory(live_brokers, mutate)
+    ctx = tls_context(pki, None, "1.3")
+    s = connect(ctx, m.port)
+    s.sendall(connect_packet("anon-1"))
+    assert read_connack(s) == b"\x20\x02\x00\x00"
+    sess = s.session
+    s.close()
+    s = connect(ctx, m.port, sess)
+    assert s.session_reused
+    s.sendall(connect_packet("anon-1"))
+    assert read_connack(s) == b"\x20\x02\x00\x00"
+    s.close()
+
+
 # ---- several instances sharing tls.ticket_keys -----------------------------
 
 KEYS_SH = os.path.join(REPO, "scripts", "ticket-keys.sh")
