@@ -80,12 +80,7 @@ def test_session_without_certificate_resumes(moat_factory, live_brokers, pki):
         c["listeners"][0]["tls"]["verify_client"] = "optional"
         c["listeners"][0]["mqtt"] = {"identity": "none", "client_id_must_match": False}
     m = moat_factory(live_brokers, mutate)
-    ctx = tls_context(pki, None, "1.3")
-    s = connect(ctx, m.port)
-    s.sendall(connect_packet("anon-1"))
-    assert read_connack(s) == b"\x20\x02\x00\x00"
-    sess = s.session
-    s.close()
+    ctx, sess = session_from(pki, m.port, None, client_id="anon-1")
     s = connect(ctx, m.port, sess)
     assert s.session_reused
     s.sendall(connect_packet("anon-1"))
@@ -117,10 +112,11 @@ def resumed(m):
     return int(re.search(r"^resumed: (\d+)$", m.ctl("show tls"), re.M).group(1))
 
 
-def session_from(pki, port, cert="dev-good", version="1.3"):
+def session_from(pki, port, cert="dev-good", version="1.3", client_id=None):
+    """A session (with its ticket) from a full handshake and CONNECT."""
     ctx = tls_context(pki, cert, version)
     s = connect(ctx, port)
-    s.sendall(connect_packet(cert))
+    s.sendall(connect_packet(client_id or cert))
     assert read_connack(s) == b"\x20\x02\x00\x00"
     sess = s.session
     s.close()
