@@ -108,7 +108,7 @@ struct tls_peer {
 	char *cn;
 	char *san_dns;  /* first DNS SAN */
 	char *san_uri;  /* first URI SAN */
-	uint8_t *der;   /* the leaf, DER, kept only until a ticket is made */
+	uint8_t *der;   /* the leaf, DER, kept only until the handshake ends */
 	int der_len;
 	int verify_err; /* first wolfSSL error seen in the chain, 0 = none */
 	uint8_t has_cert;
