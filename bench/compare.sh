@@ -9,7 +9,10 @@
 # IDLE_COUNTS ("1000 9000"), IDLE_PACE (50: the idle connections are held
 # twice, opened all at once and IDLE_PACE at a time), ONE_WORKER (1: the
 # 64 B QoS 0 runs again with one worker each; 0 skips them), REPS (3: each
-# pubsub run is made REPS times, the table shows the median).
+# pubsub run is made REPS times, the table shows the median), PARTS
+# ("handshakes forwarding idle shared": which parts to run; "shared" is
+# resumed connects alternating between two instances of moat, and of
+# HAProxy, that share a ticket key file).
 # Everything listens on 127.0.0.1; every process started here is stopped by
 # its PID at the end of its turn.
 set -euo pipefail
@@ -26,6 +29,8 @@ SECONDS_PS=${SECONDS_PS:-5}
 IDLE_COUNTS=${IDLE_COUNTS:-"1000 9000"}
 IDLE_PACE=${IDLE_PACE:-50}
 SYSTEMS=${SYSTEMS:-"moat haproxy nginx mosquitto-tls"} # a subset for a quick A/B
+PARTS=${PARTS:-"handshakes forwarding idle shared"}
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 OUT=${OUT:-bench/RESULTS.md}
 [ -x "$B" ] && [ -x "$MOAT" ] || { echo "build first: meson setup build && ninja -C build"; exit 1; }
 for c in haproxy nginx mosquitto openssl; do
@@ -134,8 +139,9 @@ mosquitto -c "$w/broker.conf" > "$w/broker.log" 2>&1 &
 broker_pid=$!
 wait_port $BROKER "$w/broker.log"
 
-start_moat() {
-  cat > "$w/moat.yaml" <<EOF
+start_moat() { # [SUFFIX]: a second instance's files; with KEYS: tls.ticket_keys
+  local i=${1:-}
+  cat > "$w/moat$i.yaml" <<EOF
 workers: $nw
 log: { level: warn }
 limits: { max_connections: 100000, handshake_timeout: 30s, connect_timeout: 30s }
@@ -149,18 +155,20 @@ listeners:
       client_ca: $P/ca.crt
       crl: $P/crl.pem
       session_tickets: true
+$([ -n "${KEYS:-}" ] && echo "      ticket_keys: $KEYS")
     mqtt: { identity: none, client_id_must_match: false }
 upstreams:
   - name: b
     health: { type: none }
     servers: [ { name: b1, address: 127.0.0.1:$BROKER } ]
-stats: { socket: $w/moat.sock }
+stats: { socket: $w/moat$i.sock }
 EOF
-  "$MOAT" -c "$w/moat.yaml" > "$w/moat.log" 2>&1 &
+  "$MOAT" -c "$w/moat$i.yaml" > "$w/moat$i.log" 2>&1 &
   echo $!
 }
-start_haproxy() {
-  cat > "$w/haproxy.cfg" <<EOF
+start_haproxy() { # [SUFFIX]; with HKEYS: tls-ticket-keys
+  local i=${1:-}
+  cat > "$w/haproxy$i.cfg" <<EOF
 global
     maxconn 9900
     nbthread $nw
@@ -171,12 +179,12 @@ defaults
     timeout client 120s
     timeout server 120s
 frontend mqtts
-    bind 127.0.0.1:$PORT ssl crt $P/server.pem ca-file $P/ca.crt verify required crl-file $P/crl.pem
+    bind 127.0.0.1:$PORT ssl crt $P/server.pem ca-file $P/ca.crt verify required crl-file $P/crl.pem${HKEYS:+ tls-ticket-keys $HKEYS}
     default_backend b
 backend b
     server b1 127.0.0.1:$BROKER
 EOF
-  haproxy -db -f "$w/haproxy.cfg" > "$w/haproxy.log" 2>&1 &
+  haproxy -db -f "$w/haproxy$i.cfg" > "$w/haproxy$i.log" 2>&1 &
   echo $!
 }
 start_nginx() {
@@ -273,7 +281,8 @@ fwd_round() { # SUFFIX KEYS...: each pubsub kind REPS times on every proxy and d
 }
 
 port_of() { # SYS -> its listener
-  case $1 in moat) echo 18932 ;; mosquitto-tls) echo 18933 ;; haproxy) echo 18934 ;; nginx) echo 18935 ;; esac
+  case $1 in moat) echo 18932 ;; mosquitto-tls) echo 18933 ;; haproxy) echo 18934 ;; nginx) echo 18935 ;;
+    moat-a) echo 18936 ;; moat-b) echo 18937 ;; haproxy-a) echo 18938 ;; haproxy-b) echo 18939 ;; esac
 }
 declare -A PP
 start_sys() { # SYS [WORKERS] -> sets pid, pp and PP[SYS]; stop_all stops it
@@ -285,6 +294,8 @@ start_sys() { # SYS [WORKERS] -> sets pid, pp and PP[SYS]; stop_all stops it
   case $1 in
     moat) pid=$(start_moat) ;;
     haproxy) pid=$(start_haproxy) ;;
+    moat-?) pid=$(start_moat "${1#moat}") ;;
+    haproxy-?) pid=$(start_haproxy "${1#haproxy}") ;;
     nginx) pid=$(start_nginx) ;;
     mosquitto-tls) pid=$(start_mosquitto_tls) ;;
   esac
@@ -299,17 +310,41 @@ PROXIES=$(echo " $SYSTEMS " | sed 's/ mosquitto-tls / /g')
 # Every system is up at once, each on its own port, and the runs take
 # turns (rep by rep, kind by kind, system by system): a slow spell of
 # this shared machine then falls on all of them, not on one.
-for sys in $SYSTEMS; do start_sys "$sys"; done
-for ((i = 1; i <= REPS; i++)); do
+if want handshakes || want forwarding; then
+  for sys in $SYSTEMS; do start_sys "$sys"; done
+fi
+want handshakes && for ((i = 1; i <= REPS; i++)); do
   for k in full resumed; do for sys in $SYSTEMS; do
     r=(); [ $k = resumed ] && r=(-r)
     run $sys $k.r$i "${PP[$sys]}" -- connect -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" -c "$CONC" -n "$N_CONN" "${r[@]}"
   done; done
 done
 PP[direct]=$(proc_pids "$broker_pid")
-fwd_round "" $FWD
+want forwarding && fwd_round "" $FWD
 stop_all
-if [ "$ONE_WORKER" = 1 ] && [ "$WORKERS" != 1 ]; then
+# Several instances: two moat processes reading one tls.ticket_keys file,
+# and two HAProxy processes with one tls-ticket-keys file (the same keys:
+# base64 of each 80-byte record, one a line; HAProxy wants 3), and
+# reconnects alternating between the two instances of each: every
+# connect after the first resumes the first one's ticket on either.
+if want shared; then
+  KEYS=$w/ticket-keys.bin HKEYS=$w/ticket-keys.haproxy
+  bash scripts/ticket-keys.sh new "$KEYS" >/dev/null
+  bash scripts/ticket-keys.sh rotate "$KEYS" >/dev/null
+  bash scripts/ticket-keys.sh rotate "$KEYS" >/dev/null
+  for ((k = 0; k < 3; k++)); do
+    tail -c +$((k * 80 + 1)) "$KEYS" | head -c 80 | base64 -w0; echo
+  done > "$HKEYS"
+  SHARED_SYS=$(for s in moat haproxy; do [[ " $SYSTEMS " == *" $s "* ]] && echo $s; done)
+  for sys in $SHARED_SYS; do start_sys $sys-a; start_sys $sys-b; done
+  for ((i = 1; i <= REPS; i++)); do for sys in $SHARED_SYS; do
+    run $sys shared.r$i "${PP[$sys-a]} ${PP[$sys-b]}" -- connect -H 127.0.0.1:"$(port_of $sys-a)" \
+      -H 127.0.0.1:"$(port_of $sys-b)" "${TLS[@]}" -c "$CONC" -n "$N_CONN" -r
+  done; done
+  stop_all
+  unset KEYS HKEYS
+fi
+if want forwarding && [ "$ONE_WORKER" = 1 ] && [ "$WORKERS" != 1 ]; then
   sleep 1
   for sys in $PROXIES; do start_sys "$sys" 1; done
   fwd_round .w1 $FWD1
@@ -317,7 +352,7 @@ if [ "$ONE_WORKER" = 1 ] && [ "$WORKERS" != 1 ]; then
 fi
 sleep 1
 
-for sys in $SYSTEMS; do
+want idle && for sys in $SYSTEMS; do
   # "" all at once (a fleet reconnecting), "p": IDLE_PACE at a time; each
   # on a fresh process (memory freed by a run stays in the process and
   # would be counted as the next run's base)
@@ -457,6 +492,12 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   for k in full resumed; do
     hrow "$k mTLS handshakes per proxy CPU-second" per_cpu $k
   done
+  if [ -n "${R[moat.shared.r1]}${R[haproxy.shared.r1]}" ]; then
+    m=$(med per_cpu moat shared); h=$(med per_cpu haproxy shared)
+    echo "| resumed MQTT connects per CPU-second of both instances, reconnects alternating between two sharing a ticket key file | $m | $h | | | $(ratio "$h" "$m") | |"
+    m=$(F=reused med fld moat shared); h=$(F=reused med fld haproxy shared)
+    echo "| of which resumed (of $N_CONN), two instances | $m | $h | | | | |"
+  fi
   for k in full resumed; do
     F=conn_per_s hrow "$k handshakes/s (client-bound)" fld $k
     F=p99_ms hrow "$k handshake p99 ms" fld $k
@@ -517,7 +558,7 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   echo "Commands (ADDR is each system's own listener):"
   echo
   echo '```'
-  printf '%s\n' "${cmds[@]}" | sed -E "s|$w|\$TMP|g; s|$top/||g; s/127\.0\.0\.1:1893[2-5]/ADDR/" | sort -u
+  printf '%s\n' "${cmds[@]}" | sed -E "s|$w|\$TMP|g; s|$top/||g; s/127\.0\.0\.1:1893[2-9]/ADDR/g" | sort -u
   echo '```'
 } > "$OUT"
 echo "wrote $OUT"

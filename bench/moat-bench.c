@@ -3,7 +3,9 @@
  *   moat-bench connect -H ADDR:PORT [tls opts] [-c CONC] [-n COUNT] [-r]
  *       full (or, with -r, resumed: session ticket) mTLS handshakes, each
  *       with CONNECT/CONNACK and DISCONNECT; prints connections/s and
- *       latency percentiles.
+ *       latency percentiles. With -H given up to 4 times, connection k
+ *       goes to the (k mod N)th address (reconnects alternating between
+ *       instances; with -r the ticket comes from the first).
  *   moat-bench idle -H ADDR:PORT [tls opts] -n COUNT [-c CONC] [-t SECONDS]
  *                   [-b BASE]
  *       opens COUNT connections (source addresses 127.0.0.BASE.. when more
@@ -38,7 +40,8 @@ enum mode { M_CONNECT, M_IDLE, M_PUBSUB };
 
 struct opts {
 	enum mode mode;
-	struct sockaddr_storage addr;
+	struct sockaddr_storage addr[4]; /* connect: taken in turn */
+	int n_addr;
 	const char *ca, *cert, *key;
 	int tls12, plain, resume, qos;
 	long conc, count, pairs, size, seconds, base;
@@ -485,7 +488,10 @@ static struct cl *cl_start(int role, long idx)
 		uv_inet_pton(AF_INET, ip, &src.sin_addr);
 		uv_tcp_bind(&c->tcp, (struct sockaddr *)&src, 0);
 	}
-	if (uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&o.addr,
+	if (uv_tcp_connect(&c->creq, &c->tcp,
+			   (struct sockaddr *)&o.addr[o.mode == M_CONNECT
+							      ? (idx - 1) % o.n_addr
+							      : 0],
 			   on_connect) < 0)
 		cl_close(c, 0);
 	return c;
@@ -595,7 +601,12 @@ static int parse_hostport(const char *s)
 		return -1;
 	memcpy(host, s, n);
 	host[n] = 0;
-	return uv_ip4_addr(host, atoi(colon + 1), (struct sockaddr_in *)&o.addr);
+	if (o.n_addr == (int)(sizeof(o.addr) / sizeof(o.addr[0])) ||
+	    uv_ip4_addr(host, atoi(colon + 1),
+			(struct sockaddr_in *)&o.addr[o.n_addr]) < 0)
+		return -1;
+	o.n_addr++;
+	return 0;
 }
 
 static void usage(void)
@@ -676,6 +687,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
+	if (!o.n_addr)
+		usage();
 	if (o.size < 8)
 		o.size = 8;
 	if (o.size > 65536)

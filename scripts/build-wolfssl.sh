@@ -25,6 +25,11 @@ flags="--enable-aesni --enable-intelasm --enable-sp --enable-sp-asm --enable-tls
 # layer turned these on): moat takes the leaf's identity there.
 # WOLFSSL_EXTRA_ALERTS: a fatal handshake error is answered with an alert
 # (handshake_failure, unexpected_message, ...), not a silent close.
+# WOLFSSL_TICKET_EXTRA_PADDING_SZ=512: room after wolfSSL's own session state
+# in a session ticket (32 bytes by default) for moat's identity blob (the
+# client's names, serial, the leaf's hash: see src/tls/ticket.h), so that a
+# ticket resumes on any instance holding the key with no table. It costs
+# 480 bytes in each connection's WOLFSSL_SESSION (its static ticket buffer).
 # XMALLOC_USER: wolfSSL calls XMALLOC/XFREE/XREALLOC, defined by moat
 # (src/base/scratch.c), with the type of each allocation: a handshake's
 # temporaries go to moat's scratch heap, the session's objects to malloc.
@@ -32,6 +37,7 @@ cflags="-O2 -fPIC -DWOLFSSL_NONBLOCK_OCSP -DWOLFSSL_NO_CRL_DATE_CHECK"
 # WOLFSSL_GETRANDOM: each session's DRBG is seeded with one getrandom()
 # call, not open/read/close of /dev/urandom (three system calls a handshake).
 cflags="$cflags -DWOLFSSL_GETRANDOM"
+cflags="$cflags -DWOLFSSL_TICKET_EXTRA_PADDING_SZ=512"
 cflags="$cflags -DXMALLOC_USER -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_ALL_CERTS -DWOLFSSL_EXTRA_ALERTS"
 # One patch, applied below: wolfSSL answers a revoked certificate with the
 # alert bad_certificate (for a CRL revocation it sends certificate_revoked,

@@ -237,23 +237,27 @@ static int ocsp_known_revoked(const char *serial)
 	       ocsp_cache_says_revoked(the_moat->ocsp, serial);
 }
 
-/* The CRL and JWK Set files are watched without a signal: a change of
- * size, mtime or inode of any of them reloads the configuration. */
+/* The files a configuration names beside itself are watched without a
+ * signal: the CRL, the JWK Set and the ticket keys of each listener. A
+ * change of size, mtime or inode of any of them reloads the configuration
+ * (logged as crl_changed, the first of them to be watched). */
 #define CRL_WATCH_MS 1000
 
 static uint64_t crl_signature(const struct cfg *c)
 {
 	uint64_t h = 1469598103934665603ull;
 
-	for (size_t i = 0; c && i < 2 * c->n_listeners; i++) {
-		const struct cfg_listener *l = &c->listeners[i / 2];
-		const char *file = i % 2 ? l->mqtt.token.jwks : l->tls.crl;
+	for (size_t j = 0; c && j < 3 * c->n_listeners; j++) {
+		const struct cfg_listener *l = &c->listeners[j / 3];
+		const char *path = j % 3 == 0	? l->tls.crl
+				   : j % 3 == 1 ? l->tls.ticket_keys
+						: l->mqtt.token.jwks;
 		struct stat st;
 		uint64_t v[4] = {0, 0, 0, 0};
 
-		if (!file)
+		if (!path)
 			continue;
-		if (stat(file, &st) == 0) {
+		if (stat(path, &st) == 0) {
 			v[0] = (uint64_t)st.st_mtim.tv_sec;
 			v[1] = (uint64_t)st.st_mtim.tv_nsec;
 			v[2] = (uint64_t)st.st_size;

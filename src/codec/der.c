@@ -400,8 +400,10 @@ int x509_read(const uint8_t *cert, size_t len, struct x509_fields *f)
 		return -1;
 	f->serial = span(v);
 	if (der_expect(&tbs, SEQ, &v, NULL) < 0 ||       /* signature */
-	    der_expect(&tbs, SEQ, &v, NULL) < 0 ||       /* issuer */
-	    der_expect(&tbs, SEQ, &validity, NULL) < 0 ||
+	    der_expect(&tbs, SEQ, &v, &tlv) < 0)         /* issuer */
+		return -1;
+	f->issuer = span(tlv);
+	if (der_expect(&tbs, SEQ, &validity, NULL) < 0 ||
 	    der_time(&validity, &not_before) < 0 ||
 	    der_time(&validity, &f->not_after) < 0 ||
 	    der_expect(&tbs, SEQ, &v, &tlv) < 0 ||       /* subject */
@@ -448,7 +450,29 @@ int crl_read(const uint8_t *crl, size_t len, struct crl_fields *f)
 	if ((der_peek(&tbs) == UTCTIME || der_peek(&tbs) == GENTIME) &&
 	    der_time(&tbs, &f->next_update) < 0)
 		return -1;
+	if (der_peek(&tbs) == SEQ) { /* revokedCertificates */
+		if (der_expect(&tbs, SEQ, &v, NULL) < 0)
+			return -1;
+		f->revoked = span(v);
+	}
 	return 0;
+}
+
+/* revokedCertificates ::= SEQUENCE OF SEQUENCE { userCertificate INTEGER,
+ * revocationDate Time, crlEntryExtensions OPTIONAL } */
+int crl_next_revoked(struct der_span *rest, struct der_span *serial)
+{
+	struct der d = {rest->p, rest->n}, e, v;
+
+	if (!d.n)
+		return 0;
+	if (der_expect(&d, SEQ, &e, NULL) < 0 ||
+	    der_expect(&e, INTEGER, &v, NULL) < 0 || v.n == 0)
+		return -1;
+	*serial = span(v);
+	rest->p = d.p;
+	rest->n = d.n;
+	return 1;
 }
 
 /* ---- a Name as one line ---- */

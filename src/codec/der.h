@@ -65,6 +65,7 @@ struct der_span {
 struct x509_fields {
 	struct der_span serial;  /* the INTEGER's content bytes */
 	struct der_span subject; /* the Name, whole TLV (for der_name_str) */
+	struct der_span issuer;  /* the Name, whole TLV */
 	struct der_span cn;      /* the first commonName's value */
 	struct der_span san_dns; /* the first dNSName of subjectAltName */
 	struct der_span san_uri; /* the first URI of subjectAltName */
@@ -80,10 +81,16 @@ struct crl_fields {
 	struct der_span issuer; /* the Name, whole TLV */
 	int64_t this_update;
 	int64_t next_update;    /* 0 = absent */
+	struct der_span revoked; /* revokedCertificates' content (n 0: none) */
 };
 
 /* Read a CRL (DER). 0 or -1. */
 int crl_read(const uint8_t *crl, size_t len, struct crl_fields *f);
+
+/* The next revoked serial (the INTEGER's content bytes) of rest (at first
+ * crl_fields.revoked), which moves past it: 1, 0 at the end, -1 when
+ * malformed. */
+int crl_next_revoked(struct der_span *rest, struct der_span *serial);
 
 /* A Name as one line, "/C=US/O=Example/CN=dev-1" (the form OpenSSL's
  * X509_NAME_oneline prints), into buf (always terminated when cap > 0).

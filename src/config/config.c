@@ -581,6 +581,9 @@ static int tls_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 		}
 	} else if (!strcmp(key, "session_tickets")) {
 		get_bool(x, v, "tls.session_tickets", &t->session_tickets);
+	} else if (!strcmp(key, "ticket_keys")) {
+		get_path(x, v, "tls.ticket_keys", &t->ticket_keys,
+			 &t->ticket_keys_pos, 1);
 	} else if (!strcmp(key, "ocsp")) {
 		t->ocsp.pos = pos_of(x, k);
 		if (want_map(x, v, "tls.ocsp") == 0)
@@ -1294,6 +1297,7 @@ void cfg_free(struct cfg *c)
 		free(l->tls.client_ca);
 		free(l->tls.crl);
 		free(l->tls.staple_file);
+		free(l->tls.ticket_keys);
 		free(l->tls.ocsp.responder);
 		free(l->mqtt.token.jwks);
 		free(l->mqtt.token.jwks_url);

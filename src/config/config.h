@@ -87,6 +87,8 @@ struct cfg_tls {
 	char *staple_file;                    /* when staple == FILE */
 	struct cfg_pos staple_pos;
 	bool session_tickets;                 /* default true */
+	char *ticket_keys;                    /* NULL = a key made at start */
+	struct cfg_pos ticket_keys_pos;
 	struct cfg_ocsp ocsp;
 	enum cfg_revoked_live revoked_live;   /* default close */
 	struct cfg_pos revoked_live_pos;

@@ -71,14 +71,11 @@ static void conn_handshake_done(struct conn *c)
 	histo_observe(&m->h_handshake, (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	if (wolfSSL_session_reused(c->ssl))
 		CTR_ADD(c->li->resumed, 1);
-	/* The leaf's DER was kept for the session ticket, made by now; it
-	 * stays while a CRL reload may have to close this session. */
-	if (!c->lcfg->tls.crl ||
-	    c->lcfg->tls.revoked_live != CFG_REVOKED_CLOSE) {
-		free(c->cert.der);
-		c->cert.der = NULL;
-		c->cert.der_len = 0;
-	}
+	/* The leaf's DER served the verify callback; a CRL reload checks
+	 * live sessions by issuer and serial (tls_peer_crl_revoked). */
+	free(c->cert.der);
+	c->cert.der = NULL;
+	c->cert.der_len = 0;
 	switch (c->cert.ocsp_state) {
 	case TLS_OCSP_STALE:
 		CTR_ADD(m->ocsp_stale_used, 1);

@@ -78,11 +78,10 @@ int conn_recheck_crl(struct moat *m)
 
 	for (struct conn *c = m->conns; c; c = next) {
 		next = c->next;
-		if (!live(c) || !c->cert.der || !c->li->tls || !c->li->open)
+		if (!live(c) || !c->li->tls || !c->li->open)
 			continue;
-		if (wolfSSL_CertManagerCheckCRL(
-			    wolfSSL_CTX_GetCertManager(c->li->tls->ctx),
-			    c->cert.der, c->cert.der_len) == CRL_CERT_REVOKED) {
+		/* by issuer and serial: a resumed session has no DER */
+		if (tls_peer_crl_revoked(c->li->tls, &c->cert)) {
 			revoke_one(c, "crl");
 			n++;
 		}

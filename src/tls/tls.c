@@ -18,6 +18,8 @@
 #include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/random.h>
 
 #include "codec/der.h"
@@ -25,8 +27,11 @@
 #include "tls/ocsp.h"
 #include "base/log.h"
 #include "base/reject.h"
+#include "tls/ticket.h"
 #include "tls/tls.h"
 #include "base/util.h"
+
+#define POSF(pos) (pos).file, (pos).line, (pos).col
 
 void errtext_add(char **text, const char *fmt, ...)
 {
@@ -94,6 +99,20 @@ static char *dup_span(struct der_span v)
 	return dup_n((const char *)v.p, v.n);
 }
 
+/* Clear what p learnt of a certificate, keeping what tls_session_new set
+ * up for the session. */
+static void peer_reset(struct tls_peer *p)
+{
+	struct tls_peer keep = *p;
+
+	tls_peer_clear(p);
+	p->ocsp_mode = keep.ocsp_mode;
+	p->ocsp_override = keep.ocsp_override;
+	p->cm = keep.cm;
+	p->crl_on = keep.crl_on;
+	p->crl_reject_after = keep.crl_reject_after;
+}
+
 /* Copy what moat needs of the leaf (DER) into p, so nothing of the
  * certificate itself has to be kept for the life of the connection. */
 static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
@@ -101,18 +120,14 @@ static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
 	struct x509_fields f;
 	char subject[512];
 
-	{ /* keep what the session set up and OCSP found so far */
-		struct tls_peer keep = *p;
+	{ /* keep what OCSP found so far */
+		uint8_t failed = p->ocsp_io_failed, stale = p->ocsp_io_stale,
+			state = p->ocsp_state;
 
-		tls_peer_clear(p);
-		p->ocsp_mode = keep.ocsp_mode;
-		p->ocsp_override = keep.ocsp_override;
-		p->ocsp_io_failed = keep.ocsp_io_failed;
-		p->ocsp_io_stale = keep.ocsp_io_stale;
-		p->ocsp_state = keep.ocsp_state;
-		p->cm = keep.cm;
-		p->crl_on = keep.crl_on;
-		p->crl_reject_after = keep.crl_reject_after;
+		peer_reset(p);
+		p->ocsp_io_failed = failed;
+		p->ocsp_io_stale = stale;
+		p->ocsp_state = state;
 	}
 	p->has_cert = 1;
 	if (len <= 0 || (p->der = malloc((size_t)len)) == NULL)
@@ -128,6 +143,9 @@ static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
 	p->san_dns = dup_span(f.san_dns);
 	p->san_uri = dup_span(f.san_uri);
 	p->ocsp_url = f.ocsp_url;
+	p->checked_at = (int64_t)time(NULL);
+	wc_Sha256Hash(der, (word32)len, p->leaf_hash);
+	wc_Sha256Hash(f.issuer.p, (word32)f.issuer.n, p->issuer_hash);
 	if ((p->serial = malloc(f.serial.n * 2 + 1))) {
 		for (size_t i = 0; i < f.serial.n; i++)
 			snprintf(p->serial + 2 * i, 3, "%02x", f.serial.p[i]);
@@ -475,67 +493,6 @@ static int load_crls(WOLFSSL_CTX *ctx, const char *path, char **why)
 	return l.count;
 }
 
-#ifdef HAVE_SESSION_TICKET
-/* Session tickets that keep the client's identity.
- *
- * A resumed handshake has no client certificate, and wolfSSL's tickets do
- * not carry it, so without help a resumed device would lose its identity
- * (and its CRL check). moat encrypts tickets itself (AES-256-GCM, a key
- * made at start) and uses the 16-byte IV, random per ticket, as a token
- * into a bounded table holding what the full handshake learnt of the leaf.
- * A ticket whose token is gone (evicted, expired, another process) is
- * refused, and the client does a full handshake: never a resumption
- * without identity. On resumption the kept leaf is checked against the
- * current CRL again. */
-
-#define TICKET_SLOTS 16384
-#define TICKET_LIFETIME_S 3600
-
-struct ticket_ent {
-	uint8_t token[WOLFSSL_TICKET_IV_SZ];
-	uint64_t expires_ms;
-	struct tls_peer peer; /* has_cert 0: a session without certificate */
-	int used;
-};
-
-struct tls_tickets {
-	uv_mutex_t lock; /* workers share the table, the AES and RNG state */
-	Aes aes;
-	uint8_t name[WOLFSSL_TICKET_NAME_SZ];
-	WC_RNG rng;
-	struct ticket_ent *slots;
-};
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static void peer_copy(struct tls_peer *d, const struct tls_peer *s)
-{
-	memset(d, 0, sizeof(*d));
-	d->has_cert = s->has_cert;
-	d->ocsp_state = s->ocsp_state;
-	d->subject = dup_or_null(s->subject);
-	d->serial = dup_or_null(s->serial);
-	d->cn = dup_or_null(s->cn);
-	d->san_dns = dup_or_null(s->san_dns);
-	d->san_uri = dup_or_null(s->san_uri);
-	if (s->der && (d->der = malloc((size_t)s->der_len))) {
-		memcpy(d->der, s->der, (size_t)s->der_len);
-		d->der_len = s->der_len;
-	}
-}
-
-static struct ticket_ent *ticket_slot(struct tls_tickets *tk,
-				      const uint8_t *token)
-{
-	uint32_t h;
-
-	memcpy(&h, token, sizeof(h)); /* the token is random */
-	return &tk->slots[h % TICKET_SLOTS];
-}
-
 static int (*revoked_lookup)(const char *serial);
 
 void tls_set_revoked_lookup(int (*fn)(const char *serial))
@@ -543,77 +500,335 @@ void tls_set_revoked_lookup(int (*fn)(const char *serial))
 	revoked_lookup = fn;
 }
 
-static int ticket_cb_locked(WOLFSSL *ssl,
-			    unsigned char name[WOLFSSL_TICKET_NAME_SZ],
-		     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
-		     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
-		     unsigned char *ticket, int inLen, int *outLen,
-		     void *userCtx)
+/* ---- the CRL by issuer and serial ----
+ * A resumed session has no certificate to hand to wolfSSL's CRL check, so
+ * moat indexes the revoked serials of the CRLs it loaded (wolfSSL has
+ * checked their signatures by then): SHA-256 of the issuer Name's DER
+ * followed by the serial, sorted. */
+
+typedef uint8_t revoked_key[TICKET_HASH_SZ];
+
+static void revoked_key_of(const uint8_t *issuer_hash, const uint8_t *serial,
+			   size_t serial_len, uint8_t *out)
 {
-	struct tls_ctx *t = userCtx;
-	struct tls_tickets *tk = t->tickets;
-	struct tls_io *io = wolfSSL_GetIOReadCtx(ssl);
-	struct tls_peer *peer = io ? io->peer : NULL;
-	struct ticket_ent *e;
-	uint64_t now = util_now_ms();
+	wc_Sha256 h;
 
-	if (!tk || !peer)
-		return WOLFSSL_TICKET_RET_FATAL;
-	if (enc) {
-		memcpy(name, tk->name, WOLFSSL_TICKET_NAME_SZ);
-		if (wc_RNG_GenerateBlock(&tk->rng, iv, WOLFSSL_TICKET_IV_SZ))
-			return WOLFSSL_TICKET_RET_FATAL;
-		memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
-		if (wc_AesGcmEncrypt(&tk->aes, ticket, ticket, (word32)inLen,
-				     iv, 12, mac, 16, name,
-				     WOLFSSL_TICKET_NAME_SZ))
-			return WOLFSSL_TICKET_RET_FATAL;
-		*outLen = inLen;
-		e = ticket_slot(tk, iv);
-		if (e->used)
-			tls_peer_clear(&e->peer);
-		memcpy(e->token, iv, WOLFSSL_TICKET_IV_SZ);
-		e->expires_ms = now + TICKET_LIFETIME_S * 1000ull;
-		peer_copy(&e->peer, peer);
-		e->used = 1;
-		return WOLFSSL_TICKET_RET_OK;
+	wc_InitSha256(&h);
+	wc_Sha256Update(&h, issuer_hash, TICKET_HASH_SZ);
+	wc_Sha256Update(&h, serial, (word32)serial_len);
+	wc_Sha256Final(&h, out);
+	wc_Sha256Free(&h);
+}
+
+static int revoked_add(const uint8_t *der, size_t len, void *arg)
+{
+	struct tls_ctx *t = arg;
+	struct crl_fields f;
+	struct der_span rest, serial;
+	uint8_t issuer_hash[TICKET_HASH_SZ];
+	int r;
+
+	if (!der || crl_read(der, len, &f) < 0)
+		return 0; /* wolfSSL has refused it already */
+	wc_Sha256Hash(f.issuer.p, (word32)f.issuer.n, issuer_hash);
+	rest = f.revoked;
+	while ((r = crl_next_revoked(&rest, &serial)) == 1) {
+		if (t->n_revoked == t->cap_revoked) {
+			size_t cap = t->cap_revoked ? 2 * t->cap_revoked : 64;
+			revoked_key *n = realloc(t->revoked, cap * sizeof(*n));
+
+			if (!n)
+				return 1;
+			t->revoked = n;
+			t->cap_revoked = cap;
+		}
+		revoked_key_of(issuer_hash, serial.p, serial.n,
+			       t->revoked[t->n_revoked++]);
 	}
-	if (memcmp(name, tk->name, WOLFSSL_TICKET_NAME_SZ) != 0)
-		return WOLFSSL_TICKET_RET_REJECT;
-	e = ticket_slot(tk, iv);
-	if (!e->used || memcmp(e->token, iv, WOLFSSL_TICKET_IV_SZ) != 0 ||
-	    e->expires_ms < now)
-		return WOLFSSL_TICKET_RET_REJECT;
-	if (wc_AesGcmDecrypt(&tk->aes, ticket, ticket, (word32)inLen, iv, 12,
-			     mac, 16, name, WOLFSSL_TICKET_NAME_SZ))
-		return WOLFSSL_TICKET_RET_REJECT;
-	/* A certificate revoked since the ticket was made does not resume. */
-	if (e->peer.der && t->cfg->crl &&
-	    wolfSSL_CertManagerCheckCRL(wolfSSL_CTX_GetCertManager(t->ctx),
-					e->peer.der,
-					e->peer.der_len) != WOLFSSL_SUCCESS)
-		return WOLFSSL_TICKET_RET_REJECT;
-	/* Nor one whose OCSP check did not pass, or that OCSP has since
-	 * found revoked. */
-	if (peer->ocsp_mode != CFG_OCSP_OFF &&
-	    (e->peer.ocsp_state >= TLS_OCSP_UNAVAILABLE ||
-	     (revoked_lookup && e->peer.serial &&
-	      revoked_lookup(e->peer.serial))))
-		return WOLFSSL_TICKET_RET_REJECT;
-	*outLen = inLen;
-	{
-		struct tls_peer keep = *peer; /* its session settings */
+	return 0;
+}
 
-		tls_peer_clear(peer);
-		peer_copy(peer, &e->peer);
-		peer->ocsp_mode = keep.ocsp_mode;
-		peer->ocsp_override = keep.ocsp_override;
-		peer->cm = keep.cm;
-		peer->crl_on = keep.crl_on;
-		peer->crl_reject_after = keep.crl_reject_after;
+static int revoked_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, TICKET_HASH_SZ);
+}
+
+static void revoked_index(struct tls_ctx *t, const char *path)
+{
+	size_t len;
+	char *buf = read_file(path, &len);
+
+	if (!buf)
+		return;
+	if (strstr(buf, CRL_BEGIN))
+		pem_each(buf, PEM_CRL, revoked_add, t);
+	else
+		revoked_add((const uint8_t *)buf, len, t);
+	free(buf);
+	if (t->n_revoked)
+		qsort(t->revoked, t->n_revoked, TICKET_HASH_SZ, revoked_cmp);
+}
+
+static int hex_to_bytes(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = hex ? strlen(hex) : 0;
+
+	if (n % 2 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
+int tls_peer_crl_revoked(const struct tls_ctx *t, const struct tls_peer *p)
+{
+	uint8_t serial[TICKET_SERIAL_MAX], key[TICKET_HASH_SZ];
+	int n;
+
+	if (!t || !t->n_revoked || !p->has_cert ||
+	    (n = hex_to_bytes(p->serial, serial, sizeof(serial))) <= 0)
+		return 0;
+	revoked_key_of(p->issuer_hash, serial, (size_t)n, key);
+	return bsearch(key, t->revoked, t->n_revoked, TICKET_HASH_SZ,
+		       revoked_cmp) != NULL;
+}
+
+#ifdef HAVE_SESSION_TICKET
+/* Stateless session tickets that keep the client's identity.
+ *
+ * A resumed handshake has no client certificate, and wolfSSL's tickets do
+ * not carry it, so moat encrypts tickets itself and puts after wolfSSL's
+ * session state a blob with what the full handshake learnt of the leaf
+ * (src/tls/ticket.h). The plaintext is
+ *     wolfSSL's state | blob | zeros | state length 2 | blob length 2
+ * padded to the AES block; it is encrypted with AES-256-CBC (the IV random
+ * per ticket) and authenticated with HMAC-SHA256 over key name, IV, length
+ * and ciphertext (encrypt-then-MAC; the MAC is checked before anything is
+ * decrypted), under the first key of tls.ticket_keys, or a key made at
+ * start. Any instance holding the key resumes the ticket; one it cannot
+ * vouch for (unknown key, bad MAC, no blob, revoked since, older than
+ * TICKET_LIFETIME_S since its revocation check) is refused, and the client
+ * does a full handshake: never a resumption without identity. */
+
+#define TICKET_LIFETIME_S 3600
+#define TICKET_SKEW_S 300 /* clocks of instances sharing a key may differ */
+#ifdef WOLFSSL_TICKET_EXTRA_PADDING_SZ
+#define TICKET_ROOM WOLFSSL_TICKET_EXTRA_PADDING_SZ
+#else
+#define TICKET_ROOM 32 /* wolfSSL's default: no identity fits */
+#endif
+#define TRAILER_SZ 4
+
+struct tls_tickets {
+	uv_mutex_t lock; /* workers share the RNG */
+	WC_RNG rng;
+	struct ticket_keys keys; /* keys.key[0] encrypts */
+	int warned;              /* ticket_identity_too_big logged */
+};
+
+/* Without tls.ticket_keys: one key for the process, made at start, so
+ * that a reload keeps its tickets valid. */
+static struct ticket_key proc_key;
+static int proc_key_ok;
+static uv_once_t proc_key_once = UV_ONCE_INIT;
+
+static void proc_key_make(void)
+{
+	WC_RNG rng;
+
+	if (wc_InitRng(&rng) != 0)
+		return;
+	proc_key_ok = wc_RNG_GenerateBlock(&rng, (byte *)&proc_key,
+					   sizeof(proc_key)) == 0;
+	proc_key.name[0] |= 1; /* never all zeros */
+	wc_FreeRng(&rng);
+}
+
+static int ticket_mac(const struct ticket_key *k, const uint8_t *name,
+		      const uint8_t *iv, const uint8_t *ct, int len,
+		      uint8_t *mac)
+{
+	Hmac h;
+	uint8_t l[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+	int r;
+
+	if (wc_HmacInit(&h, NULL, INVALID_DEVID))
+		return -1;
+	r = wc_HmacSetKey(&h, WC_SHA256, k->hmac, TICKET_HMAC_SZ) ||
+	    wc_HmacUpdate(&h, name, TICKET_NAME_SZ) ||
+	    wc_HmacUpdate(&h, iv, WOLFSSL_TICKET_IV_SZ) ||
+	    wc_HmacUpdate(&h, l, 2) || wc_HmacUpdate(&h, ct, (word32)len) ||
+	    wc_HmacFinal(&h, mac);
+	wc_HmacFree(&h);
+	return r ? -1 : 0;
+}
+
+static int ticket_aes(const struct ticket_key *k, const uint8_t *iv,
+		      uint8_t *buf, int len, int enc)
+{
+	Aes aes;
+	int r;
+
+	if (wc_AesInit(&aes, NULL, INVALID_DEVID))
+		return -1;
+	r = wc_AesSetKey(&aes, k->aes, TICKET_AES_SZ, iv,
+			 enc ? AES_ENCRYPTION : AES_DECRYPTION) ||
+	    (enc ? wc_AesCbcEncrypt(&aes, buf, buf, (word32)len)
+		 : wc_AesCbcDecrypt(&aes, buf, buf, (word32)len));
+	wc_AesFree(&aes);
+	return r ? -1 : 0;
+}
+
+static int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint8_t d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+static void blob_of_peer(struct ticket_blob *b, const struct tls_peer *p)
+{
+	int n;
+
+	memset(b, 0, sizeof(*b));
+	b->has_cert = p->has_cert;
+	b->ocsp_url = p->ocsp_url;
+	b->ocsp_state = p->ocsp_state;
+	/* no certificate, no revocation check: the ticket's age counts */
+	b->checked_at = p->has_cert ? p->checked_at : (int64_t)time(NULL);
+	memcpy(b->leaf_hash, p->leaf_hash, TICKET_HASH_SZ);
+	memcpy(b->issuer_hash, p->issuer_hash, TICKET_HASH_SZ);
+	n = hex_to_bytes(p->serial, b->serial, sizeof(b->serial));
+	b->serial_len = n > 0 ? (size_t)n : 0;
+#define STR(f) b->f = (struct ticket_str){p->f, p->f ? strlen(p->f) : 0}
+	STR(subject);
+	STR(cn);
+	STR(san_dns);
+	STR(san_uri);
+#undef STR
+}
+
+static char *str_of(struct ticket_str s)
+{
+	return s.n ? dup_n(s.p, s.n) : NULL;
+}
+
+/* The peer as the ticket says, keeping what the session set up. */
+static void peer_of_blob(struct tls_peer *peer, const struct ticket_blob *b)
+{
+	peer_reset(peer);
+	peer->has_cert = b->has_cert;
+	peer->ocsp_url = b->ocsp_url;
+	peer->ocsp_state = b->ocsp_state;
+	peer->checked_at = b->checked_at;
+	memcpy(peer->leaf_hash, b->leaf_hash, TICKET_HASH_SZ);
+	memcpy(peer->issuer_hash, b->issuer_hash, TICKET_HASH_SZ);
+	peer->subject = str_of(b->subject);
+	peer->cn = str_of(b->cn);
+	peer->san_dns = str_of(b->san_dns);
+	peer->san_uri = str_of(b->san_uri);
+	if (b->serial_len && (peer->serial = malloc(b->serial_len * 2 + 1))) {
+		for (size_t i = 0; i < b->serial_len; i++)
+			snprintf(peer->serial + 2 * i, 3, "%02x", b->serial[i]);
+		peer->serial[b->serial_len * 2] = '\0';
 	}
 	peer->resumed = 1;
+}
+
+static int ticket_seal(struct tls_ctx *t, struct tls_peer *peer,
+		       uint8_t *name, uint8_t *iv, uint8_t *mac,
+		       uint8_t *ticket, int inLen, int *outLen)
+{
+	struct tls_tickets *tk = t->tickets;
+	const struct ticket_key *k = &tk->keys.key[0];
+	size_t cap = (size_t)inLen + TICKET_ROOM, len;
+	struct ticket_blob b;
+	int bl, r;
+
+	blob_of_peer(&b, peer);
+	bl = ticket_blob_encode(&b, ticket + inLen,
+				cap - (size_t)inLen - TRAILER_SZ - 15);
+	if (bl < 0) {
+		/* a ticket with no blob: made, and refused at resumption */
+		if (!tk->warned) {
+			tk->warned = 1;
+			log_event(LOG_WARN, "ticket_identity_too_big",
+				  "listener_cert", t->cfg->cert, "detail",
+				  "a client's names do not fit in a session "
+				  "ticket; such clients do full handshakes",
+				  NULL);
+		}
+		bl = 0;
+	}
+	len = ((size_t)inLen + (size_t)bl + TRAILER_SZ + 15) / 16 * 16;
+	memset(ticket + inLen + bl, 0, len - (size_t)inLen - (size_t)bl);
+	ticket[len - 4] = (uint8_t)(inLen >> 8);
+	ticket[len - 3] = (uint8_t)inLen;
+	ticket[len - 2] = (uint8_t)(bl >> 8);
+	ticket[len - 1] = (uint8_t)bl;
+	memcpy(name, k->name, TICKET_NAME_SZ);
+	uv_mutex_lock(&tk->lock);
+	r = wc_RNG_GenerateBlock(&tk->rng, iv, WOLFSSL_TICKET_IV_SZ);
+	uv_mutex_unlock(&tk->lock);
+	if (r || ticket_aes(k, iv, ticket, (int)len, 1) < 0 ||
+	    ticket_mac(k, name, iv, ticket, (int)len, mac) < 0)
+		return WOLFSSL_TICKET_RET_FATAL;
+	*outLen = (int)len;
 	return WOLFSSL_TICKET_RET_OK;
+}
+
+static int ticket_open(struct tls_ctx *t, struct tls_peer *peer,
+		       const uint8_t *name, const uint8_t *iv,
+		       const uint8_t *mac, uint8_t *ticket, int inLen,
+		       int *outLen, int tls13)
+{
+	struct tls_tickets *tk = t->tickets;
+	const struct ticket_key *k = ticket_keys_find(&tk->keys, name);
+	uint8_t want[WOLFSSL_TICKET_MAC_SZ];
+	struct ticket_blob b;
+	size_t it_len, bl;
+	int64_t now = (int64_t)time(NULL);
+
+	if (!k || inLen < 16 || inLen % 16 ||
+	    ticket_mac(k, name, iv, ticket, inLen, want) < 0 ||
+	    !same_bytes(want, mac, sizeof(want)) ||
+	    ticket_aes(k, iv, ticket, inLen, 0) < 0)
+		return WOLFSSL_TICKET_RET_REJECT;
+	it_len = ((size_t)ticket[inLen - 4] << 8) | ticket[inLen - 3];
+	bl = ((size_t)ticket[inLen - 2] << 8) | ticket[inLen - 1];
+	if (!bl || it_len + bl + TRAILER_SZ > (size_t)inLen ||
+	    ticket_blob_decode(ticket + it_len, bl, &b) < 0)
+		return WOLFSSL_TICKET_RET_REJECT;
+	/* trust no older than the last revocation check allows */
+	if (b.checked_at > now + TICKET_SKEW_S ||
+	    now - b.checked_at > TICKET_LIFETIME_S)
+		return WOLFSSL_TICKET_RET_REJECT;
+	peer_of_blob(peer, &b);
+	/* A certificate revoked since the ticket was made does not resume, */
+	if (t->cfg->crl && tls_peer_crl_revoked(t, peer))
+		goto refuse;
+	/* nor one whose OCSP check did not pass, or that OCSP has since
+	 * found revoked. */
+	if (peer->ocsp_mode != CFG_OCSP_OFF &&
+	    (peer->ocsp_state >= TLS_OCSP_UNAVAILABLE ||
+	     (revoked_lookup && peer->serial && revoked_lookup(peer->serial))))
+		goto refuse;
+	*outLen = (int)it_len;
+	/* Under an older key, TLS 1.2 resumes and gets a ticket under the
+	 * newest (CREATE); TLS 1.3 gets new tickets after every handshake,
+	 * and CREATE would refuse the resumption there. */
+	return k != &tk->keys.key[0] && !tls13 ? WOLFSSL_TICKET_RET_CREATE
+					       : WOLFSSL_TICKET_RET_OK;
+refuse:
+	peer_reset(peer);
+	return WOLFSSL_TICKET_RET_REJECT;
 }
 
 static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
@@ -623,61 +838,104 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 		     void *userCtx)
 {
 	struct tls_ctx *t = userCtx;
-	int r;
+	struct tls_io *io = wolfSSL_GetIOReadCtx(ssl);
+	struct tls_peer *peer = io ? io->peer : NULL;
 
-	if (!t->tickets)
+	if (!t->tickets || !peer)
 		return WOLFSSL_TICKET_RET_FATAL;
-	uv_mutex_lock(&t->tickets->lock);
-	r = ticket_cb_locked(ssl, name, iv, mac, enc, ticket, inLen, outLen,
-			     userCtx);
-	uv_mutex_unlock(&t->tickets->lock);
-	return r;
+	if (enc)
+		return ticket_seal(t, peer, name, iv, mac, ticket, inLen,
+				   outLen);
+	return ticket_open(t, peer, name, iv, mac, ticket, inLen, outLen,
+			   wolfSSL_GetVersion(ssl) == WOLFSSL_TLSV1_3);
 }
 
-static int tickets_init(struct tls_ctx *t)
+/* tls.ticket_keys, or the process's key. */
+static int tickets_keys(struct tls_ctx *t, struct ticket_keys *k,
+			char **errors)
+{
+	const struct cfg_tls *cfg = t->cfg;
+	const char *why = NULL;
+	size_t len = 0;
+	char *buf;
+	struct stat st;
+	int r;
+
+	if (!cfg->ticket_keys) {
+		uv_once(&proc_key_once, proc_key_make);
+		if (!proc_key_ok) {
+			errtext_add(errors,
+				    "%s:%d:%d: tls: cannot make a session "
+				    "ticket key",
+				    POSF(cfg->cert_pos));
+			return -EINVAL;
+		}
+		k->key[0] = proc_key;
+		k->n = 1;
+		return 0;
+	}
+	buf = read_file(cfg->ticket_keys, &len);
+	if (!buf) {
+		why = strerror(errno);
+		r = -EINVAL;
+	} else {
+		r = ticket_keys_parse((const uint8_t *)buf, len, k, &why);
+		explicit_bzero(buf, len);
+		free(buf);
+	}
+	if (r < 0) {
+		errtext_add(errors, "%s:%d:%d: tls.ticket_keys: %s: %s",
+			    POSF(cfg->ticket_keys_pos), cfg->ticket_keys, why);
+		return r;
+	}
+	if (stat(cfg->ticket_keys, &st) == 0 && (st.st_mode & 0077))
+		log_event(LOG_WARN, "key_permissions", "file", cfg->ticket_keys,
+			  "detail",
+			  "readable or writable by group or others; chmod 600 "
+			  "it",
+			  NULL);
+	return 0;
+}
+
+static int tickets_init(struct tls_ctx *t, char **errors)
 {
 	struct tls_tickets *tk = calloc(1, sizeof(*tk));
-	uint8_t key[32];
+	int r;
 
 	if (!tk)
-		return -1;
-	tk->slots = calloc(TICKET_SLOTS, sizeof(*tk->slots));
-	if (!tk->slots || wc_InitRng(&tk->rng) != 0) {
-		free(tk->slots);
-		free(tk);
-		return -1;
+		return -ENOMEM;
+	if ((r = tickets_keys(t, &tk->keys, errors)) < 0)
+		goto fail_keys;
+	if (wc_InitRng(&tk->rng) != 0) {
+		r = -EIO;
+		goto fail_keys;
 	}
 	uv_mutex_init(&tk->lock);
 	t->tickets = tk;
-	if (wc_RNG_GenerateBlock(&tk->rng, key, sizeof(key)) ||
-	    wc_RNG_GenerateBlock(&tk->rng, tk->name, sizeof(tk->name)) ||
-	    wc_AesInit(&tk->aes, NULL, INVALID_DEVID) ||
-	    wc_AesGcmSetKey(&tk->aes, key, sizeof(key)))
-		return -1;
-	memset(key, 0, sizeof(key));
 	wolfSSL_CTX_set_TicketEncCtx(t->ctx, t);
 	wolfSSL_CTX_set_TicketEncCb(t->ctx, ticket_cb);
 	wolfSSL_CTX_set_TicketHint(t->ctx, TICKET_LIFETIME_S);
 	return 0;
+fail_keys:
+	explicit_bzero(tk, sizeof(*tk));
+	free(tk);
+	return r;
 }
 
 static void tickets_free(struct tls_tickets *tk)
 {
 	if (!tk)
 		return;
-	for (size_t i = 0; tk->slots && i < TICKET_SLOTS; i++)
-		if (tk->slots[i].used)
-			tls_peer_clear(&tk->slots[i].peer);
-	free(tk->slots);
-	wc_AesFree(&tk->aes);
 	wc_FreeRng(&tk->rng);
 	uv_mutex_destroy(&tk->lock);
+	explicit_bzero(tk, sizeof(*tk));
 	free(tk);
 }
 #else
-static int tickets_init(struct tls_ctx *t)
+static int tickets_init(struct tls_ctx *t, char **errors)
 {
 	(void)t;
+	(void)errors;
 	return 0;
 }
 
@@ -754,8 +1012,6 @@ static void info_load(struct tls_ctx *t)
 	if (t->cfg->crl && t->cfg->verify_client != CFG_VERIFY_NONE)
 		each_pem(t->cfg->crl, PEM_CRL, info_crl, in);
 }
-
-#define POSF(pos) (pos).file, (pos).line, (pos).col
 
 /* ---- stapling our own certificate ---- */
 
@@ -1180,6 +1436,7 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 				    POSF(cfg->crl_pos), cfg->crl, why);
 			goto fail;
 		}
+		revoked_index(t, cfg->crl);
 	}
 	switch (cfg->verify_client) {
 	case CFG_VERIFY_REQUIRED:
@@ -1228,9 +1485,12 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 	if (!cfg->session_tickets) {
 		wolfSSL_CTX_NoTicketTLSv12(ctx);
 		wolfSSL_CTX_no_ticket_TLSv13(ctx);
-	} else if (tickets_init(t) < 0) {
-		errtext_add(errors, "%s:%d:%d: tls: cannot set up session tickets",
-			    POSF(cfg->cert_pos));
+	} else if ((ret = tickets_init(t, errors)) < 0) {
+		if (ret != -EINVAL)
+			errtext_add(errors,
+				    "%s:%d:%d: tls: cannot set up session "
+				    "tickets",
+				    POSF(cfg->cert_pos));
 		goto fail;
 	}
 	wolfSSL_CTX_SetIORecv(ctx, io_recv);
@@ -1259,6 +1519,7 @@ void tls_ctx_free(struct tls_ctx *t)
 	if (t->ctx)
 		wolfSSL_CTX_free(t->ctx);
 	tickets_free(t->tickets);
+	free(t->revoked);
 	free(t->staple.url);
 	free(t->staple.req);
 	free(t->staple.file);

@@ -13,6 +13,7 @@
 #include <wolfssl/ssl.h>
 
 #include "config/config.h"
+#include "tls/ticket.h"
 
 struct tls_tickets;
 
@@ -49,6 +50,10 @@ struct tls_ctx {
 	WOLFSSL_CTX *ctx;
 	const struct cfg_tls *cfg;
 	struct tls_tickets *tickets; /* owned; NULL without tickets */
+	/* the CRLs' revoked serials, for sessions with no certificate at
+	 * hand (resumed): sorted SHA-256 of issuer Name DER and serial */
+	uint8_t (*revoked)[TICKET_HASH_SZ];
+	size_t n_revoked, cap_revoked;
 	struct tls_info info;
 	struct tls_staple staple;
 };
@@ -110,12 +115,15 @@ struct tls_peer {
 	char *cn;
 	char *san_dns;  /* first DNS SAN */
 	char *san_uri;  /* first URI SAN */
-	uint8_t *der;   /* the leaf, DER, kept only until a ticket is made */
+	uint8_t *der;   /* the leaf, DER, kept only until the handshake ends */
 	int der_len;
 	int verify_err; /* first wolfSSL error seen in the chain, 0 = none */
 	uint8_t has_cert;
 	uint8_t ocsp_url;   /* the leaf's AIA names an OCSP responder */
 	uint8_t resumed;    /* identity restored from a session ticket */
+	int64_t checked_at; /* UTC s: the full handshake's revocation check */
+	uint8_t leaf_hash[TICKET_HASH_SZ];   /* SHA-256 of the leaf's DER */
+	uint8_t issuer_hash[TICKET_HASH_SZ]; /* SHA-256 of its issuer Name */
 	/* OCSP (set up by tls_session_new from the listener's config) */
 	uint8_t ocsp_mode;      /* enum cfg_ocsp_mode */
 	uint8_t ocsp_override;  /* a responder URL is configured */
@@ -163,6 +171,10 @@ void errtext_add(char **text, const char *fmt, ...)
 
 /* Asked on resumption under OCSP: 1 when the serial is known revoked. */
 void tls_set_revoked_lookup(int (*fn)(const char *serial));
+
+/* 1 when the CRLs loaded for t revoke p's certificate (by issuer and
+ * serial: works for a resumed session, which has no certificate). */
+int tls_peer_crl_revoked(const struct tls_ctx *t, const struct tls_peer *p);
 
 /* The reject cause (enum reject_cause) for a failed handshake. */
 int tls_reject_cause(int verify_err, int ssl_err);

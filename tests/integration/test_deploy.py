@@ -1,6 +1,7 @@
 """deploy/: the systemd unit passes systemd-analyze verify (with the unit's
 binary path pointed at this build)."""
 import os
+import re
 import shutil
 import subprocess
 
@@ -21,6 +22,40 @@ def test_systemd_unit_verifies(tmp_path):
     assert r.returncode == 0 and not bad, r.stdout + r.stderr
 
 
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
+def test_meson_install_puts_binary_and_unit_where_the_unit_expects(tmp_path):
+    """`meson install` (into a DESTDIR) of the build MOAT_BIN comes from:
+    the binary, the unit and the README land where the unit names them,
+    and the installed unit verifies."""
+    import json
+    build = os.path.dirname(os.path.abspath(MOAT))
+    opts = subprocess.run(["meson", "introspect", "--buildoptions", build],
+                          capture_output=True, text=True, timeout=60)
+    if opts.returncode != 0:
+        pytest.skip("MOAT_BIN is not in a meson build directory")
+    prefix = {o["name"]: o["value"] for o in json.loads(opts.stdout)}["prefix"]
+    dest = tmp_path / "dest"
+    r = subprocess.run(["meson", "install", "-C", build, "--destdir", str(dest), "--quiet"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    root = str(dest)
+    unit = open(root + prefix + "/lib/systemd/system/moat.service").read()
+    if prefix == "/usr/local":
+        assert unit == open(os.path.join(REPO, "deploy", "moat.service")).read()
+    named = re.findall(r"^ExecStart=(\S+)", unit, re.M) + \
+        re.findall(r"^Documentation=file:(\S+)", unit, re.M)
+    assert len(named) == 2
+    for path in named:
+        assert os.path.exists(root + path), path  # installed where the unit looks
+    assert os.access(root + named[0], os.X_OK)
+    moved = tmp_path / "moat.service"  # the unit as it would read installed at /
+    moved.write_text(unit.replace(prefix + "/", root + prefix + "/"))
+    r = subprocess.run(["systemd-analyze", "verify", str(moved)], capture_output=True,
+                       text=True, timeout=60)
+    bad = [l for l in (r.stdout + r.stderr).splitlines() if "moat.service" in l]
+    assert r.returncode == 0 and not bad, r.stdout + r.stderr
+
+
 K8S = os.path.join(REPO, "deploy", "kubernetes", "moat.yaml")
 LINT = "{extends: default, rules: {line-length: {max: 100}, document-start: disable, " \
        "truthy: {check-keys: false}}}"
@@ -29,7 +64,8 @@ LINT = "{extends: default, rules: {line-length: {max: 100}, document-start: disa
 def k8s_docs():
     import yaml
     with open(K8S) as f:
-        return {(d["kind"] if d["kind"] != "Service" else "Service/" + d["metadata"]["name"]): d
+        return {(d["kind"] if d["kind"] not in ("Service", "Secret")
+                 else d["kind"] + "/" + d["metadata"]["name"]): d
                 for d in yaml.safe_load_all(f) if d}
 
 
@@ -43,7 +79,8 @@ def test_kubernetes_manifests_lint():
 def test_kubernetes_manifests_hang_together():
     import yaml
     d = k8s_docs()
-    assert {"Namespace", "ConfigMap", "Secret", "Deployment", "Service/moat",
+    assert {"Namespace", "ConfigMap", "Secret/moat-tls", "Secret/moat-ticket-keys",
+            "Deployment", "Service/moat",
             "Service/moat-metrics", "PodDisruptionBudget"} <= set(d)
     cfg = yaml.safe_load(d["ConfigMap"]["data"]["moat.yaml"])
     dep = d["Deployment"]["spec"]
@@ -60,6 +97,13 @@ def test_kubernetes_manifests_hang_together():
     assert d["Service/moat"]["spec"]["type"] == "LoadBalancer"
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert cfg["upstreams"][0]["balance"] == "client-id"
+    # the ticket key file comes from its Secret, mounted whole (a subPath
+    # mount would never see the Secret's updates)
+    keys = cfg["listeners"][0]["tls"]["ticket_keys"]
+    mount = [m for m in c["volumeMounts"] if keys.startswith(m["mountPath"] + "/")]
+    assert len(mount) == 1 and "subPath" not in mount[0]
+    vol = [v for v in pod["volumes"] if v["name"] == mount[0]["name"]][0]
+    assert vol["secret"]["secretName"] == "moat-ticket-keys"
 
 
 def test_kubernetes_config_passes_moat_check(tmp_path, pki, brokers):
@@ -72,6 +116,10 @@ def test_kubernetes_config_passes_moat_check(tmp_path, pki, brokers):
              "clients-ca.pem": "ca.crt", "clients.crl": "crl.pem"}
     for k, v in files.items():
         text = text.replace(f"/etc/moat/tls/{k}", os.path.join(pki, v))
+    keys = tmp_path / "ticket-keys.bin"
+    subprocess.run(["bash", os.path.join(REPO, "scripts", "ticket-keys.sh"), "new", str(keys)],
+                   check=True, capture_output=True, timeout=10)
+    text = text.replace("/etc/moat/tickets/ticket-keys.bin", str(keys))
     cfg = yaml.safe_load(text)
     for s, b in zip(cfg["upstreams"][0]["servers"], brokers):
         s["address"] = f"localhost:{b.port}"

@@ -461,7 +461,7 @@ static void test_rewrite(void)
 static void test_builders(void)
 {
 	uint8_t b[8];
-	uint8_t conn[64];
+	uint8_t conn[160];
 	struct mqtt_connect c;
 	int n;
 

@@ -142,6 +142,25 @@ static void test_x509(void)
 	CHECK(der_name_str(c.issuer.p, c.issuer.n, buf, sizeof(buf)) == 0 &&
 		      !strcmp(buf, "/CN=moat test intermediate CA"),
 	      "CRL issuer '%s'", buf);
+	{ /* its revoked serials, in order (openssl crl -text: 1004, 1009) */
+		static const uint8_t want[][2] = {{0x10, 0x04}, {0x10, 0x09}};
+		struct der_span rest = c.revoked, serial;
+		size_t k = 0;
+		int r;
+
+		while ((r = crl_next_revoked(&rest, &serial)) == 1 && k < 3) {
+			CHECK(k < 2 && serial.n == 2 &&
+				      !memcmp(serial.p, want[k], 2),
+			      "revoked serial %zu", k);
+			k++;
+		}
+		CHECK(r == 0 && k == 2, "two revoked serials, then the end");
+	}
+	CHECK(x509_read(v_cert_x, sizeof(v_cert_x), &f) == 0 &&
+		      der_name_str(f.issuer.p, f.issuer.n, buf, sizeof(buf)) ==
+			      0 &&
+		      !strncmp(buf, "/C=DE/O=moat test", 17),
+	      "self-signed: issuer is the subject: '%s'", buf);
 	CHECK(crl_read(v_cert_x, sizeof(v_cert_x), &c) < 0, "a cert is no CRL");
 	{ /* control bytes never reach a log line */
 		static const uint8_t name[] = {0x30, 0x0e, 0x31, 0x0c, 0x30,
@@ -163,8 +182,14 @@ static void damaged_x509(const uint8_t *p, size_t n)
 
 	if (x509_read(p, n, &f) == 0)
 		der_name_str(f.subject.p, f.subject.n, buf, sizeof(buf));
-	if (crl_read(p, n, &c) == 0)
+	if (crl_read(p, n, &c) == 0) {
+		struct der_span rest = c.revoked, serial;
+
 		der_name_str(c.issuer.p, c.issuer.n, buf, sizeof(buf));
+		for (int k = 0; k < 1000 && crl_next_revoked(&rest, &serial) == 1;
+		     k++)
+			;
+	}
 	der_name_str(p, n, buf, sizeof(buf));
 }
 
