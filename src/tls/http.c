@@ -1,15 +1,21 @@
 /* http.c - the HTTP/1.0 client of moat's own fetches (see http.h). One
  * struct per exchange, holding a timer, the TCP handle once resolved, and
  * the request and answer bytes; it is freed when the last handle has
- * closed and no resolve is pending. Lives in tls/ because its users
- * (OCSP, and JWK Sets over HTTPS) sit here. */
+ * closed and no resolve is pending. Over HTTPS a wolfSSL client session
+ * runs on the same TCP stream through in-memory IO callbacks, so nothing
+ * blocks the loop. Lives in tls/ because its users (OCSP, JWK Sets) do. */
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
 #include "tls/http.h"
+
+#define HTTP_RAW 16384 /* TLS records read from the socket at a time */
 
 struct http_req {
 	uv_loop_t *loop;
@@ -27,6 +33,20 @@ struct http_req {
 	size_t out_len;
 	uint8_t *in;
 	size_t in_len;
+	/* HTTPS only */
+	WOLFSSL *ssl;
+	char *sni;               /* the host name the certificate must match */
+	int hs_done, tls_eof;
+	uint8_t *raw;            /* HTTP_RAW bytes: what the socket gave */
+	const uint8_t *rx;       /* not yet given to wolfSSL */
+	size_t rx_len;
+};
+
+/* One TLS write of the session, in flight on the socket. */
+struct http_wbuf {
+	uv_write_t w;
+	struct http_req *r;
+	char data[];
 };
 
 static void req_unref(struct http_req *r)
@@ -35,6 +55,8 @@ static void req_unref(struct http_req *r)
 		return;
 	free(r->out);
 	free(r->in);
+	free(r->raw);
+	free(r->sni);
 	free(r);
 }
 
@@ -49,6 +71,10 @@ static void req_close(struct http_req *r)
 	if (r->done)
 		return;
 	r->done = 1;
+	if (r->ssl) { /* no wolfSSL call follows: its IO ends here */
+		wolfSSL_free(r->ssl);
+		r->ssl = NULL;
+	}
 	uv_timer_stop(&r->timer);
 	uv_close((uv_handle_t *)&r->timer, on_close);
 	if (r->handles > 1 && !uv_is_closing((uv_handle_t *)&r->tcp))
@@ -119,6 +145,131 @@ int http_answer(const uint8_t *in, size_t n, int eof, const uint8_t **body,
 	return eof ? 1 : 0;
 }
 
+/* ---- HTTPS: a wolfSSL client session over the TCP stream ---- */
+
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct http_req *r = ctx;
+	size_t n = r->rx_len < (size_t)sz ? r->rx_len : (size_t)sz;
+
+	(void)ssl;
+	if (!n)
+		return r->tls_eof ? WOLFSSL_CBIO_ERR_CONN_CLOSE
+				  : WOLFSSL_CBIO_ERR_WANT_READ;
+	memcpy(buf, r->rx, n);
+	r->rx += n;
+	r->rx_len -= n;
+	return (int)n;
+}
+
+static void on_tls_write(uv_write_t *w, int status)
+{
+	struct http_wbuf *wb = w->data;
+	struct http_req *r = wb->r;
+
+	free(wb);
+	if (status < 0)
+		finish(r, NULL, 0, uv_strerror(status));
+}
+
+/* What wolfSSL sends goes out as one libuv write of a copy. */
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct http_req *r = ctx;
+	struct http_wbuf *wb = malloc(sizeof(*wb) + (size_t)sz);
+	uv_buf_t b;
+
+	(void)ssl;
+	if (!wb)
+		return WOLFSSL_CBIO_ERR_GENERAL;
+	memcpy(wb->data, buf, (size_t)sz);
+	wb->r = r;
+	wb->w.data = wb;
+	b = uv_buf_init(wb->data, (unsigned)sz);
+	if (uv_write(&wb->w, (uv_stream_t *)&r->tcp, &b, 1, on_tls_write) < 0) {
+		free(wb);
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	}
+	return sz;
+}
+
+static const char *tls_why(struct http_req *r, int ret, char *buf,
+			   size_t len)
+{
+	int e = wolfSSL_get_error(r->ssl, ret);
+
+	snprintf(buf, len, "TLS: %s (%d)",
+		 wolfSSL_ERR_reason_error_string((unsigned long)e), e);
+	return buf;
+}
+
+/* The handshake, then the request, then whatever the server answered so
+ * far, decrypted into r->in up to the size bound. */
+static void tls_pump(struct http_req *r)
+{
+	const uint8_t *body;
+	size_t blen;
+	const char *why = "the server closed the connection";
+	char ebuf[160];
+	int k, ret, eof = 0;
+
+	if (!r->hs_done) {
+		ret = wolfSSL_connect(r->ssl);
+		if (ret != WOLFSSL_SUCCESS) {
+			if (wolfSSL_get_error(r->ssl, ret) !=
+				    WOLFSSL_ERROR_WANT_READ ||
+			    r->tls_eof)
+				finish(r, NULL, 0,
+				       tls_why(r, ret, ebuf, sizeof(ebuf)));
+			return;
+		}
+		r->hs_done = 1;
+		if (wolfSSL_write(r->ssl, r->out, (int)r->out_len) !=
+		    (int)r->out_len) {
+			finish(r, NULL, 0, "cannot send the request");
+			return;
+		}
+	}
+	for (;;) {
+		size_t room = r->max + 4096 - r->in_len;
+		uint8_t *n;
+
+		if (!room) {
+			finish(r, NULL, 0, "response too large");
+			return;
+		}
+		if (room > HTTP_RAW)
+			room = HTTP_RAW;
+		if (!(n = realloc(r->in, r->in_len + room))) {
+			finish(r, NULL, 0, "out of memory");
+			return;
+		}
+		r->in = n;
+		ret = wolfSSL_read(r->ssl, r->in + r->in_len, (int)room);
+		if (ret > 0) {
+			r->in_len += (size_t)ret;
+			continue;
+		}
+		k = wolfSSL_get_error(r->ssl, ret);
+		if (k == WOLFSSL_ERROR_WANT_READ && !r->tls_eof)
+			break;
+		/* close_notify, or the TCP stream ended with every byte read:
+		 * the answer ends here (Content-Length still bounds it) */
+		if (k == WOLFSSL_ERROR_ZERO_RETURN ||
+		    (r->tls_eof && !r->rx_len)) {
+			eof = 1;
+			break;
+		}
+		finish(r, NULL, 0, tls_why(r, ret, ebuf, sizeof(ebuf)));
+		return;
+	}
+	k = http_answer(r->in, r->in_len, eof, &body, &blen, &why);
+	if (k < 0)
+		finish(r, NULL, 0, why);
+	else if (k > 0)
+		finish(r, body, blen, NULL);
+}
+
 static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *b)
 {
 	struct http_req *r = h->data;
@@ -126,6 +277,10 @@ static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *b)
 	uint8_t *n;
 
 	(void)sug;
+	if (r->ssl) {
+		*b = uv_buf_init((char *)r->raw, HTTP_RAW);
+		return;
+	}
 	/* room for the headers beyond the body's bound */
 	if (r->in_len + want > r->max + 4096)
 		want = r->max + 4096 - r->in_len;
@@ -155,6 +310,15 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		finish(r, NULL, 0, uv_strerror((int)n));
 		return;
 	}
+	if (r->ssl) {
+		if (n > 0) {
+			r->rx = r->raw;
+			r->rx_len = (size_t)n;
+		}
+		r->tls_eof = n == UV_EOF;
+		tls_pump(r);
+		return;
+	}
 	if (n > 0)
 		r->in_len += (size_t)n;
 	k = http_answer(r->in, r->in_len, n == UV_EOF, &body, &blen, &why);
@@ -181,6 +345,13 @@ static void on_connect(uv_connect_t *c, int status)
 		return;
 	if (status < 0) {
 		finish(r, NULL, 0, uv_strerror(status));
+		return;
+	}
+	if (r->ssl) {
+		if (uv_read_start((uv_stream_t *)&r->tcp, on_alloc, on_read) < 0)
+			finish(r, NULL, 0, "cannot read from the server");
+		else
+			tls_pump(r); /* the ClientHello */
 		return;
 	}
 	b = uv_buf_init(r->out, (unsigned)r->out_len);
@@ -215,18 +386,59 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 	uv_freeaddrinfo(res);
 }
 
+/* A name, not an address literal: only names go in SNI (RFC 6066 3). */
+static int is_name(const char *host)
+{
+	if (strchr(host, ':'))
+		return 0;
+	for (const char *c = host; *c; c++)
+		if ((*c < '0' || *c > '9') && *c != '.')
+			return 1;
+	return 0;
+}
+
+/* The session of an HTTPS exchange: the peer's certificate must chain to
+ * the context's CAs (verify is on in http_tls_ctx_new) and name host. */
+static int tls_setup(struct http_req *r, struct WOLFSSL_CTX *ctx,
+		     const char *host)
+{
+	if (!(r->ssl = wolfSSL_new(ctx)) || !(r->sni = strdup(host)) ||
+	    !(r->raw = malloc(HTTP_RAW)))
+		return -1;
+	wolfSSL_SSLSetIORecv(r->ssl, io_recv);
+	wolfSSL_SSLSetIOSend(r->ssl, io_send);
+	wolfSSL_SetIOReadCtx(r->ssl, r);
+	wolfSSL_SetIOWriteCtx(r->ssl, r);
+	if (wolfSSL_check_domain_name(r->ssl, host) != WOLFSSL_SUCCESS)
+		return -1;
+	if (is_name(host) &&
+	    wolfSSL_UseSNI(r->ssl, WOLFSSL_SNI_HOST_NAME, host,
+			   (unsigned short)strlen(host)) != WOLFSSL_SUCCESS)
+		return -1;
+	return 0;
+}
+
 struct http_req *http_start(uv_loop_t *loop, const char *host,
 			    const char *port, const char *request, size_t len,
 			    uint64_t timeout_ms, size_t max_response,
 			    http_done_fn done, void *arg)
 {
+	return http_start_tls(loop, host, port, request, len, timeout_ms,
+			      max_response, NULL, done, arg);
+}
+
+struct http_req *http_start_tls(uv_loop_t *loop, const char *host,
+				const char *port, const char *request,
+				size_t len, uint64_t timeout_ms,
+				size_t max_response, struct WOLFSSL_CTX *ctx,
+				http_done_fn done, void *arg)
+{
 	struct http_req *r = calloc(1, sizeof(*r));
 	struct addrinfo hints;
 
-	if (!r || !(r->out = malloc(len))) {
-		free(r);
-		return NULL;
-	}
+	if (!r || !(r->out = malloc(len)) ||
+	    (ctx && tls_setup(r, ctx, host) < 0))
+		goto fail;
 	memcpy(r->out, request, len);
 	r->out_len = len;
 	r->loop = loop;
@@ -236,27 +448,82 @@ struct http_req *http_start(uv_loop_t *loop, const char *host,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	r->gai.data = r;
-	if (uv_getaddrinfo(loop, &r->gai, on_resolved, host, port, &hints) < 0) {
-		free(r->out);
-		free(r);
-		return NULL;
-	}
+	if (uv_getaddrinfo(loop, &r->gai, on_resolved, host, port, &hints) < 0)
+		goto fail;
 	r->gai_busy = 1;
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	r->handles = 1;
 	uv_timer_start(&r->timer, on_timeout, timeout_ms, 0);
 	return r;
+fail:
+	if (r) {
+		if (r->ssl)
+			wolfSSL_free(r->ssl);
+		free(r->sni);
+		free(r->raw);
+		free(r->out);
+	}
+	free(r);
+	return NULL;
+}
+
+struct WOLFSSL_CTX *http_tls_ctx_new(const char *ca_file, char *err,
+				     size_t errlen)
+{
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+	const char *ca = ca_file ? ca_file : HTTP_SYSTEM_CA;
+
+	if (!ctx) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* the system bundle may hold a certificate wolfSSL cannot parse:
+	 * skip it rather than trust nothing; a named CA file must load */
+	if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_load_verify_locations_ex(
+		    ctx, ca, NULL,
+		    ca_file ? WOLFSSL_LOAD_VERIFY_DEFAULT_FLAGS
+			    : WOLFSSL_LOAD_FLAG_IGNORE_ERR) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "cannot load CA certificates from %s",
+			 ca);
+		wolfSSL_CTX_free(ctx);
+		return NULL;
+	}
+	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, NULL);
+	return ctx;
+}
+
+void http_tls_ctx_free(struct WOLFSSL_CTX *ctx)
+{
+	wolfSSL_CTX_free(ctx);
 }
 
 int http_url_parse(const char *url, size_t len, char *host, size_t hl,
 		   char *port, size_t pl, const char **path, size_t *path_len)
 {
+	int tls;
+
+	if (http_url_parse_any(url, len, &tls, host, hl, port, pl, path,
+			       path_len) < 0 ||
+	    tls)
+		return -1;
+	return 0;
+}
+
+int http_url_parse_any(const char *url, size_t len, int *tls, char *host,
+		       size_t hl, char *port, size_t pl, const char **path,
+		       size_t *path_len)
+{
 	const char *p, *end = url + len, *h, *he, *slash;
 
-	if (len < 8 || strncasecmp(url, "http://", 7) != 0)
+	if (len >= 8 && strncasecmp(url, "http://", 7) == 0)
+		*tls = 0;
+	else if (len >= 9 && strncasecmp(url, "https://", 8) == 0)
+		*tls = 1;
+	else
 		return -1;
-	p = url + 7;
+	p = url + (*tls ? 8 : 7);
 	slash = memchr(p, '/', (size_t)(end - p));
 	he = slash ? slash : end;
 	h = p;
@@ -289,7 +556,7 @@ int http_url_parse(const char *url, size_t len, char *host, size_t hl,
 			if (port[i] < '0' || port[i] > '9')
 				return -1;
 	} else if (p == he) {
-		snprintf(port, pl, "80");
+		snprintf(port, pl, *tls ? "443" : "80");
 	} else {
 		return -1;
 	}

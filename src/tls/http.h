@@ -1,4 +1,4 @@
-/* http.h - one HTTP/1.0 exchange on a libuv loop, for what moat fetches
+/* http.h - one HTTP/1.0 exchange (plain or over TLS) on a libuv loop, for what moat fetches
  * itself (OCSP answers, JWK Sets): resolve the host, connect, send the
  * request bytes as given, read the answer up to a size bound and a
  * deadline, and hand the body of a 200 answer to a callback. Never blocks
@@ -26,6 +26,27 @@ struct http_req *http_start(uv_loop_t *loop, const char *host,
 			    uint64_t timeout_ms, size_t max_response,
 			    http_done_fn done, void *arg);
 
+/* The same over HTTPS: a wolfSSL client session of ctx (from
+ * http_tls_ctx_new) runs over the TCP stream; the server's certificate
+ * must chain to ctx's CAs and name host (which also goes in SNI). ctx
+ * must outlive the call; the session keeps its own reference. */
+struct WOLFSSL_CTX;
+struct http_req *http_start_tls(uv_loop_t *loop, const char *host,
+				const char *port, const char *request,
+				size_t len, uint64_t timeout_ms,
+				size_t max_response, struct WOLFSSL_CTX *ctx,
+				http_done_fn done, void *arg);
+
+/* The system's CA bundle (Debian's ca-certificates). */
+#define HTTP_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+
+/* A client context for http_start_tls: TLS 1.2 or newer, the peer's
+ * certificate verified against ca_file (NULL: HTTP_SYSTEM_CA). NULL and
+ * err when the CAs do not load. Free from any thread. */
+struct WOLFSSL_CTX *http_tls_ctx_new(const char *ca_file, char *err,
+				     size_t errlen);
+void http_tls_ctx_free(struct WOLFSSL_CTX *ctx);
+
 /* Stop it now; done is not called. Safe while a resolve is in flight. */
 void http_abort(struct http_req *r);
 
@@ -33,6 +54,12 @@ void http_abort(struct http_req *r);
  * ("/" if absent; not NUL-terminated, path_len bytes). 0 or -1. */
 int http_url_parse(const char *url, size_t len, char *host, size_t hl,
 		   char *port, size_t pl, const char **path, size_t *path_len);
+
+/* The same for "http://" or "https://" (port "443" if absent there);
+ * *tls says which. */
+int http_url_parse_any(const char *url, size_t len, int *tls, char *host,
+		       size_t hl, char *port, size_t pl, const char **path,
+		       size_t *path_len);
 
 /* From a whole HTTP/1.x answer in p[0..n): 1 and the body when the status
  * is 200 and the body is complete (Content-Length, or eof), 0 when more
