@@ -105,6 +105,9 @@ struct cfg_token {
 	char *jwks_url;           /* NULL = none */
 	struct cfg_pos jwks_url_pos;
 	uint64_t jwks_refresh_ms; /* default 5m */
+	uint64_t jwks_timeout_ms; /* one fetch of jwks_url; default 5s */
+	char *jwks_ca;            /* NULL = the system CAs; resolved path */
+	struct cfg_pos jwks_ca_pos;
 	char *issuer;             /* required when on */
 	char *audience;           /* required when on */
 	unsigned algorithms;      /* bit per enum cfg_token_alg; default

@@ -263,15 +263,18 @@ static void test_token(void)
 	cfg_free(c);
 
 	c = load(TOKHEAD "        jwks_url: https://auth.example.com/jwks\n"
+			 "        jwks_refresh: 1s\n        jwks_timeout: 2s\n"
 			 "        issuer: i\n        audience: a\n" UPS,
 		 &err);
 	CHECK(c != NULL, "jwks_url parses: %s", err ? err : "");
 	if (c) {
+		const struct cfg_token *tk = &c->listeners[0].mqtt.token;
 		char *u = cfg_unsupported(c);
 
-		CHECK(u && strstr(u, "/c.yaml:12:19: mqtt.token.jwks_url: not "
-				     "supported yet"),
-		      "jwks_url reported unsupported: %s", u ? u : "(none)");
+		CHECK(!u, "jwks_url is supported: %s", u ? u : "");
+		CHECK(tk->jwks_url && tk->jwks_refresh_ms == 1000 &&
+			      tk->jwks_timeout_ms == 2000 && !tk->jwks_ca,
+		      "jwks_url, refresh, timeout, system CAs");
 		free(u);
 		cfg_free(c);
 	}
@@ -376,8 +379,12 @@ static const struct ecase errs[] = {
 	 ":12:19:", "expected an http:// or https:// URL"},
 	{"token leeway", TOKHEAD TOKREQ "        leeway: 1h\n" UPS, ":15:17:",
 	 "leeway: at most 10m"},
-	{"token refresh", TOKHEAD TOKREQ "        jwks_refresh: 1s\n" UPS,
-	 ":15:23:", "at least 10s"},
+	{"token refresh", TOKHEAD TOKREQ "        jwks_refresh: 500ms\n" UPS,
+	 ":15:23:", "at least 1s"},
+	{"token timeout", TOKHEAD TOKREQ "        jwks_timeout: 2m\n" UPS,
+	 ":15:23:", "from 100ms to 60s"},
+	{"token ca", TOKHEAD TOKREQ "        jwks_ca: nothere.pem\n" UPS,
+	 ":15:18:", "jwks_ca"},
 	{"token unknown key", TOKHEAD TOKREQ "        audiences: x\n" UPS,
 	 ":15:9:", "unknown key 'audiences' in mqtt.token"},
 	{"token empty claim", TOKHEAD TOKREQ "        identity_claim: \"\"\n" UPS,
