@@ -161,6 +161,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	}
 	moat_close_listeners(m);
 	checks_stop(m->gen);
+	moat_jwks_stop(m);
 	stats_stop(m);
 	metrics_stop(m);
 	m->on_drained = main_drained;
@@ -417,6 +418,7 @@ out:
 		}
 	workers_join(m, conn_close_all);
 	moat_close_listeners(m);
+	moat_jwks_stop(m);
 	stats_stop(m);
 	metrics_stop(m);
 	ocsp_cache_free(m->ocsp);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/jwks_url.h"
 #include "auth/jwt.h"
 #include "base/log.h"
 #include "upstream/balance.h"
@@ -59,15 +60,14 @@ static int token_needed(const struct conn *c)
 	       (t->when == CFG_TOKEN_NO_CERT && !c->cert.has_cert);
 }
 
-/* The CONNECT password as an OAuth 2.0 access token: verified against the
- * listener's JWK Set; its identity claim becomes the device's identity.
- * 0, or -1 when refused (with the cause of the contract). The token is
- * never logged: only the static reason jwt_verify gives. */
-static int connect_token(struct conn *c, const struct mqtt_connect *mc)
+/* The CONNECT password as an OAuth 2.0 access token: verified against
+ * set, the listener's JWK Set; its identity claim becomes the device's
+ * identity. 0, or -1 when refused (with the cause of the contract). The
+ * token is never logged: only the static reason jwt_verify gives. */
+static int token_verify(struct conn *c, const struct mqtt_connect *mc,
+			const struct jwks *set)
 {
 	const struct cfg_token *t = &c->lcfg->mqtt.token;
-	size_t li = (size_t)(c->lcfg - c->gen->cfg->listeners);
-	const struct jwks *set = c->gen->jwks ? c->gen->jwks[li] : NULL;
 	struct jwt_policy pol = {
 		.algorithms = t->algorithms,
 		.issuer = t->issuer,
@@ -104,6 +104,22 @@ static int connect_token(struct conn *c, const struct mqtt_connect *mc)
 	c->token_end = cl.exp + pol.leeway_s;
 	CTR_ADD(c->moat->tokens_ok, 1);
 	return 0;
+}
+
+/* The set in force for this listener: the generation's file, or the last
+ * good set fetched from jwks_url (a reference taken under the source's
+ * lock, so a refresh can swap it meanwhile). */
+static int connect_token(struct conn *c, const struct mqtt_connect *mc)
+{
+	size_t li = (size_t)(c->lcfg - c->gen->cfg->listeners);
+	struct jwks_src *src = c->gen->jwks_src ? c->gen->jwks_src[li] : NULL;
+	struct jwks *set = src		 ? jwks_src_get(src)
+			   : c->gen->jwks ? jwks_get(c->gen->jwks[li])
+					  : NULL;
+	int r = token_verify(c, mc, set);
+
+	jwks_put(set);
+	return r;
 }
 
 static void on_token_end(uv_timer_t *t)

@@ -16,6 +16,8 @@
 
 struct tls_ctx;
 struct jwks;
+struct jwks_src;
+struct jwks_fetcher;
 struct upstream;
 struct conn;
 struct stats;
@@ -31,6 +33,10 @@ struct gen {
 	/* owned references, one per cfg listener: its mqtt.token JWK Set,
 	 * NULL when tokens are off (src/auth/jwk.h) */
 	struct jwks **jwks;
+	/* owned references, one per cfg listener: the source of a JWK Set
+	 * fetched from mqtt.token.jwks_url (src/auth/jwks_url.h), else NULL;
+	 * jwks[i] is NULL then */
+	struct jwks_src **jwks_src;
 	struct upstream *upstreams; /* owned array */
 	size_t n_upstreams;
 };
@@ -113,6 +119,10 @@ struct moat {
 	uint64_t reloads, reload_failures;
 	struct metrics *metrics;
 	struct ocsp_cache *ocsp; /* one per process, kept across reloads */
+	/* main: the fetchers of gen->jwks_src, one per listener (NULL where
+	 * the keys do not come from a URL); remade at each reload */
+	struct jwks_fetcher **jwks_fetchers;
+	size_t n_jwks_fetchers;
 	struct src_table *sources; /* limits.per_source */
 	uint64_t ocsp_soft_failed; /* soft mode: accepted without an answer */
 	uint64_t ocsp_stale_used;  /* accepted on a stale cached good */

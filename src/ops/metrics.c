@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "auth/jwks_url.h"
 #include "ops/metrics.h"
 #include "tls/ocsp.h"
 #include "base/scratch.h"
@@ -243,6 +244,20 @@ void metrics_render(struct moat *m, struct sbuf *o)
 			sb_printf(o, "moat_tokens_total{result=\"%s\"} %llu\n",
 				  tk[i].result,
 				  (unsigned long long)v.rejects[tk[i].r]);
+	}
+	HEAD("moat_jwks_fetch_total", "counter",
+	     "Fetches of a listener's JWK Set from its jwks_url, by result.");
+	for (size_t i = 0; i < m->gen->cfg->n_listeners; i++) {
+		const struct jwks_src *s = m->gen->jwks_src[i];
+
+		for (int ok = 1; s && ok >= 0; ok--) {
+			sb_printf(o, "moat_jwks_fetch_total{listener=\"");
+			lv(o, m->gen->cfg->listeners[i].name);
+			sb_printf(o, "\",result=\"%s\"} %llu\n",
+				  ok ? "ok" : "error",
+				  (unsigned long long)(ok ? s->fetch_ok
+							  : s->fetch_errors));
+		}
 	}
 	process_render(m, o);
 	HEAD("moat_connections_active", "gauge", "Connections open now.");

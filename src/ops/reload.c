@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "auth/jwk.h"
+#include "auth/jwks_url.h"
 #include "upstream/check.h"
 #include "conn/conn.h"
 #include "base/log.h"
@@ -32,6 +33,9 @@ static void gen_free(struct gen *g)
 	for (size_t i = 0; g->jwks && i < g->cfg->n_listeners; i++)
 		jwks_put(g->jwks[i]);
 	free(g->jwks);
+	for (size_t i = 0; g->jwks_src && i < g->cfg->n_listeners; i++)
+		jwks_src_put(g->jwks_src[i]);
+	free(g->jwks_src);
 	cfg_free(g->cfg);
 	free(g);
 }
@@ -111,17 +115,28 @@ struct gen *gen_load(const char *path, char **errors)
 	for (size_t i = 0; g->tls && i < cfg->n_listeners; i++)
 		g->tls[i] = tls_ctx_new(&cfg->listeners[i].tls, errors);
 	g->jwks = calloc(cfg->n_listeners, sizeof(*g->jwks));
-	for (size_t i = 0; g->jwks && i < cfg->n_listeners; i++) {
+	g->jwks_src = calloc(cfg->n_listeners, sizeof(*g->jwks_src));
+	for (size_t i = 0; g->jwks && g->jwks_src && i < cfg->n_listeners;
+	     i++) {
 		const struct cfg_token *t = &cfg->listeners[i].mqtt.token;
+		const struct cfg_pos *at =
+			t->jwks_ca ? &t->jwks_ca_pos : &t->jwks_url_pos;
 		char msg[512];
 
-		if (t->when != CFG_TOKEN_OFF && t->jwks &&
+		if (t->when == CFG_TOKEN_OFF)
+			continue;
+		if (t->jwks &&
 		    jwks_load_file(t->jwks, &g->jwks[i], msg, sizeof(msg)) < 0)
 			errtext_add(errors, "%s (mqtt.token.jwks at %s:%d:%d)",
 				    msg, t->jwks_pos.file, t->jwks_pos.line,
 				    t->jwks_pos.col);
+		/* the URL and the CAs are checked here, with no network */
+		if (t->jwks_url &&
+		    jwks_src_new(t, &g->jwks_src[i], msg, sizeof(msg)) < 0)
+			errtext_add(errors, "%s:%d:%d: %s", at->file, at->line,
+				    at->col, msg);
 	}
-	if (*errors || !g->tls || !g->jwks) {
+	if (*errors || !g->tls || !g->jwks || !g->jwks_src) {
 		gen_free(g);
 		return NULL;
 	}
@@ -353,6 +368,57 @@ static void worker_apply(struct moat *w, void *arg)
 	free(a);
 }
 
+void moat_jwks_stop(struct moat *m)
+{
+	for (size_t i = 0; i < m->n_jwks_fetchers; i++)
+		jwks_fetcher_free(m->jwks_fetchers[i]);
+	free(m->jwks_fetchers);
+	m->jwks_fetchers = NULL;
+	m->n_jwks_fetchers = 0;
+}
+
+/* The JWK Sets of g's jwks_url listeners: each starts with the set of the
+ * same-named listener of old, if any, so a reload never leaves a listener
+ * without keys while its first fetch runs; then fetched at once. At start
+ * (no old) the first fetch is waited for, bounded by jwks_timeout, so
+ * tokens are checked from the first CONNECT; if it fails moat starts
+ * anyway and refuses tokens (token_invalid) until a fetch succeeds. */
+static void jwks_apply(struct moat *m, struct gen *g, struct gen *old)
+{
+	const struct cfg *cfg = g->cfg;
+	struct jwks_fetcher **fs = calloc(cfg->n_listeners, sizeof(*fs));
+
+	moat_jwks_stop(m);
+	if (!fs) {
+		log_event(LOG_ERROR, "jwks_fetch", "result",
+			  "out of memory: no JWK Set fetch", NULL);
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_listeners; i++) {
+		struct jwks_src *s = g->jwks_src[i];
+		const char *name = cfg->listeners[i].name;
+
+		if (!s)
+			continue;
+		for (size_t j = 0; old && j < old->cfg->n_listeners; j++)
+			if (old->jwks_src[j] &&
+			    !strcmp(old->cfg->listeners[j].name, name))
+				jwks_src_inherit(s, old->jwks_src[j]);
+		if (!old && jwks_src_fetch_now(s, name) < 0)
+			log_event(LOG_ERROR, "jwks_fetch", "listener", name,
+				  "url", s->url, "result",
+				  "starting without a JWK Set: tokens are "
+				  "refused until a fetch succeeds",
+				  NULL);
+		fs[i] = jwks_fetcher_new(m->loop, s, name);
+		if (fs[i])
+			jwks_fetcher_start(fs[i],
+					   old ? 0 : jwks_src_next_delay(s));
+	}
+	m->jwks_fetchers = fs;
+	m->n_jwks_fetchers = cfg->n_listeners;
+}
+
 int moat_apply(struct moat *m, struct gen *g, char **errors)
 {
 	const struct cfg *cfg = g->cfg;
@@ -406,6 +472,7 @@ int moat_apply(struct moat *m, struct gen *g, char **errors)
 	/* The point of no return: swap, here and in every worker. */
 	if (old)
 		checks_stop(old);
+	jwks_apply(m, g, old);
 	swap_in(m, g, ls, reused);
 	free(reused);
 	for (unsigned k = 1; k < nw; k++) {

@@ -25,6 +25,9 @@ int moat_reload(struct moat *m, char **errors);
  * -1: already draining or stopping. */
 int moat_drain(struct moat *m);
 
+/* Stop fetching JWK Sets (stop, or the end of the process). */
+void moat_jwks_stop(struct moat *m);
+
 /* Close every listening socket (stop, or the end of the process). */
 void moat_close_listeners(struct moat *m);
 

@@ -25,6 +25,7 @@
 #include "core/worker.h"
 
 #include "auth/jwk.h"
+#include "auth/jwks_url.h"
 #include "ops/show.h"
 
 static uint64_t sum_rejects(const uint64_t *r)
@@ -460,6 +461,30 @@ static void cmd_ocsp(struct moat *m, const char *serial, struct sbuf *o)
 	free(t);
 }
 
+/* The fetch record of a jwks_url source: when and how the last fetch
+ * went, when the next one is due, and the counts. */
+static void show_jwks_fetch(const struct jwks_src *s, struct sbuf *o)
+{
+	char t1[32];
+
+	sb_printf(o, "jwks_fetch_last: %s\n",
+		  s->last_fetch ? tls_time_str(s->last_fetch, t1, sizeof(t1))
+				: "-");
+	sb_printf(o, "jwks_fetch_result: %s\n",
+		  !s->last_fetch ? "-" : s->last_ok ? "ok" : "error");
+	if (s->last_fetch && !s->last_ok) {
+		sb_printf(o, "jwks_fetch_detail: ");
+		sb_word(o, s->last_detail);
+		sb_printf(o, "\n");
+	}
+	sb_printf(o, "jwks_fetch_next: %s\n",
+		  s->next_fetch ? tls_time_str(s->next_fetch, t1, sizeof(t1))
+				: "now");
+	sb_printf(o, "jwks_fetches_ok: %llu\njwks_fetch_errors: %llu\n",
+		  (unsigned long long)s->fetch_ok,
+		  (unsigned long long)s->fetch_errors);
+}
+
 /* show tokens: per listener, the token policy and the JWK Set in force
  * (its keys by kid, kty and alg, where it came from and when), then the
  * results so far. Never a token. */
@@ -473,7 +498,9 @@ static void cmd_tokens(struct moat *m, struct sbuf *o)
 	for (size_t i = 0; i < m->gen->cfg->n_listeners; i++) {
 		const struct cfg_listener *lc = &m->gen->cfg->listeners[i];
 		const struct cfg_token *t = &lc->mqtt.token;
-		const struct jwks *set = m->gen->jwks ? m->gen->jwks[i] : NULL;
+		struct jwks_src *src = m->gen->jwks_src[i];
+		struct jwks *set = src ? jwks_src_get(src)
+				       : jwks_get(m->gen->jwks[i]);
 
 		sb_printf(o, "%slistener: %s\n", i ? "\n" : "", lc->name);
 		sb_printf(o, "token: %s\n", cfg_token_when_name(t->when));
@@ -489,9 +516,14 @@ static void cmd_tokens(struct moat *m, struct sbuf *o)
 			  t->identity_claim ? t->identity_claim : "sub");
 		sb_printf(o, "leeway_s: %llu\n",
 			  (unsigned long long)(t->leeway_ms / 1000));
-		sb_printf(o, "jwks_source: %s\n", t->jwks ? t->jwks : "-");
-		if (!set)
+		sb_printf(o, "jwks_source: %s\n",
+			  t->jwks ? t->jwks : t->jwks_url ? t->jwks_url : "-");
+		if (src)
+			show_jwks_fetch(src, o);
+		if (!set) {
+			sb_printf(o, "jwks_keys: 0\n");
 			continue;
+		}
 		sb_printf(o, "jwks_loaded: %s\n",
 			  tls_time_str(set->loaded, t1, sizeof(t1)));
 		sb_printf(o, "jwks_keys: %zu\njwks_skipped: %zu\n", set->n,
@@ -505,6 +537,7 @@ static void cmd_tokens(struct moat *m, struct sbuf *o)
 				  key->alg >= 0 ? cfg_token_alg_name(key->alg)
 						: "-");
 		}
+		jwks_put(set);
 	}
 	sb_printf(o, "\ntokens_ok: %llu\n", (unsigned long long)v.tokens_ok);
 	for (int r = REJ_TOKEN_MISSING; r <= REJ_TOKEN_EXPIRED_LIVE; r++)
