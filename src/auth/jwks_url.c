@@ -198,6 +198,10 @@ static void on_http_done(void *arg, const uint8_t *body, size_t len,
 		fetch_result(f, NULL, why);
 		return;
 	}
+	if (len > JWK_MAX_FILE) {
+		fetch_result(f, NULL, "JWK Set larger than 1 MiB");
+		return;
+	}
 	if (jwks_parse((const char *)body, len, &set, &err) < 0) {
 		if (err.line)
 			snprintf(detail, sizeof(detail),
