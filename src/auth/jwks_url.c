@@ -13,13 +13,13 @@
 #include "base/log.h"
 #include "tls/http.h"
 
-#define JWKS_REQUEST                                                     \
-	"GET %.*s HTTP/1.0\r\nHost: %s\r\n"                                \
-	"Accept: application/jwk-set+json, application/json\r\n"          \
+#define JWKS_REQUEST                                                           \
+	"GET %.*s HTTP/1.0\r\nHost: %s\r\n"                                    \
+	"Accept: application/jwk-set+json, application/json\r\n"               \
 	"User-Agent: moat\r\nConnection: close\r\n\r\n"
 
-int jwks_src_new(const struct cfg_token *t, struct jwks_src **out,
-		 char *msg, size_t msglen)
+int jwks_src_new(const struct cfg_token *t, struct jwks_src **out, char *msg,
+		 size_t msglen)
 {
 	struct jwks_src *s = calloc(1, sizeof(*s));
 	const char *path;
@@ -205,11 +205,11 @@ static void on_http_done(void *arg, const uint8_t *body, size_t len,
 	if (jwks_parse((const char *)body, len, &set, &err) < 0) {
 		if (err.line)
 			snprintf(detail, sizeof(detail),
-				 "not a JWK Set: %d:%d: %.150s", err.line, err.col,
-				 err.msg);
+				 "not a JWK Set: %d:%d: %.150s", err.line,
+				 err.col, err.msg);
 		else
-			snprintf(detail, sizeof(detail), "not a JWK Set: %.150s",
-				 err.msg);
+			snprintf(detail, sizeof(detail),
+				 "not a JWK Set: %.150s", err.msg);
 		fetch_result(f, NULL, detail);
 		return;
 	}

@@ -20,29 +20,29 @@
 struct WOLFSSL_CTX;
 
 struct jwks_src {
-	int refs;         /* atomic: the generations holding it */
+	int refs;	  /* atomic: the generations holding it */
 	uv_mutex_t lock;  /* guards set */
 	struct jwks *set; /* the last good set (one reference), or NULL */
 	/* what to fetch, fixed when made */
-	char *url;                /* owned */
+	char *url; /* owned */
 	char host[256], port[8];
-	char *request;            /* the HTTP request, owned */
+	char *request; /* the HTTP request, owned */
 	size_t request_len;
-	struct WOLFSSL_CTX *ctx;  /* https: owned; NULL for http */
+	struct WOLFSSL_CTX *ctx; /* https: owned; NULL for http */
 	uint64_t refresh_ms, timeout_ms;
 	/* The fetch record: written by the fetcher and read by show and
 	 * metrics, all on the main thread. */
 	uint64_t fetch_ok, fetch_errors;
-	int64_t last_fetch;  /* epoch seconds of the last result, 0 = none */
+	int64_t last_fetch; /* epoch seconds of the last result, 0 = none */
 	int last_ok;
 	char last_detail[200];
-	int64_t next_fetch;  /* epoch seconds, 0 = none planned */
+	int64_t next_fetch; /* epoch seconds, 0 = none planned */
 };
 
 /* A source for t->jwks_url (and t->jwks_ca): the URL checked, the TLS
  * context made. No network. -EINVAL or -ENOMEM with msg ("KEY: what"). */
-int jwks_src_new(const struct cfg_token *t, struct jwks_src **out,
-		 char *msg, size_t msglen);
+int jwks_src_new(const struct cfg_token *t, struct jwks_src **out, char *msg,
+		 size_t msglen);
 
 /* Any thread. */
 void jwks_src_put(struct jwks_src *s);

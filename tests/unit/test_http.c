@@ -13,19 +13,19 @@ static const struct {
 	int ok, tls;
 	const char *host, *port, *path;
 } urls[] = {
-	{"http://a.example/jwks", 1, 0, "a.example", "80", "/jwks"},
-	{"https://a.example/k?x=1", 1, 1, "a.example", "443", "/k?x=1"},
-	{"HTTPS://a.example:8443", 1, 1, "a.example", "8443", "/"},
-	{"https://[::1]:9/j", 1, 1, "::1", "9", "/j"},
-	{"http://127.0.0.1:80/", 1, 0, "127.0.0.1", "80", "/"},
-	{"http://", 0, 0, NULL, NULL, NULL},
-	{"https://", 0, 0, NULL, NULL, NULL},
-	{"ftp://a.example/", 0, 0, NULL, NULL, NULL},
-	{"https://a.example:/x", 0, 0, NULL, NULL, NULL},
-	{"https://a.example:44x/x", 0, 0, NULL, NULL, NULL},
-	{"https://a.example:99999999/x", 0, 0, NULL, NULL, NULL},
-	{"https://a.example/a b", 0, 0, NULL, NULL, NULL},
-	{"https://[::1/x", 0, 0, NULL, NULL, NULL},
+    {"http://a.example/jwks", 1, 0, "a.example", "80", "/jwks"},
+    {"https://a.example/k?x=1", 1, 1, "a.example", "443", "/k?x=1"},
+    {"HTTPS://a.example:8443", 1, 1, "a.example", "8443", "/"},
+    {"https://[::1]:9/j", 1, 1, "::1", "9", "/j"},
+    {"http://127.0.0.1:80/", 1, 0, "127.0.0.1", "80", "/"},
+    {"http://", 0, 0, NULL, NULL, NULL},
+    {"https://", 0, 0, NULL, NULL, NULL},
+    {"ftp://a.example/", 0, 0, NULL, NULL, NULL},
+    {"https://a.example:/x", 0, 0, NULL, NULL, NULL},
+    {"https://a.example:44x/x", 0, 0, NULL, NULL, NULL},
+    {"https://a.example:99999999/x", 0, 0, NULL, NULL, NULL},
+    {"https://a.example/a b", 0, 0, NULL, NULL, NULL},
+    {"https://[::1/x", 0, 0, NULL, NULL, NULL},
 };
 
 static void test_urls(void)
@@ -43,11 +43,11 @@ static void test_urls(void)
 		if (r || !urls[i].ok)
 			continue;
 		CHECK(tls == urls[i].tls && !strcmp(host, urls[i].host) &&
-			      !strcmp(port, urls[i].port) &&
-			      plen == strlen(urls[i].path) &&
-			      !memcmp(path, urls[i].path, plen),
-		      "%s: tls %d host %s port %s path %.*s", urls[i].url,
-		      tls, host, port, (int)plen, path);
+			  !strcmp(port, urls[i].port) &&
+			  plen == strlen(urls[i].path) &&
+			  !memcmp(path, urls[i].path, plen),
+		      "%s: tls %d host %s port %s path %.*s", urls[i].url, tls,
+		      host, port, (int)plen, path);
 	}
 	{ /* the OCSP entry point takes http:// only */
 		char host[64], port[8];
@@ -65,13 +65,13 @@ static const struct {
 	int eof, want;
 	const char *body;
 } answers[] = {
-	{"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", 0, 1, "{}"},
-	{"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\n{}", 0, 0, NULL},
-	{"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\n{}", 1, -1, NULL},
-	{"HTTP/1.1 200 OK\r\n\r\n{\"keys\":[]}", 1, 1, "{\"keys\":[]}"},
-	{"HTTP/1.0 404 Not Found\r\n\r\n", 1, -1, NULL},
-	{"<html>", 1, -1, NULL},
-	{"garbage that is long enough\r\n\r\n", 1, -1, NULL},
+    {"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", 0, 1, "{}"},
+    {"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\n{}", 0, 0, NULL},
+    {"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\n{}", 1, -1, NULL},
+    {"HTTP/1.1 200 OK\r\n\r\n{\"keys\":[]}", 1, 1, "{\"keys\":[]}"},
+    {"HTTP/1.0 404 Not Found\r\n\r\n", 1, -1, NULL},
+    {"<html>", 1, -1, NULL},
+    {"garbage that is long enough\r\n\r\n", 1, -1, NULL},
 };
 
 static void test_answers(void)
@@ -81,14 +81,14 @@ static void test_answers(void)
 		size_t blen = 0;
 		const char *why = NULL;
 		int r = http_answer((const uint8_t *)answers[i].in,
-				    strlen(answers[i].in), answers[i].eof, &body,
-				    &blen, &why);
+				    strlen(answers[i].in), answers[i].eof,
+				    &body, &blen, &why);
 
 		CHECK(r == answers[i].want, "answer %zu: %d (%s)", i, r,
 		      why ? why : "");
 		if (r == 1)
 			CHECK(blen == strlen(answers[i].body) &&
-				      !memcmp(body, answers[i].body, blen),
+				  !memcmp(body, answers[i].body, blen),
 			      "answer %zu: body", i);
 	}
 }
