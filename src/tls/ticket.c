@@ -3,7 +3,7 @@
  *   version 1 | flags 1 (1 has_cert, 2 ocsp_url) | ocsp_state 1 |
  *   checked_at 8 | leaf_hash 32 | issuer_hash 32 | serial_len 1 | serial |
  *   4 x (len 2 | bytes): subject, cn, san_dns, san_uri
- * tls.c encrypts and authenticates it with wolfSSL's session state. */
+ * ticket_enc.c encrypts and authenticates it with wolfSSL's session state. */
 #include <errno.h>
 #include <string.h>
 

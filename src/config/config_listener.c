@@ -1,0 +1,390 @@
+/* config_listener.c - listeners[] of the configuration: bind, PROXY
+ * protocol, tls (certificates, CA, CRL, staple, tickets, ocsp) and mqtt
+ * (identity, token). Called by the top level in config.c through
+ * parse_listeners(); uses the getters of config_int.h, so every problem is
+ * reported as FILE:LINE:COL like the rest of the file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/config_int.h"
+
+static const char *const verify_names[] = {"required", "optional", "none",
+					   NULL};
+static const char *const identity_names[] = {"none", "cn", "san-dns",
+					     "san-uri", NULL};
+static const char *const ocsp_mode_names[] = {"off", "soft", "require", NULL};
+static const char *const ocsp_check_names[] = {"leaf", "chain", NULL};
+static const char *const crl_expired_names[] = {"warn", "reject", NULL};
+static const char *const revoked_names[] = {"close", "keep", NULL};
+static const char *const token_when_names[] = {"off", "no_cert", "always",
+					       NULL};
+static const char *const token_alg_names[] = {"ES256", "ES384", "RS256",
+					      "PS256", "EdDSA", NULL};
+
+const char *cfg_token_alg_name(enum cfg_token_alg a)
+{
+	return (unsigned)a < CFG_ALG__COUNT ? token_alg_names[a] : NULL;
+}
+
+const char *cfg_token_when_name(enum cfg_token_when w)
+{
+	return (unsigned)w < 3 ? token_when_names[w] : "?";
+}
+
+static int ocsp_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
+		     void *arg)
+{
+	struct cfg_ocsp *o = arg;
+
+	(void)k;
+	if (!strcmp(key, "mode"))
+		GET_ENUM(x, v, "tls.ocsp.mode", ocsp_mode_names, o->mode);
+	else if (!strcmp(key, "responder"))
+		get_str(x, v, "tls.ocsp.responder", &o->responder);
+	else if (!strcmp(key, "timeout"))
+		get_duration(x, v, "tls.ocsp.timeout", &o->timeout_ms);
+	else if (!strcmp(key, "cache_size"))
+		get_uint(x, v, "tls.ocsp.cache_size", 0, 100000000,
+			 &o->cache_size);
+	else if (!strcmp(key, "stale_if_error"))
+		get_duration(x, v, "tls.ocsp.stale_if_error",
+			     &o->stale_if_error_ms);
+	else if (!strcmp(key, "check"))
+		GET_ENUM(x, v, "tls.ocsp.check", ocsp_check_names, o->check);
+	else if (!strcmp(key, "max_age"))
+		get_duration(x, v, "tls.ocsp.max_age", &o->max_age_ms);
+	else
+		return 0;
+	return 1;
+}
+
+static int tls_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
+		    void *arg)
+{
+	struct cfg_tls *t = arg;
+
+	if (!strcmp(key, "cert")) {
+		get_path(x, v, "tls.cert", &t->cert, &t->cert_pos, 1);
+	} else if (!strcmp(key, "key")) {
+		get_path(x, v, "tls.key", &t->key, &t->key_pos, 1);
+	} else if (!strcmp(key, "client_ca")) {
+		get_path(x, v, "tls.client_ca", &t->client_ca,
+			 &t->client_ca_pos, 1);
+	} else if (!strcmp(key, "crl")) {
+		get_path(x, v, "tls.crl", &t->crl, &t->crl_pos, 1);
+	} else if (!strcmp(key, "verify_client")) {
+		GET_ENUM(x, v, "tls.verify_client", verify_names,
+			 t->verify_client);
+	} else if (!strcmp(key, "min_version")) {
+		if (want_scalar(x, v, "tls.min_version") == 0) {
+			if (!strcmp(scalar(v), "1.2"))
+				t->min_version = 12;
+			else if (!strcmp(scalar(v), "1.3"))
+				t->min_version = 13;
+			else
+				ERR(x, v, "tls.min_version: '%s' is not one "
+					  "of: \"1.2\", \"1.3\"",
+				    scalar(v));
+		}
+	} else if (!strcmp(key, "crl_expired")) {
+		t->crl_expired_pos = pos_of(x, k);
+		GET_ENUM(x, v, "tls.crl_expired", crl_expired_names,
+			 t->crl_expired);
+	} else if (!strcmp(key, "staple")) {
+		t->staple_pos = pos_of(x, k);
+		if (want_scalar(x, v, "tls.staple") == 0) {
+			if (!strcmp(scalar(v), "off") ||
+			    !strcmp(scalar(v), "false"))
+				t->staple = CFG_STAPLE_OFF;
+			else if (!strcmp(scalar(v), "auto"))
+				t->staple = CFG_STAPLE_AUTO;
+			else if (get_path(x, v, "tls.staple", &t->staple_file,
+					  NULL, 1) == 0)
+				t->staple = CFG_STAPLE_FILE;
+		}
+	} else if (!strcmp(key, "session_tickets")) {
+		get_bool(x, v, "tls.session_tickets", &t->session_tickets);
+	} else if (!strcmp(key, "ticket_keys")) {
+		get_path(x, v, "tls.ticket_keys", &t->ticket_keys,
+			 &t->ticket_keys_pos, 1);
+	} else if (!strcmp(key, "ocsp")) {
+		t->ocsp.pos = pos_of(x, k);
+		if (want_map(x, v, "tls.ocsp") == 0)
+			each_pair(x, v, "tls.ocsp", ocsp_pair, &t->ocsp);
+	} else if (!strcmp(key, "revoked_live")) {
+		t->revoked_live_pos = pos_of(x, k);
+		GET_ENUM(x, v, "tls.revoked_live", revoked_names,
+			 t->revoked_live);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static void get_algorithms(struct pctx *x, node_t *v, unsigned *out)
+{
+	unsigned set = 0;
+
+	if (want_seq(x, v, "mqtt.token.algorithms"))
+		return;
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		node_t *e = N(x, *it);
+		int a;
+
+		if (!e)
+			continue;
+		if (get_enum(x, e, "mqtt.token.algorithms", token_alg_names,
+			     &a))
+			return;
+		if (set & (1u << a)) {
+			ERR(x, e, "mqtt.token.algorithms: '%s' is listed twice",
+			    scalar(e));
+			return;
+		}
+		set |= 1u << a;
+	}
+	if (!set) {
+		ERR(x, v, "mqtt.token.algorithms: at least one algorithm is "
+			  "needed");
+		return;
+	}
+	*out = set;
+}
+
+static int token_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
+		      void *arg)
+{
+	struct cfg_token *t = arg;
+
+	(void)k;
+	if (!strcmp(key, "when")) {
+		GET_ENUM(x, v, "mqtt.token.when", token_when_names, t->when);
+	} else if (!strcmp(key, "jwks")) {
+		get_path(x, v, "mqtt.token.jwks", &t->jwks, &t->jwks_pos, 1);
+	} else if (!strcmp(key, "jwks_url")) {
+		t->jwks_url_pos = pos_of(x, v);
+		if (get_str(x, v, "mqtt.token.jwks_url", &t->jwks_url) == 0 &&
+		    strncmp(t->jwks_url, "http://", 7) != 0 &&
+		    strncmp(t->jwks_url, "https://", 8) != 0)
+			ERR(x, v, "mqtt.token.jwks_url: expected an http:// or "
+				  "https:// URL, found '%s'",
+			    t->jwks_url);
+	} else if (!strcmp(key, "jwks_refresh")) {
+		if (get_duration(x, v, "mqtt.token.jwks_refresh",
+				 &t->jwks_refresh_ms) == 0 &&
+		    t->jwks_refresh_ms < 1000)
+			ERR(x, v, "mqtt.token.jwks_refresh: at least 1s");
+	} else if (!strcmp(key, "jwks_timeout")) {
+		if (get_duration(x, v, "mqtt.token.jwks_timeout",
+				 &t->jwks_timeout_ms) == 0 &&
+		    (t->jwks_timeout_ms < 100 || t->jwks_timeout_ms > 60000))
+			ERR(x, v, "mqtt.token.jwks_timeout: from 100ms to 60s");
+	} else if (!strcmp(key, "jwks_ca")) {
+		get_path(x, v, "mqtt.token.jwks_ca", &t->jwks_ca, &t->jwks_ca_pos,
+			 1);
+	} else if (!strcmp(key, "issuer")) {
+		get_str(x, v, "mqtt.token.issuer", &t->issuer);
+	} else if (!strcmp(key, "audience")) {
+		get_str(x, v, "mqtt.token.audience", &t->audience);
+	} else if (!strcmp(key, "algorithms")) {
+		get_algorithms(x, v, &t->algorithms);
+	} else if (!strcmp(key, "leeway")) {
+		if (get_duration(x, v, "mqtt.token.leeway", &t->leeway_ms) ==
+			    0 &&
+		    t->leeway_ms > 600000)
+			ERR(x, v, "mqtt.token.leeway: at most 10m");
+	} else if (!strcmp(key, "identity_claim")) {
+		if (get_str(x, v, "mqtt.token.identity_claim",
+			    &t->identity_claim) == 0 &&
+		    !t->identity_claim[0])
+			ERR(x, v, "mqtt.token.identity_claim: empty name");
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* The token section as a whole, once its keys are read. */
+static void token_check(struct pctx *x, node_t *map, struct cfg_token *t)
+{
+	if (t->when == CFG_TOKEN_OFF)
+		return;
+	if (!t->jwks && !t->jwks_url && !find_key(x, map, "jwks") &&
+	    !find_key(x, map, "jwks_url"))
+		ERR(x, map, "mqtt.token: missing key 'jwks' (a JWK Set file) "
+			    "or 'jwks_url'");
+	if (find_key(x, map, "jwks") && find_key(x, map, "jwks_url"))
+		ERR(x, map, "mqtt.token: write 'jwks' or 'jwks_url', not "
+			    "both");
+	if (!find_key(x, map, "issuer"))
+		ERR(x, map, "mqtt.token: missing key 'issuer' (the token's "
+			    "iss must be checked)");
+	if (!find_key(x, map, "audience"))
+		ERR(x, map, "mqtt.token: missing key 'audience' (the token's "
+			    "aud must be checked)");
+}
+
+static int mqtt_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
+		     void *arg)
+{
+	struct cfg_mqtt *m = arg;
+
+	if (!strcmp(key, "identity")) {
+		GET_ENUM(x, v, "mqtt.identity", identity_names, m->identity);
+	} else if (!strcmp(key, "client_id_must_match")) {
+		get_bool(x, v, "mqtt.client_id_must_match",
+			 &m->client_id_must_match);
+	} else if (!strcmp(key, "username_from_identity") ||
+		   !strcmp(key, "username_from_cert")) {
+		/* one setting, two names: the old one stays valid */
+		if (m->username_from_set)
+			ERR(x, k, "mqtt: username_from_identity and "
+				  "username_from_cert are one setting; write "
+				  "only username_from_identity");
+		m->username_from_set = true;
+		get_bool(x, v, "mqtt.username_from_identity",
+			 &m->username_from_cert);
+	} else if (!strcmp(key, "token")) {
+		m->token.pos = pos_of(x, k);
+		if (want_map(x, v, "mqtt.token") == 0) {
+			m->token.when = CFG_TOKEN_NO_CERT;
+			each_pair(x, v, "mqtt.token", token_pair, &m->token);
+			token_check(x, v, &m->token);
+		}
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static int listener_pair(struct pctx *x, const char *key, node_t *k,
+			 node_t *v, void *arg)
+{
+	struct cfg_listener *l = arg;
+
+	if (!strcmp(key, "name")) {
+		get_str(x, v, "listener name", &l->name);
+	} else if (!strcmp(key, "bind")) {
+		if (get_str(x, v, "bind", &l->bind) == 0 &&
+		    util_parse_addr(l->bind, &l->addr, &l->addr_len) < 0)
+			ERR(x, v, "bind: bad address '%s' (write 0.0.0.0:8883 "
+				  "or [::]:8883)",
+			    l->bind);
+	} else if (!strcmp(key, "proxy_protocol")) {
+		l->proxy_protocol_pos = pos_of(x, k);
+		get_bool(x, v, "proxy_protocol", &l->proxy_protocol);
+	} else if (!strcmp(key, "proxy_protocol_from")) {
+		if (want_seq(x, v, "proxy_protocol_from"))
+			return 1;
+		size_t n = (size_t)(v->data.sequence.items.top -
+				    v->data.sequence.items.start);
+		free(l->proxy_from);
+		l->proxy_from = calloc(n ? n : 1, sizeof(*l->proxy_from));
+		l->n_proxy_from = 0;
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     l->proxy_from && it < v->data.sequence.items.top; it++) {
+			node_t *e = N(x, *it);
+
+			if (!e || want_scalar(x, e, "proxy_protocol_from"))
+				continue;
+			if (util_parse_cidr(scalar(e),
+					    &l->proxy_from[l->n_proxy_from]) <
+			    0)
+				ERR(x, e, "proxy_protocol_from: bad address "
+					  "range '%s' (write 10.0.0.0/8)",
+				    scalar(e));
+			else
+				l->n_proxy_from++;
+		}
+	} else if (!strcmp(key, "upstream")) {
+		get_str(x, v, "upstream", &l->upstream);
+	} else if (!strcmp(key, "tls")) {
+		if (want_map(x, v, "tls") == 0)
+			each_pair(x, v, "tls", tls_pair, &l->tls);
+	} else if (!strcmp(key, "mqtt")) {
+		if (want_map(x, v, "mqtt") == 0)
+			each_pair(x, v, "mqtt", mqtt_pair, &l->mqtt);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static void listener_defaults(struct cfg_listener *l)
+{
+	l->tls.verify_client = CFG_VERIFY_REQUIRED;
+	l->tls.min_version = 12;
+	l->tls.session_tickets = true;
+	l->tls.ocsp.timeout_ms = 2000;
+	l->tls.ocsp.cache_size = 100000;
+	l->tls.ocsp.max_age_ms = 300000;
+	l->mqtt.identity = CFG_ID_CN;
+	l->mqtt.token.jwks_refresh_ms = 300000;
+	l->mqtt.token.jwks_timeout_ms = 5000;
+	l->mqtt.token.leeway_ms = 30000;
+	l->mqtt.token.algorithms = 1u << CFG_ALG_ES256 | 1u << CFG_ALG_RS256 |
+				   1u << CFG_ALG_EDDSA;
+}
+
+void parse_listeners(struct pctx *x, node_t *seq)
+{
+	struct cfg *c = x->cfg;
+	size_t n;
+
+	if (want_seq(x, seq, "listeners"))
+		return;
+	n = (size_t)(seq->data.sequence.items.top -
+		     seq->data.sequence.items.start);
+	c->listeners = calloc(n ? n : 1, sizeof(*c->listeners));
+	if (!c->listeners)
+		return;
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
+		node_t *e = N(x, *it);
+		struct cfg_listener *l = &c->listeners[c->n_listeners];
+		char sect[48];
+
+		if (!e)
+			continue;
+		snprintf(sect, sizeof(sect), "listeners[%zu]", c->n_listeners);
+		if (want_map(x, e, sect))
+			continue;
+		listener_defaults(l);
+		l->pos = pos_of(x, e);
+		c->n_listeners++;
+		each_pair(x, e, sect, listener_pair, l);
+		if (!l->name)
+			ERR(x, e, "%s: missing key 'name'", sect);
+		if (!l->bind)
+			ERR(x, e, "%s: missing key 'bind'", sect);
+		if (!l->upstream)
+			ERR(x, e, "%s: missing key 'upstream'", sect);
+		if (!find_key(x, e, "tls")) {
+			ERR(x, e, "%s: missing key 'tls'", sect);
+			continue;
+		}
+		node_t *t = find_key(x, e, "tls");
+		if (t->type != YAML_MAPPING_NODE)
+			continue;
+		if (!find_key(x, t, "cert"))
+			ERR(x, t, "%s.tls: missing key 'cert'", sect);
+		if (!find_key(x, t, "key"))
+			ERR(x, t, "%s.tls: missing key 'key'", sect);
+		if (l->tls.verify_client != CFG_VERIFY_NONE &&
+		    !find_key(x, t, "client_ca"))
+			ERR(x, t,
+			    "%s.tls: missing key 'client_ca' (needed unless "
+			    "verify_client: none)",
+			    sect);
+		if (l->mqtt.token.when == CFG_TOKEN_NO_CERT &&
+		    l->tls.verify_client == CFG_VERIFY_REQUIRED)
+			err_at(x, l->mqtt.token.pos.line, l->mqtt.token.pos.col,
+			       "%s.mqtt.token: when: no_cert needs "
+			       "tls.verify_client: optional or none (with "
+			       "required every device has a certificate)",
+			       sect);
+	}
+}

@@ -1,0 +1,237 @@
+/* verify.c - the client's certificate: wolfSSL's verify callback, which
+ * records the leaf's subject, serial and names (struct tls_peer) and the
+ * first verification error, folds OCSP outcomes into the peer's OCSP state
+ * and applies crl_expired; the identity read from it; and the reject cause
+ * a failed handshake is counted under. Part of a context (tls.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
+#include "codec/der.h"
+#include "base/reject.h"
+#include "tls/tls.h"
+#include "tls/tls_int.h"
+
+void tls_peer_clear(struct tls_peer *p)
+{
+	free(p->subject);
+	free(p->serial);
+	free(p->cn);
+	free(p->san_dns);
+	free(p->san_uri);
+	free(p->der);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *tls_peer_identity(const struct tls_peer *p, enum cfg_identity id)
+{
+	switch (id) {
+	case CFG_ID_CN:
+		return p->cn;
+	case CFG_ID_SAN_DNS:
+		return p->san_dns;
+	case CFG_ID_SAN_URI:
+		return p->san_uri;
+	case CFG_ID_NONE:
+		break;
+	}
+	return NULL;
+}
+
+char *dup_n(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/* A name from the certificate as a string; none when it holds a NUL (it
+ * would end the string early: "dev-1\0.evil" must not read as "dev-1"). */
+static char *dup_span(struct der_span v)
+{
+	if (!v.n || memchr(v.p, '\0', v.n))
+		return NULL;
+	return dup_n((const char *)v.p, v.n);
+}
+
+/* Clear what p learnt of a certificate, keeping what tls_session_new set
+ * up for the session. */
+void peer_reset(struct tls_peer *p)
+{
+	struct tls_peer keep = *p;
+
+	tls_peer_clear(p);
+	p->ocsp_mode = keep.ocsp_mode;
+	p->ocsp_override = keep.ocsp_override;
+	p->cm = keep.cm;
+	p->crl_on = keep.crl_on;
+	p->crl_reject_after = keep.crl_reject_after;
+}
+
+/* Copy what moat needs of the leaf (DER) into p, so nothing of the
+ * certificate itself has to be kept for the life of the connection. */
+static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
+{
+	struct x509_fields f;
+	char subject[512];
+
+	{ /* keep what OCSP found so far */
+		uint8_t failed = p->ocsp_io_failed, stale = p->ocsp_io_stale,
+			state = p->ocsp_state;
+
+		peer_reset(p);
+		p->ocsp_io_failed = failed;
+		p->ocsp_io_stale = stale;
+		p->ocsp_state = state;
+	}
+	p->has_cert = 1;
+	if (len <= 0 || (p->der = malloc((size_t)len)) == NULL)
+		return;
+	memcpy(p->der, der, (size_t)len);
+	p->der_len = len;
+	/* wolfSSL has parsed and verified it; this only reads fields */
+	if (x509_read(der, (size_t)len, &f) < 0)
+		return;
+	der_name_str(f.subject.p, f.subject.n, subject, sizeof(subject));
+	p->subject = strdup(subject);
+	p->cn = dup_span(f.cn);
+	p->san_dns = dup_span(f.san_dns);
+	p->san_uri = dup_span(f.san_uri);
+	p->ocsp_url = f.ocsp_url;
+	p->checked_at = (int64_t)time(NULL);
+	wc_Sha256Hash(der, (word32)len, p->leaf_hash);
+	wc_Sha256Hash(f.issuer.p, (word32)f.issuer.n, p->issuer_hash);
+	if ((p->serial = malloc(f.serial.n * 2 + 1))) {
+		for (size_t i = 0; i < f.serial.n; i++)
+			snprintf(p->serial + 2 * i, 3, "%02x", f.serial.p[i]);
+		p->serial[f.serial.n * 2] = '\0';
+	}
+}
+
+static void ocsp_note(struct tls_peer *p, int state)
+{
+	if (state > p->ocsp_state)
+		p->ocsp_state = state;
+}
+
+/* wolfSSL reports OCSP outcomes as verification errors. A revoked answer
+ * stays an error (the TLS alert); "unknown", an unreachable responder or a
+ * bad answer let the handshake finish and are answered at the CONNECT
+ * (spec: CONNACK, so the device knows whether to retry). */
+static int ocsp_verdict(struct tls_peer *p, int err)
+{
+	switch (err) {
+	case OCSP_CERT_UNKNOWN:
+		ocsp_note(p, TLS_OCSP_UNKNOWN);
+		return 1;
+	case OCSP_INVALID_STATUS:
+	case OCSP_LOOKUP_FAIL:
+	case OCSP_NEED_URL:
+	case OCSP_WANT_READ:
+		ocsp_note(p, p->ocsp_io_stale && !p->ocsp_io_failed
+				     ? TLS_OCSP_STALE
+				     : TLS_OCSP_UNAVAILABLE);
+		return 1;
+	}
+	return 0;
+}
+
+/* The verify callback's error as wolfSSL's own code (negative): a wolfSSL
+ * built with the OpenSSL compatibility layer (-Dwolfssl=system) gives
+ * OpenSSL's X509_V_ERR_ numbers instead (positive, named in comments). */
+static int native_err(int e)
+{
+	switch (e) {
+	case 10: /* X509_V_ERR_CERT_HAS_EXPIRED */
+	case 14: /* X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD (5.5.4) */
+		return ASN_AFTER_DATE_E;
+	case 9:  /* X509_V_ERR_CERT_NOT_YET_VALID */
+	case 13: /* X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD (5.5.4) */
+		return ASN_BEFORE_DATE_E;
+	case 2:  /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
+	case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+	case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
+	case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
+		return ASN_NO_SIGNER_E;
+	case 23: /* X509_V_ERR_CERT_REVOKED */
+		return CRL_CERT_REVOKED;
+	}
+	return e;
+}
+
+int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	struct tls_peer *p = store->userCtx;
+	int error = native_err(store->error);
+
+	if (!p)
+		return preverify;
+	if (!preverify && p->ocsp_mode != CFG_OCSP_OFF &&
+	    ocsp_verdict(p, error))
+		preverify = 1;
+	if (!preverify && !p->verify_err)
+		p->verify_err = error ? error : -1;
+	if (store->error_depth == 0 && store->certs && store->totalCerts > 0) {
+		int err = p->verify_err;
+
+		peer_take(p, store->certs[0].buffer, (int)store->certs[0].length);
+		p->verify_err = err;
+		if (preverify && p->crl_reject_after &&
+		    (int64_t)time(NULL) > p->crl_reject_after) {
+			/* crl_expired: reject: a stale CRL cannot vouch */
+			p->verify_err = CRL_CERT_DATE_ERR;
+			return 0;
+		}
+		if (preverify && p->ocsp_mode != CFG_OCSP_OFF && p->der) {
+			/* wolfSSL skips the leaf's CRL once OCSP has
+			 * answered (or failed): check it here. */
+			if (p->crl_on && p->cm &&
+			    wolfSSL_CertManagerCheckCRL(p->cm, p->der,
+							p->der_len) ==
+				    CRL_CERT_REVOKED) {
+				p->verify_err = CRL_CERT_REVOKED;
+				return 0;
+			}
+			/* wolfSSL takes a certificate without an OCSP URL for
+			 * good; under require it is not. */
+			if (p->ocsp_mode == CFG_OCSP_REQUIRE &&
+			    !p->ocsp_override &&
+			    !p->ocsp_url)
+				ocsp_note(p, TLS_OCSP_NO_URL);
+		}
+	}
+	return preverify;
+}
+
+int tls_reject_cause(int verify_err, int ssl_err)
+{
+	int e = verify_err ? verify_err : ssl_err;
+
+	switch (e) {
+	case ASN_AFTER_DATE_E:
+		return REJ_CERT_EXPIRED;
+	case ASN_BEFORE_DATE_E:
+		return REJ_CERT_NOT_YET_VALID;
+	case ASN_NO_SIGNER_E:
+		return REJ_UNKNOWN_CA;
+	case CRL_CERT_REVOKED:
+	case OCSP_CERT_REVOKED:
+		return REJ_CERT_REVOKED;
+	case CRL_CERT_DATE_ERR:
+		return REJ_CRL_EXPIRED;
+	case NO_PEER_CERT:
+		return REJ_NO_CERT;
+	}
+	return verify_err ? REJ_BAD_CERT : REJ_TLS_ERROR;
+}
