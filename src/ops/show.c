@@ -392,6 +392,7 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 					  : "ok");
 		sb_printf(o, "session_tickets: %s\n",
 			  tc->session_tickets ? "on" : "off");
+		tls_tickets_describe(l->tls, o);
 		sb_printf(o, "handshakes: %llu\n",
 			  (unsigned long long)lw->handshakes);
 		sb_printf(o, "resumed: %llu\n", (unsigned long long)lw->resumed);

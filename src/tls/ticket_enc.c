@@ -18,6 +18,7 @@
 #include <wolfssl/wolfcrypt/random.h>
 
 #include "base/log.h"
+#include "base/sbuf.h"
 #include "tls/ticket.h"
 #include "tls/tls.h"
 #include "tls/tls_int.h"
@@ -362,6 +363,24 @@ void tickets_free(struct tls_tickets *tk)
 	explicit_bzero(tk, sizeof(*tk));
 	free(tk);
 }
+void tls_tickets_describe(const struct tls_ctx *t, struct sbuf *o)
+{
+	const struct tls_tickets *tk = t->tickets;
+
+	if (!tk) {
+		sb_printf(o, "ticket_keys: -\n");
+		return;
+	}
+	sb_printf(o, "ticket_keys: %s\nticket_key_count: %zu\nticket_key_names:",
+		  t->cfg->ticket_keys ? t->cfg->ticket_keys
+				      : "made at start (this process only)",
+		  tk->keys.n);
+	for (size_t i = 0; i < tk->keys.n; i++)
+		sb_printf(o, " %02x%02x%02x%02x", tk->keys.key[i].name[0],
+			  tk->keys.key[i].name[1], tk->keys.key[i].name[2],
+			  tk->keys.key[i].name[3]);
+	sb_printf(o, "\n");
+}
 #else
 int tickets_init(struct tls_ctx *t, char **errors)
 {
@@ -373,5 +392,11 @@ int tickets_init(struct tls_ctx *t, char **errors)
 void tickets_free(struct tls_tickets *tk)
 {
 	(void)tk;
+}
+
+void tls_tickets_describe(const struct tls_ctx *t, struct sbuf *o)
+{
+	(void)t;
+	sb_printf(o, "ticket_keys: -\n");
 }
 #endif

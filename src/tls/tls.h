@@ -68,6 +68,12 @@ int tls_is_staple_request(const struct tls_ctx *t, const uint8_t *req,
 uint8_t *tls_staple_get(struct tls_ctx *t, struct ocsp_cache *oc,
 			const uint8_t *req, size_t req_len, size_t *len);
 
+/* `show tls` lines on session tickets: where the keys come from, how
+ * many, and the first bytes of each key's name (sent in clear in every
+ * ticket, so no secret), the encrypting key first. */
+struct sbuf;
+void tls_tickets_describe(const struct tls_ctx *t, struct sbuf *o);
+
 /* `show tls` lines on the staple ("staple: good|none|off", its dates and
  * why none is sent) into buf, NUL-terminated. */
 void tls_staple_describe(const struct tls_ctx *t, struct ocsp_cache *oc,

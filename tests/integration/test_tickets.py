@@ -230,6 +230,10 @@ def test_rotation_keeps_old_tickets_and_a_removed_key_gives_full_handshakes(
     keys("rotate", keyfile)  # a new key first, the old one second
     assert open(keyfile, "rb").read()[80:] == old_key
     assert reloaded(b, before), b.log()[-2000:]  # the file watch, no signal
+    tls = b.kv("show tls")
+    names = open(keyfile, "rb").read()
+    assert tls["ticket_key_count"] == "2", tls
+    assert tls["ticket_key_names"] == f"{names[0:4].hex()} {names[80:84].hex()}", tls
     s = connect(ctx, b.port, old)
     assert s.session_reused  # made under the old key
     s.sendall(connect_packet("dev-good"))
