@@ -7,7 +7,9 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,56 @@
 #include "tls/tls.h"
 #include "base/util.h"
 #include "core/worker.h"
+
+/* Descriptors. The soft limit is raised to the hard one (as HAProxy does
+ * and nginx's worker_rlimit_nofile), and new connections are refused as
+ * max_connections refuses them once the rest would not fit: accept()
+ * must not run into EMFILE, because libuv's way out of it (a spare
+ * descriptor per loop, closed to accept and drop the waiting connection)
+ * races between worker threads, and a loop that loses the race spins in
+ * accept and serves nothing else. A connection holds two descriptors;
+ * FD_RESERVE stay for health checks, fetches, the stats socket, /metrics
+ * and reloads. */
+#define FD_RESERVE 32
+
+static void fd_budget(struct moat *m)
+{
+	struct rlimit rl;
+	uint64_t used = 0;
+	DIR *d;
+	char lim[24], conns[24];
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = was;
+	}
+	if ((d = opendir("/proc/self/fd"))) {
+		while (readdir(d))
+			used++;
+		closedir(d);
+		used = used > 3 ? used - 3 : 0; /* ".", "..", d itself */
+	}
+	m->fd_limit = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+	/* read by the workers' accept (relaxed, as the counters) */
+	__atomic_store_n(&m->fd_conns,
+			 m->fd_limit > used + FD_RESERVE + 2
+				 ? (m->fd_limit - used - FD_RESERVE) / 2
+				 : 1,
+			 __ATOMIC_RELAXED);
+	snprintf(lim, sizeof(lim), "%llu", (unsigned long long)m->fd_limit);
+	snprintf(conns, sizeof(conns), "%llu", (unsigned long long)m->fd_conns);
+	if (m->fd_conns < m->cfg->limits.max_connections)
+		log_event(LOG_WARN, "fd_limit", "limit", lim, "connections",
+			  conns, "detail",
+			  "fewer descriptors than max_connections needs; "
+			  "raise LimitNOFILE (ulimit -n)",
+			  NULL);
+}
 
 static void usage(FILE *f)
 {
@@ -385,10 +437,12 @@ static int run(const char *path)
 	uv_signal_start(&m->sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&m->sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&m->sig_hup, on_hup, SIGHUP);
+	__atomic_store_n(&m->fd_conns, UINT64_MAX, __ATOMIC_RELAXED);
 	if (workers_start(m) < 0) {
 		fprintf(stderr, "moat: cannot start the worker threads\n");
 		goto out;
 	}
+	fd_budget(m);
 	uv_timer_start(&m->reject_log_timer, on_reject_log_timer, 0, 1000);
 	m->crl_sig = crl_signature(m->cfg);
 	uv_timer_start(&m->crl_watch_timer, on_crl_watch, CRL_WATCH_MS,

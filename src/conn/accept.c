@@ -60,8 +60,10 @@ void conn_on_accept(uv_stream_t *server, int status)
 		return;
 	}
 	uv_tcp_getpeername(&c->client, (struct sockaddr *)&c->peer, &len);
-	if (CTR_GET(m->main->live) >
-	    c->gen->cfg->limits.max_connections) {
+	/* max_connections, and what the descriptors allow: accept() must
+	 * not reach EMFILE (see fd_budget in main.c) */
+	if (CTR_GET(m->main->live) > c->gen->cfg->limits.max_connections ||
+	    CTR_GET(m->main->live) > m->main->fd_conns) {
 		conn_refuse(c, REJ_MAX_CONNECTIONS);
 		return;
 	}

@@ -108,6 +108,8 @@ struct moat {
 	 * and by the main thread when it reads another worker's. */
 	uv_mutex_t wlock;
 	uint64_t live;         /* main: connections open in all workers */
+	uint64_t fd_limit;     /* main: RLIMIT_NOFILE in force */
+	uint64_t fd_conns;     /* main: connections the descriptors allow */
 	unsigned workers_done; /* main: workers drained after a stop */
 	const char *config_path;
 	struct gen *gen;  /* current generation (one reference) */

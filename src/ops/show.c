@@ -49,6 +49,9 @@ static void cmd_info(struct moat *m, struct sbuf *o)
 		  (unsigned long long)((util_now_ms() - m->start_ms) / 1000));
 	sb_printf(o, "workers: %u\n", m->n_workers);
 	sb_printf(o, "draining: %d\n", m->draining);
+	sb_printf(o, "fd_limit: %llu\nfd_connections: %llu\n",
+		  (unsigned long long)m->fd_limit,
+		  (unsigned long long)m->fd_conns);
 	sb_printf(o, "conns_current: %llu\n",
 		  (unsigned long long)v.conns_current);
 	{

@@ -196,6 +196,11 @@ def test_out_of_descriptors(tmp_path, pki, live_brokers):
         spent = cpu() - c0
         assert pinged(s)  # the established session is served
         assert spent < 1.0, f"moat used {spent:.2f} s of CPU in 2 s at the limit"
+        # moat refused what its descriptors would not hold, before accept()
+        # could run into EMFILE (which makes a worker's loop spin)
+        info = m.info()
+        assert 0 < int(info["fd_connections"]) < 16 and info["fd_limit"] == "64", info
+        assert int(info["reject_max_connections"]) > 0, info
         for c in idle:
             c.close()
         def fresh_client():
