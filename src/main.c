@@ -296,44 +296,20 @@ static int ocsp_known_revoked(const char *serial)
  * (logged as crl_changed, the first of them to be watched). */
 #define CRL_WATCH_MS 1000
 
-static uint64_t crl_signature(const struct cfg *c)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t j = 0; c && j < 3 * c->n_listeners; j++) {
-		const struct cfg_listener *l = &c->listeners[j / 3];
-		const char *path = j % 3 == 0	? l->tls.crl
-				   : j % 3 == 1 ? l->tls.ticket_keys
-						: l->mqtt.token.jwks;
-		struct stat st;
-		uint64_t v[4] = {0, 0, 0, 0};
-
-		if (!path)
-			continue;
-		if (stat(path, &st) == 0) {
-			v[0] = (uint64_t)st.st_mtim.tv_sec;
-			v[1] = (uint64_t)st.st_mtim.tv_nsec;
-			v[2] = (uint64_t)st.st_size;
-			v[3] = (uint64_t)st.st_ino;
-		}
-		for (int k = 0; k < 4; k++)
-			h = (h ^ v[k]) * 1099511628211ull;
-	}
-	return h;
-}
 
 static void on_crl_watch(uv_timer_t *t)
 {
 	struct moat *m = t->data;
-	uint64_t sig = crl_signature(m->cfg);
+	uint64_t sig = moat_files_signature(m->cfg);
 	char *errors = NULL;
 
 	if (sig == m->crl_sig || m->stopping)
 		return;
 	log_event(LOG_INFO, "crl_changed", "result", "reloading", NULL);
-	moat_reload(m, &errors);
+	if (moat_reload(m, &errors) < 0) /* refused: not again until the
+					    files change again */
+		m->crl_sig = sig;
 	free(errors);
-	m->crl_sig = crl_signature(m->cfg);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -444,7 +420,7 @@ static int run(const char *path)
 	}
 	fd_budget(m);
 	uv_timer_start(&m->reject_log_timer, on_reject_log_timer, 0, 1000);
-	m->crl_sig = crl_signature(m->cfg);
+	m->crl_sig = moat_files_signature(m->cfg);
 	uv_timer_start(&m->crl_watch_timer, on_crl_watch, CRL_WATCH_MS,
 		       CRL_WATCH_MS);
 	{

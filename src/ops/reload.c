@@ -516,6 +516,32 @@ fail:
 	return -1;
 }
 
+uint64_t moat_files_signature(const struct cfg *c)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t j = 0; c && j < 3 * c->n_listeners; j++) {
+		const struct cfg_listener *l = &c->listeners[j / 3];
+		const char *path = j % 3 == 0	? l->tls.crl
+				   : j % 3 == 1 ? l->tls.ticket_keys
+						: l->mqtt.token.jwks;
+		struct stat st;
+		uint64_t v[4] = {0, 0, 0, 0};
+
+		if (!path)
+			continue;
+		if (stat(path, &st) == 0) {
+			v[0] = (uint64_t)st.st_mtim.tv_sec;
+			v[1] = (uint64_t)st.st_mtim.tv_nsec;
+			v[2] = (uint64_t)st.st_size;
+			v[3] = (uint64_t)st.st_ino;
+		}
+		for (int k = 0; k < 4; k++)
+			h = (h ^ v[k]) * 1099511628211ull;
+	}
+	return h;
+}
+
 int moat_reload(struct moat *m, char **errors)
 {
 	struct gen *g;
@@ -528,9 +554,18 @@ int moat_reload(struct moat *m, char **errors)
 						  "listeners stay closed)");
 		return -1;
 	}
+	uint64_t sig = 0;
+
 	g = gen_load(m->config_path, errors);
-	if (g)
+	if (g) {
+		/* the watched files as this load read them: the watch then
+		 * reloads only when they change again (a reload that adds a
+		 * listener changes the set of files, not the files) */
+		sig = moat_files_signature(g->cfg);
 		r = moat_apply(m, g, errors);
+	}
+	if (r == 0)
+		m->crl_sig = sig;
 	if (r == 0 && m->gen->cfg->workers != m->n_workers) {
 		char want[16], run[16];
 

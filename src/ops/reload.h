@@ -15,6 +15,11 @@ struct gen *gen_load(const char *path, char **errors);
  * nothing changes, g is released and *errors says why. */
 int moat_apply(struct moat *m, struct gen *g, char **errors);
 
+/* A signature of the files the configuration names beside itself and
+ * that are watched for changes (each listener's CRL, ticket keys and JWK
+ * Set): their size, mtime and inode. */
+uint64_t moat_files_signature(const struct cfg *c);
+
 /* Re-read m->config_path and apply it; logs the outcome. */
 int moat_reload(struct moat *m, char **errors);
 
