@@ -10,15 +10,20 @@
 # twice, opened all at once and IDLE_PACE at a time), ONE_WORKER (1: the
 # 64 B QoS 0 runs again with one worker each; 0 skips them), REPS (3: each
 # pubsub run is made REPS times, the table shows the median), PARTS
-# ("handshakes forwarding idle shared": which parts to run; "shared" is
-# resumed connects alternating between two instances of moat, and of
-# HAProxy, that share a ticket key file).
+# ("handshakes forwarding idle shared tokens": which parts to run; "shared"
+# is resumed connects alternating between two instances of moat, and of
+# HAProxy, that share a ticket key file; "tokens" is build/bench/token-bench
+# and a moat with verify_client: optional and mqtt.token, connects with a
+# certificate and without one but with an ES256 or RS256 token).
+# RESULTS.md keeps what follows its line "<!-- kept by compare.sh -->"
+# (hand-written sections: profiles, several runs) when it is rewritten.
 # Everything listens on 127.0.0.1; every process started here is stopped by
 # its PID at the end of its turn.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 B=$top/build/bench/moat-bench
+TB=$top/build/bench/token-bench
 MOAT=$top/build/moat
 WORKERS=${WORKERS:-${MOAT_WORKERS:-$(nproc)}} # all cores, every proxy
 ONE_WORKER=${ONE_WORKER:-1}
@@ -29,7 +34,7 @@ SECONDS_PS=${SECONDS_PS:-5}
 IDLE_COUNTS=${IDLE_COUNTS:-"1000 9000"}
 IDLE_PACE=${IDLE_PACE:-50}
 SYSTEMS=${SYSTEMS:-"moat haproxy nginx mosquitto-tls"} # a subset for a quick A/B
-PARTS=${PARTS:-"handshakes forwarding idle shared"}
+PARTS=${PARTS:-"handshakes forwarding idle shared tokens"}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 OUT=${OUT:-bench/RESULTS.md}
 [ -x "$B" ] && [ -x "$MOAT" ] || { echo "build first: meson setup build && ninja -C build"; exit 1; }
@@ -139,7 +144,8 @@ mosquitto -c "$w/broker.conf" > "$w/broker.log" 2>&1 &
 broker_pid=$!
 wait_port $BROKER "$w/broker.log"
 
-start_moat() { # [SUFFIX]: a second instance's files; with KEYS: tls.ticket_keys
+start_moat() { # [SUFFIX]: a second instance's files; with KEYS: tls.ticket_keys;
+  # with TOKENS (a JWK Set): verify_client optional and mqtt.token
   local i=${1:-}
   cat > "$w/moat$i.yaml" <<EOF
 workers: $nw
@@ -156,7 +162,11 @@ listeners:
       crl: $P/crl.pem
       session_tickets: true
 $([ -n "${KEYS:-}" ] && echo "      ticket_keys: $KEYS")
-    mqtt: { identity: none, client_id_must_match: false }
+$([ -n "${TOKENS:-}" ] && echo "      verify_client: optional")
+    mqtt:
+      identity: none
+      client_id_must_match: false
+$([ -n "${TOKENS:-}" ] && echo "      token: { when: no_cert, jwks: $TOKENS, issuer: $TOK_ISS, audience: mqtt, algorithms: [ES256, RS256] }")
 upstreams:
   - name: b
     health: { type: none }
@@ -282,7 +292,8 @@ fwd_round() { # SUFFIX KEYS...: each pubsub kind REPS times on every proxy and d
 
 port_of() { # SYS -> its listener
   case $1 in moat) echo 18932 ;; mosquitto-tls) echo 18933 ;; haproxy) echo 18934 ;; nginx) echo 18935 ;;
-    moat-a) echo 18936 ;; moat-b) echo 18937 ;; haproxy-a) echo 18938 ;; haproxy-b) echo 18939 ;; esac
+    moat-a) echo 18936 ;; moat-b) echo 18937 ;; haproxy-a) echo 18938 ;; haproxy-b) echo 18939 ;;
+    moat-tok) echo 18940 ;; esac
 }
 declare -A PP
 start_sys() { # SYS [WORKERS] -> sets pid, pp and PP[SYS]; stop_all stops it
@@ -294,7 +305,7 @@ start_sys() { # SYS [WORKERS] -> sets pid, pp and PP[SYS]; stop_all stops it
   case $1 in
     moat) pid=$(start_moat) ;;
     haproxy) pid=$(start_haproxy) ;;
-    moat-?) pid=$(start_moat "${1#moat}") ;;
+    moat-?|moat-tok) pid=$(start_moat "${1#moat}") ;;
     haproxy-?) pid=$(start_haproxy "${1#haproxy}") ;;
     nginx) pid=$(start_nginx) ;;
     mosquitto-tls) pid=$(start_mosquitto_tls) ;;
@@ -343,6 +354,50 @@ if want shared; then
   done; done
   stop_all
   unset KEYS HKEYS
+fi
+# Tokens: what verifying an access token costs by itself (token-bench, one
+# thread, REPS times) and a token CONNECT next to a certificate handshake
+# through one moat (verify_client: optional, mqtt.token when: no_cert):
+# connects with the client certificate, and without one but with an ES256
+# or RS256 token as the CONNECT password, full and resumed, taking turns.
+TOK_ISS=https://auth.bench/
+if want tokens; then
+  T=$w/tok; mkdir -p "$T"
+  python3 - "$T" "$TOK_ISS" <<'PY'
+import json, sys, time
+sys.path.insert(0, "tests")
+import jwt_tool
+d, iss = sys.argv[1], sys.argv[2]
+kinds = {"ES256": ("P-256", "k-es256"), "ES384": ("P-384", "k-es384"),
+         "RS256": ("RSA2048", "k-rsa"), "PS256": ("RSA2048", "k-rsa"),
+         "EdDSA": ("Ed25519", "k-ed")}
+keys = {}
+for alg, (kind, kid) in kinds.items():
+    keys.setdefault(kid, jwt_tool.genkey(f"{d}/{kid}.pem", kind))
+with open(f"{d}/jwks.json", "w") as f:
+    json.dump({"keys": [jwt_tool.jwk(p, k) for k, p in keys.items()]}, f)
+claims = {"iss": iss, "aud": "mqtt", "sub": "dev-bench", "exp": int(time.time()) + 86400}
+for alg, (kind, kid) in kinds.items():
+    with open(f"{d}/{alg}.tok", "w") as f:
+        f.write(jwt_tool.token(alg, keys[kid], claims, {"kid": kid}) + "\n")
+PY
+  TOK_ALGS="ES256 ES384 RS256 PS256 EdDSA"
+  for ((i = 1; i <= REPS; i++)); do for a in $TOK_ALGS; do
+    R[tokbench.$a.r$i]=$("$TB" -t 1 -i "$TOK_ISS" -a mqtt "$T/jwks.json" "$T/$a.tok" | tail -1)
+    echo "token-bench $a: ${R[tokbench.$a.r$i]}"
+  done; done
+  cmds+=("$TB -t 1 -i $TOK_ISS -a mqtt $T/jwks.json $T/ALG.tok")
+  TOKENS=$T/jwks.json start_sys moat-tok
+  CA=(--ca "$P/ca.crt")
+  for ((i = 1; i <= REPS; i++)); do for k in full resumed; do
+    r=(); [ $k = resumed ] && r=(-r)
+    for v in cert ES256 RS256; do
+      if [ $v = cert ]; then a=("${TLS[@]}"); else a=("${CA[@]}" --token-file "$T/$v.tok"); fi
+      run moat tok.$k.$v.r$i "${PP[moat-tok]}" -- connect -H 127.0.0.1:"$(port_of moat-tok)" "${a[@]}" -c "$CONC" -n "$N_CONN" "${r[@]}"
+    done
+  done; done
+  R[moat.tok.info]=$("$MOAT" ctl -s "$w/moat-tok.sock" show info | awk '/^(tokens_ok|handshakes_ok|reject_token)/{sub(/:$/, "", $1); printf "%s=%s ", $1, $2}')
+  stop_all
 fi
 if want forwarding && [ "$ONE_WORKER" = 1 ] && [ "$WORKERS" != 1 ]; then
   sleep 1
@@ -428,6 +483,24 @@ med() { # FIG SYS KEY -> the median of FIG over the REPS runs
   printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-" }'; }
+drop_empty() { # table rows whose figures are all empty or "-" (parts not run); no rows: no table
+  awk -F'|' '/^\| (figure|---)/ { head = head $0 "\n"; next }
+    /^\| / { for (i = 3; i < NF; i++) { c = $i; gsub(/ /, "", c)
+        if (c != "" && c != "-") { printf "%s%s\n", head, $0; head = ""; next } } next }
+    { print }'
+}
+kept=$(sed -n '/^<!-- kept by compare.sh -->$/,$p' "$OUT" 2>/dev/null || true)
+goal() { # KEY NEED: moat's connects per CPU-second over HAProxy's, rep by rep and median
+  local i m h reps=() med_r
+  for ((i = 1; i <= REPS; i++)); do
+    [ -n "${R[moat.$1.r$i]}" ] && [ -n "${R[haproxy.$1.r$i]}" ] || continue
+    m=$(per_cpu "${R[moat.$1.r$i]}" "${R[moat.$1.r$i.cpu]}"); h=$(per_cpu "${R[haproxy.$1.r$i]}" "${R[haproxy.$1.r$i.cpu]}")
+    reps+=("$(ratio "$m" "$h")")
+  done
+  [ ${#reps[@]} -gt 0 ] || return 0
+  med_r=$(ratio "$(med per_cpu moat "$1")" "$(med per_cpu haproxy "$1")")
+  echo "- $1: moat/HAProxy connects per CPU-second $med_r× (median), rep by rep ${reps[*]}; goal ≥ $2×: $(awk -v r="$med_r" -v g="$2" 'BEGIN{print (r + 0 >= g) ? "holds" : "does not hold"}') on the median, $(printf '%s\n' "${reps[@]}" | awk -v g="$2" '$1 + 0 >= g {n++} END {printf "%d", n}') of ${#reps[@]} reps"
+}
 row() { # LABEL FIG KEY: moat, HAProxy, nginx (medians) and the ratios
   local m h n
   m=$(med "$2" moat "$3"); h=$(med "$2" haproxy "$3"); n=$(med "$2" nginx "$3")
@@ -448,7 +521,7 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
 {
   echo "# moat benchmark results"
   echo
-  echo "Made by \`WORKERS=$WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' IDLE_PACE=$IDLE_PACE ONE_WORKER=$ONE_WORKER REPS=$REPS bash bench/compare.sh\`"
+  echo "Made by \`WORKERS=$WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' IDLE_PACE=$IDLE_PACE ONE_WORKER=$ONE_WORKER REPS=$REPS PARTS='$PARTS' bash bench/compare.sh\`"
   echo "on $(date -u +%Y-%m-%d): one run, same machine, same PKI, same broker;"
   echo "for the handshake and forwarding rows every system is up at once on a"
   echo "port of its own and the runs take turns (rep by rep, kind by kind,"
@@ -482,6 +555,7 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   echo "handshakes per CPU-second and rates below 1 means moat does more; for"
   echo "CPU and memory above 1 means moat needs less."
   echo
+  {
   echo "| figure | moat | HAProxy | nginx | mosquitto TLS | HAProxy/moat | nginx/moat |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   hrow() { # LABEL FIG KEY: with mosquitto's TLS listener too
@@ -490,7 +564,7 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
     echo "| $1 | $m | $h | $n | $q | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
   }
   for k in full resumed; do
-    hrow "$k mTLS handshakes per proxy CPU-second" per_cpu $k
+    hrow "$k MQTT connects (mTLS handshake, CONNECT, CONNACK, DISCONNECT) per proxy CPU-second" per_cpu $k
   done
   if [ -n "${R[moat.shared.r1]}${R[haproxy.shared.r1]}" ]; then
     m=$(med per_cpu moat shared); h=$(med per_cpu haproxy shared)
@@ -546,19 +620,56 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
     m=${R[moat.slab$pace$n]}; h=${R[haproxy.slab$pace$n]}; g=${R[nginx.slab$pace$n]}; q=${R[mosquitto-tls.slab$pace$n]}
     echo "| machine-wide slab KB per idle device, client and broker sockets included ($n held, $how) | $m | $h | $g | $q | | |"
   done; done
+  } | drop_empty
+  if [ -n "${R[moat.full.r1]}${R[moat.shared.r1]}" ]; then
+    echo
+    echo "Issue 16's goal, moat at least 4× HAProxy's full and 3× its resumed"
+    echo "MQTT connects per CPU-second (each rep: moat's and HAProxy's runs back to back):"
+    echo
+    goal full 4; goal resumed 3; goal shared 3
+  fi
+  if [ -n "${R[tokbench.ES256.r1]}${R[moat.tok.full.cert.r1]}" ]; then
+    echo
+    echo "Tokens (devices without a certificate): access tokens verified per"
+    echo "CPU-second by moat's JWT code alone (\`build/bench/token-bench\`, one"
+    echo "thread, signature and claims), and MQTT connects per CPU-second of one"
+    echo "moat (verify_client: optional, mqtt.token when: no_cert) with the"
+    echo "client certificate and without one, the token as the CONNECT password;"
+    echo "medians of $REPS, the runs taking turns."
+    echo
+    echo "| figure | median | of the $REPS runs | / with certificate |"
+    echo "| --- | ---: | --- | ---: |"
+    tb() { field "$1" per_cpu_s; }
+    for a in $TOK_ALGS; do
+      v=$(med tb tokbench $a); all=$(for ((i = 1; i <= REPS; i++)); do tb "${R[tokbench.$a.r$i]}"; done | tr '\n' ' ')
+      echo "| $a tokens verified per CPU-second (µs each: $(awk -v v="$v" 'BEGIN{ if (v > 0) printf "%.1f", 1e6/v }')) | $v | $all | |"
+    done
+    for k in full resumed; do
+      c=$(med per_cpu moat tok.$k.cert)
+      for v in cert ES256 RS256; do
+        all=$(for ((i = 1; i <= REPS; i++)); do per_cpu "${R[moat.tok.$k.$v.r$i]}" "${R[moat.tok.$k.$v.r$i.cpu]}"; echo; done | tr '\n' ' ')
+        m=$(med per_cpu moat tok.$k.$v)
+        what=$([ $v = cert ] && echo "with the client certificate" || echo "no certificate, $v token")
+        echo "| $k MQTT connects per moat CPU-second, $what | $m | $all | $(ratio "$m" "$c") |"
+      done
+    done
+    echo
+    echo "moat's counters after the token runs: ${R[moat.tok.info]}"
+  fi
   echo
   echo "Raw lines (\`key: moat-bench output, proxy cpu_s\`):"
   echo
   echo '```'
   for k in "${!R[@]}"; do
     case $k in *.cpu|*.ready) ;; *) echo "$k: ${R[$k]} cpu_s=${R[$k.cpu]:-}" ;; esac
-  done | sort
+  done | sort | sed "s|$w|\$TMP|g"
   echo '```'
   echo
   echo "Commands (ADDR is each system's own listener):"
   echo
   echo '```'
-  printf '%s\n' "${cmds[@]}" | sed -E "s|$w|\$TMP|g; s|$top/||g; s/127\.0\.0\.1:1893[2-9]/ADDR/g" | sort -u
+  printf '%s\n' "${cmds[@]}" | sed -E "s|$w|\$TMP|g; s|$top/||g; s/127\.0\.0\.1:189(3[2-9]|40)/ADDR/g" | sort -u
   echo '```'
+  if [ -n "$kept" ]; then echo; echo "$kept"; fi
 } > "$OUT"
 echo "wrote $OUT"

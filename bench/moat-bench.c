@@ -21,7 +21,11 @@
  *       messages/s, MB/s and end-to-end latency percentiles (a send
  *       timestamp in each payload).
  * tls opts: --ca FILE --cert FILE --key FILE [--tls12] [--plain]
- * (--plain: MQTT without TLS, for brokers measured directly).
+ *           [--token-file FILE]
+ * (--plain: MQTT without TLS, for brokers measured directly;
+ * --token-file: every CONNECT carries the access token read from FILE as
+ * its password, username "bench"; with it --cert and --key may be left
+ * out, the TLS handshake then has no client certificate).
  * Every loop is bounded by COUNT or by -t seconds. */
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +47,8 @@ struct opts {
 	struct sockaddr_storage addr[4]; /* connect: taken in turn */
 	int n_addr;
 	const char *ca, *cert, *key;
+	char *token; /* --token-file: the CONNECT password */
+	size_t token_len;
 	int tls12, plain, resume, qos;
 	long conc, count, pairs, size, seconds, base;
 	long rate; /* pubsub: messages per second per publisher, 0 = flat out */
@@ -190,9 +196,11 @@ static size_t put_len(uint8_t *b, size_t n)
 	return i;
 }
 
+#define TOKEN_MAX 8192
+
 static void send_connect(struct cl *c)
 {
-	uint8_t body[128], pkt[160];
+	static uint8_t body[TOKEN_MAX + 128], pkt[TOKEN_MAX + 160];
 	char id[48];
 	size_t bl = 0, hl;
 
@@ -203,10 +211,17 @@ static void send_connect(struct cl *c)
 			 c->role == 1 ? "pub" : "sub", c->idx);
 	bl += put_str(body + bl, "MQTT");
 	body[bl++] = 4;
-	body[bl++] = 0x02;
+	body[bl++] = o.token ? 0xc2 : 0x02; /* username, password, clean */
 	body[bl++] = 0;
 	body[bl++] = 60;
 	bl += put_str(body + bl, id);
+	if (o.token) {
+		bl += put_str(body + bl, "bench");
+		body[bl++] = (uint8_t)(o.token_len >> 8);
+		body[bl++] = (uint8_t)o.token_len;
+		memcpy(body + bl, o.token, o.token_len);
+		bl += o.token_len;
+	}
 	pkt[0] = 0x10;
 	hl = 1 + put_len(pkt + 1, bl);
 	memcpy(pkt + hl, body, bl);
@@ -609,10 +624,32 @@ static int parse_hostport(const char *s)
 	return 0;
 }
 
+/* The token: the file's first line, at most TOKEN_MAX bytes. */
+static int read_token(const char *path)
+{
+	static char buf[TOKEN_MAX + 2];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	n = strcspn(buf, "\r\n");
+	if (!n || n > TOKEN_MAX)
+		return -EINVAL;
+	buf[n] = 0;
+	o.token = buf;
+	o.token_len = n;
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
-			"[--ca F --cert F --key F] [--tls12] [--plain] [-c N] "
+			"[--ca F --cert F --key F] [--tls12] [--plain] "
+			"[--token-file F] [-c N] "
 			"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B] "
 			"[-R RATE] [-B BATCH]\n");
 	exit(2);
@@ -648,7 +685,8 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"ca", 1, 0, 'A'},    {"cert", 1, 0, 'C'}, {"key", 1, 0, 'K'},
-		{"tls12", 0, 0, '2'}, {"plain", 0, 0, 'P'}, {0, 0, 0, 0}};
+		{"tls12", 0, 0, '2'}, {"plain", 0, 0, 'P'},
+		{"token-file", 1, 0, 'T'}, {0, 0, 0, 0}};
 	uv_timer_t end, tick;
 	int ch;
 
@@ -674,6 +712,13 @@ int main(int argc, char **argv)
 		case 'K': o.key = optarg; break;
 		case '2': o.tls12 = 1; break;
 		case 'P': o.plain = 1; break;
+		case 'T':
+			if (read_token(optarg) < 0) {
+				fprintf(stderr, "moat-bench: %s: no token of "
+						"1 to %d bytes\n", optarg, TOKEN_MAX);
+				return 2;
+			}
+			break;
 		case 'c': o.conc = idle_conc = atol(optarg); break;
 		case 'n': o.count = atol(optarg); break;
 		case 'r': o.resume = 1; break;
@@ -695,14 +740,18 @@ int main(int argc, char **argv)
 		o.size = 65536;
 	loop = uv_default_loop();
 	if (!o.plain) {
+		/* with a token the client certificate is optional */
+		int no_cert = o.token && !o.cert && !o.key;
+
 		wolfSSL_Init();
 		ctx = wolfSSL_CTX_new(o.tls12 ? wolfTLSv1_2_client_method()
 					      : wolfTLSv1_3_client_method());
-		if (!ctx || !o.ca || !o.cert || !o.key ||
+		if (!ctx || !o.ca || (!no_cert && (!o.cert || !o.key)) ||
 		    wolfSSL_CTX_load_verify_locations(ctx, o.ca, NULL) != 1 ||
-		    wolfSSL_CTX_use_certificate_chain_file(ctx, o.cert) != 1 ||
-		    wolfSSL_CTX_use_PrivateKey_file(ctx, o.key,
-						    WOLFSSL_FILETYPE_PEM) != 1) {
+		    (!no_cert &&
+		     (wolfSSL_CTX_use_certificate_chain_file(ctx, o.cert) != 1 ||
+		      wolfSSL_CTX_use_PrivateKey_file(
+			      ctx, o.key, WOLFSSL_FILETYPE_PEM) != 1))) {
 			fprintf(stderr, "moat-bench: cannot set up TLS\n");
 			return 2;
 		}

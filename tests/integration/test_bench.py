@@ -1,14 +1,21 @@
 """The load generator of bench/ (build/bench/moat-bench) against a real moat
 and a real mosquitto: what bench/compare.sh measures must be what it says
 (full handshakes are full, resumed ones resumed, messages arrive, idle
-connections are held). Counts only, never timings."""
+connections are held, token CONNECTs carry their token). Counts only, never
+timings."""
+import json
 import os
 import re
 import subprocess
+import sys
+import time
 
 import pytest
 
 from conftest import MOAT, wait_for
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import jwt_tool  # noqa: E402
 
 BENCH = os.path.join(os.path.dirname(MOAT), "bench", "moat-bench")
 
@@ -29,9 +36,9 @@ def tls_args(pki):
             "--key", os.path.join(pki, "dev-good.key")]
 
 
-def bench(m, pki, *args, timeout=60):
+def bench(m, pki, *args, timeout=60, tls=None):
     out = subprocess.run([BENCH, args[0], "-H", f"127.0.0.1:{m.port}",
-                          *tls_args(pki), *args[1:]],
+                          *(tls_args(pki) if tls is None else tls), *args[1:]],
                          capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, out.stdout + out.stderr
     last = out.stdout.strip().splitlines()[-1]
@@ -82,3 +89,45 @@ def test_bench_idle_holds_its_connections(moat_factory, live_brokers, pki):
         p.terminate()
         p.wait(timeout=10)
     assert wait_for(lambda: int(m.info()["conns_current"]) == 0, 10), m.info()
+
+
+def test_bench_token_connects_without_a_certificate(moat_factory, live_brokers, pki,
+                                                     tmp_path):
+    """connect --token-file: no client certificate, the token as the CONNECT
+    password (what bench/compare.sh's token rows measure); moat counts each
+    as tokens_ok, and a token it refuses makes the bench fail, not pass."""
+    key = jwt_tool.genkey(str(tmp_path / "ec.pem"), "P-256")
+    other = jwt_tool.genkey(str(tmp_path / "other.pem"), "P-256")
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [jwt_tool.jwk(key, "k-ec")]}))
+    now = int(time.time())
+    claims = {"iss": "https://auth.test/", "aud": "mqtt", "sub": "dev-b",
+              "exp": now + 600}
+    good, bad = tmp_path / "good.tok", tmp_path / "bad.tok"
+    good.write_text(jwt_tool.token("ES256", key, claims, {"kid": "k-ec"}) + "\n")
+    bad.write_text(jwt_tool.token("ES256", other, claims, {"kid": "k-ec"}) + "\n")
+
+    def tokens(c):
+        one_broker(c)
+        c["listeners"][0]["tls"]["verify_client"] = "optional"
+        c["listeners"][0]["mqtt"]["token"] = {
+            "when": "no_cert", "jwks": str(jwks), "issuer": claims["iss"],
+            "audience": "mqtt", "algorithms": ["ES256"]}
+    m = moat_factory(live_brokers, tokens)
+    ca = ["--ca", os.path.join(pki, "ca.crt")]
+    r = bench(m, pki, "connect", "-c", "2", "-n", "8", "--token-file", str(good), tls=ca)
+    assert (r["ok"], r["failed"], r["reused"]) == ("8", "0", "0"), r
+    r = bench(m, pki, "connect", "-c", "2", "-n", "8", "-r", "--token-file", str(good),
+              tls=ca)
+    assert (r["ok"], r["failed"], r["reused"]) == ("8", "0", "8"), r
+    # 8 full, the resumed run's first (full) connect, 8 resumed
+    assert wait_for(lambda: m.info().get("tokens_ok") == "17", 5), m.info()
+    assert int(m.info()["handshakes_ok"]) >= 17, m.info()
+    # a token moat refuses: CONNACK refused, the bench counts a failure
+    out = subprocess.run([BENCH, "connect", "-H", f"127.0.0.1:{m.port}", *ca,
+                          "-c", "1", "-n", "3", "--token-file", str(bad)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and "ok=0 failed=3" in out.stdout, out.stdout + out.stderr
+    assert wait_for(lambda: m.rejects("token_invalid") == 3, 5), m.info()
+    assert m.info().get("tokens_ok") == "17", m.info()
+    assert good.read_text().strip() not in m.log()
