@@ -805,7 +805,8 @@ int main(int argc, char **argv)
 	{
 		double el = (double)(now_ns() - t_begin) / 1e9;
 
-		qsort(lat, nlat, sizeof(*lat), dcmp);
+		if (nlat) /* lat is NULL when no connect succeeded */
+			qsort(lat, nlat, sizeof(*lat), dcmp);
 		if (o.mode == M_CONNECT)
 			printf("mode=connect%s ok=%ld failed=%ld reused=%ld "
 			       "seconds=%.3f conn_per_s=%.1f p50_ms=%.3f "
