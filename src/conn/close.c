@@ -194,7 +194,15 @@ void conn_reject(struct conn *c, enum reject_cause why, int code)
 		CTR_ADD(c->bytes_out, n);
 		wolfSSL_write(c->ssl, pkt, (int)n);
 	}
-	if (c->ssl && c->state > CS_HANDSHAKE)
+	if (!c->ssl) {
+		/* Nothing to say before TLS (max_connections, per-source
+		 * limits, a bad PROXY header): close now rather than linger,
+		 * so that a flood of them holds no descriptors (which the
+		 * max_connections budget guards, see fd_budget) */
+		conn_close(c, reject_name(why));
+		return;
+	}
+	if (c->state > CS_HANDSHAKE)
 		wolfSSL_shutdown(c->ssl);
 	conn_finish(c);
 }
