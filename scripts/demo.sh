@@ -5,7 +5,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --demo
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 bash tests/pki.sh demo/pki

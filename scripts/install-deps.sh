@@ -5,6 +5,11 @@
 # source, so no mirror is named here. Idempotent and quick when done.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# usage: install-deps.sh [--demo | --package]
+#   (none)     everything: build, demo, tests, benchmarks, the package
+#              (what .ci/run and tests/run.sh need)
+#   --demo     only what scripts/demo.sh runs: build, mosquitto, openssl
+#   --package  what scripts/build-deb.sh runs: build and Debian packaging
 # Every command the tests and scripts run, by package, so that the
 # README's two commands pass on a minimal Debian 12 (debootstrap
 # --variant=minbase): some of these are in every Debian system, and are
@@ -12,21 +17,35 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 #   build: meson ninja cc make (build-essential) pkg-config, libuv,
 #     libyaml, jansson (JSON of JWK Sets and tokens); wolfSSL's
 #     autogen.sh: autoconf automake libtool; perl (perl-base) patches it;
-#     tar gzip unpack it; fuzz targets: clang libclang-rt-14-dev
+#     tar gzip unpack it; apt-get source (dpkg-dev) fetches it
+#   demo: mosquitto, mosquitto_pub/sub (mosquitto-clients), openssl (the
+#     demo PKI, tests/pki.sh), date (coreutils)
+#   package: dpkg-buildpackage's helpers (debhelper), the man
+#     pages (scdoc), lintian
 #   tests: python3 (pytest, paho-mqtt, yaml, cryptography: OCSP answers
-#     with chosen dates), mosquitto, mosquitto_pub/sub
-#     (mosquitto-clients), openssl (PKI, OCSP responder, s_client),
-#     stdbuf (coreutils), setpriv unshare (util-linux), mount (mount),
-#     getent (libc-bin), systemd-analyze (systemd), /bin/kill that the
-#     unit's ExecReload names (procps), yamllint, promtool (prometheus),
-#     haproxy, nginx with its stream module
+#     with chosen dates), openssl (OCSP responder, s_client), fuzz targets:
+#     clang libclang-rt-14-dev, stdbuf (coreutils), setpriv unshare
+#     (util-linux), mount (mount), getent (libc-bin), systemd-analyze
+#     (systemd), /bin/kill that the unit's ExecReload names (procps),
+#     yamllint, promtool (prometheus), haproxy, nginx with its stream
+#     module, man (man-db: the man pages render), the package test
+#     (the package list above)
 #   by hand: socat, to type commands into the stats socket
-pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
-      mosquitto mosquitto-clients python3 python3-paho-mqtt python3-pytest
-      python3-yaml openssl autoconf automake libtool perl-base tar gzip
-      dpkg-dev clang libclang-rt-14-dev socat ca-certificates coreutils
-      util-linux mount libc-bin procps systemd prometheus yamllint
-      haproxy nginx libnginx-mod-stream python3-cryptography libjansson-dev)
+build_pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
+            libjansson-dev autoconf automake libtool perl-base tar gzip dpkg-dev
+            ca-certificates)
+demo_pkgs=(mosquitto mosquitto-clients openssl coreutils)
+package_pkgs=(debhelper scdoc lintian)
+test_pkgs=(python3 python3-paho-mqtt python3-pytest python3-yaml
+           python3-cryptography clang libclang-rt-14-dev socat util-linux mount
+           libc-bin procps systemd prometheus yamllint haproxy nginx
+           libnginx-mod-stream man-db)
+case ${1:-} in
+  --demo) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
+  --package) pkgs=("${build_pkgs[@]}" "${package_pkgs[@]}") ;;
+  "") pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${package_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: install-deps.sh [--demo | --package]" >&2; exit 2 ;;
+esac
 export DEBIAN_FRONTEND=noninteractive
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -37,8 +56,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   sudo_ apt-get update -q >/dev/null
-  # haproxy and nginx are for tests and benchmarks, which start their own:
-  # keep the packages from starting system services while installing.
+  # haproxy and nginx (tests and benchmarks) and mosquitto (the demo) are
+  # started by the tests and the demo themselves: keep the packages from
+  # starting system services while installing.
   rc=/usr/sbin/policy-rc.d
   own_rc=
   if [ ! -e "$rc" ]; then

@@ -13,7 +13,7 @@ from conftest import MOAT, REPO
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
 def test_systemd_unit_verifies(tmp_path):
     text = open(os.path.join(REPO, "deploy", "moat.service")).read()
-    text = text.replace("/usr/local/bin/moat", os.path.abspath(MOAT))
+    text = text.replace("/usr/local/sbin/moat", os.path.abspath(MOAT))
     unit = tmp_path / "moat.service"
     unit.write_text(text)
     r = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
@@ -25,29 +25,35 @@ def test_systemd_unit_verifies(tmp_path):
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
 def test_meson_install_puts_binary_and_unit_where_the_unit_expects(tmp_path):
     """`meson install` (into a DESTDIR) of the build MOAT_BIN comes from:
-    the binary, the unit and the README land where the unit names them,
-    and the installed unit verifies."""
+    the binary lands where the unit's ExecStart names it, every man page
+    the unit's Documentation names is installed, and the installed unit
+    verifies."""
     import json
     build = os.path.dirname(os.path.abspath(MOAT))
     opts = subprocess.run(["meson", "introspect", "--buildoptions", build],
                           capture_output=True, text=True, timeout=60)
     if opts.returncode != 0:
         pytest.skip("MOAT_BIN is not in a meson build directory")
-    prefix = {o["name"]: o["value"] for o in json.loads(opts.stdout)}["prefix"]
+    o = {o["name"]: o["value"] for o in json.loads(opts.stdout)}
+    prefix, mandir = o["prefix"], o["mandir"]
+    unit_dir = o["systemd_unit_dir"] or prefix + "/lib/systemd/system"
     dest = tmp_path / "dest"
     r = subprocess.run(["meson", "install", "-C", build, "--destdir", str(dest), "--quiet"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     root = str(dest)
-    unit = open(root + prefix + "/lib/systemd/system/moat.service").read()
+    unit = open(root + unit_dir + "/moat.service").read()
     if prefix == "/usr/local":
         assert unit == open(os.path.join(REPO, "deploy", "moat.service")).read()
-    named = re.findall(r"^ExecStart=(\S+)", unit, re.M) + \
-        re.findall(r"^Documentation=file:(\S+)", unit, re.M)
-    assert len(named) == 2
-    for path in named:
-        assert os.path.exists(root + path), path  # installed where the unit looks
-    assert os.access(root + named[0], os.X_OK)
+    named = re.findall(r"^ExecStart=(\S+)", unit, re.M)
+    assert len(named) == 1
+    assert os.access(root + named[0], os.X_OK), named[0]  # installed where the unit looks
+    pages = re.findall(r"man:([\w.-]+)\((\d)\)", unit)
+    assert {p for p, _ in pages} == {"moat", "moat.yaml", "moat-ctl"}
+    if shutil.which("scdoc"):  # the man pages are built when scdoc is there
+        for page, sec in pages:
+            path = root + os.path.join(prefix, mandir, "man" + sec, page + "." + sec)
+            assert os.path.exists(path), path
     moved = tmp_path / "moat.service"  # the unit as it would read installed at /
     moved.write_text(unit.replace(prefix + "/", root + prefix + "/"))
     r = subprocess.run(["systemd-analyze", "verify", str(moved)], capture_output=True,
