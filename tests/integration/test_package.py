@@ -203,31 +203,3 @@ def test_packaged_man_pages_render(root):
         # apropos/whatis can read its NAME line (lintian's bad-whatis-entry)
         r = subprocess.run(["lexgrog", path], capture_output=True, text=True, timeout=30)
         assert r.returncode == 0 and f": \"{name} - " in r.stdout, r.stdout + r.stderr
-
-
-def config_keys():
-    keys = set()
-    for f in os.listdir(os.path.join(REPO, "src", "config")):
-        if f.endswith(".c"):
-            text = open(os.path.join(REPO, "src", "config", f)).read()
-            keys |= set(re.findall(r'strcmp\(key, "([a-z_]+)"\)', text))
-    return keys
-
-
-def test_man_page_names_every_config_key():
-    """moat.yaml(5) has an entry for every key the parser reads."""
-    text = open(os.path.join(REPO, "man", "moat.yaml.5.scd")).read()
-    keys = config_keys()
-    assert len(keys) > 50
-    undocumented = sorted(k for k in keys if not re.search(r"[*.]" + k + r"[*.]", text))
-    assert not undocumented, undocumented
-
-
-def test_man_page_names_every_stats_command():
-    """moat-ctl(8) has an entry for every command of the stats socket's help."""
-    stats = open(os.path.join(REPO, "src", "ops", "stats.c")).read()
-    commands = set(re.findall(r'^\s*"([a-z]+(?: [a-z]+)*)(?= [A-Z\[]|  )', stats, re.M))
-    assert {"help", "show info", "reload", "kill client", "set weight"} <= commands
-    text = open(os.path.join(REPO, "man", "moat-ctl.8.scd")).read()
-    missing_ = sorted(c for c in commands if "*" + c + "*" not in text)
-    assert not missing_, missing_
