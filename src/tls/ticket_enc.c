@@ -47,7 +47,7 @@ void tls_set_revoked_lookup(int (*fn)(const uint8_t *certid, size_t len))
  * vouch for (unknown key, bad MAC, no blob, made under other trust: another
  * listener, other CAs, before a reload that changed them; revoked since,
  * the CRL past its nextUpdate under crl_expired: reject, older than
- * TICKET_LIFETIME_S since its revocation check) is refused, and the client
+ * tls.ticket_lifetime since its revocation check) is refused, and the client
  * does a full handshake: never a resumption without identity.
  *
  * Opening a ticket does not make it the connection's identity: wolfSSL may
@@ -58,7 +58,6 @@ void tls_set_revoked_lookup(int (*fn)(const uint8_t *certid, size_t len))
  * has completed as a resumption. At most one ticket is vouched for per
  * handshake (a ClientHello may offer several PSK identities). */
 
-#define TICKET_LIFETIME_S 3600
 #define TICKET_SKEW_S 300 /* clocks of instances sharing a key may differ */
 #ifdef WOLFSSL_TICKET_EXTRA_PADDING_SZ
 #define TICKET_ROOM WOLFSSL_TICKET_EXTRA_PADDING_SZ
@@ -301,7 +300,7 @@ static int ticket_open(struct tls_ctx *t, struct tls_io *io,
 		return WOLFSSL_TICKET_RET_REJECT;
 	/* and no older than the last revocation check allows */
 	if (b.checked_at > now + TICKET_SKEW_S ||
-	    now - b.checked_at > TICKET_LIFETIME_S)
+	    now - b.checked_at > (int64_t)(t->cfg->ticket_lifetime_ms / 1000))
 		return WOLFSSL_TICKET_RET_REJECT;
 	if (!(cand = calloc(1, sizeof(*cand))))
 		return WOLFSSL_TICKET_RET_REJECT;
@@ -410,10 +409,14 @@ int tickets_init(struct tls_ctx *t, char **errors)
 	t->tickets = tk;
 	wolfSSL_CTX_set_TicketEncCtx(t->ctx, t);
 	wolfSSL_CTX_set_TicketEncCb(t->ctx, ticket_cb);
-	wolfSSL_CTX_set_TicketHint(t->ctx, TICKET_LIFETIME_S);
-	/* wolfSSL's own limit on a session's age (500 s by default) agrees
-	 * with the tickets' lifetime */
-	wolfSSL_CTX_set_timeout(t->ctx, TICKET_LIFETIME_S);
+	{
+		unsigned life = (unsigned)(t->cfg->ticket_lifetime_ms / 1000);
+
+		wolfSSL_CTX_set_TicketHint(t->ctx, (int)life);
+		/* wolfSSL's own limit on a session's age (500 s by default)
+		 * agrees with the tickets' lifetime */
+		wolfSSL_CTX_set_timeout(t->ctx, life);
+	}
 	return 0;
 fail_keys:
 	explicit_bzero(tk, sizeof(*tk));
