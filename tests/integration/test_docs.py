@@ -80,3 +80,15 @@ def test_readme_reaches_every_doc():
     linked = {os.path.normpath(l.partition("#")[0]) for l in readme}
     docs = sorted(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "docs", "*.md")))
     assert [d for d in docs if d not in linked] == []
+
+
+def test_man_page_names_every_refusal_cause():
+    """moat-ctl(8)'s REFUSALS has every cause of src/base/reject.c's table
+    (the fallback name "unknown" is no cause)."""
+    table = open(os.path.join(REPO, "src", "base", "reject.c")).read()
+    causes = set(re.findall(r'\] *= *\{"([a-z_0-9]+)"', table))
+    assert {"no_cert", "client_id_mismatch", "token_invalid"} <= causes
+    text = open(os.path.join(REPO, "man", "moat-ctl.8.scd")).read()
+    refusals = text[text.index("# REFUSALS"):]
+    missing = sorted(c for c in causes if "*" + c + "*" not in refusals)
+    assert not missing, missing
