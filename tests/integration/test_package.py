@@ -27,7 +27,8 @@ needs_tools = pytest.mark.skipif(bool(missing), reason=f"no {' '.join(missing)}"
 
 FILES = ["./usr/sbin/moat", "./lib/systemd/system/moat.service", "./etc/moat/moat.yaml",
          "./usr/share/man/man8/moat.8.gz", "./usr/share/man/man8/moat-ctl.8.gz",
-         "./usr/share/man/man5/moat.yaml.5.gz", "./usr/share/doc/moat/copyright"]
+         "./usr/share/man/man5/moat.yaml.5.gz", "./usr/share/doc/moat/copyright",
+         "./usr/share/doc/moat/README.md"]
 
 
 def source_files():
@@ -104,6 +105,8 @@ def test_package_name_files_and_conffile(deb, root):
     for f in FILES:
         assert f in paths, f
     assert not [p for p in paths if "wolfssl" in p.lower()]  # no library, no headers
+    docs = {f for f in os.listdir(os.path.join(REPO, "docs")) if f.endswith(".md")}
+    assert docs and {f"./usr/share/doc/moat/docs/{f}" for f in docs} <= paths
     assert open(os.path.join(root, "DEBIAN", "conffiles")).read().split() == \
         ["/etc/moat/moat.yaml"]
     for script in ("postinst", "postrm"):  # the moat user: added, and removed on purge
