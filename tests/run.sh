@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and integration tests on the normal build,
+# The whole test suite (installs what it needs first: scripts/install-deps.sh):
+# unit and integration tests on the normal build,
 # then both again on a build with AddressSanitizer and UBSan, and the
 # integration tests once more there with `workers: 2`. Ends with
 # one line "N passed, M failed" (the sum) and exits non-zero on failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# what the tests need beyond the demo's packages (idempotent, about a second
+# when done)
+bash scripts/install-deps.sh || { echo "install-deps.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 PY=/usr/bin/python3
 results=$(mktemp -d)
 passed=0 failed=0 broken=0
