@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Builds wolfSSL 5.7.2 from Debian 13's source package into a static prefix
 # inside the build tree, with the features moat needs (see README, "wolfSSL").
+# What is built is upstream's tarball (its SHA-256 checked by
+# fetch-wolfssl.sh) with moat's one patch below; the Debian revision it was
+# fetched with is recorded in PREFIX/.moat-debian-revision for
+# `moat --version`.
 # usage: build-wolfssl.sh PREFIX [SRCCACHE]
 # Idempotent: does nothing when PREFIX already holds this exact build.
 set -euo pipefail
 prefix=$1
 cache=${2:-$(cd "$(dirname "$0")/.." && pwd)/.deps}
 version=5.7.2
-debver=5.7.2-0.1+deb13u2
 flags="--enable-aesni --enable-intelasm --enable-sp --enable-sp-asm --enable-tls13
  --enable-ocsp --enable-ocspstapling --enable-ocspstapling2 --enable-crl
  --enable-session-ticket --enable-sni --enable-alpn
@@ -50,14 +53,12 @@ if [ -f "$prefix/.moat-stamp" ] && [ "$(cat "$prefix/.moat-stamp")" = "$stamp" ]
 fi
 mkdir -p "$cache"
 tarball="$cache/wolfssl_$version.orig.tar.gz"
-if [ ! -f "$tarball" ]; then
-  # Needs the deb-src entry that scripts/install-deps.sh adds.
-  (cd "$cache" && apt-get source --download-only "wolfssl=$debver" >&2) || {
-    echo "build-wolfssl: cannot fetch the wolfssl source package;" \
-         "run scripts/install-deps.sh as root first (or configure with -Dwolfssl=system)" >&2
-    exit 1
-  }
-fi
+bash "$(dirname "$0")/fetch-wolfssl.sh" "$cache" >&2 || {
+  echo "build-wolfssl: cannot fetch the wolfssl source package;" \
+       "run scripts/install-deps.sh first (or configure with -Dwolfssl=system)" >&2
+  exit 1
+}
+revision=$(cat "$cache/wolfssl.revision")
 work="$prefix.src"
 rm -rf "$work" && mkdir -p "$work"
 tar -xzf "$tarball" -C "$work" --strip-components=1
@@ -75,4 +76,5 @@ perl -0pi -e 's/#ifdef OPENSSL_EXTRA\n    else if \(ret == WC_NO_ERR_TRACE\(CRL_
   make -j"$(nproc)"
   make install
 } > "$work.log" 2>&1 || { tail -40 "$work.log" >&2; exit 1; }
+echo "$revision" > "$prefix/.moat-debian-revision"
 echo "$stamp" > "$prefix/.moat-stamp"
