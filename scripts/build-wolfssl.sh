@@ -2,7 +2,7 @@
 # Builds wolfSSL 5.7.2 from Debian 13's source package into a static prefix
 # inside the build tree, with the features moat needs (see README, "wolfSSL").
 # What is built is upstream's tarball (its SHA-256 checked by
-# fetch-wolfssl.sh) with moat's one patch below; the Debian revision it was
+# fetch-wolfssl.sh) with moat's patches below; the Debian revision it was
 # fetched with is recorded in PREFIX/.moat-debian-revision for
 # `moat --version`.
 # usage: build-wolfssl.sh PREFIX [SRCCACHE]
