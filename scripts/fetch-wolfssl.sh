@@ -3,8 +3,8 @@
 # (default .deps/): the newest Debian revision of 5.7.2 that trixie and
 # trixie-security offer, since Debian drops a security revision from the
 # mirror once the next one is out. scripts/build-wolfssl.sh builds
-# upstream's tarball from it, whose SHA-256 is checked here: it is the
-# same in every Debian revision of 5.7.2. The revision fetched is written
+# upstream's tarball from it with that revision's patches; the tarball's
+# SHA-256 is checked here: it is the same in every Debian revision of 5.7.2. The revision fetched is written
 # to DIR/wolfssl.revision (moat --version names it).
 # apt runs with a private configuration (sources, lists and caches in a
 # temporary directory, the sources derived from the machine's own), so
@@ -23,7 +23,9 @@ if tarball_ok; then
   if [ ! -s "$dir/wolfssl.revision" ] && [ "$(echo "$dsc" | grep -c .)" = 1 ]; then
     basename "$dsc" .dsc | sed 's/^wolfssl_//' >"$dir/wolfssl.revision"
   fi
-  [ -s "$dir/wolfssl.revision" ] && exit 0
+  rev=$(cat "$dir/wolfssl.revision" 2>/dev/null || true)
+  [ -n "$rev" ] && [ -f "$dir/wolfssl_$rev.dsc" ] &&
+    [ -f "$dir/wolfssl_$rev.debian.tar.xz" ] && exit 0
 fi
 
 tmp=$(mktemp -d)
