@@ -39,6 +39,7 @@ static const struct reject_info table[REJ__COUNT] = {
 	[REJ_TOKEN_CLAIMS] =     {"token_claims",      NULL,                 0x05, 0x87},
 	/* after the CONNACK: MQTT 5 DISCONNECT 0x87, then close */
 	[REJ_TOKEN_EXPIRED_LIVE] = {"token_expired_live", NULL,              -1, -1},
+	[REJ_CERT_EXPIRED_LIVE] = {"cert_expired_live", NULL,                -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

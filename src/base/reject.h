@@ -36,6 +36,8 @@ enum reject_cause {
 	REJ_TOKEN_EXPIRED,    /* exp passed or nbf not reached (leeway) */
 	REJ_TOKEN_CLAIMS,     /* iss, aud or the identity claim wrong */
 	REJ_TOKEN_EXPIRED_LIVE, /* a forwarding session's token ran out */
+	REJ_CERT_EXPIRED_LIVE,  /* a live session's certificate passed
+				   notAfter */
 	REJ__COUNT
 };
 

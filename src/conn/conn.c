@@ -157,6 +157,8 @@ void conn_each(struct moat *w, void (*fn)(const struct conn_info *ci,
 			.id = c->id,
 			.peer = (const struct sockaddr *)&c->peer,
 			.subject = c->cert.subject,
+			.serial = c->cert.serial,
+			.not_after = c->cert.has_cert ? c->cert.not_after : 0,
 			.identity = c->token_ident
 					    ? c->token_ident
 					    : tls_peer_identity(

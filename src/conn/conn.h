@@ -43,6 +43,8 @@ struct conn_info {
 	uint64_t id;
 	const struct sockaddr *peer;
 	const char *subject;   /* of the client certificate, or NULL */
+	const char *serial;    /* its serial (lower-case hex), or NULL */
+	int64_t not_after;     /* its notAfter, UTC s (0: no certificate) */
 	const char *identity;  /* the device's identity, or NULL */
 	const char *via;       /* "cert" or "token": where identity came from */
 	const char *client_id; /* NULL until the CONNECT was read */

@@ -146,13 +146,15 @@ int conn_handshake_step(struct conn *c);
 int conn_connect_buffer(struct conn *c, const uint8_t *p, size_t n);
 int conn_connect_check(struct conn *c);
 
-/* connect.c: the session forwards; close it when its token runs out. */
-void conn_token_watch(struct conn *c);
 
 /* revoke.c: end a live session moat no longer vouches for (revoked
  * certificate, expired token): MQTT 5 DISCONNECT 0x87 with `why` at a
  * packet boundary, else close. */
 void conn_end_live(struct conn *c, const char *why);
+/* revoke.c: the session forwards; end it when its token runs out or its
+ * certificate passes notAfter, whichever is first (cert_expired_live,
+ * token_expired_live). */
+void conn_live_watch(struct conn *c);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);

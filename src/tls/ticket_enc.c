@@ -135,6 +135,7 @@ static void blob_of_peer(struct ticket_blob *b, const struct tls_peer *p)
 	b->ocsp_state = p->ocsp_state;
 	/* no certificate, no revocation check: the ticket's age counts */
 	b->checked_at = p->has_cert ? p->checked_at : (int64_t)time(NULL);
+	b->not_after = p->not_after;
 	memcpy(b->leaf_hash, p->leaf_hash, TICKET_HASH_SZ);
 	memcpy(b->issuer_hash, p->issuer_hash, TICKET_HASH_SZ);
 	n = hex_to_bytes(p->serial, b->serial, sizeof(b->serial));
@@ -160,6 +161,7 @@ static void peer_of_blob(struct tls_peer *peer, const struct ticket_blob *b)
 	peer->ocsp_url = b->ocsp_url;
 	peer->ocsp_state = b->ocsp_state;
 	peer->checked_at = b->checked_at;
+	peer->not_after = b->not_after;
 	memcpy(peer->leaf_hash, b->leaf_hash, TICKET_HASH_SZ);
 	memcpy(peer->issuer_hash, b->issuer_hash, TICKET_HASH_SZ);
 	peer->subject = str_of(b->subject);
@@ -241,6 +243,9 @@ static int ticket_open(struct tls_ctx *t, struct tls_peer *peer,
 	/* trust no older than the last revocation check allows */
 	if (b.checked_at > now + TICKET_SKEW_S ||
 	    now - b.checked_at > TICKET_LIFETIME_S)
+		return WOLFSSL_TICKET_RET_REJECT;
+	/* nor past the certificate's own end: a full handshake decides */
+	if (b.has_cert && b.not_after && now >= b.not_after)
 		return WOLFSSL_TICKET_RET_REJECT;
 	peer_of_blob(peer, &b);
 	/* A certificate revoked since the ticket was made does not resume, */

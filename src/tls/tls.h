@@ -128,6 +128,7 @@ struct tls_peer {
 	uint8_t ocsp_url;   /* the leaf's AIA names an OCSP responder */
 	uint8_t resumed;    /* identity restored from a session ticket */
 	int64_t checked_at; /* UTC s: the full handshake's revocation check */
+	int64_t not_after;  /* UTC s: the leaf's notAfter (0 = no leaf) */
 	uint8_t leaf_hash[TICKET_HASH_SZ];   /* SHA-256 of the leaf's DER */
 	uint8_t issuer_hash[TICKET_HASH_SZ]; /* SHA-256 of its issuer Name */
 	/* OCSP (set up by tls_session_new from the listener's config) */

@@ -110,6 +110,7 @@ static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
 	p->san_uri = dup_span(f.san_uri);
 	p->ocsp_url = f.ocsp_url;
 	p->checked_at = (int64_t)time(NULL);
+	p->not_after = f.not_after;
 	wc_Sha256Hash(der, (word32)len, p->leaf_hash);
 	wc_Sha256Hash(f.issuer.p, (word32)f.issuer.n, p->issuer_hash);
 	if ((p->serial = malloc(f.serial.n * 2 + 1))) {
