@@ -47,7 +47,8 @@ int util_parse_duration(const char *s, uint64_t *ms)
 	static const struct {
 		const char *unit;
 		uint64_t mul;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+		     {"d", 86400000}};
 	uint64_t n;
 	const char *rest;
 

@@ -117,6 +117,30 @@ struct cfg_token {
 	struct cfg_pos pos;       /* of the `token` key */
 };
 
+/* listeners[].mqtt.enroll: certificate renewal and enrollment over MQTT
+ * (docs/lifecycle.md). Paths are resolved; durations in ms. */
+struct cfg_enroll {
+	bool on;                  /* the section is written */
+	bool est;                 /* EST: refused (not implemented) */
+	struct cfg_pos est_pos;
+	char *topic;              /* NULL = "$moat/certs" (cfg_enroll_topic) */
+	char *ca_cert;            /* the issuing CA (PEM) */
+	struct cfg_pos ca_cert_pos;
+	char *ca_key;             /* its key (PEM), mode 600 */
+	struct cfg_pos ca_key_pos;
+	char *index;              /* `openssl ca` index.txt moat appends to */
+	struct cfg_pos index_pos;
+	uint64_t validity_ms;     /* default 90d */
+	uint64_t renew_before_ms; /* default 30d */
+	uint64_t renew_grace_ms;  /* default 0 */
+	char *bootstrap_ca;       /* claim certificates' CA (PEM), or NULL */
+	struct cfg_pos bootstrap_ca_pos;
+	struct cfg_pos pos;       /* of the `enroll` key */
+};
+
+/* The topic prefix: mqtt.enroll.topic or "$moat/certs". */
+const char *cfg_enroll_topic(const struct cfg_enroll *e);
+
 struct cfg_mqtt {
 	enum cfg_identity identity; /* default cn */
 	bool client_id_must_match;  /* default false */
@@ -125,6 +149,7 @@ struct cfg_mqtt {
 	bool username_from_cert;    /* default false */
 	bool username_from_set;     /* either name was written */
 	struct cfg_token token;
+	struct cfg_enroll enroll;
 };
 
 struct cfg_listener {
