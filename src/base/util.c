@@ -66,6 +66,21 @@ int util_parse_duration(const char *s, uint64_t *ms)
 	return MOAT_EINVAL_DURATION;
 }
 
+int util_b64_val(unsigned char c, int url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
 int util_parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct {

@@ -37,6 +37,9 @@ struct gen {
 	 * fetched from mqtt.token.jwks_url (src/auth/jwks_url.h), else NULL;
 	 * jwks[i] is NULL then */
 	struct jwks_src **jwks_src;
+	/* owned, one per cfg listener: its mqtt.enroll issuing CA
+	 * (src/tls/issue.h), NULL when enrollment is off */
+	struct issuer **issuers;
 	struct upstream *upstreams; /* owned array */
 	size_t n_upstreams;
 };
