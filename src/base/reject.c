@@ -40,6 +40,7 @@ static const struct reject_info table[REJ__COUNT] = {
 	/* after the CONNACK: MQTT 5 DISCONNECT 0x87, then close */
 	[REJ_TOKEN_EXPIRED_LIVE] = {"token_expired_live", NULL,              -1, -1},
 	[REJ_CERT_EXPIRED_LIVE] = {"cert_expired_live", NULL,                -1, -1},
+	[REJ_ENROLL_ONLY] =      {"enroll_only",       NULL,                 -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

@@ -38,6 +38,8 @@ enum reject_cause {
 	REJ_TOKEN_EXPIRED_LIVE, /* a forwarding session's token ran out */
 	REJ_CERT_EXPIRED_LIVE,  /* a live session's certificate passed
 				   notAfter */
+	REJ_ENROLL_ONLY,        /* a claim certificate, or one in
+				   renew_grace, did more than enroll */
 	REJ__COUNT
 };
 

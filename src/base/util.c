@@ -81,6 +81,35 @@ int util_b64_val(unsigned char c, int url)
 	return -1;
 }
 
+size_t util_pem(const char *label, const uint8_t *der, size_t n, char *out,
+		size_t cap)
+{
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o, need = 2 * (11 + 5 + strlen(label) + 1) + (n + 2) / 3 * 4 +
+			 (n + 47) / 48 + 1;
+
+	if (need > cap)
+		return 0;
+	o = (size_t)snprintf(out, cap, "-----BEGIN %s-----\n", label);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)der[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)der[i + 1] << 8;
+		if (i + 2 < n)
+			v |= der[i + 2];
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? a[v & 63] : '=';
+		if ((i / 3 + 1) % 16 == 0 || i + 3 >= n) /* 64 a line */
+			out[o++] = '\n';
+	}
+	o += (size_t)snprintf(out + o, cap - o, "-----END %s-----\n", label);
+	return o;
+}
+
 int util_parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct {

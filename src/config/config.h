@@ -91,6 +91,9 @@ struct cfg_tls {
 	struct cfg_pos ticket_keys_pos;
 	struct cfg_ocsp ocsp;
 	enum cfg_revoked_live revoked_live;   /* default close */
+	/* mqtt.enroll.bootstrap_ca (not owned): trusted next to client_ca
+	 * (before the CRLs load, so a claim CA's CRL is accepted) */
+	const char *claim_ca;
 	struct cfg_pos revoked_live_pos;
 };
 

@@ -359,6 +359,7 @@ void parse_listeners(struct pctx *x, node_t *seq)
 		l->pos = pos_of(x, e);
 		c->n_listeners++;
 		each_pair(x, e, sect, listener_pair, l);
+		l->tls.claim_ca = l->mqtt.enroll.bootstrap_ca;
 		if (!l->name)
 			ERR(x, e, "%s: missing key 'name'", sect);
 		if (!l->bind)

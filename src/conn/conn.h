@@ -56,6 +56,9 @@ struct conn_info {
 	size_t queued_client, queued_broker;
 };
 
+/* "renewed", "too_early", ... for enum enroll_outcome (core/moat.h). */
+const char *conn_enroll_outcome_name(int outcome);
+
 /* Call fn for each connection of worker w, from any thread: the worker's
  * list lock is held meanwhile, so fn must not call back into conn. */
 void conn_each(struct moat *w, void (*fn)(const struct conn_info *ci,

@@ -238,6 +238,9 @@ int conn_connect_check(struct conn *c)
 		c->connect_len = outlen;
 	}
 
+	/* a claim certificate, or one past notAfter: moat alone answers */
+	if (conn_enroll_only(c))
+		return 1;
 	uv_timer_stop(&c->timer);
 	/* Hash the client id; a client without one lands by its identity. */
 	if (mc.client_id.len)

@@ -84,6 +84,8 @@ struct conn {
 	WOLFSSL *ssl;
 	struct tls_io io;
 	struct tls_peer cert;
+	struct enroll *enr; /* mqtt.enroll on: the client's packets walked
+			       (enroll.c); NULL otherwise */
 	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
 	struct ocsp_entry *ocsp_e; /* the leaf's answer, held while open */
 	uint8_t *cork;      /* client bytes held while corked */
@@ -162,8 +164,32 @@ void conn_upstream_failed(struct conn *c, const char *code);
 
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
+/* Client bytes to the broker as they are (framing checked, counted). */
+int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n);
 void conn_client_eof(struct conn *c);
 void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+/* enroll.c: certificate renewal over MQTT (mqtt.enroll). */
+enum enroll_only { ENROLL_ONLY_NONE, ENROLL_ONLY_CLAIM, ENROLL_ONLY_GRACE };
+/* The listener's generation has an issuing CA. */
+int conn_enroll_on(const struct conn *c);
+/* The session starts forwarding: walk its packets (0, -1 no memory). */
+int conn_enroll_start(struct conn *c);
+void conn_enroll_free(struct conn *c);
+/* Client bytes of a walked session (instead of conn_splice_fwd). */
+int conn_enroll_in(struct conn *c, const uint8_t *p, size_t n);
+/* Replies held for a boundary of the broker's stream: send them now if
+ * it is at one. */
+void conn_enroll_flush(struct conn *c);
+/* After the CONNECT's checks: a claim certificate or one in renew_grace
+ * gets an enroll-only session (CONNACK from moat, no broker): 1 taken
+ * (or closed), 0 not such a session. */
+int conn_enroll_only(struct conn *c);
+/* When the session must end: end (the token's or certificate's), or an
+ * enroll-only session's own end. */
+int64_t conn_enroll_deadline(const struct conn *c, int64_t end);
+/* enum enroll_only of the session (0: none). */
+int conn_enroll_kind(const struct conn *c);
 
 /* close.c: every exit */
 void conn_on_handle_closed(uv_handle_t *h);

@@ -52,6 +52,10 @@ static void on_live_end(uv_timer_t *t)
 
 	if (c->state != CS_SPLICE)
 		return;
+	if (conn_enroll_kind(c)) { /* its own end: lifetime or grace */
+		conn_end_live(c, "enroll-only session over");
+		return;
+	}
 	if (!cert && (!c->token_ident || now < c->token_end)) {
 		conn_live_watch(c); /* woke early (clock): wait on */
 		return;
@@ -77,6 +81,7 @@ void conn_live_watch(struct conn *c)
 	if (c->cert.has_cert && c->cert.not_after &&
 	    (!end || c->cert.not_after < end))
 		end = c->cert.not_after;
+	end = conn_enroll_deadline(c, end);
 	if (!end)
 		return;
 	left = end - (int64_t)time(NULL);

@@ -1,15 +1,19 @@
 /* certs.c - the client certificates of the connected devices, seen from
  * the operations side: `show certs [expiring DAYS]` lists them with their
  * notAfter, and /metrics has them as a histogram of days to expiry, so an
- * operator can alert weeks before a fleet's certificates lapse. Read from
- * conn_each, like `show conns`: no second bookkeeping. */
+ * operator can alert weeks before a fleet's certificates lapse (read from
+ * conn_each, like `show conns`: no second bookkeeping); and `show
+ * enroll`, the issuing CAs and the renewals by outcome. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "codec/der.h"
 #include "conn/conn.h"
 #include "core/moat.h"
+#include "core/worker.h"
+#include "tls/issue.h"
 #include "tls/tls.h"
 #include "ops/certs.h"
 
@@ -112,4 +116,74 @@ void certs_metrics(struct moat *m, struct sbuf *o)
 		  "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.0f\n%s_count %llu\n",
 		  name, (unsigned long long)cw.count, name, cw.sum, name,
 		  (unsigned long long)cw.count);
+}
+
+static void days(struct sbuf *o, const char *key, uint64_t ms)
+{
+	if (ms % 86400000 == 0)
+		sb_printf(o, " %s=%llud", key,
+			  (unsigned long long)(ms / 86400000));
+	else
+		sb_printf(o, " %s=%llus", key, (unsigned long long)(ms / 1000));
+}
+
+void enroll_show(struct moat *m, struct sbuf *o)
+{
+	struct moat_view v;
+	struct gen *g = m->gen;
+
+	for (size_t i = 0; g && i < g->cfg->n_listeners; i++) {
+		const struct cfg_listener *l = &g->cfg->listeners[i];
+		const struct cfg_enroll *e = &l->mqtt.enroll;
+		struct x509_fields f;
+		char ca[512] = "-", na[24] = "-";
+		const uint8_t *der;
+		size_t len;
+
+		if (!e->on || !g->issuers || !g->issuers[i])
+			continue;
+		der = issuer_ca_der(g->issuers[i], &len);
+		if (x509_read(der, len, &f) == 0) {
+			der_name_str(f.subject.p, f.subject.n, ca, sizeof(ca));
+			tls_time_str(f.not_after, na, sizeof(na));
+		}
+		sb_printf(o, "enroll listener=");
+		sb_word(o, l->name);
+		sb_printf(o, " topic=");
+		sb_word(o, cfg_enroll_topic(e));
+		sb_printf(o, " ca=");
+		sb_word(o, ca);
+		sb_printf(o, " ca_not_after=%s", na);
+		days(o, "validity", e->validity_ms);
+		days(o, "renew_before", e->renew_before_ms);
+		days(o, "renew_grace", e->renew_grace_ms);
+		sb_printf(o, " bootstrap_ca=");
+		sb_word(o, e->bootstrap_ca);
+		sb_printf(o, " index=");
+		sb_word(o, e->index);
+		sb_printf(o, "\n");
+	}
+	moat_view(m, &v);
+	for (int k = 0; k < ENR__COUNT; k++)
+		sb_printf(o, "%s: %llu\n", conn_enroll_outcome_name(k),
+			  (unsigned long long)v.enroll[k]);
+	sb_printf(o, "%s: %llu\n", reject_name(REJ_ENROLL_ONLY),
+		  (unsigned long long)v.rejects[REJ_ENROLL_ONLY]);
+	free(v.l);
+}
+
+void enroll_metrics(struct moat *m, struct sbuf *o)
+{
+	struct moat_view v;
+
+	moat_view(m, &v);
+	sb_printf(o, "# HELP moat_enroll_requests_total Certificate renewal "
+		     "and enrollment requests over MQTT, by outcome.\n"
+		     "# TYPE moat_enroll_requests_total counter\n");
+	for (int k = 0; k < ENR__COUNT; k++)
+		sb_printf(o,
+			  "moat_enroll_requests_total{outcome=\"%s\"} %llu\n",
+			  conn_enroll_outcome_name(k),
+			  (unsigned long long)v.enroll[k]);
+	free(v.l);
 }

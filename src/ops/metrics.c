@@ -331,6 +331,7 @@ void metrics_render(struct moat *m, struct sbuf *o)
 	histo_render(o, "moat_upstream_connect_duration_seconds",
 		     "Time to connect to a broker.", &v.h_upstream_connect);
 	certs_metrics(m, o);
+	enroll_metrics(m, o);
 	if (m->ocsp) {
 		struct ocsp_stats st, *s = &st;
 		static const char *res[] = {"hit", "miss", "coalesced"};

@@ -149,6 +149,9 @@ struct gen *gen_load(const char *path, char **errors)
 		if (!l->mqtt.enroll.on || !l->mqtt.enroll.ca_cert ||
 		    !l->mqtt.enroll.ca_key || !l->mqtt.enroll.index)
 			continue;
+		if (g->tls && g->tls[i] &&
+		    tls_ctx_enroll(g->tls[i], &l->mqtt.enroll, errors) < 0)
+			continue;
 		g->issuers[i] = issuer_new(&l->mqtt.enroll, l->tls.client_ca,
 					   l->mqtt.identity, msg, sizeof(msg),
 					   &at);

@@ -545,6 +545,8 @@ int stats_show(struct moat *m, char **w, int n, struct sbuf *o)
 		cmd_tls(m, o);
 	else if (strcmp(w[1], "tokens") == 0 && n == 2)
 		cmd_tokens(m, o);
+	else if (strcmp(w[1], "enroll") == 0 && n == 2)
+		enroll_show(m, o);
 	else if (strcmp(w[1], "certs") == 0 && n <= 4)
 		return certs_show(m, w + 2, n - 2, o);
 	else if (strcmp(w[1], "ocsp") == 0 && n <= 3)

@@ -131,11 +131,7 @@ static int key_load(struct issuer *is, const char *path)
 	if (!der || (len = wc_KeyPemToDer((const byte *)pem, (int)n, der,
 					  (word32)n, NULL)) <= 0)
 		goto out;
-	{ /* PKCS#8 wraps the others: step over its header */
-		int off = wc_GetPkcs8TraditionalOffset(der, &idx, (word32)len);
-
-		idx = off > 0 ? (word32)off : 0;
-	}
+	/* both decoders take PKCS#8 as well (and the curve from it) */
 	if (wc_ecc_init(&is->ecc) == 0) {
 		word32 i = idx;
 
@@ -408,6 +404,25 @@ static enum issue_result csr_verify(const struct csr_fields *f,
 	return ISSUE_OK;
 }
 
+/* A renewal gives a device a second valid certificate with the same
+ * subject: `openssl ca` (-revoke, -gencrl) on the index refuses that
+ * unless its .attr file says unique_subject = no. Written once, when
+ * missing; an operator's own file is left alone. */
+static void attr_write(const char *index)
+{
+	static const char text[] = "unique_subject = no\n";
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.attr", index);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, text, sizeof(text) - 1) < 0)
+		(void)0; /* openssl then says why; moat's index is intact */
+	close(fd);
+}
+
 /* One line of `openssl ca`'s index.txt: status, expiry, revocation date
  * (empty), serial, file name ("unknown"), subject. */
 static int index_append(struct issuer *is, const char *serial,
@@ -430,6 +445,7 @@ static int index_append(struct issuer *is, const char *serial,
 	fd = open(is->index, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
+	attr_write(is->index);
 	if (write(fd, line, (size_t)n) == n && fsync(fd) == 0)
 		r = 0;
 	close(fd);

@@ -7,7 +7,6 @@ import os
 import socket
 import ssl
 import threading
-import time
 
 import paho.mqtt.client as mqtt
 

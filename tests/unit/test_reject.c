@@ -37,6 +37,7 @@ static const struct {
 	{REJ_TOKEN_CLAIMS, "token_claims", 0x05, 0x87},
 	{REJ_TOKEN_EXPIRED_LIVE, "token_expired_live", -1, -1},
 	{REJ_CERT_EXPIRED_LIVE, "cert_expired_live", -1, -1},
+	{REJ_ENROLL_ONLY, "enroll_only", -1, -1},
 };
 
 int main(void)
