@@ -31,11 +31,12 @@ struct enroll {
 	const struct cfg_enroll *cfg;
 	const char *topic; /* the prefix, e.g. $moat/certs */
 	size_t tlen;
-	uint8_t only;  /* enum enroll_only */
-	uint8_t mode;  /* of the packet under way */
-	uint8_t cut;   /* the held packet did not fit */
-	uint32_t left; /* its bytes still to come */
-	uint8_t *buf;  /* held: its start, or all of it */
+	uint8_t only;	/* enum enroll_only */
+	uint8_t mode;	/* of the packet under way */
+	uint8_t cut;	/* the held packet did not fit */
+	uint8_t issued; /* a certificate went out: one per session */
+	uint32_t left;	/* its bytes still to come */
+	uint8_t *buf;	/* held: its start, or all of it */
 	size_t blen;
 	uint8_t *out; /* replies waiting for a boundary */
 	size_t olen;
@@ -239,6 +240,10 @@ static int renew(struct conn *c, const struct mqtt_publish *pb)
 		snprintf(buf, sizeof(buf), "request over %d bytes", CSR_MAX);
 		why = buf;
 		outcome = ENR_TOO_LARGE;
+	} else if (e->issued) {
+		why = "a certificate was issued on this session already: "
+		      "connect with it";
+		outcome = ENR_NOT_ALLOWED;
 	} else if ((outcome = may_ask(c, &kind, &why, buf, sizeof(buf))) == 0) {
 		out = malloc(sizeof(*out));
 		if (!out) {
@@ -251,6 +256,7 @@ static int renew(struct conn *c, const struct mqtt_publish *pb)
 		why = out->why;
 		if (r == ISSUE_OK && strcmp(kind, "enroll") == 0)
 			outcome = ENR_ENROLLED;
+		e->issued = r == ISSUE_OK;
 	}
 	count(c, outcome);
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
@@ -462,7 +468,9 @@ static int decide(struct conn *c, const uint8_t *v, size_t vlen, int *mode,
 		*mode = EM_HOLD;
 		return 0;
 	}
-	if (tf >> 4 == 6) { /* PUBREL: moat's when it took the request */
+	if (tf >> 4 == 6) {	/* PUBREL: moat's when it took the request */
+		if (*total < 4) /* malformed: the broker's to refuse */
+			return *mode = EM_PASS, 0;
 		if (vlen < 4)
 			return *need = 4, 1;
 		for (int i = 0; i < 4; i++)
@@ -472,6 +480,8 @@ static int decide(struct conn *c, const uint8_t *v, size_t vlen, int *mode,
 		return *mode = EM_PASS, 0;
 	}
 	if (tf >> 4 != MQTT_PUBLISH)
+		return *mode = EM_PASS, 0;
+	if (*total < hl + 2) /* no room for a topic: the broker refuses it */
 		return *mode = EM_PASS, 0;
 	if (vlen < hl + 2)
 		return *need = hl + 2, 1;
@@ -567,6 +577,10 @@ int conn_enroll_in(struct conn *c, const uint8_t *p, size_t n)
 			p += take;
 			n -= take;
 			continue;
+		}
+		if (e->blen > total) { /* gathered past it: cannot happen */
+			conn_close(c, "enroll walk out of step");
+			return -1;
 		}
 		e->mode = (uint8_t)mode;
 		e->left = total - (uint32_t)e->blen;

@@ -7,6 +7,7 @@ The certificate is issued for the authenticated identity by the issuing CA
 refused once revoked from that index. Claim certificates and certificates
 in renew_grace get sessions that may do nothing but enroll / renew."""
 import datetime
+import json
 import os
 import shutil
 import socket
@@ -44,6 +45,8 @@ def ca(pki, tmp_path):
     crl = (x509.CertificateRevocationListBuilder().issuer_name(claim_crt.subject)
            .last_update(now - datetime.timedelta(hours=1))
            .next_update(now + datetime.timedelta(days=30)).sign(claim_key, hashes.SHA256()))
+    with open(d / "claim.crl", "wb") as f:
+        f.write(crl.public_bytes(serialization.Encoding.PEM))
     with open(d / "crl.pem", "wb") as f:
         f.write(open(os.path.join(pki, "crl.pem"), "rb").read())
         f.write(crl.public_bytes(serialization.Encoding.PEM))
@@ -190,6 +193,11 @@ def test_renew_with_paho(emoat, pki, ca, tmp_path, version, live_brokers):
                         corr=b"\x00req-1")
             assert m.topic == "dev-p/reply"
             assert m.properties.CorrelationData == b"\x00req-1"
+            # one certificate per session: the next request is refused
+            again = dev.ask(make_csr("dev-p")[0], response="dev-p/reply", corr=b"2")
+            assert again.payload.startswith(b"rejected: not_allowed: a certificate was issued")
+            assert again.properties.CorrelationData == b"2"
+            assert cn_of(issued(m)[0]) == "dev-p"
         else:
             dev.c.subscribe(TOPIC + "/accepted", qos=1)
             time.sleep(0.5)
@@ -446,7 +454,7 @@ def test_renewed_certificate_refused_after_revocation(emoat, pki, ca, tmp_path):
         dev.close()
     (tmp_path / "dev-rn.crt").write_bytes(new.public_bytes(serialization.Encoding.PEM))
     write_key(str(tmp_path / "dev-rn.key"), key)
-    Device(pki, d, "dev-rn", emoat.port, cid="dev-r").close()
+    live = Device(pki, d, "dev-rn", emoat.port, mqtt.MQTTv5, cid="dev-r")
     cad = ca["dir"]
     with open(os.path.join(cad, "ca.cnf"), "w") as f:
         # (unique_subject comes from issued.txt.attr, which moat wrote)
@@ -467,10 +475,94 @@ def test_renewed_certificate_refused_after_revocation(emoat, pki, ca, tmp_path):
         f.write(open(os.path.join(pki, "root.crl")).read())
         f.write(open(os.path.join(cad, "inter.crl")).read())
     assert emoat.ctl("reload").startswith("ok"), emoat.log()[-2000:]
+    # the live session on it ends (revoked_live: close), then it is refused
+    assert live.gone.wait(10) and live.disc["rc"] == 0x87, live.disc
+    live.close()
     assert refused(pki, d, "dev-rn", emoat.port, "dev-r")
     assert wait_for(lambda: emoat.rejects("cert_revoked") >= 1, 5)
     # the device's other certificate (not revoked) still connects
     Device(pki, d, "dev-r", emoat.port).close()
+
+
+def test_token_device_enrolls(moat_factory, live_brokers, ca, pki, tmp_path):
+    """A device without a certificate, admitted by an access token, gets a
+    first certificate for the token's identity (mosquitto_rr, MQTT 5), and
+    then connects with it."""
+    from test_tokens import AUD, ISS, jwt_tool  # tests/jwt_tool.py, on its path
+    d = tmp_path / "jwks"
+    d.mkdir()
+    k = jwt_tool.genkey(str(d / "ec.pem"), "P-256")
+    with open(d / "jwks.json", "w") as f:
+        json.dump({"keys": [jwt_tool.jwk(k, "k-ec")]}, f)
+
+    def mutate(c):
+        enroll_cfg(ca)(c)
+        c["listeners"][0]["tls"]["verify_client"] = "optional"
+        c["listeners"][0]["mqtt"]["token"] = {
+            "when": "no_cert", "jwks": str(d / "jwks.json"), "issuer": ISS, "audience": AUD}
+    m = moat_factory(live_brokers, mutate)
+    now = int(time.time())
+    token = jwt_tool.token("ES256", k, {"iss": ISS, "aud": AUD, "sub": "dev-tok",
+                                        "exp": now + 600}, {"kid": "k-ec"})
+    csr, key = make_csr("something-else")
+    r = subprocess.run(["mosquitto_rr", "-h", "localhost", "-p", str(m.port),
+                        "--cafile", os.path.join(pki, "ca.crt"), "-i", "dev-tok",
+                        "-u", "dev-tok", "-P", token, "-t", TOPIC, "-e", "dev-tok/answer",
+                        "-m", csr.decode(), "-W", "10"], capture_output=True, timeout=30)
+    assert r.returncode == 0 and b"BEGIN CERTIFICATE" in r.stdout, (r.stdout, r.stderr)
+    new = pem_certs(r.stdout)[0]
+    assert cn_of(new) == "dev-tok"
+    (tmp_path / "dev-tok.crt").write_bytes(new.public_bytes(serialization.Encoding.PEM))
+    write_key(str(tmp_path / "dev-tok.key"), key)
+    Device(pki, str(tmp_path), "dev-tok", m.port).close()
+    assert "enrolled: 1" in m.ctl("show enroll")
+
+
+def test_renew_at_qos2(emoat, pki, ca, tmp_path, live_brokers):
+    """QoS 2: PUBREC from moat, and the PUBREL of that packet id answered
+    with PUBCOMP by moat (the broker never saw the PUBLISH)."""
+    marks = [b.mark() for b in live_brokers]
+    d = str(tmp_path)
+    leaf(d, "dev-q2", ca, days=5)
+    s = session(pki, d, "dev-q2", emoat.port, 5)
+    s.sendall(publish_packet(TOPIC, make_csr("dev-q2")[0], qos=2, pid=33, version=5))
+    got = [read_packet(s), read_packet(s)]
+    assert got[0][:4] == b"\x50\x02\x00\x21", got[0][:8]  # PUBREC 33
+    assert got[1][0] == 0x30 and b"BEGIN CERTIFICATE" in got[1]
+    s.sendall(b"\x62\x02\x00\x21")  # PUBREL 33
+    assert read_packet(s)[:4] == b"\x70\x02\x00\x21"  # PUBCOMP 33
+    s.close()
+    assert no_request_reached(live_brokers, marks)
+    assert all("PUBREL" not in line or "dev-q2" not in line
+               for b, since in zip(live_brokers, marks) for line in b.text()[since:].splitlines())
+
+
+def test_attack_revoked_certificate_in_grace(moat_factory, live_brokers, ca, pki, tmp_path):
+    """An expired certificate that a CRL revokes may not renew in grace."""
+    d = str(tmp_path)
+    past = datetime.datetime.utcnow() - datetime.timedelta(days=10)
+    crt, _ = make_leaf(d, "dev-lost", ca=ca["inter"], seconds=-3600, start=past)
+    inter_crt, inter_key = ca["inter"]
+    now = datetime.datetime.utcnow()
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(inter_crt.subject)
+           .last_update(now - datetime.timedelta(hours=1))
+           .next_update(now + datetime.timedelta(days=30))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder()
+                                    .serial_number(crt.serial_number)
+                                    .revocation_date(now - datetime.timedelta(hours=2))
+                                    .build())
+           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+               inter_key.public_key()), critical=False)
+           .sign(inter_key, hashes.SHA256()))
+    path = os.path.join(ca["dir"], "crl.pem")
+    with open(path, "wb") as f:
+        f.write(open(os.path.join(pki, "root.crl"), "rb").read())
+        f.write(crl.public_bytes(serialization.Encoding.PEM))
+        f.write(open(os.path.join(ca["dir"], "claim.crl"), "rb").read())
+    m = moat_factory(live_brokers, enroll_cfg(ca))
+    assert refused(pki, d, "dev-lost", m.port)
+    assert wait_for(lambda: m.rejects("cert_revoked") == 1, 5), m.info()
+    assert "renewed: 0" in m.ctl("show enroll")
 
 
 def test_check_refuses_an_open_ca_key(moat_factory, live_brokers, ca, tmp_path):
