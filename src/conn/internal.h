@@ -153,6 +153,8 @@ int conn_connect_check(struct conn *c);
  * certificate, expired token): MQTT 5 DISCONNECT 0x87 with `why` at a
  * packet boundary, else close. */
 void conn_end_live(struct conn *c, const char *why);
+/* The same with another MQTT 5 reason code. */
+void conn_end_live_rc(struct conn *c, uint8_t rc, const char *why);
 /* revoke.c: the session forwards; end it when its token runs out or its
  * certificate passes notAfter, whichever is first (cert_expired_live,
  * token_expired_live). */
@@ -164,6 +166,8 @@ void conn_upstream_failed(struct conn *c, const char *code);
 
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
+/* The packet types a client may not send once admitted (accept time). */
+void conn_splice_init(struct conn *c);
 /* Client bytes to the broker as they are (framing checked, counted). */
 int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n);
 void conn_client_eof(struct conn *c);
