@@ -197,31 +197,37 @@ static const enum enroll_outcome issue_outcome[] = {
     [ISSUE_ERROR] = ENR_ERROR,
 };
 
-/* Answer on the Response Topic (MQTT 5) or <topic>/renew/accepted |
- * /rejected, with the Correlation Data echoed. */
+/* Answer on the Response Topic (MQTT 5; not one with a wildcard, which
+ * no PUBLISH may carry) or <topic>/renew/accepted | /rejected, with the
+ * Correlation Data echoed. */
 static int reply(struct conn *c, const struct mqtt_publish *pb, int ok,
 		 const uint8_t *payload, size_t plen)
 {
 	struct enroll *e = c->enr;
-	char topic[300];
-	uint8_t *pkt;
-	size_t cap = plen + 600;
-	int n, r;
+	const struct mqtt_bytes *rt = &pb->response_topic;
+	int own = rt->len && !memchr(rt->p, '+', rt->len) &&
+		  !memchr(rt->p, '#', rt->len);
+	size_t tl = own ? rt->len : e->tlen + 16;
+	size_t cap = plen + tl + pb->correlation.len + 32;
+	char *topic = malloc(tl + 1);
+	uint8_t *pkt = malloc(cap);
+	int n, r = -1;
 
-	if (pb->response_topic.len)
-		snprintf(topic, sizeof(topic), "%.*s",
-			 (int)pb->response_topic.len,
-			 (const char *)pb->response_topic.p);
-	else
-		snprintf(topic, sizeof(topic), "%s/renew/%s", e->topic,
-			 ok ? "accepted" : "rejected");
-	if (!(pkt = malloc(cap))) {
+	if (!topic || !pkt) {
 		conn_close(c, "out of memory");
-		return -1;
+		goto out;
 	}
+	if (own)
+		snprintf(topic, tl + 1, "%.*s", (int)rt->len,
+			 (const char *)rt->p);
+	else
+		snprintf(topic, tl + 1, "%s/renew/%s", e->topic,
+			 ok ? "accepted" : "rejected");
 	n = mqtt_build_publish(pkt, cap, c->version, topic, pb->correlation.p,
 			       pb->correlation.len, payload, plen);
 	r = n > 0 ? send_client(c, pkt, (size_t)n) : 0;
+out:
+	free(topic);
 	free(pkt);
 	return r;
 }

@@ -215,6 +215,22 @@ def test_renew_with_paho(emoat, pki, ca, tmp_path, version, live_brokers):
     assert no_request_reached(live_brokers, marks)
 
 
+def test_attack_response_topic_with_a_wildcard(emoat, pki, ca, tmp_path):
+    """No PUBLISH may carry a wildcard topic: a Response Topic with one is
+    not used (the answer goes to .../accepted); long Correlation Data is
+    echoed whole."""
+    d = str(tmp_path)
+    leaf(d, "dev-w", ca, days=5)
+    dev = Device(pki, d, "dev-w", emoat.port, mqtt.MQTTv5)
+    try:
+        m = dev.ask(make_csr("dev-w")[0], response="dev-w/+", corr=b"c" * 3000)
+        assert m.topic == TOPIC + "/accepted"
+        assert m.properties.CorrelationData == b"c" * 3000
+        assert cn_of(issued(m)[0]) == "dev-w"
+    finally:
+        dev.close()
+
+
 def test_attack_csr_asking_for_another_identity(emoat, pki, ca, tmp_path):
     d = str(tmp_path)
     leaf(d, "dev-a", ca, days=5)
