@@ -19,6 +19,9 @@
  * properties. A larger PUBLISH is cut there, answered "too large", and
  * the rest of it dropped. */
 #define ENROLL_HOLD (CSR_MAX + 2048)
+/* A packet's start moat must see to decide: fixed header (5), topic
+ * length (2) and as much of the topic as the prefix (at most 200) + 1. */
+#define ENROLL_HEAD 256
 /* Replies waiting for the broker's stream to reach a packet boundary. */
 #define ENROLL_OUT_MAX (64 * 1024)
 /* How long an enroll-only session may last. */
@@ -31,12 +34,14 @@ struct enroll {
 	const struct cfg_enroll *cfg;
 	const char *topic; /* the prefix, e.g. $moat/certs */
 	size_t tlen;
-	uint8_t only;	/* enum enroll_only */
-	uint8_t mode;	/* of the packet under way */
-	uint8_t cut;	/* the held packet did not fit */
-	uint8_t issued; /* a certificate went out: one per session */
-	uint32_t left;	/* its bytes still to come */
-	uint8_t *buf;	/* held: its start, or all of it */
+	uint8_t only;		   /* enum enroll_only */
+	uint8_t mode;		   /* of the packet under way */
+	uint8_t cut;		   /* the held packet did not fit */
+	uint8_t issued;		   /* a certificate went out: one per session */
+	uint32_t left;		   /* its bytes still to come */
+	uint8_t head[ENROLL_HEAD]; /* a packet's start, split over reads */
+	size_t hlen;
+	uint8_t *buf; /* a held packet (ENROLL_HOLD, while held) */
 	size_t blen;
 	uint8_t *out; /* replies waiting for a boundary */
 	size_t olen;
@@ -510,18 +515,55 @@ static int decide(struct conn *c, const uint8_t *v, size_t vlen, int *mode,
 		runlen = 0;                                                    \
 	} while (0)
 
+/* Keep n more bytes of the held packet (the big buffer, taken when a
+ * packet is held and given back after it, but in enroll-only sessions);
+ * past ENROLL_HOLD the rest is only counted as cut. */
 static int hold(struct enroll *e, const uint8_t *p, size_t n)
 {
-	size_t take = n;
-
 	if (!e->buf && !(e->buf = malloc(ENROLL_HOLD)))
 		return -1;
-	if (take > ENROLL_HOLD - e->blen) {
-		take = ENROLL_HOLD - e->blen;
+	if (n > ENROLL_HOLD - e->blen) {
+		n = ENROLL_HOLD - e->blen;
 		e->cut = 1;
 	}
-	memcpy(e->buf + e->blen, p, take);
-	e->blen += take;
+	memcpy(e->buf + e->blen, p, n);
+	e->blen += n;
+	return 0;
+}
+
+/* The held packet is whole: answer it. 0 go on, -1 the session ended. */
+static int held_done(struct conn *c)
+{
+	struct enroll *e = c->enr;
+	int r = held_packet(c);
+
+	e->blen = 0;
+	e->cut = 0;
+	if (!e->only) { /* a renewal is rare: hold nothing between them */
+		free(e->buf);
+		e->buf = NULL;
+	}
+	return r < 0 || c->state != CS_SPLICE ? -1 : 0;
+}
+
+/* The packet whose start is gathered in head is decided: pass that start
+ * on, keep it, or forget it. 0, or -1 closed. */
+static int head_decided(struct conn *c, int mode)
+{
+	struct enroll *e = c->enr;
+	size_t n = e->hlen;
+
+	e->hlen = 0;
+	if (!n)
+		return 0;
+	if (mode == EM_PASS)
+		return conn_splice_fwd(c, e->head, n);
+	CTR_ADD(c->bytes_in, n);
+	CTR_ADD(c->li->bytes_in, n);
+	if (mode == EM_HOLD && hold(e, e->head, n) < 0) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -536,7 +578,7 @@ int conn_enroll_in(struct conn *c, const uint8_t *p, size_t n)
 		size_t need, take;
 		int mode, r;
 
-		if (e->left) {
+		if (e->left) { /* the rest of a packet already decided */
 			take = n < e->left ? n : e->left;
 			if (e->mode == EM_PASS) {
 				if (!runlen)
@@ -555,56 +597,41 @@ int conn_enroll_in(struct conn *c, const uint8_t *p, size_t n)
 			p += take;
 			n -= take;
 			e->left -= (uint32_t)take;
-			if (!e->left && e->mode == EM_HOLD) {
-				r = held_packet(c);
-				e->blen = 0;
-				e->cut = 0;
-				if (r < 0 || c->state != CS_SPLICE)
-					return -1;
-			}
+			if (!e->left && e->mode == EM_HOLD && held_done(c) < 0)
+				return -1;
 			continue;
 		}
 		/* a packet starts: what is gathered of it, else the read */
-		r = e->blen ? decide(c, e->buf, e->blen, &mode, &total, &need)
+		r = e->hlen ? decide(c, e->head, e->hlen, &mode, &total, &need)
 			    : decide(c, p, n, &mode, &total, &need);
 		if (r < 0)
 			return -1;
-		if (r == 1) { /* gather its start (a few bytes) */
+		if (r == 1) { /* gather its start (a few bytes, inline) */
 			FLUSH();
-			take = need - e->blen;
+			take = need - e->hlen;
 			if (take > n)
 				take = n;
-			if (hold(e, p, take) < 0) {
-				conn_close(c, "out of memory");
+			if (e->hlen + take > sizeof(e->head)) {
+				conn_close(c, "enroll walk out of step");
 				return -1;
 			}
-			CTR_ADD(c->bytes_in, take);
-			CTR_ADD(c->li->bytes_in, take);
+			memcpy(e->head + e->hlen, p, take);
+			e->hlen += take;
 			p += take;
 			n -= take;
 			continue;
 		}
-		if (e->blen > total) { /* gathered past it: cannot happen */
+		if (e->hlen > total) { /* gathered past it: cannot happen */
 			conn_close(c, "enroll walk out of step");
 			return -1;
 		}
+		FLUSH();
 		e->mode = (uint8_t)mode;
-		e->left = total - (uint32_t)e->blen;
-		if (e->blen && mode == EM_PASS) { /* its gathered start */
-			FLUSH();
-			if (conn_splice_fwd(c, e->buf, e->blen) < 0)
-				return -1;
-			e->blen = 0;
-		} else if (e->blen && mode == EM_DROP) {
-			e->blen = 0;
-		}
-		if (!e->left && mode == EM_HOLD) { /* whole already */
-			r = held_packet(c);
-			e->blen = 0;
-			e->cut = 0;
-			if (r < 0 || c->state != CS_SPLICE)
-				return -1;
-		}
+		e->left = total - (uint32_t)e->hlen;
+		if (head_decided(c, mode) < 0)
+			return -1;
+		if (!e->left && mode == EM_HOLD && held_done(c) < 0)
+			return -1;
 	}
 	FLUSH();
 	return 0;
