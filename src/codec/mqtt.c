@@ -732,10 +732,11 @@ int mqtt_build_publish(uint8_t *out, size_t cap, uint8_t version,
 	return (int)(o + plen);
 }
 
-size_t mqtt_build_ack(uint8_t *out, uint8_t type_flags, uint16_t id,
-		      uint8_t version, uint8_t reason)
+size_t mqtt_build_ack(uint8_t *out, uint8_t type, uint8_t version, uint16_t id,
+		      uint8_t reason)
 {
-	out[0] = type_flags;
+	out[0] = (uint8_t)(type << 4);
+	out[1] = 2;
 	out[2] = (uint8_t)(id >> 8);
 	out[3] = (uint8_t)id;
 	if (version == MQTT_V5 && reason) {
@@ -743,7 +744,6 @@ size_t mqtt_build_ack(uint8_t *out, uint8_t type_flags, uint16_t id,
 		out[4] = reason;
 		return 5;
 	}
-	out[1] = 2;
 	return 4;
 }
 

@@ -205,10 +205,11 @@ int mqtt_build_publish(uint8_t *out, size_t cap, uint8_t version,
 		       const char *topic, const uint8_t *corr, size_t corr_len,
 		       const uint8_t *payload, size_t plen);
 
-/* PUBACK (0x40), PUBREC (0x50), PUBCOMP (0x70), UNSUBACK v3 (0xb0) for
- * packet id; v5 with a reason code when it is not 0. 4 or 5 bytes. */
-size_t mqtt_build_ack(uint8_t *out, uint8_t type_flags, uint16_t id,
-		      uint8_t version, uint8_t reason);
+/* PUBACK, PUBREC or PUBCOMP (type) for id: v5 with `reason`, 3.1.1 the
+ * 4-byte form. out must hold 5. Returns the bytes written. (The same as
+ * the acl branch's, in its mqtt_pkt.c: one of the two goes at the merge.) */
+size_t mqtt_build_ack(uint8_t *out, uint8_t type, uint8_t version,
+		      uint16_t id, uint8_t reason);
 
 /* CONNECT as the health check sends it: v3.1.1, clean session, keepalive
  * 60, the given client id. Returns bytes written or MQTT_E_NOSPACE. */

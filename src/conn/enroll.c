@@ -409,8 +409,8 @@ static int held_packet(struct conn *c)
 			return only_refuse(c); /* only sessions hold others */
 		if (pb.qos == 1 &&
 		    send_client(c, ack,
-				mqtt_build_ack(ack, 0x40, pb.packet_id,
-					       c->version, 0)) < 0)
+				mqtt_build_ack(ack, 4, c->version, pb.packet_id,
+					       0)) < 0)
 			return -1;
 		if (pb.qos == 2) {
 			for (int i = 0; i < 4; i++)
@@ -419,8 +419,8 @@ static int held_packet(struct conn *c)
 					break;
 				}
 			if (send_client(c, ack,
-					mqtt_build_ack(ack, 0x50, pb.packet_id,
-						       c->version, 0)) < 0)
+					mqtt_build_ack(ack, 5, c->version,
+						       pb.packet_id, 0)) < 0)
 				return -1;
 		}
 		if (is_renew(e, pb.topic))
@@ -434,10 +434,9 @@ static int held_packet(struct conn *c)
 		for (int i = 0; i < 4; i++)
 			if (e->qos2[i] == id) {
 				e->qos2[i] = 0;
-				return send_client(c, ack,
-						   mqtt_build_ack(ack, 0x70, id,
-								  c->version,
-								  0));
+				return send_client(
+				    c, ack,
+				    mqtt_build_ack(ack, 7, c->version, id, 0));
 			}
 	}
 	/* an enroll-only session: moat is its whole server */
