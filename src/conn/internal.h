@@ -19,6 +19,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
 
+#include "base/dial.h"
 #include "base/util.h"
 #include "codec/mqtt.h"
 #include "core/moat.h"
@@ -61,7 +62,6 @@ struct conn {
 	const struct cfg_listener *lcfg; /* in gen */
 	struct upstream *up;            /* in gen */
 	struct server *srv; /* the broker, once chosen */
-	struct server_try at; /* walk over srv's addresses while connecting */
 	struct conn *next, *prev;
 	enum conn_state state;
 	uint8_t version;    /* MQTT protocol level, 0 until known */
@@ -80,6 +80,7 @@ struct conn {
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
+	struct dial dial; /* over srv's addresses, lent upstream and timer */
 	union util_addr peer; /* the client (or what its PROXY header says) */
 	WOLFSSL *ssl;
 	struct tls_io io;
@@ -162,7 +163,8 @@ void conn_live_watch(struct conn *c);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);
-void conn_upstream_failed(struct conn *c, const char *code);
+/* Close the broker's handle, connected or still being dialed. */
+void conn_upstream_close(struct conn *c);
 
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
