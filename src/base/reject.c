@@ -47,6 +47,10 @@ static const struct reject_info table[REJ__COUNT] = {
     [REJ_AUTH_METHOD] = {"auth_method", NULL, -1, 0x8C},
     /* after the CONNACK: MQTT 5 DISCONNECT 0x82 Protocol Error, close */
     [REJ_PROTOCOL_VIOLATION] = {"protocol_violation", NULL, -1, -1},
+    [REJ_CERT_EXPIRED_LIVE] = {"cert_expired_live", NULL, -1, -1},
+    /* a claim certificate, or one in renew_grace, did more than enroll:
+     * MQTT 5 DISCONNECT 0x87, close */
+    [REJ_ENROLL_ONLY] = {"enroll_only", NULL, -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

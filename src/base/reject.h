@@ -39,6 +39,10 @@ enum reject_cause {
 	REJ_AUTH_METHOD,	/* MQTT 5 enhanced auth, not passed through */
 	REJ_PROTOCOL_VIOLATION, /* after the CONNECT: a second CONNECT, an
 				   AUTH, a server-to-client packet */
+	REJ_CERT_EXPIRED_LIVE,  /* a live session's certificate passed
+				   notAfter */
+	REJ_ENROLL_ONLY,        /* a claim certificate, or one in
+				   renew_grace, did more than enroll */
 	REJ__COUNT
 };
 

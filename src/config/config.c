@@ -165,7 +165,7 @@ int get_duration(struct pctx *x, node_t *n, const char *what, uint64_t *out)
 	if (want_scalar(x, n, what))
 		return -1;
 	if (util_parse_duration(scalar(n), out) < 0) {
-		ERR(x, n, "%s: bad duration '%s' (write 500ms, 2s, 5m or 1h)",
+		ERR(x, n, "%s: bad duration '%s' (write 500ms, 2s, 5m, 1h or 90d)",
 		    what, scalar(n));
 		return -1;
 	}
@@ -646,6 +646,7 @@ void cfg_free(struct cfg *c)
 		free(l->mqtt.token.issuer);
 		free(l->mqtt.token.audience);
 		free(l->mqtt.token.identity_claim);
+		enroll_free(&l->mqtt.enroll);
 	}
 	free(c->listeners);
 	for (size_t i = 0; i < c->n_upstreams; i++) {

@@ -92,6 +92,9 @@ struct cfg_tls {
 	struct cfg_pos ticket_keys_pos;
 	struct cfg_ocsp ocsp;
 	enum cfg_revoked_live revoked_live;   /* default close */
+	/* mqtt.enroll.bootstrap_ca (not owned): trusted next to client_ca
+	 * (before the CRLs load, so a claim CA's CRL is accepted) */
+	const char *claim_ca;
 	struct cfg_pos revoked_live_pos;
 };
 
@@ -119,6 +122,30 @@ struct cfg_token {
 	struct cfg_pos pos;       /* of the `token` key */
 };
 
+/* listeners[].mqtt.enroll: certificate renewal and enrollment over MQTT
+ * (docs/lifecycle.md). Paths are resolved; durations in ms. */
+struct cfg_enroll {
+	bool on;                  /* the section is written */
+	bool est;                 /* EST: refused (not implemented) */
+	struct cfg_pos est_pos;
+	char *topic;              /* NULL = "$moat/certs" (cfg_enroll_topic) */
+	char *ca_cert;            /* the issuing CA (PEM) */
+	struct cfg_pos ca_cert_pos;
+	char *ca_key;             /* its key (PEM), mode 600 */
+	struct cfg_pos ca_key_pos;
+	char *index;              /* `openssl ca` index.txt moat appends to */
+	struct cfg_pos index_pos;
+	uint64_t validity_ms;     /* default 90d */
+	uint64_t renew_before_ms; /* default 30d */
+	uint64_t renew_grace_ms;  /* default 0 */
+	char *bootstrap_ca;       /* claim certificates' CA (PEM), or NULL */
+	struct cfg_pos bootstrap_ca_pos;
+	struct cfg_pos pos;       /* of the `enroll` key */
+};
+
+/* The topic prefix: mqtt.enroll.topic or "$moat/certs". */
+const char *cfg_enroll_topic(const struct cfg_enroll *e);
+
 struct cfg_mqtt {
 	enum cfg_identity identity; /* default cn */
 	bool client_id_must_match;  /* default false */
@@ -131,6 +158,7 @@ struct cfg_mqtt {
 	 * a CONNECT is refused (0x8C) and an AUTH ends the session */
 	bool enhanced_auth;
 	struct cfg_token token;
+	struct cfg_enroll enroll;
 };
 
 struct cfg_listener {

@@ -73,4 +73,9 @@ node_t *find_key(struct pctx *x, node_t *map, const char *key);
 void parse_listeners(struct pctx *x, node_t *seq);
 void parse_upstreams(struct pctx *x, node_t *seq);
 
+/* config_enroll.c: mqtt.enroll (k its key, v its value). */
+void parse_enroll(struct pctx *x, node_t *k, node_t *v, struct cfg_enroll *e);
+void enroll_defaults(struct cfg_enroll *e);
+void enroll_free(struct cfg_enroll *e);
+
 #endif

@@ -271,6 +271,8 @@ static int mqtt_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 			each_pair(x, v, "mqtt.token", token_pair, &m->token);
 			token_check(x, v, &m->token);
 		}
+	} else if (!strcmp(key, "enroll")) {
+		parse_enroll(x, k, v, &m->enroll);
 	} else {
 		return 0;
 	}
@@ -345,6 +347,7 @@ static void listener_defaults(struct cfg_listener *l)
 	l->mqtt.token.leeway_ms = 30000;
 	l->mqtt.token.algorithms = 1u << CFG_ALG_ES256 | 1u << CFG_ALG_RS256 |
 				   1u << CFG_ALG_EDDSA;
+	enroll_defaults(&l->mqtt.enroll);
 }
 
 void parse_listeners(struct pctx *x, node_t *seq)
@@ -374,6 +377,7 @@ void parse_listeners(struct pctx *x, node_t *seq)
 		l->pos = pos_of(x, e);
 		c->n_listeners++;
 		each_pair(x, e, sect, listener_pair, l);
+		l->tls.claim_ca = l->mqtt.enroll.bootstrap_ca;
 		if (!l->name)
 			ERR(x, e, "%s: missing key 'name'", sect);
 		if (!l->bind)

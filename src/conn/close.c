@@ -29,6 +29,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	free(c->cbuf);
 	free(c->client_id);
 	free(c->token_ident);
+	conn_enroll_free(c);
 	gen_put(c->gen);
 	listener_put(c->li);
 	free(c);

@@ -157,14 +157,18 @@ void conn_each(struct moat *w, void (*fn)(const struct conn_info *ci,
 			.id = c->id,
 			.peer = (const struct sockaddr *)&c->peer,
 			.subject = c->cert.subject,
+			.serial = c->cert.serial,
+			.not_after = c->cert.has_cert ? c->cert.not_after : 0,
 			.identity = c->token_ident
 					    ? c->token_ident
 					    : tls_peer_identity(
 						      &c->cert,
 						      c->lcfg->mqtt.identity),
-			.via = c->token_ident	    ? "token"
-			       : c->cert.has_cert ? "cert"
-						  : "-",
+			.via = conn_enroll_kind(c) == ENROLL_ONLY_CLAIM ? "claim"
+			       : conn_enroll_kind(c) == ENROLL_ONLY_GRACE ? "grace"
+			       : c->token_ident			 ? "token"
+			       : c->cert.has_cert		 ? "cert"
+						 : "-",
 			.client_id = c->client_id,
 			.server = c->srv ? c->srv->cfg->name : NULL,
 			.state = conn_state_name(c->state),

@@ -44,6 +44,8 @@ struct conn_info {
 	uint64_t id;
 	const struct sockaddr *peer;
 	const char *subject;   /* of the client certificate, or NULL */
+	const char *serial;    /* its serial (lower-case hex), or NULL */
+	int64_t not_after;     /* its notAfter, UTC s (0: no certificate) */
 	const char *identity;  /* the device's identity, or NULL */
 	const char *via;       /* "cert" or "token": where identity came from */
 	const char *client_id; /* NULL until the CONNECT was read */
@@ -54,6 +56,9 @@ struct conn_info {
 	uint64_t bytes_in, bytes_out;
 	size_t queued_client, queued_broker;
 };
+
+/* "renewed", "too_early", ... for enum enroll_outcome (core/moat.h). */
+const char *conn_enroll_outcome_name(int outcome);
 
 /* Call fn for each connection of worker w, from any thread: the worker's
  * list lock is held meanwhile, so fn must not call back into conn. */

@@ -122,33 +122,6 @@ static int connect_token(struct conn *c, const struct mqtt_connect *mc)
 	return r;
 }
 
-static void on_token_end(uv_timer_t *t)
-{
-	struct conn *c = t->data;
-	struct moat *m = c->moat;
-	char id[24];
-
-	if (c->state != CS_SPLICE)
-		return;
-	CTR_ADD(m->rejects[REJ_TOKEN_EXPIRED_LIVE], 1);
-	CTR_ADD(c->li->rejects[REJ_TOKEN_EXPIRED_LIVE], 1);
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
-	log_event(LOG_WARN, "token_expired_live", "conn", id, "client_id",
-		  c->client_id, "identity", c->token_ident, NULL);
-	conn_end_live(c, "token expired");
-}
-
-void conn_token_watch(struct conn *c)
-{
-	int64_t left;
-
-	if (!c->token_ident)
-		return;
-	left = c->token_end - (int64_t)time(NULL);
-	uv_timer_start(&c->timer, on_token_end,
-		       left > 0 ? (uint64_t)left * 1000 : 0, 0);
-}
-
 /* Checks the CONNECT once it is complete: grammar, version, identity,
  * then picks the brokers to try. Returns 1 when the connection moved on
  * (or was rejected), 0 when more bytes are needed. */
@@ -272,6 +245,9 @@ int conn_connect_check(struct conn *c)
 		c->connect_len = outlen;
 	}
 
+	/* a claim certificate, or one past notAfter: moat alone answers */
+	if (conn_enroll_only(c))
+		return 1;
 	uv_timer_stop(&c->timer);
 	/* Hash the client id; a client without one lands by its identity. */
 	if (mc.client_id.len)

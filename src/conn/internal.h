@@ -85,6 +85,8 @@ struct conn {
 	WOLFSSL *ssl;
 	struct tls_io io;
 	struct tls_peer cert;
+	struct enroll *enr; /* mqtt.enroll on: the client's packets walked
+			       (enroll.c); NULL otherwise */
 	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
 	struct ocsp_entry *ocsp_e; /* the leaf's answer, held while open */
 	uint8_t *cork;      /* client bytes held while corked */
@@ -147,8 +149,6 @@ int conn_handshake_step(struct conn *c);
 int conn_connect_buffer(struct conn *c, const uint8_t *p, size_t n);
 int conn_connect_check(struct conn *c);
 
-/* connect.c: the session forwards; close it when its token runs out. */
-void conn_token_watch(struct conn *c);
 
 /* revoke.c: end a live session moat no longer vouches for (revoked
  * certificate, expired token): MQTT 5 DISCONNECT 0x87 with `why` at a
@@ -156,6 +156,10 @@ void conn_token_watch(struct conn *c);
 void conn_end_live(struct conn *c, const char *why);
 /* The same with another MQTT 5 reason code. */
 void conn_end_live_rc(struct conn *c, uint8_t rc, const char *why);
+/* revoke.c: the session forwards; end it when its token runs out or its
+ * certificate passes notAfter, whichever is first (cert_expired_live,
+ * token_expired_live). */
+void conn_live_watch(struct conn *c);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);
@@ -166,8 +170,32 @@ void conn_upstream_close(struct conn *c);
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
 /* The packet types a client may not send once admitted (accept time). */
 void conn_splice_init(struct conn *c);
+/* Client bytes to the broker as they are (framing checked, counted). */
+int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n);
 void conn_client_eof(struct conn *c);
 void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+/* enroll.c: certificate renewal over MQTT (mqtt.enroll). */
+enum enroll_only { ENROLL_ONLY_NONE, ENROLL_ONLY_CLAIM, ENROLL_ONLY_GRACE };
+/* The listener's generation has an issuing CA. */
+int conn_enroll_on(const struct conn *c);
+/* The session starts forwarding: walk its packets (0, -1 no memory). */
+int conn_enroll_start(struct conn *c);
+void conn_enroll_free(struct conn *c);
+/* Client bytes of a walked session (instead of conn_splice_fwd). */
+int conn_enroll_in(struct conn *c, const uint8_t *p, size_t n);
+/* Replies held for a boundary of the broker's stream: send them now if
+ * it is at one. */
+void conn_enroll_flush(struct conn *c);
+/* After the CONNECT's checks: a claim certificate or one in renew_grace
+ * gets an enroll-only session (CONNACK from moat, no broker): 1 taken
+ * (or closed), 0 not such a session. */
+int conn_enroll_only(struct conn *c);
+/* When the session must end: end (the token's or certificate's), or an
+ * enroll-only session's own end. */
+int64_t conn_enroll_deadline(const struct conn *c, int64_t end);
+/* enum enroll_only of the session (0: none). */
+int conn_enroll_kind(const struct conn *c);
 
 /* close.c: every exit */
 void conn_on_handle_closed(uv_handle_t *h);

@@ -50,8 +50,15 @@ static void conn_violation(struct conn *c, uint8_t type)
 						       "from a client");
 }
 
-/* Forward plaintext from the client to the broker, checking the framing. */
+/* Forward plaintext from the client to the broker: walked packet by
+ * packet when enrollment is on (enroll.c), else as it comes. */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
+{
+	return c->enr ? conn_enroll_in(c, p, n) : conn_splice_fwd(c, p, n);
+}
+
+/* Forward plaintext from the client to the broker, checking the framing. */
+int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n)
 {
 	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size;
 	struct mqtt_framer *fr = &c->fr[SIDE_CLIENT];
@@ -167,6 +174,7 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	}
 	if (c->corked) /* the CONNACK, with the session ticket before it */
 		conn_uncork(c);
+	conn_enroll_flush(c);
 	if (c->say_goodbye && mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
 		conn_goodbye(c);
 }

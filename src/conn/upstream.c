@@ -125,7 +125,11 @@ static void on_dialed(struct dial *d, int status)
 	CTR_ADD(SRV_CTR(c)->total, 1);
 	CTR_ADD(UP_CTR(c)->total, 1);
 	c->state = CS_SPLICE;
-	conn_token_watch(c);
+	conn_live_watch(c);
+	if (conn_enroll_start(c) < 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	log_event(LOG_INFO, "forward", "conn", id, "client_id", c->client_id,
 		  "server", s->cfg->name, "subject", c->cert.subject, NULL);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth/jwks_url.h"
+#include "ops/certs.h"
 #include "ops/metrics.h"
 #include "tls/ocsp.h"
 #include "base/scratch.h"
@@ -329,6 +330,8 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		     &v.h_handshake);
 	histo_render(o, "moat_upstream_connect_duration_seconds",
 		     "Time to connect to a broker.", &v.h_upstream_connect);
+	certs_metrics(m, o);
+	enroll_metrics(m, o);
 	if (m->ocsp) {
 		struct ocsp_stats st, *s = &st;
 		static const char *res[] = {"hit", "miss", "coalesced"};

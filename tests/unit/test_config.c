@@ -299,7 +299,7 @@ static const struct ecase errs[] = {
      ":9:24:", "expected true or false"},
     {"bad duration", "limits: { handshake_timeout: 5 }\n" HEAD UPS,
      ":1:30:", "bad duration '5'"},
-    {"bad duration unit", "limits: { connect_timeout: 5d }\n" HEAD UPS,
+    {"bad duration unit", "limits: { connect_timeout: 5w }\n" HEAD UPS,
      ":1:28:", "bad duration"},
     {"bad size", "limits: { max_packet_size: 1XB }\n" HEAD UPS,
      ":1:28:", "bad size"},
@@ -422,6 +422,80 @@ static void test_errors(void)
 		      errs[i].msg, err ? err : "(none)");
 		CHECK(err && strstr(err, "/c.yaml:"), "%s: file named",
 		      errs[i].name);
+		cfg_free(c);
+		free(err);
+	}
+}
+
+#define ENR                                                                 \
+	"    mqtt:\n"                                                      \
+	"      enroll:\n"                                                  \
+	"        ca_cert: ica.crt\n"                                       \
+	"        ca_key: ica.key\n"                                        \
+	"        index: issued.txt\n"
+
+static void test_enroll(void)
+{
+	static const struct ecase bad[] = {
+		{"enroll without ca_cert",
+		 HEAD "    mqtt:\n      enroll: { ca_key: ica.key, index: i }\n" UPS,
+		 ":10:15:", "missing key 'ca_cert'"},
+		{"enroll key readable by others", HEAD
+		 "    mqtt:\n      enroll: { ca_cert: ica.crt, ca_key: open.key, "
+		 "index: i }\n" UPS,
+		 ":10:43:", "has mode 0644: the issuing CA's key must"},
+		{"enroll est", HEAD ENR "        est: true\n" UPS, ":14:14:",
+		 "EST (RFC 7030) is not implemented"},
+		{"enroll topic wildcard", HEAD ENR "        topic: a/+/b\n" UPS,
+		 ":14:16:", "without + or #"},
+		{"enroll window longer than validity",
+		 HEAD ENR "        validity: 30d\n        renew_before: 30d\n" UPS,
+		 ":11:9:", "renew_before must be shorter than validity"},
+		{"enroll validity too short", HEAD ENR "        validity: 10m\n" UPS,
+		 ":14:19:", "from 1h to 3650d"},
+	};
+	char *err = NULL, want[128];
+	struct cfg *c = load(HEAD ENR "        validity: 30d\n"
+				      "        renew_before: 10d\n"
+				      "        renew_grace: 2d\n"
+				      "        topic: fleet/certs\n" UPS,
+			     &err);
+	const struct cfg_enroll *e;
+
+	CHECK(c != NULL, "enroll config: %s", err ? err : "");
+	if (c) {
+		e = &c->listeners[0].mqtt.enroll;
+		snprintf(want, sizeof(want), "%s/issued.txt", dir);
+		CHECK(e->on && !strcmp(e->index, want) &&
+			      e->validity_ms == 30 * 86400000ull &&
+			      e->renew_before_ms == 10 * 86400000ull &&
+			      e->renew_grace_ms == 2 * 86400000ull &&
+			      !strcmp(cfg_enroll_topic(e), "fleet/certs") &&
+			      !e->bootstrap_ca,
+		      "enroll values");
+		cfg_free(c);
+	}
+	free(err);
+	err = NULL;
+	c = load(HEAD ENR UPS, &err);
+	CHECK(c != NULL, "enroll defaults: %s", err ? err : "");
+	if (c) {
+		e = &c->listeners[0].mqtt.enroll;
+		CHECK(e->validity_ms == 90 * 86400000ull &&
+			      e->renew_before_ms == 30 * 86400000ull &&
+			      e->renew_grace_ms == 0 &&
+			      !strcmp(cfg_enroll_topic(e), "$moat/certs"),
+		      "enroll defaults");
+		cfg_free(c);
+	}
+	free(err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		c = load(bad[i].yaml, &err);
+		CHECK(c == NULL && err && strstr(err, bad[i].where) &&
+			      strstr(err, bad[i].msg),
+		      "%s: want %s %s, got: %s", bad[i].name, bad[i].where,
+		      bad[i].msg, err ? err : "(none)");
 		cfg_free(c);
 		free(err);
 	}
@@ -575,7 +649,19 @@ int main(void)
 	write_file("ca.crt", "x");
 	write_file("crl.pem", "x");
 	write_file("jwks.json", "{}");
+	write_file("ica.crt", "x");
+	write_file("ica.key", "x");
+	write_file("open.key", "x");
+	{
+		char p[128];
+
+		snprintf(p, sizeof(p), "%s/ica.key", dir);
+		chmod(p, 0600);
+		snprintf(p, sizeof(p), "%s/open.key", dir);
+		chmod(p, 0644);
+	}
 	test_full();
+	test_enroll();
 	test_token();
 	test_defaults();
 	test_errors();

@@ -38,6 +38,8 @@ static const struct {
     {REJ_TOKEN_EXPIRED_LIVE, "token_expired_live", -1, -1},
     {REJ_AUTH_METHOD, "auth_method", -1, 0x8C},
     {REJ_PROTOCOL_VIOLATION, "protocol_violation", -1, -1},
+    {REJ_CERT_EXPIRED_LIVE, "cert_expired_live", -1, -1},
+    {REJ_ENROLL_ONLY, "enroll_only", -1, -1},
 };
 
 int main(void)
