@@ -362,10 +362,15 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		struct listener *l = m->listeners[i];
 		const struct listener_view *lw = &v.l[i];
-		const struct tls_info *in = &l->tls->info;
+		const struct tls_info *in;
 		const struct cfg_tls *tc = &l->cfg->tls;
 
 		sb_printf(o, "%slistener: %s\n", i ? "\n" : "", l->cfg->name);
+		if (!l->tls) { /* websocket.plain */
+			sb_printf(o, "tls: none (websocket plain)\n");
+			continue;
+		}
+		in = &l->tls->info;
 		sb_printf(o, "cert: %s\n", tc->cert);
 		sb_printf(o, "cert_subject: %s\n", in->cert_subject);
 		sb_printf(o, "cert_not_after: %s\n",
