@@ -39,6 +39,13 @@ static const struct reject_info table[REJ__COUNT] = {
 	[REJ_TOKEN_CLAIMS] =     {"token_claims",      NULL,                 0x05, 0x87},
 	/* after the CONNACK: MQTT 5 DISCONNECT 0x87, then close */
 	[REJ_TOKEN_EXPIRED_LIVE] = {"token_expired_live", NULL,              -1, -1},
+	/* WebSocket: an HTTP status before the upgrade, a close code after */
+	[REJ_WS_BAD_REQUEST] =   {"ws_bad_request",    NULL,                 -1, -1},
+	[REJ_WS_VERSION] =       {"ws_version",        NULL,                 -1, -1},
+	[REJ_WS_PATH] =          {"ws_path",           NULL,                 -1, -1},
+	[REJ_WS_ORIGIN] =        {"ws_origin",         NULL,                 -1, -1},
+	[REJ_WS_HEADERS_TOO_LARGE] = {"ws_headers_too_large", NULL,          -1, -1},
+	[REJ_WS_PROTOCOL] =      {"ws_protocol",       NULL,                 -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

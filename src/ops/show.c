@@ -332,6 +332,7 @@ static void conn_row(const struct conn_info *ci, void *arg)
 		  (unsigned long long)ci->bytes_in,
 		  (unsigned long long)ci->bytes_out, ci->queued_client,
 		  ci->queued_broker);
+	sb_printf(o, "%s ", ci->transport);
 	sb_word(o, ci->identity);
 	sb_printf(o, " via=%s\n", ci->via);
 }
@@ -341,8 +342,8 @@ static void cmd_conns(struct moat *m, struct sbuf *o)
 	struct conns_walk cw = {util_now_ms(), o};
 
 	sb_printf(o, "# id peer subject client_id server state age_ms "
-		     "bytes_in bytes_out queued_client queued_broker identity "
-		     "via\n");
+		     "bytes_in bytes_out queued_client queued_broker transport "
+		     "identity via\n");
 	for (unsigned k = 0; k < m->n_workers; k++)
 		conn_each(m->workers[k], conn_row, &cw);
 }

@@ -36,6 +36,12 @@ static const struct {
 	{REJ_TOKEN_EXPIRED, "token_expired", 0x04, 0x86},
 	{REJ_TOKEN_CLAIMS, "token_claims", 0x05, 0x87},
 	{REJ_TOKEN_EXPIRED_LIVE, "token_expired_live", -1, -1},
+	{REJ_WS_BAD_REQUEST, "ws_bad_request", -1, -1},
+	{REJ_WS_VERSION, "ws_version", -1, -1},
+	{REJ_WS_PATH, "ws_path", -1, -1},
+	{REJ_WS_ORIGIN, "ws_origin", -1, -1},
+	{REJ_WS_HEADERS_TOO_LARGE, "ws_headers_too_large", -1, -1},
+	{REJ_WS_PROTOCOL, "ws_protocol", -1, -1},
 };
 
 int main(void)
