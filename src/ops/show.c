@@ -166,6 +166,8 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 		sb_json_str(o, l->cfg->name);
 		sb_printf(o, ",\"upstream\":");
 		sb_json_str(o, l->cfg->upstream);
+		sb_printf(o, ",\"transport\":\"%s\"",
+			  l->cfg->ws.on ? "ws" : "tcp");
 		sb_printf(o,
 			  ",\"accepted\":%llu,\"active\":%llu,\"bytes_in\":%llu,"
 			  "\"bytes_out\":%llu,\"rejects\":{",
