@@ -237,15 +237,21 @@ static int request_in(struct conn *c, uint8_t *p, size_t n, size_t *rest)
 	if (!end) {
 		char resp[160];
 		size_t rl;
+		int not_get = memcmp(w->hbuf, "GET ",
+				     w->hlen < 4 ? w->hlen : 4) != 0;
 
-		if (w->hlen < max)
+		/* not an HTTP GET (an MQTT CONNECT on the wrong port, say):
+		 * answered at once, not at connect_timeout */
+		if (w->hlen < max && !not_get)
 			return 0;
-		/* max_header bytes and no end of the headers in them */
-		c->why = "headers over max_header";
-		rl = ws_build_error(resp, sizeof(resp), WS_TOO_LARGE);
+		c->why = not_get ? "not an HTTP GET" : "headers over max_header";
+		rl = ws_build_error(resp, sizeof(resp),
+				    not_get ? WS_BAD_REQUEST : WS_TOO_LARGE);
 		conn_tx(c, (const uint8_t *)resp, rl);
 		if (c->state != CS_CLOSED)
-			conn_reject(c, REJ_WS_HEADERS_TOO_LARGE,
+			conn_reject(c,
+				    not_get ? REJ_WS_BAD_REQUEST
+					    : REJ_WS_HEADERS_TOO_LARGE,
 				    REJECT_NO_CONNACK);
 		return -1;
 	}

@@ -213,6 +213,12 @@ def ws_open(pki, port, req=None, cert="dev-good", plain=False):
     return WS(s, rest)
 
 
+def devices_seen(brokers, marks):
+    """Client ids brokers saw since marks, moat's health checks aside."""
+    return [c for b, mk in zip(brokers, marks) for c in b.clients(mk)
+            if not c.startswith("moat-health")]
+
+
 # ---- real clients ---------------------------------------------------------
 
 def paho_roundtrip(pki, port, client_id, version, cert=None, password=None, plain=False,
@@ -254,3 +260,135 @@ def test_paho_wss_with_certificate(moat_factory, live_brokers, pki, version):
     code, msg = paho_roundtrip(pki, m.port, "dev-good", version, cert="dev-good")
     assert code == 0 and msg == b"hello from dev-good", m.log()[-3000:]
     assert "ws_upgrade" in m.log() and "path=/mqtt" in m.log()
+
+
+def test_paho_wss_with_token_in_password(moat_factory, live_brokers, pki, keys):
+    m = moat_factory(live_brokers, token_ws_cfg(keys))
+    for v in (4, 5):
+        code, msg = paho_roundtrip(pki, m.port, "dev-w1", v, password=tok(keys, "dev-w1"))
+        assert code == 0 and msg == b"hello from dev-w1", m.log()[-3000:]
+    assert m.kv("show info")["tokens_ok"] == "2"
+
+
+def test_paho_plain_ws_behind_a_terminator(moat_factory, live_brokers, pki, keys):
+    m = moat_factory(live_brokers, token_ws_cfg(keys, plain=True, paths=["/mqtt", "/ws"]))
+    code, msg = paho_roundtrip(pki, m.port, "dev-w2", 5, password=tok(keys, "dev-w2"),
+                               plain=True, path="/ws")
+    assert code == 0 and msg == b"hello from dev-w2", m.log()[-3000:]
+    # no token, no way in: a plain listener has no certificates
+    code, _ = paho_roundtrip(pki, m.port, "dev-w2", 4, plain=True)
+    assert code == 4 and m.rejects("token_missing") == 1
+
+
+def test_mqttv31_subprotocol_and_mqtt_preferred(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, ws_cfg())
+    st, hdrs, s, _ = ws_connect(pki, m.port, request(proto="mqttv3.1"))
+    assert st == 101 and hdrs["sec-websocket-protocol"] == "mqttv3.1"
+    assert hdrs["sec-websocket-accept"] == ACCEPT and hdrs["upgrade"].lower() == "websocket"
+    s.close()
+    st, hdrs, s, _ = ws_connect(pki, m.port, request(proto="mqttv3.1, mqtt"))
+    assert st == 101 and hdrs["sec-websocket-protocol"] == "mqtt"
+    s.close()
+    # an MQIsdp (3.1) CONNECT inside it
+    w = ws_open(pki, m.port, request(proto="mqttv3.1"))
+    w.send(frame(2, connect_packet("dev-good", version=3)))
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    w.s.close()
+
+
+# ---- the opening handshake: each status, each cause -----------------------
+
+UPGRADE_CASES = [
+    # name, request, status, cause
+    ("plain GET", b"GET /mqtt HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "ws_bad_request"),
+    ("no Connection: Upgrade", request(extra=()).replace(b"Connection: Upgrade\r\n", b""),
+     400, "ws_bad_request"),
+    ("POST", request(method="POST"), 400, "ws_bad_request"),
+    ("no Host", request(host=False), 400, "ws_bad_request"),
+    ("short key", request(key="c2hvcnQ="), 400, "ws_bad_request"),
+    ("no key", request(key=None), 400, "ws_bad_request"),
+    ("no subprotocol", request(proto=None), 400, "ws_bad_request"),
+    ("other subprotocol", request(proto="wamp"), 400, "ws_bad_request"),
+    ("version 8", request(version="8"), 426, "ws_version"),
+    ("no version", request(version=None), 426, "ws_version"),
+    ("wrong path", request(path="/other"), 404, "ws_path"),
+    ("HTTP/1.0", request().replace(b"HTTP/1.1", b"HTTP/1.0", 1), 400, "ws_bad_request"),
+]
+
+
+@pytest.mark.parametrize("name,req,status,cause", UPGRADE_CASES,
+                         ids=[c[0] for c in UPGRADE_CASES])
+def test_upgrade_refusals(moat_factory, live_brokers, pki, name, req, status, cause):
+    m = moat_factory(live_brokers, ws_cfg(origins=["https://dash.example.com"]))
+    st, hdrs, s, _ = ws_connect(pki, m.port, req)
+    assert st == status, (name, st, hdrs)
+    assert hdrs.get("connection") == "close"
+    if status == 426:
+        assert hdrs["sec-websocket-version"] == "13"
+    assert WS(s).closed()
+    assert wait_for(lambda: m.rejects(cause) == 1, 3), m.info()
+    assert f"cause={cause}" in m.log()
+
+
+def test_attack_wrong_origin(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, ws_cfg(origins=["https://dash.example.com"]))
+    st, _, s, _ = ws_connect(pki, m.port, request(extra=["Origin: https://evil.example.net"]))
+    assert st == 403 and WS(s).closed()
+    assert m.rejects("ws_origin") == 1
+    # the allowed one, any case; a client that sends none (not a browser)
+    for extra in (["Origin: https://DASH.example.com"], []):
+        w = ws_open(pki, m.port, request(extra=extra))
+        w.send(frame(2, connect_packet("dev-good")))
+        assert w.read_mqtt() == b"\x20\x02\x00\x00"
+        w.s.close()
+
+
+def test_attack_header_flood(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, ws_cfg(max_header="1KiB"))
+    # one big header: over max_header, with or without an end in sight
+    st, _, s, _ = ws_connect(pki, m.port, request(extra=["X-Pad: " + "a" * 2000]))
+    assert st == 431 and WS(s).closed()
+    raw = socket.create_connection(("127.0.0.1", m.port), timeout=5)
+    s = tls_context(pki, "dev-good").wrap_socket(raw, server_hostname="localhost")
+    s.sendall(b"GET /mqtt HTTP/1.1\r\n" + b"X-A: b\r\n" * 400)
+    st, _, _ = read_http(s)
+    assert st == 431 and WS(s).closed()
+    # many tiny header lines within the size
+    m2 = moat_factory(live_brokers, ws_cfg(max_header="16KiB"))
+    st, _, s, _ = ws_connect(pki, m2.port, request(extra=["a: b"] * 100))
+    assert st == 431
+    assert m.rejects("ws_headers_too_large") == 2 and m2.rejects("ws_headers_too_large") == 1
+
+
+def test_attack_bytes_after_a_refused_upgrade_never_reach_a_broker(moat_factory, live_brokers,
+                                                                   pki):
+    m = moat_factory(live_brokers, ws_cfg())
+    marks = [b.mark() for b in live_brokers]
+    # a refused upgrade with a whole CONNECT right behind it, framed and not
+    for req in (request(path="/nope"), request(version="7"),
+                b"GET /mqtt HTTP/1.1\r\nHost: x\r\n\r\n"):
+        for tail in (frame(2, connect_packet("dev-good")), connect_packet("dev-good")):
+            st, _, s, _ = ws_connect(pki, m.port, req + tail)
+            assert st in (400, 404, 426) and WS(s).closed()
+    # a CONNECT without any upgrade at all
+    raw = socket.create_connection(("127.0.0.1", m.port), timeout=5)
+    s = tls_context(pki, "dev-good").wrap_socket(raw, server_hostname="localhost")
+    s.sendall(connect_packet("dev-good"))
+    st, _, _ = read_http(s)
+    assert st == 400
+    time.sleep(0.3)
+    assert devices_seen(live_brokers, marks) == []
+
+
+def test_request_line_logged_without_the_query(moat_factory, live_brokers, pki, keys):
+    m = moat_factory(live_brokers, token_ws_cfg(keys, frm=("query",)))
+    t = tok(keys, "dev-w3")
+    w = ws_open(pki, m.port, request(path=f"/mqtt?access_token={t}"), cert=None)
+    w.send(frame(2, connect_packet("dev-w3")))
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    w.s.close()
+    st, _, s, _ = ws_connect(pki, m.port, request(path=f"/nope?access_token={t}"), cert=None)
+    assert st == 404
+    log = m.log()
+    assert "path=/mqtt" in log and "GET /nope" in log
+    assert t not in log and "access_token" not in log
