@@ -392,3 +392,224 @@ def test_request_line_logged_without_the_query(moat_factory, live_brokers, pki, 
     log = m.log()
     assert "path=/mqtt" in log and "GET /nope" in log
     assert t not in log and "access_token" not in log
+
+
+# ---- frames ---------------------------------------------------------------
+
+FRAME_ATTACKS = [
+    # name, frames after a good CONNECT, close code
+    ("unmasked frame", frame(2, b"\xc0\x00", mask=False), 1002),
+    ("text frame", frame(1, b"\xc0\x00"), 1003),
+    ("oversized frame", frame(2, b"\x30" + b"\x00" * 300), 1009),
+    ("oversized message", frame(2, b"\x00" * 200, fin=False) + frame(0, b"\x00" * 100), 1009),
+    ("RSV bit", frame(2, b"\xc0\x00", rsv=0x40), 1002),
+    ("continuation without a start", frame(0, b"\xc0\x00"), 1002),
+    ("unknown opcode", frame(3, b"\xc0\x00"), 1002),
+    ("fragmented ping", frame(9, b"x", fin=False), 1002),
+]
+
+
+@pytest.mark.parametrize("name,frames,code", FRAME_ATTACKS, ids=[a[0] for a in FRAME_ATTACKS])
+def test_attack_frames(moat_factory, live_brokers, pki, name, frames, code):
+    m = moat_factory(live_brokers, ws_cfg(max_frame=256))
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-good")))
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    w.send(frames)
+    assert w.read_close() == code, name
+    assert w.closed()
+    assert wait_for(lambda: m.rejects("ws_protocol") == 1, 3), m.info()
+
+
+def test_attack_frame_before_connect(moat_factory, live_brokers, pki):
+    """A frame error before the CONNECT: nothing reaches a broker."""
+    m = moat_factory(live_brokers, ws_cfg())
+    marks = [b.mark() for b in live_brokers]
+    w = ws_open(pki, m.port)
+    w.send(frame(1, connect_packet("dev-good")))  # a text frame
+    assert w.read_close() == 1003 and w.closed()
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-good"), mask=False))
+    assert w.read_close() == 1002 and w.closed()
+    time.sleep(0.3)
+    assert devices_seen(live_brokers, marks) == []
+    assert m.rejects("ws_protocol") == 2
+
+
+def test_frame_header_split_byte_by_byte(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, ws_cfg())
+    w = ws_open(pki, m.port)
+    for b in frame(2, connect_packet("dev-good")):
+        w.send(bytes([b]))
+        time.sleep(0.002)
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    # a 16-bit length form, header split too
+    sub = b"\x82\x06\x00\x05\x00\x01m\x00"  # SUBSCRIBE id 5, "m" QoS 0
+    f = frame(2, sub + b"\xc0\x00" * 70)  # + 70 PINGREQs: 147 bytes
+    for i in range(0, len(f), 3):
+        w.send(f[i:i + 3])
+    got = b""
+    while len(got) < 5 + 70 * 2:
+        p = w.read_mqtt()
+        assert isinstance(p, bytes), p
+        got += p
+    assert got == b"\x90\x03\x00\x05\x00" + b"\xd0\x00" * 70
+
+
+def test_mqtt_split_across_frames_and_several_in_one(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, ws_cfg())
+    w = ws_open(pki, m.port)
+    c = connect_packet("dev-good")
+    # the CONNECT in three fragments, a ping and a pong between them
+    w.send(frame(2, c[:3], fin=False) + frame(9, b"are you there") +
+           frame(0, c[3:10], fin=False) + frame(10, b"") + frame(0, c[10:]))
+    f = w.read_frame()
+    assert f == (True, 10, b"are you there"), f  # the pong, same payload
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    # a SUBSCRIBE, a PUBLISH split over two frames and a PINGREQ in one frame
+    pub = b"\x30\x08\x00\x01m" + b"hello"
+    w.send(frame(2, b"\x82\x06\x00\x07\x00\x01m\x00" + pub[:4]) + frame(2, pub[4:] + b"\xc0\x00"))
+    got = b""
+    while len(got) < 5 + len(pub) + 2:
+        p = w.read_mqtt()
+        assert isinstance(p, bytes), (p, got)
+        got += p
+    assert got[:5] == b"\x90\x03\x00\x07\x00"
+    assert pub in got and b"\xd0\x00" in got
+    # an empty binary frame is nothing
+    w.send(frame(2, b"") + frame(2, b"\xc0\x00"))
+    assert w.read_mqtt() == b"\xd0\x00"
+
+
+def test_close_handshake_from_the_client(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, ws_cfg())
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-good")))
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    w.send(frame(2, b"\xe0\x00") + frame(8, struct.pack(">H", 1000) + b"bye"))
+    assert w.read_close() == 1000
+    assert w.closed()
+    # a close without a status is answered 1000
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-good")))
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    w.send(frame(8, b""))
+    assert w.read_close() == 1000 and w.closed()
+    assert m.rejects("ws_protocol") == 0
+
+
+def test_broker_frames_are_binary_and_batched(moat_factory, live_brokers, pki):
+    """Frames to the client are binary and unmasked, one per read from the
+    broker, not one per MQTT packet: 200 QoS 0 messages published in one
+    write come back in far fewer frames than packets."""
+    m = moat_factory(live_brokers, ws_cfg())
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-good")))
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    w.send(frame(2, b"\x82\x06\x00\x01\x00\x01b\x00"))
+    assert w.read_mqtt() == b"\x90\x03\x00\x01\x00"
+    pub = b"\x30\x0a\x00\x01b" + b"message"
+    w.send(frame(2, pub * 200))
+    got, frames = b"", 0
+    while len(got) < len(pub) * 200:
+        f = w.read_frame()
+        assert f is not None and f[0] and f[1] == 2, f
+        got += f[2]
+        frames += 1
+    assert got == pub * 200
+    assert frames < 200, frames
+
+
+def test_attack_connect_refused_inside_the_websocket(moat_factory, live_brokers, pki):
+    """A CONNECT that fails a check gets its CONNACK in a binary frame, then
+    close 1008; the broker never sees it."""
+    m = moat_factory(live_brokers, ws_cfg())
+    marks = [b.mark() for b in live_brokers]
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-other")))  # not dev-good's identity
+    assert w.read_mqtt() == b"\x20\x02\x00\x02"
+    assert w.read_close() == 1008 and w.closed()
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-other", version=5)))
+    assert w.read_mqtt()[:4] == b"\x20\x03\x00\x85"
+    assert w.read_close() == 1008
+    time.sleep(0.3)
+    assert devices_seen(live_brokers, marks) == []
+    assert m.rejects("client_id_mismatch") == 2
+
+
+def test_attack_revoked_certificate_never_upgrades(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, ws_cfg())
+    try:  # TLS 1.3: the alert comes after the client's Finished
+        st, _, _, _ = ws_connect(pki, m.port, cert="dev-revoked")
+    except (ssl.SSLError, OSError):
+        st = None
+    assert st is None
+    assert wait_for(lambda: m.rejects("cert_revoked") == 1, 3), m.info()
+    assert "ws_upgrade" not in m.log()
+
+
+def test_drain_sends_disconnect_then_close_1001(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, ws_cfg())
+    w5 = ws_open(pki, m.port)
+    w5.send(frame(2, connect_packet("dev-good", version=5)))
+    ack = w5.read_mqtt()
+    assert ack[0] == 0x20 and ack[3] == 0, ack
+    assert m.ctl("drain").startswith("ok")
+    d = w5.read_mqtt()
+    assert d[0] == 0xE0 and d[2] == 0x8B, d
+    assert w5.read_close() == 1001 and w5.closed()
+
+
+def test_show_conns_and_metrics_say_the_transport(moat_factory, live_brokers, pki):
+    mport = free_port()
+
+    def mutate(c):
+        ws_cfg()(c)
+        tcp = json.loads(json.dumps(c["listeners"][0]))
+        del tcp["websocket"]
+        tcp["name"] = "mqtts"
+        tcp["bind"] = f"127.0.0.1:{free_port()}"
+        c["listeners"][0]["name"] = "wss"
+        c["listeners"].append(tcp)
+        c["stats"]["metrics"] = f"127.0.0.1:{mport}"
+    m = moat_factory(live_brokers, mutate)
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-good")))
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    rows = [l.split() for l in m.ctl("show conns").splitlines()
+            if l and not l.startswith("#")]
+    assert len(rows) == 1 and rows[0][11] == "ws" and rows[0][5] == "splice", rows
+    assert "transport" in m.ctl("show conns").splitlines()[0]
+    j = json.loads(m.ctl("show stat json"))
+    assert {l["name"]: l["transport"] for l in j["listeners"]} == {"wss": "ws", "mqtts": "tcp"}
+    _, body = scrape(mport)
+    assert value(body, "moat_listener_connections_active", listener="wss", transport="ws") == 1
+    assert value(body, "moat_listener_connections_total", listener="mqtts", transport="tcp") == 0
+    assert "transport=ws" in m.log()
+    w.s.close()
+
+
+def test_check_warns_without_origins(tmp_path, pki):
+    cfg = {"listeners": [{"name": "wss", "bind": "127.0.0.1:1", "upstream": "u",
+                          "tls": {"cert": os.path.join(pki, "server.crt"),
+                                  "key": os.path.join(pki, "server.key"),
+                                  "client_ca": os.path.join(pki, "ca.crt")},
+                          "websocket": {"paths": ["/mqtt"]}}],
+           "upstreams": [{"name": "u", "servers": [{"name": "b", "address": "127.0.0.1:1"}]}]}
+    p = tmp_path / "moat.yaml"
+    p.write_text(json.dumps(cfg))
+    r = subprocess.run([MOAT, "-c", str(p), "--check"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert f"{p}:1:" in r.stderr and "warning: listeners[0].websocket: no 'origins'" in r.stderr
+    cfg["listeners"][0]["websocket"]["origins"] = ["https://dash.example.com"]
+    p.write_text(json.dumps(cfg))
+    r = subprocess.run([MOAT, "-c", str(p), "--check"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    cfg["listeners"][0]["websocket"]["plain"] = True
+    p.write_text(json.dumps(cfg))
+    r = subprocess.run([MOAT, "-c", str(p), "--check"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1 and "remove 'tls'" in r.stderr
