@@ -613,3 +613,109 @@ def test_check_warns_without_origins(tmp_path, pki):
     r = subprocess.run([MOAT, "-c", str(p), "--check"], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 1 and "remove 'tls'" in r.stderr
+
+
+# ---- tokens from the query string and the cookie --------------------------
+
+def test_token_in_query_and_cookie(moat_factory, live_brokers, pki, keys):
+    m = moat_factory(live_brokers, token_ws_cfg(keys, frm=("password", "query", "cookie")))
+    t = tok(keys, "dev-w4")
+    for req in (request(path=f"/mqtt?x=1&access_token={t}"),
+                request(extra=[f"Cookie: theme=dark; access_token={t}"])):
+        for v in (4, 5):
+            w = ws_open(pki, m.port, req, cert=None)
+            w.send(frame(2, connect_packet("dev-w4", version=v)))
+            ack = w.read_mqtt()
+            assert ack[0] == 0x20 and ack[3] == 0, (ack, m.log()[-2000:])
+            w.s.close()
+    assert m.kv("show info")["tokens_ok"] == "4"
+    assert t not in m.log()
+
+
+def test_attack_query_token_for_a_wrong_identity(moat_factory, live_brokers, pki, keys):
+    m = moat_factory(live_brokers, token_ws_cfg(keys, frm=("query",)))
+    marks = [b.mark() for b in live_brokers]
+    w = ws_open(pki, m.port, request(path=f"/mqtt?access_token={tok(keys, 'dev-w5')}"),
+                cert=None)
+    w.send(frame(2, connect_packet("dev-victim")))
+    assert w.read_mqtt() == b"\x20\x02\x00\x02"
+    assert w.read_close() == 1008
+    # a token of another issuer's key, an expired one: refused as in the password
+    other = jwt_tool.genkey(str(os.path.join(m.dir, "other.pem")), "P-256")
+    now = int(time.time())
+    forged = jwt_tool.token("ES256", other, {"iss": ISS, "aud": AUD, "sub": "dev-w5",
+                                             "exp": now + 600}, {"kid": "k-ec"})
+    expired = tok(keys, "dev-w5", exp=-60)
+    for t, cause in ((forged, "token_invalid"), (expired, "token_expired")):
+        w = ws_open(pki, m.port, request(path=f"/mqtt?access_token={t}"), cert=None)
+        w.send(frame(2, connect_packet("dev-w5")))
+        assert w.read_mqtt() == b"\x20\x02\x00\x04", cause
+        assert m.rejects(cause) == 1
+    # the same token given twice: which one would be checked? neither
+    t = tok(keys, "dev-w5")
+    st, _, _, _ = ws_connect(pki, m.port, request(path=f"/mqtt?access_token={t}&access_token={t}"),
+                             cert=None)
+    assert st == 400
+    time.sleep(0.3)
+    assert devices_seen(live_brokers, marks) == []
+    assert m.rejects("client_id_mismatch") == 1
+
+
+def test_attack_query_token_where_only_the_password_counts(moat_factory, live_brokers, pki,
+                                                          keys):
+    m = moat_factory(live_brokers, token_ws_cfg(keys, frm=("password",)))
+    t = tok(keys, "dev-w6")
+    w = ws_open(pki, m.port, request(path=f"/mqtt?access_token={t}",
+                                     extra=[f"Cookie: access_token={t}"]), cert=None)
+    w.send(frame(2, connect_packet("dev-w6")))
+    assert w.read_mqtt() == b"\x20\x02\x00\x04"
+    assert m.rejects("token_missing") == 1
+
+
+def test_query_token_never_reaches_the_broker(moat_factory, live_brokers, pki, keys):
+    """A receiver in the broker's place reads what moat sends: the PROXY v2
+    header names the token's identity, the CONNECT has no password and no
+    trace of the token, whether it came in the query or the password."""
+    from conftest import Receiver
+    for where in ("query", "password"):
+        rcv = Receiver(linger=0.5)
+
+        def mutate(c):
+            token_ws_cfg(keys, frm=("password", "query"))(c)
+            up = c["upstreams"][0]
+            up["send_proxy"] = "v2"
+            up["health"] = {"type": "none"}
+            up["servers"] = [{"name": "receiver", "address": f"127.0.0.1:{rcv.port}"}]
+        m = moat_factory(live_brokers, mutate)
+        t = tok(keys, "dev-w7")
+        if where == "query":
+            w = ws_open(pki, m.port, request(path=f"/mqtt?access_token={t}"), cert=None)
+            w.send(frame(2, connect_packet("dev-w7", username="u")))
+        else:
+            w = ws_open(pki, m.port, cert=None)
+            w.send(frame(2, connect_packet("dev-w7", username="u", password=t)))
+        d = rcv.join()
+        w.s.close()
+        hl = 16 + struct.unpack(">H", d[14:16])[0]
+        assert b"dev-w7" in d[:hl], d
+        connect = d[hl:]
+        assert connect[:1] == b"\x10" and b"eyJ" not in connect and t.encode() not in d
+        assert connect[9] & 0x40 == 0, hex(connect[9])
+        assert t not in m.log()
+
+
+def test_token_running_out_closes_the_websocket(moat_factory, live_brokers, pki, keys):
+    m = moat_factory(live_brokers, token_ws_cfg(keys, frm=("query",)))
+    w5 = ws_open(pki, m.port, request(path=f"/mqtt?access_token={tok(keys, 'dev-w8', exp=2)}"),
+                 cert=None)
+    w5.send(frame(2, connect_packet("dev-w8", version=5)))
+    assert w5.read_mqtt()[3] == 0
+    w3 = ws_open(pki, m.port, request(path=f"/mqtt?access_token={tok(keys, 'dev-w9', exp=2)}"),
+                 cert=None)
+    w3.send(frame(2, connect_packet("dev-w9")))
+    assert w3.read_mqtt() == b"\x20\x02\x00\x00"
+    d = w5.read_mqtt(timeout=10)
+    assert d[0] == 0xE0 and d[2] == 0x87, d
+    assert w5.read_close() == 1008 and w5.closed()
+    assert w3.closed(timeout=10)
+    assert wait_for(lambda: m.rejects("token_expired_live") == 2, 3)
