@@ -25,25 +25,28 @@ enum reject_cause {
 	REJ_NO_IDENTITY,
 	REJ_NO_SERVER,
 	REJ_MAX_CONNECTIONS,
-	REJ_OCSP_UNKNOWN,     /* require: the responder does not know it */
-	REJ_OCSP_UNAVAILABLE, /* require: no answer (down, slow, bad) */
-	REJ_OCSP_NO_URL,      /* require: no AIA OCSP URL, no override */
-	REJ_BAD_PROXY,        /* PROXY protocol header missing or malformed */
-	REJ_PER_SOURCE,       /* limits.per_source reached */
-	REJ_CRL_EXPIRED,      /* crl_expired: reject, and a CRL is past it */
-	REJ_TOKEN_MISSING,    /* a token is needed, the password is empty */
-	REJ_TOKEN_INVALID,    /* malformed, bad signature, alg, kid, key */
-	REJ_TOKEN_EXPIRED,    /* exp passed or nbf not reached (leeway) */
-	REJ_TOKEN_CLAIMS,     /* iss, aud or the identity claim wrong */
+	REJ_OCSP_UNKNOWN,	/* require: the responder does not know it */
+	REJ_OCSP_UNAVAILABLE,	/* require: no answer (down, slow, bad) */
+	REJ_OCSP_NO_URL,	/* require: no AIA OCSP URL, no override */
+	REJ_BAD_PROXY,		/* PROXY protocol header missing or malformed */
+	REJ_PER_SOURCE,		/* limits.per_source reached */
+	REJ_CRL_EXPIRED,	/* crl_expired: reject, and a CRL is past it */
+	REJ_TOKEN_MISSING,	/* a token is needed, the password is empty */
+	REJ_TOKEN_INVALID,	/* malformed, bad signature, alg, kid, key */
+	REJ_TOKEN_EXPIRED,	/* exp passed or nbf not reached (leeway) */
+	REJ_TOKEN_CLAIMS,	/* iss, aud or the identity claim wrong */
 	REJ_TOKEN_EXPIRED_LIVE, /* a forwarding session's token ran out */
+	REJ_AUTH_METHOD,	/* MQTT 5 enhanced auth, not passed through */
+	REJ_PROTOCOL_VIOLATION, /* after the CONNECT: a second CONNECT, an
+				   AUTH, a server-to-client packet */
 	/* MQTT over WebSocket: the upgrade refused with an HTTP status, or
 	 * the stream closed with a WebSocket close code */
-	REJ_WS_BAD_REQUEST,   /* 400: not a valid upgrade (also a plain GET) */
-	REJ_WS_VERSION,       /* 426: Sec-WebSocket-Version other than 13 */
-	REJ_WS_PATH,          /* 404: a path the listener does not serve */
-	REJ_WS_ORIGIN,        /* 403: an Origin not in websocket.origins */
+	REJ_WS_BAD_REQUEST,	  /* 400: not a valid upgrade (a plain GET) */
+	REJ_WS_VERSION,		  /* 426: Sec-WebSocket-Version other than 13 */
+	REJ_WS_PATH,		  /* 404: a path the listener does not serve */
+	REJ_WS_ORIGIN,		  /* 403: an Origin not in websocket.origins */
 	REJ_WS_HEADERS_TOO_LARGE, /* 431: over max_header */
-	REJ_WS_PROTOCOL,      /* close 1002/1003/1009: a frame refused */
+	REJ_WS_PROTOCOL,	  /* close 1002/1003/1009: a frame refused */
 	REJ__COUNT
 };
 

@@ -170,6 +170,8 @@ void conn_token_watch(struct conn *c);
  * certificate, expired token): MQTT 5 DISCONNECT 0x87 with `why` at a
  * packet boundary, else close. */
 void conn_end_live(struct conn *c, const char *why);
+/* The same with another MQTT 5 reason code. */
+void conn_end_live_rc(struct conn *c, uint8_t rc, const char *why);
 
 /* ws.c: the WebSocket stage of a `websocket:` listener. */
 int conn_ws_init(struct conn *c); /* c->ws for such a listener; -1 ENOMEM */
@@ -195,6 +197,8 @@ void conn_upstream_failed(struct conn *c, const char *code);
 
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
+/* The packet types a client may not send once admitted (accept time). */
+void conn_splice_init(struct conn *c);
 void conn_client_eof(struct conn *c);
 void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 
