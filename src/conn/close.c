@@ -242,10 +242,12 @@ void conn_goodbye(struct conn *c)
 		CTR_ADD(c->bytes_out, (uint64_t)n);
 		conn_tx_mqtt(c, pkt, (size_t)n);
 	}
-	/* WebSocket: going away (stop, drain), or a policy (revoked) */
+	/* WebSocket: going away (stop, drain), a policy (revoked, expired),
+	 * a protocol error (a packet a client may not send) */
 	if (c->ws)
-		c->ws->close_code = rc == MQTT5_RC_NOT_AUTHORIZED
-					    ? WS_CLOSE_POLICY
+		c->ws->close_code = rc == MQTT5_RC_NOT_AUTHORIZED ? WS_CLOSE_POLICY
+				    : rc == MQTT5_RC_PROTOCOL_ERROR
+					    ? WS_CLOSE_PROTOCOL
 					    : WS_CLOSE_GOING_AWAY;
 	conn_tx_end(c);
 	conn_finish(c);

@@ -809,3 +809,20 @@ def test_backpressure_on_a_websocket_subscriber(moat_factory, live_brokers, pki)
     # however much was published behind it (the broker queues the rest)
     q = queued()
     assert 0 <= q <= 512 * 1024, (q, sent)
+
+
+def test_attack_second_connect_inside_the_websocket(moat_factory, live_brokers, pki):
+    """After admission only client packets pass: a second CONNECT in a frame
+    ends the session (MQTT 5 DISCONNECT 0x82, then close 1002) and never
+    reaches the broker."""
+    m = moat_factory(live_brokers, ws_cfg())
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-good", version=5)))
+    assert w.read_mqtt()[3] == 0
+    w.send(frame(2, b"\xc0\x00" + connect_packet("dev-good2", version=5)))
+    got = w.read_mqtt()
+    if got == b"\xd0\x00":  # the PINGREQ before it went through
+        got = w.read_mqtt()
+    assert got[0] == 0xE0 and got[2] == 0x82, got
+    assert w.read_close() == 1002 and w.closed()
+    assert m.rejects("protocol_violation") == 1
