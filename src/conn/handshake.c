@@ -95,7 +95,8 @@ static void conn_handshake_done(struct conn *c)
 			CTR_ADD(m->ocsp_soft_failed, 1);
 		break;
 	}
-	if (c->ws) { /* the upgrade request first */
+	if (c->ws) { /* the upgrade request first (the ticket waits for
+			the 101) */
 		conn_ws_start(c);
 		return;
 	}
@@ -234,5 +235,5 @@ int conn_handshake_step(struct conn *c)
 		return 0;
 	}
 	conn_handshake_done(c);
-	return c->state == CS_CONNECT;
+	return c->state == CS_CONNECT || c->state == CS_WS;
 }

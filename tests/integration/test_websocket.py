@@ -826,3 +826,41 @@ def test_attack_second_connect_inside_the_websocket(moat_factory, live_brokers, 
     assert got[0] == 0xE0 and got[2] == 0x82, got
     assert w.read_close() == 1002 and w.closed()
     assert m.rejects("protocol_violation") == 1
+
+
+# ---- MQTT.js (Debian's node-mqtt) ------------------------------------------
+
+NODE_CLIENT = os.path.join(os.path.dirname(__file__), "clients", "mqttjs_roundtrip.js")
+
+
+def mqttjs(url, client_id, version, pki, password=None, cert=None):
+    env = dict(os.environ, NODE_PATH="/usr/share/nodejs:/usr/lib/nodejs")
+    args = ["node", NODE_CLIENT, url, client_id, str(version),
+            os.path.join(pki, "ca.crt") if pki else "-", password or "-"]
+    if cert:
+        args += [os.path.join(pki, f"{cert}.crt"), os.path.join(pki, f"{cert}.key")]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=30, env=env)
+    assert r.stdout.strip(), r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def have_mqttjs():
+    return os.path.isdir("/usr/share/nodejs/mqtt") and \
+        subprocess.run(["which", "node"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not have_mqttjs(), reason="node and node-mqtt (scripts/install-deps.sh)")
+@pytest.mark.parametrize("version", [4, 5])
+def test_mqttjs_wss_certificate_and_token(moat_factory, live_brokers, pki, keys, version):
+    m = moat_factory(live_brokers, token_ws_cfg(keys, frm=("password", "query")))
+    base = f"wss://localhost:{m.port}/mqtt"
+    r = mqttjs(base, "dev-good", version, pki, cert="dev-good")
+    assert r["ok"] and r["got"] == "hello from dev-good", (r, m.log()[-6000:])
+    r = mqttjs(base, "dev-j1", version, pki, password=tok(keys, "dev-j1"))
+    assert r["ok"] and r["got"] == "hello from dev-j1", (r, m.log()[-3000:])
+    r = mqttjs(f"{base}?access_token={tok(keys, 'dev-j2')}", "dev-j2", version, pki)
+    assert r["ok"] and r["got"] == "hello from dev-j2", (r, m.log()[-3000:])
+    # a token of another device: refused with its CONNACK code
+    r = mqttjs(f"{base}?access_token={tok(keys, 'dev-j3')}", "dev-j4", version, pki)
+    assert not r["ok"], r
+    assert m.rejects("client_id_mismatch") == 1
