@@ -864,3 +864,86 @@ def test_mqttjs_wss_certificate_and_token(moat_factory, live_brokers, pki, keys,
     r = mqttjs(f"{base}?access_token={tok(keys, 'dev-j3')}", "dev-j4", version, pki)
     assert not r["ok"], r
     assert m.rejects("client_id_mismatch") == 1
+
+
+# ---- a real browser --------------------------------------------------------
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        r = subprocess.run(["which", name], capture_output=True, text=True)
+        if r.returncode == 0:
+            return r.stdout.strip()
+    return None
+
+
+@pytest.mark.skipif(not chromium(), reason="chromium (scripts/install-deps.sh)")
+def test_headless_chromium_over_wss_with_a_token(moat_factory, live_brokers, pki, keys,
+                                                 tmp_path):
+    """Headless Chromium loads a page from the test's own HTTP server; the
+    page's WebSocket (wss://, token in the query, Origin of that server)
+    goes through moat to mosquitto and back; the page reports to the
+    server. A page from another Origin is refused (403)."""
+    import http.server
+    import threading
+    import urllib.parse
+    page = open(os.path.join(os.path.dirname(__file__), "clients", "browser_page.html")).read()
+    reports = queue.Queue()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            u = urllib.parse.urlparse(self.path)
+            if u.path == "/report":
+                reports.put(urllib.parse.parse_qs(u.query))
+                body = b"ok"
+            else:
+                body = page.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html" if u.path != "/report" else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{srv.server_port}"
+    def mutate(c):
+        token_ws_cfg(keys, frm=("query",), origins=[origin])(c)
+        # no CertificateRequest: a headless browser has no way to answer one
+        c["listeners"][0]["tls"]["verify_client"] = "none"
+    m = moat_factory(live_brokers, mutate)
+
+    def browse(page_origin_host, cid):
+        t = tok(keys, cid)
+        ws = f"wss://localhost:{m.port}/mqtt?access_token={t}"
+        url = (f"http://{page_origin_host}:{srv.server_port}/page.html?" +
+               urllib.parse.urlencode({"ws": ws, "cid": cid,
+                                       "report": f"http://{page_origin_host}:{srv.server_port}/report"}))
+        prof = tmp_path / f"profile-{cid}"
+        p = subprocess.Popen([chromium(), "--headless=new", "--no-sandbox", "--disable-gpu",
+                              "--ignore-certificate-errors", "--no-first-run",
+                              f"--user-data-dir={prof}", url],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            return reports.get(timeout=40)
+        finally:
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+
+    try:
+        r = browse("127.0.0.1", "dev-b1")
+        assert r["ok"] == ["1"] and r["what"] == ["got hello from dev-b1"], (r, m.log()[-3000:])
+        assert m.kv("show info")["tokens_ok"] == "1"
+        # the same page from another origin (localhost is not 127.0.0.1)
+        r = browse("localhost", "dev-b2")
+        assert r["ok"] == ["0"], r
+        assert m.rejects("ws_origin") == 1
+    finally:
+        srv.shutdown()
+        srv.server_close()
