@@ -947,3 +947,24 @@ def test_headless_chromium_over_wss_with_a_token(moat_factory, live_brokers, pki
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_plain_ws_behind_a_proxy_protocol_terminator(moat_factory, live_brokers, pki, keys):
+    """ws:// behind a TLS terminator that sends PROXY v1: the header, the
+    upgrade request and the first frame in one write; moat sees the
+    client's address from the header."""
+    def mutate(c):
+        token_ws_cfg(keys, plain=True)(c)
+        c["listeners"][0]["proxy_protocol"] = True
+    m = moat_factory(live_brokers, mutate)
+    t = tok(keys, "dev-w10")
+    s = socket.create_connection(("127.0.0.1", m.port), timeout=5)
+    s.sendall(b"PROXY TCP4 192.0.2.9 127.0.0.1 40000 8084\r\n" + request() +
+              frame(2, connect_packet("dev-w10", username="u", password=t)))
+    st, _, rest = read_http(s)
+    assert st == 101, m.log()[-2000:]
+    w = WS(s, rest)
+    assert w.read_mqtt() == b"\x20\x02\x00\x00"
+    rows = [l for l in m.ctl("show conns").splitlines() if "dev-w10" in l]
+    assert rows and "192.0.2.9:40000" in rows[0] and " ws " in rows[0], rows
+    s.close()
