@@ -543,6 +543,34 @@ static enum ws_event control_done(struct ws_decoder *d, int *code,
 	return WS_EV_CLOSE;
 }
 
+/* dst[i] = src[i] ^ mask, dst at or before src (in place, moving to the
+ * front): eight bytes at a time once the mask is at its start; each
+ * store lands on bytes already read. */
+static void unmask(uint8_t *dst, const uint8_t *src, size_t n,
+		   const uint8_t mask[4], uint8_t *mpos)
+{
+	uint8_t m = *mpos;
+	size_t i = 0;
+
+	for (; i < n && (m & 3); i++, m++)
+		dst[i] = src[i] ^ mask[m & 3];
+	if (n - i >= 8) {
+		uint32_t m32;
+		uint64_t m64, v;
+
+		memcpy(&m32, mask, 4);
+		m64 = (uint64_t)m32 << 32 | m32;
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&v, src + i, 8);
+			v ^= m64;
+			memcpy(dst + i, &v, 8);
+		}
+	}
+	for (; i < n; i++, m++)
+		dst[i] = src[i] ^ mask[m & 3];
+	*mpos = m;
+}
+
 enum ws_event ws_unwrap(struct ws_decoder *d, uint8_t *p, size_t n,
 			size_t *used, size_t *out, int *code, const char **why)
 {
@@ -587,9 +615,7 @@ enum ws_event ws_unwrap(struct ws_decoder *d, uint8_t *p, size_t n,
 					d->ctl[d->ctl_len++] =
 					    p[i + k] ^ d->mask[d->mpos++ & 3];
 			} else {
-				for (size_t k = 0; k < take; k++)
-					p[o + k] =
-					    p[i + k] ^ d->mask[d->mpos++ & 3];
+				unmask(p + o, p + i, take, d->mask, &d->mpos);
 				o += take;
 			}
 			i += take;
