@@ -21,15 +21,17 @@
  *       messages/s, MB/s and end-to-end latency percentiles (a send
  *       timestamp in each payload).
  * tls opts: --ca FILE --cert FILE --key FILE [--tls12] [--plain]
- *           [--token-file FILE]
- *           [--ws PATH]
+ *           [--token-file FILE] [--nagle] [--ws PATH]
  * (--plain: MQTT without TLS, for brokers measured directly;
  * --ws PATH: MQTT over WebSocket (RFC 6455): an upgrade to PATH with the
  * subprotocol mqtt after TLS (or TCP with --plain), then each write one
  * masked binary frame; the server's frames unwrapped;
  * --token-file: every CONNECT carries the access token read from FILE as
  * its password, username "bench"; with it --cert and --key may be left
- * out, the TLS handshake then has no client certificate).
+ * out, the TLS handshake then has no client certificate;
+ * --nagle: leave Nagle's algorithm on, as libmosquitto and paho do, instead
+ * of setting TCP_NODELAY: what users' clients see of a server that delays
+ * its ACKs).
  * Every loop is bounded by COUNT or by -t seconds. */
 #include <errno.h>
 #include <getopt.h>
@@ -53,7 +55,7 @@ struct opts {
 	const char *ca, *cert, *key;
 	char *token; /* --token-file: the CONNECT password */
 	size_t token_len;
-	int tls12, plain, resume, qos;
+	int tls12, plain, resume, qos, nagle;
 	long conc, count, pairs, size, seconds, base;
 	long rate; /* pubsub: messages per second per publisher, 0 = flat out */
 	long batch; /* pubsub: PUBLISH packets per write (TLS record) */
@@ -589,7 +591,8 @@ static void on_connect(uv_connect_t *r, int status)
 		cl_close(c, 0);
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
+	if (!o.nagle)
+		uv_tcp_nodelay(&c->tcp, 1);
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	if (o.plain) {
 		session_start(c);
@@ -794,11 +797,12 @@ static int read_token(const char *path)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
-			"[--ca F --cert F --key F] [--tls12] [--plain] "
-			"[--token-file F] [--ws PATH] [-c N] "
-			"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B] "
-			"[-R RATE] [-B BATCH]\n");
+	fprintf(stderr,
+		"usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
+		"[--ca F --cert F --key F] [--tls12] [--plain] "
+		"[--token-file F] [--nagle] [--ws PATH] [-c N] "
+		"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B] "
+		"[-R RATE] [-B BATCH]\n");
 	exit(2);
 }
 
@@ -831,9 +835,11 @@ void XFREE(void *p, void *heap, int type)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"ca", 1, 0, 'A'},    {"cert", 1, 0, 'C'}, {"key", 1, 0, 'K'},
-		{"tls12", 0, 0, '2'}, {"plain", 0, 0, 'P'},
-		{"token-file", 1, 0, 'T'}, {"ws", 1, 0, 'W'}, {0, 0, 0, 0}};
+	    {"ca", 1, 0, 'A'},	  {"cert", 1, 0, 'C'},
+	    {"key", 1, 0, 'K'},	  {"tls12", 0, 0, '2'},
+	    {"plain", 0, 0, 'P'}, {"token-file", 1, 0, 'T'},
+	    {"nagle", 0, 0, 'N'}, {"ws", 1, 0, 'W'},
+	    {0, 0, 0, 0}};
 	uv_timer_t end, tick;
 	int ch;
 
@@ -859,7 +865,12 @@ int main(int argc, char **argv)
 		case 'K': o.key = optarg; break;
 		case '2': o.tls12 = 1; break;
 		case 'P': o.plain = 1; break;
-		case 'W': o.ws = optarg; break;
+		case 'N':
+			o.nagle = 1;
+			break;
+		case 'W':
+			o.ws = optarg;
+			break;
 		case 'T':
 			if (read_token(optarg) < 0) {
 				fprintf(stderr, "moat-bench: %s: no token of "

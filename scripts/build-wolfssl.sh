@@ -49,6 +49,11 @@ cflags="$cflags -DXMALLOC_USER -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_AL
 # read past it (fixed upstream after 5.7.2): refuse such a ticket first.
 patches="revoked-alert-2 ticket-enc-len-1"
 stamp="$version $flags $cflags $patches"
+# Several build directories may share one prefix (-Dwolfssl_prefix): one
+# build at a time, the others wait for it and then find it done.
+mkdir -p "$(dirname "$prefix")"
+exec 9>"$prefix.lock"
+flock 9
 if [ -f "$prefix/.moat-stamp" ] && [ "$(cat "$prefix/.moat-stamp")" = "$stamp" ]; then
   exit 0
 fi
