@@ -70,13 +70,10 @@ static void conn_client_pump(struct conn *c)
 				return;
 			if (ws_eof) /* the client's close frame: its EOF */
 				c->io.eof = 1;
-			if (r == 0) {
-				if (!ws_eof)
-					continue;
-				e = WOLFSSL_ERROR_ZERO_RETURN;
-			}
+			if (r == 0 && !ws_eof)
+				continue;
 		}
-		if (r <= 0) {
+		if (r <= 0 && !ws_eof) {
 			if (held && conn_splice_in(c, m->pbuf, held) < 0)
 				return;
 			held = 0;
@@ -93,17 +90,18 @@ static void conn_client_pump(struct conn *c)
 		}
 		if (ws_eof) { /* what came before the close, then the EOF */
 			if (c->state == CS_SPLICE) {
-				if (conn_splice_in(c, m->pbuf,
+				if (held + (size_t)r &&
+				    conn_splice_in(c, m->pbuf,
 						   held + (size_t)r) < 0)
 					return;
-			} else if (c->state == CS_CONNECT) {
+			} else if (c->state == CS_CONNECT && r) {
 				CTR_ADD(c->bytes_in, (uint64_t)r);
 				if (conn_connect_buffer(c, m->pbuf + held,
 							(size_t)r) == 0)
 					conn_connect_check(c);
 			}
 			if (c->state < CS_CLOSING)
-				conn_client_eof(c);
+				conn_ws_closed(c);
 			return;
 		}
 		if (c->state == CS_SPLICE) {

@@ -183,6 +183,8 @@ void conn_ws_start(struct conn *c);
  * bytes are moved to p[0..ret); *eof when the client sent its close.
  * -1: closed or refused. */
 int conn_ws_in(struct conn *c, uint8_t *p, size_t n, int *eof);
+/* The client's close frame is in (and what came before it handed on). */
+void conn_ws_closed(struct conn *c);
 /* To the client: plaintext (TLS or socket); MQTT (one binary frame on
  * an upgraded WebSocket, p with WS_SERVER_HEADER_MAX bytes of room before
  * it for conn_tx_framed); the end (close frame, close_notify). */

@@ -317,6 +317,19 @@ static int frames_in(struct conn *c, uint8_t *p, size_t n, int *eof)
 	return (int)out_total;
 }
 
+void conn_ws_closed(struct conn *c)
+{
+	/* forwarding: passed on as a half-close; the broker's close (or the
+	 * end of the flush) brings our close frame. Before that: answered
+	 * now. */
+	if (c->state == CS_SPLICE) {
+		conn_client_eof(c);
+		return;
+	}
+	conn_tx_end(c);
+	conn_finish(c);
+}
+
 int conn_ws_in(struct conn *c, uint8_t *p, size_t n, int *eof)
 {
 	*eof = 0;

@@ -495,6 +495,9 @@ def test_close_handshake_from_the_client(moat_factory, live_brokers, pki):
     assert w.read_mqtt() == b"\x20\x02\x00\x00"
     w.send(frame(8, b""))
     assert w.read_close() == 1000 and w.closed()
+    # before any CONNECT, in the same write as the request: answered too
+    w = ws_open(pki, m.port, request() + frame(8, struct.pack(">H", 1001)))
+    assert w.read_close() == 1001 and w.closed()
     assert m.rejects("ws_protocol") == 0
 
 
