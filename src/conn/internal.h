@@ -3,6 +3,8 @@
  * The stages, in the order a connection goes through them:
  *   accept.c    accept, limits, the PROXY header, per-source admission
  *   handshake.c the TLS handshake (and OCSP of the client's certificate)
+ *   ws.c        on a websocket: listener, the upgrade request; then the
+ *               frames unwrapped before, and wrapped after, what follows
  *   connect.c   the CONNECT: grammar, version, identity, which brokers
  *   upstream.c  the broker connect, fail-over, the CONNECT forwarded
  *   splice.c    bytes both ways, MQTT framing checked, half-closes
