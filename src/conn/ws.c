@@ -224,9 +224,16 @@ static int request_in(struct conn *c, uint8_t *p, size_t n, size_t *rest)
 			cap *= 2;
 		if (cap > max)
 			cap = max;
-		if (!(nb = realloc(w->hbuf, cap))) {
+		/* not realloc: the old buffer may hold a query's token, and
+		 * is wiped before it is freed */
+		if (!(nb = malloc(cap))) {
 			conn_close(c, "out of memory");
 			return -1;
+		}
+		if (w->hbuf) {
+			memcpy(nb, w->hbuf, w->hlen);
+			memset(w->hbuf, 0, w->hlen);
+			free(w->hbuf);
 		}
 		w->hbuf = nb;
 		w->hcap = cap;
