@@ -971,3 +971,35 @@ def test_plain_ws_behind_a_proxy_protocol_terminator(moat_factory, live_brokers,
     rows = [l for l in m.ctl("show conns").splitlines() if "dev-w10" in l]
     assert rows and "192.0.2.9:40000" in rows[0] and " ws " in rows[0], rows
     s.close()
+
+
+def test_ocsp_require_over_websocket(moat_factory, live_brokers, pki):
+    """OCSP of the client's certificate during the handshake, as on TLS:
+    good goes through the upgrade to the broker, unknown gets its CONNACK
+    (Not authorized) inside the WebSocket, revoked never upgrades."""
+    from test_ocsp import Responder
+    r = Responder(pki)
+    r.start()
+    try:
+        def mutate(c):
+            ws_cfg()(c)
+            tls = c["listeners"][0]["tls"]
+            tls.pop("crl")
+            tls["ocsp"] = {"mode": "require", "timeout": "1s"}
+        m = moat_factory(live_brokers, mutate)
+        w = ws_open(pki, m.port, cert="ocsp-good")
+        w.send(frame(2, connect_packet("ocsp-good")))
+        assert w.read_mqtt() == b"\x20\x02\x00\x00", m.log()[-2000:]
+        w = ws_open(pki, m.port, cert="ocsp-unknown")
+        w.send(frame(2, connect_packet("ocsp-unknown")))
+        assert w.read_mqtt() == b"\x20\x02\x00\x05"
+        assert w.read_close() == 1008
+        assert m.rejects("ocsp_unknown") == 1
+        try:
+            st = ws_connect(pki, m.port, cert="ocsp-revoked")[0]
+        except (ssl.SSLError, OSError):
+            st = None
+        assert st is None
+        assert wait_for(lambda: m.rejects("cert_revoked") == 1, 5)
+    finally:
+        r.stop()
