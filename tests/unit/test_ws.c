@@ -335,86 +335,50 @@ static void test_frames(void)
 		      "fragments step %zu: %d events code %d, %zu bytes", step,
 		      nev, code, mlen);
 	}
-	/* errors: each close code */
+	/* errors: each close code, from frames as written (raw) or built
+	 * (up to two, masked, zero payload unless pl says) */
 	static const struct {
 		const char *name;
 		int code;
+		const char *raw;
+		size_t raw_len;
+		size_t n_frames;
+		struct {
+			int fin;
+			uint8_t op;
+			size_t len;
+			const char *pl;
+		} f[2];
 	} errs[] = {
-	    {"unmasked", 1002},
-	    {"text", 1003},
-	    {"too big", 1009},
-	    {"message too big", 1009},
-	    {"rsv", 1002},
-	    {"cont first", 1002},
-	    {"binary in message", 1002},
-	    {"ctl fragmented", 1002},
-	    {"ctl too long", 1002},
-	    {"opcode 3", 1002},
-	    {"opcode 0xb", 1002},
-	    {"close 1 byte", 1002},
-	    {"close code 1005", 1002},
-	    {"length not minimal", 1002},
-	    {"text fragment", 1003},
+	    {"unmasked", 1002, "\x82\x01\x10", 3, 0, {{0}}},
+	    {"rsv", 1002, "\xc2\x82\0\0\0\0\0\0", 8, 0, {{0}}},
+	    {"length not minimal", 1002, "\x82\xfe\0\x05\0\0\0\0\0\0\0\0\0", 13,
+	     0, {{0}}},
+	    {"text", 1003, NULL, 0, 1, {{1, WS_OP_TEXT, 2, NULL}}},
+	    {"text fragment", 1003, NULL, 0, 1, {{0, WS_OP_TEXT, 2, NULL}}},
+	    {"too big", 1009, NULL, 0, 1, {{1, WS_OP_BINARY, 301, NULL}}},
+	    {"message too big", 1009, NULL, 0, 2,
+	     {{0, WS_OP_BINARY, 200, NULL}, {1, WS_OP_CONT, 101, NULL}}},
+	    {"cont first", 1002, NULL, 0, 1, {{1, WS_OP_CONT, 2, NULL}}},
+	    {"binary in message", 1002, NULL, 0, 2,
+	     {{0, WS_OP_BINARY, 2, NULL}, {1, WS_OP_BINARY, 2, NULL}}},
+	    {"ctl fragmented", 1002, NULL, 0, 1, {{0, WS_OP_PING, 2, NULL}}},
+	    {"ctl too long", 1002, NULL, 0, 1, {{1, WS_OP_PING, 126, NULL}}},
+	    {"opcode 3", 1002, NULL, 0, 1, {{1, 3, 2, NULL}}},
+	    {"opcode 0xb", 1002, NULL, 0, 1, {{1, 0xb, 2, NULL}}},
+	    {"close 1 byte", 1002, NULL, 0, 1, {{1, WS_OP_CLOSE, 1, NULL}}},
+	    {"close code 1005", 1002, NULL, 0, 1,
+	     {{1, WS_OP_CLOSE, 2, "\x03\xed"}}},
 	};
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-		n = 0;
-		switch (i) {
-		case 0:
-			n = ws_frame_header(buf, WS_OP_BINARY, 1);
-			buf[n++] = 0x10;
-			break;
-		case 1:
-			n = mkframe(buf, 1, WS_OP_TEXT, pk, 2);
-			break;
-		case 2:
-			n = mkframe(buf, 1, WS_OP_BINARY, big, 301);
-			break;
-		case 3:
-			n = mkframe(buf, 0, WS_OP_BINARY, big, 200);
-			n += mkframe(buf + n, 1, WS_OP_CONT, big, 101);
-			break;
-		case 4:
-			n = mkframe(buf, 1, WS_OP_BINARY, pk, 2);
-			buf[0] |= 0x40;
-			break;
-		case 5:
-			n = mkframe(buf, 1, WS_OP_CONT, pk, 2);
-			break;
-		case 6:
-			n = mkframe(buf, 0, WS_OP_BINARY, pk, 2);
-			n += mkframe(buf + n, 1, WS_OP_BINARY, pk, 2);
-			break;
-		case 7:
-			n = mkframe(buf, 0, WS_OP_PING, pk, 2);
-			break;
-		case 8:
-			n = mkframe(buf, 1, WS_OP_PING, big, 126);
-			break;
-		case 9:
-			n = mkframe(buf, 1, 3, pk, 2);
-			break;
-		case 10:
-			n = mkframe(buf, 1, 0xb, pk, 2);
-			break;
-		case 11:
-			n = mkframe(buf, 1, WS_OP_CLOSE, pk, 1);
-			break;
-		case 12:
-			n = mkframe(buf, 1, WS_OP_CLOSE,
-				    (const uint8_t *)"\x03\xed", 2);
-			break;
-		case 13: /* 5 bytes in the 16-bit form */
-			buf[0] = 0x82;
-			buf[1] = 0x80 | 126;
-			buf[2] = 0;
-			buf[3] = 5;
-			memset(buf + 4, 0, 9);
-			n = 13;
-			break;
-		case 14:
-			n = mkframe(buf, 0, WS_OP_TEXT, pk, 2);
-			break;
-		}
+		n = errs[i].raw_len;
+		memcpy(buf, errs[i].raw ? errs[i].raw : "", n);
+		for (size_t k = 0; k < errs[i].n_frames; k++)
+			n += mkframe(buf + n, errs[i].f[k].fin, errs[i].f[k].op,
+				     errs[i].f[k].pl
+					 ? (const uint8_t *)errs[i].f[k].pl
+					 : big,
+				     errs[i].f[k].len);
 		nev = run(buf, n, 1, mqtt, &mlen, ev, &code);
 		CHECK(nev >= 1 && ev[nev - 1] == WS_EV_ERROR &&
 			  code == errs[i].code,
