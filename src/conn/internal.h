@@ -21,6 +21,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
 
+#include "base/dial.h"
 #include "base/util.h"
 #include "codec/mqtt.h"
 #include "codec/ws.h"
@@ -78,7 +79,6 @@ struct conn {
 	const struct cfg_listener *lcfg; /* in gen */
 	struct upstream *up;            /* in gen */
 	struct server *srv; /* the broker, once chosen */
-	struct server_try at; /* walk over srv's addresses while connecting */
 	struct conn *next, *prev;
 	enum conn_state state;
 	uint8_t version;    /* MQTT protocol level, 0 until known */
@@ -99,6 +99,7 @@ struct conn {
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
+	struct dial dial; /* over srv's addresses, lent upstream and timer */
 	union util_addr peer; /* the client (or what its PROXY header says) */
 	WOLFSSL *ssl;
 	struct tls_io io;
@@ -197,7 +198,8 @@ void conn_tx_end(struct conn *c);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);
-void conn_upstream_failed(struct conn *c, const char *code);
+/* Close the broker's handle, connected or still being dialed. */
+void conn_upstream_close(struct conn *c);
 
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
