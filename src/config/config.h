@@ -119,6 +119,7 @@ struct cfg_token {
 				     ES256, RS256, EdDSA */
 	uint64_t leeway_ms;       /* default 30s */
 	char *identity_claim;     /* NULL = "sub" (the default) */
+	unsigned from;            /* CFG_TOKEN_FROM_*; default password */
 	struct cfg_pos pos;       /* of the `token` key */
 };
 
@@ -145,6 +146,10 @@ struct cfg_enroll {
 
 /* The topic prefix: mqtt.enroll.topic or "$moat/certs". */
 const char *cfg_enroll_topic(const struct cfg_enroll *e);
+/* Where a token may come from (bits of cfg_token.from). */
+#define CFG_TOKEN_FROM_PASSWORD 1u /* the CONNECT password */
+#define CFG_TOKEN_FROM_QUERY 2u    /* ?access_token= (WebSocket only) */
+#define CFG_TOKEN_FROM_COOKIE 4u   /* Cookie access_token= (WebSocket) */
 
 struct cfg_mqtt {
 	enum cfg_identity identity; /* default cn */
@@ -161,6 +166,22 @@ struct cfg_mqtt {
 	struct cfg_enroll enroll;
 };
 
+/* MQTT over WebSocket (RFC 6455) on a listener. */
+#define CFG_WS_PROTO_MQTT 1u	/* subprotocol "mqtt" */
+#define CFG_WS_PROTO_MQTTV31 2u /* "mqttv3.1" (MQIsdp clients) */
+struct cfg_websocket {
+	bool on;      /* the `websocket` key is there */
+	char **paths; /* default ["/mqtt"] */
+	size_t n_paths;
+	char **origins; /* NULL: any Origin */
+	size_t n_origins;
+	unsigned subprotocols; /* CFG_WS_PROTO_*; default both */
+	uint64_t max_header;   /* request line and headers; default 8KiB */
+	uint64_t max_frame;    /* a frame's or message's payload; 1MiB */
+	bool plain;	       /* ws:// without TLS; default false */
+	struct cfg_pos pos;    /* of the `websocket` key */
+};
+
 struct cfg_listener {
 	char *name; /* required, unique */
 	char *bind; /* as written */
@@ -174,6 +195,7 @@ struct cfg_listener {
 	size_t upstream_ix; /* index into cfg->upstreams, resolved by cfg_load */
 	struct cfg_tls tls;
 	struct cfg_mqtt mqtt;
+	struct cfg_websocket ws;
 	struct cfg_pos pos;
 };
 
@@ -241,6 +263,9 @@ struct cfg {
 	size_t n_upstreams;
 	struct cfg_stats stats;
 	char *stop_redirect_to; /* MQTT 5 Server Reference on stop/drain */
+	/* "FILE:LINE:COL: warning: ...\n" lines (the config is valid, but
+	 * says something it may not mean), or NULL */
+	char *warnings;
 };
 
 /* Parse and validate PATH. On success returns the config and sets *errors

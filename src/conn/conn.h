@@ -50,7 +50,9 @@ struct conn_info {
 	const char *via;       /* "cert" or "token": where identity came from */
 	const char *client_id; /* NULL until the CONNECT was read */
 	const char *server;    /* broker name, or NULL */
-	const char *state;     /* handshake connect upstream splice closing */
+	const char *state;     /* handshake websocket connect upstream splice
+				  closing */
+	const char *transport; /* "tcp" or "ws" (MQTT over WebSocket) */
 	int closing;           /* closing or closed: no longer killable */
 	uint64_t start_ms;
 	uint64_t bytes_in, bytes_out;

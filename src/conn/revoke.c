@@ -110,7 +110,7 @@ static void revoke_one(struct conn *c, const char *source)
 
 static int live(const struct conn *c)
 {
-	return c->state >= CS_CONNECT && c->state < CS_CLOSING &&
+	return c->state >= CS_WS && c->state < CS_CLOSING &&
 	       c->lcfg->tls.revoked_live == CFG_REVOKED_CLOSE;
 }
 

@@ -143,7 +143,7 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		}
 		/* The broker ended the session: close_notify to the client,
 		 * flush, close. */
-		wolfSSL_shutdown(c->ssl);
+		conn_tx_end(c);
 		conn_finish(c);
 		return;
 	}
@@ -167,9 +167,10 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	CTR_ADD(SRV_CTR(c)->bytes_out, (uint64_t)n);
 	CTR_ADD(c->li->bytes_out, (uint64_t)n);
 	CTR_ADD(UP_CTR(c)->bytes_out, (uint64_t)n);
-	r = wolfSSL_write(c->ssl, b->base, (int)n);
-	if (r != (int)n && c->state != CS_CLOSED) {
-		conn_close(c, "client TLS write error");
+	/* one TLS write (one WebSocket frame) for what this read brought */
+	if (conn_tx_framed(c, (uint8_t *)b->base, (size_t)n) < 0 &&
+	    c->state != CS_CLOSED) {
+		conn_close(c, "client write error");
 		return;
 	}
 	if (c->corked) /* the CONNACK, with the session ticket before it */

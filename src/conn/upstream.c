@@ -77,15 +77,17 @@ static int send_proxy(struct conn *c)
 		struct proxy_tls t = {
 			.has_cert = c->cert.has_cert,
 			.verified = c->cert.has_cert && !c->cert.verify_err,
-			.version = wolfSSL_get_version(c->ssl),
-			.cipher = wolfSSL_get_cipher_name(c->ssl),
+			.version = c->ssl ? wolfSSL_get_version(c->ssl) : NULL,
+			.cipher = c->ssl ? wolfSSL_get_cipher_name(c->ssl)
+					 : NULL,
 			/* the device's identity: a token's, else the CN */
 			.cn = c->token_ident ? c->token_ident : c->cert.cn,
 		};
 
 		n = proxy_build_v2(hdr, sizeof(hdr),
 				   (const struct sockaddr *)&c->peer,
-				   (const struct sockaddr *)&dst, &t);
+				   (const struct sockaddr *)&dst,
+				   c->ssl ? &t : NULL); /* ws:// had no TLS */
 	}
 	if (n < 0)
 		return -1;

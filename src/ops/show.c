@@ -168,6 +168,8 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 		sb_json_str(o, l->cfg->name);
 		sb_printf(o, ",\"upstream\":");
 		sb_json_str(o, l->cfg->upstream);
+		sb_printf(o, ",\"transport\":\"%s\"",
+			  l->cfg->ws.on ? "ws" : "tcp");
 		sb_printf(o,
 			  ",\"accepted\":%llu,\"active\":%llu,\"bytes_in\":%llu,"
 			  "\"bytes_out\":%llu,\"rejects\":{",
@@ -307,6 +309,7 @@ static void conn_row(const struct conn_info *ci, void *arg)
 		  (unsigned long long)ci->bytes_in,
 		  (unsigned long long)ci->bytes_out, ci->queued_client,
 		  ci->queued_broker);
+	sb_printf(o, "%s ", ci->transport);
 	sb_word(o, ci->identity);
 	sb_printf(o, " via=%s not_after=%s\n", ci->via,
 		  tls_time_str(ci->not_after, na, sizeof(na)));
@@ -317,8 +320,8 @@ static void cmd_conns(struct moat *m, struct sbuf *o)
 	struct conns_walk cw = {util_now_ms(), o};
 
 	sb_printf(o, "# id peer subject client_id server state age_ms "
-		     "bytes_in bytes_out queued_client queued_broker identity "
-		     "via not_after\n");
+		     "bytes_in bytes_out queued_client queued_broker transport "
+		     "identity via not_after\n");
 	for (unsigned k = 0; k < m->n_workers; k++)
 		conn_each(m->workers[k], conn_row, &cw);
 }
@@ -338,10 +341,15 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		struct listener *l = m->listeners[i];
 		const struct listener_view *lw = &v.l[i];
-		const struct tls_info *in = &l->tls->info;
+		const struct tls_info *in;
 		const struct cfg_tls *tc = &l->cfg->tls;
 
 		sb_printf(o, "%slistener: %s\n", i ? "\n" : "", l->cfg->name);
+		if (!l->tls) { /* websocket.plain */
+			sb_printf(o, "tls: none (websocket plain)\n");
+			continue;
+		}
+		in = &l->tls->info;
 		sb_printf(o, "cert: %s\n", tc->cert);
 		sb_printf(o, "cert_subject: %s\n", in->cert_subject);
 		sb_printf(o, "cert_not_after: %s\n",

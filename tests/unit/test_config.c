@@ -363,7 +363,7 @@ static const struct ecase errs[] = {
      TOKHEAD TOKREQ "        algorithms: [ES256, ES256]\n" UPS,
      ":15:29:", "'ES256' is listed twice"},
     {"token no alg", TOKHEAD TOKREQ "        algorithms: []\n" UPS,
-     ":15:21:", "at least one algorithm"},
+     ":15:21:", "mqtt.token.algorithms: at least one"},
     {"token no jwks", TOKHEAD "        issuer: i\n        audience: a\n" UPS,
      ":12:9:", "missing key 'jwks'"},
     {"token both", TOKHEAD TOKREQ "        jwks_url: http://x/\n" UPS,
@@ -405,9 +405,103 @@ static const struct ecase errs[] = {
      HEAD "    mqtt: { username_from_cert: true, username_from_identity: true "
 	  "}\n" UPS,
      ":9:39:", "one setting"},
+	{"ws path without slash", HEAD "    websocket: { paths: [mqtt] }\n" UPS,
+	 ":9:26:", "websocket.paths: 'mqtt': a path starts with '/'"},
+	{"ws path with query", HEAD "    websocket: { paths: [/a?b] }\n" UPS,
+	 ":9:26:", "'?'"},
+	{"ws path twice", HEAD "    websocket: { paths: [/a, /a] }\n" UPS,
+	 ":9:30:", "listed twice"},
+	{"ws origins empty", HEAD "    websocket: { origins: [] }\n" UPS,
+	 ":9:27:", "an empty list allows nothing"},
+	{"ws origin with path",
+	 HEAD "    websocket: { origins: [https://a.example/x] }\n" UPS,
+	 ":9:28:", "no path"},
+	{"ws origin without scheme",
+	 HEAD "    websocket: { origins: [a.example] }\n" UPS, ":9:28:",
+	 "scheme://host"},
+	{"ws subprotocol",
+	 HEAD "    websocket: { subprotocols: [mqtt, wamp] }\n" UPS, ":9:39:",
+	 "'wamp' is not one of"},
+	{"ws max_header", HEAD "    websocket: { max_header: 100 }\n" UPS,
+	 ":9:30:", "from 256 to 64KiB"},
+	{"ws max_frame", HEAD "    websocket: { max_frame: 1GiB }\n" UPS,
+	 ":9:29:", "from 16 to 256MiB"},
+	{"ws unknown key", HEAD "    websocket: { path: /mqtt }\n" UPS,
+	 ":9:18:", "unknown key 'path' in websocket"},
+	{"ws plain with tls", HEAD "    websocket: { plain: true }\n" UPS,
+	 ":9:5:", "remove 'tls'"},
+	{"no tls, not plain",
+	 "listeners:\n  - { name: l1, bind: 127.0.0.1:1, upstream: u1, "
+	 "websocket: {} }\n" UPS,
+	 ":2:5:", "missing key 'tls'"},
+	{"token from query without websocket",
+	 TOKHEAD TOKREQ "        from: [password, query]\n" UPS, ":11:7:",
+	 "need a websocket listener"},
+	{"token from twice",
+	 TOKHEAD TOKREQ "        from: [cookie, cookie]\n" UPS, ":15:24:",
+	 "listed twice"},
     {"empty", "", ":1:1:", "empty"},
     {"not a mapping", "- a\n- b\n", ":1:1:", "expected a mapping"},
 };
+
+static void test_websocket(void)
+{
+	char *err = NULL;
+	struct cfg *c = load(HEAD "    websocket: {}\n" UPS, &err);
+	const struct cfg_websocket *w;
+
+	CHECK(c != NULL, "websocket defaults: %s", err ? err : "");
+	if (c) {
+		w = &c->listeners[0].ws;
+		CHECK(w->on && w->n_paths == 1 &&
+			  !strcmp(w->paths[0], "/mqtt") && !w->origins &&
+			  w->subprotocols ==
+			      (CFG_WS_PROTO_MQTT | CFG_WS_PROTO_MQTTV31) &&
+			  w->max_header == 8192 && w->max_frame == 1048576 &&
+			  !w->plain,
+		      "defaults: /mqtt, any origin, both, 8KiB, 1MiB");
+		CHECK(c->warnings &&
+			  strstr(c->warnings, "c.yaml:9:5: warning:") &&
+			  strstr(c->warnings, "no 'origins'"),
+		      "no origins: a warning at the key: %s",
+		      c->warnings ? c->warnings : "(none)");
+		CHECK(!c->listeners[0].mqtt.token.from ||
+			  c->listeners[0].mqtt.token.from ==
+			      CFG_TOKEN_FROM_PASSWORD,
+		      "token from: password by default");
+		cfg_free(c);
+	}
+	c = load("listeners:\n  - name: l1\n    bind: 127.0.0.1:1\n"
+		 "    upstream: u1\n    mqtt:\n      token:\n" TOKREQ
+		 "        from: [query, cookie, password]\n"
+		 "    websocket:\n      paths: [/mqtt, /ws]\n"
+		 "      origins: [https://dash.example.com]\n"
+		 "      subprotocols: [mqtt]\n      max_header: 4KiB\n"
+		 "      max_frame: 64KiB\n      plain: true\n" UPS,
+		 &err);
+	CHECK(c != NULL, "websocket plain: %s", err ? err : "");
+	if (c) {
+		w = &c->listeners[0].ws;
+		CHECK(w->plain && w->n_paths == 2 &&
+			  !strcmp(w->paths[1], "/ws") && w->n_origins == 1 &&
+			  w->subprotocols == CFG_WS_PROTO_MQTT &&
+			  w->max_header == 4096 && w->max_frame == 65536,
+		      "keys read: plain %d paths %zu origins %zu proto %u hdr "
+		      "%llu "
+		      "frame %llu",
+		      w->plain, w->n_paths, w->n_origins, w->subprotocols,
+		      (unsigned long long)w->max_header,
+		      (unsigned long long)w->max_frame);
+		CHECK(c->listeners[0].mqtt.token.from ==
+			  (CFG_TOKEN_FROM_PASSWORD | CFG_TOKEN_FROM_QUERY |
+			   CFG_TOKEN_FROM_COOKIE),
+		      "token from all three");
+		CHECK(!c->warnings, "origins listed: no warning");
+		CHECK(c->listeners[0].tls.verify_client == CFG_VERIFY_NONE,
+		      "plain: no client certificates");
+		cfg_free(c);
+	}
+}
 
 static void test_errors(void)
 {
@@ -664,6 +758,7 @@ int main(void)
 	test_enroll();
 	test_token();
 	test_defaults();
+	test_websocket();
 	test_errors();
 	test_unsupported();
 	test_server_addrs();
