@@ -28,8 +28,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 #     (util-linux), mount (mount), getent (libc-bin), systemd-analyze
 #     (systemd), /bin/kill that the unit's ExecReload names (procps),
 #     yamllint, promtool (prometheus), haproxy, nginx with its stream
-#     module, man (man-db: the man pages render), the package test
-#     (the package list above)
+#     module, MQTT.js (nodejs, node-mqtt) and a headless browser
+#     (chromium) as WebSocket clients, man (man-db: the man pages render),
+#     the package test (the package list above)
 #   by hand: socat, to type commands into the stats socket
 build_pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
             libjansson-dev autoconf automake libtool perl-base tar gzip dpkg-dev
@@ -39,7 +40,7 @@ package_pkgs=(debhelper scdoc lintian)
 test_pkgs=(python3 python3-paho-mqtt python3-pytest python3-yaml
            python3-cryptography clang libclang-rt-14-dev socat util-linux mount
            libc-bin procps systemd prometheus yamllint haproxy nginx
-           libnginx-mod-stream man-db)
+           libnginx-mod-stream man-db nodejs node-mqtt chromium)
 case ${1:-} in
   --demo) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
   --package) pkgs=("${build_pkgs[@]}" "${package_pkgs[@]}") ;;

@@ -38,6 +38,14 @@ static const struct {
     {REJ_TOKEN_EXPIRED_LIVE, "token_expired_live", -1, -1},
     {REJ_AUTH_METHOD, "auth_method", -1, 0x8C},
     {REJ_PROTOCOL_VIOLATION, "protocol_violation", -1, -1},
+    {REJ_CERT_EXPIRED_LIVE, "cert_expired_live", -1, -1},
+    {REJ_ENROLL_ONLY, "enroll_only", -1, -1},
+    {REJ_WS_BAD_REQUEST, "ws_bad_request", -1, -1},
+    {REJ_WS_VERSION, "ws_version", -1, -1},
+    {REJ_WS_PATH, "ws_path", -1, -1},
+    {REJ_WS_ORIGIN, "ws_origin", -1, -1},
+    {REJ_WS_HEADERS_TOO_LARGE, "ws_headers_too_large", -1, -1},
+    {REJ_WS_PROTOCOL, "ws_protocol", -1, -1},
 };
 
 int main(void)
