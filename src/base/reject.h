@@ -36,6 +36,10 @@ enum reject_cause {
 	REJ_TOKEN_EXPIRED,    /* exp passed or nbf not reached (leeway) */
 	REJ_TOKEN_CLAIMS,     /* iss, aud or the identity claim wrong */
 	REJ_TOKEN_EXPIRED_LIVE, /* a forwarding session's token ran out */
+	REJ_ACL_PUBLISH,      /* a PUBLISH denied by the topic rules */
+	REJ_ACL_SUBSCRIBE,    /* a SUBSCRIBE filter denied */
+	REJ_ACL_WILL,         /* the CONNECT's will topic denied */
+	REJ_ACL_LIVE,         /* a live subscription denied by new rules */
 	REJ__COUNT
 };
 

@@ -172,8 +172,8 @@ int get_duration(struct pctx *x, node_t *n, const char *what, uint64_t *out)
 	return 0;
 }
 
-static int get_size(struct pctx *x, node_t *n, const char *what,
-		    uint64_t *out)
+int get_size(struct pctx *x, node_t *n, const char *what,
+	     uint64_t *out)
 {
 	if (want_scalar(x, n, what))
 		return -1;
@@ -618,8 +618,35 @@ fail:
  * stays for keys a future build parses before it implements them. */
 char *cfg_unsupported(const struct cfg *c)
 {
-	(void)c;
-	return NULL;
+	char *out = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		const struct cfg_listener *l = &c->listeners[i];
+		const struct cfg_pos *p[2] = {
+			l->mqtt.rate.on ? &l->mqtt.rate.pos : NULL,
+			l->mqtt.acl.claim ? &l->mqtt.acl.pos : NULL};
+		const char *what[2] = {"mqtt.rate", "mqtt.acl.claim"};
+
+		for (int k = 0; k < 2; k++) {
+			char line[512];
+			int n;
+			char *ne;
+
+			if (!p[k])
+				continue;
+			n = snprintf(line, sizeof(line),
+				     "%s:%d:%d: %s: not supported yet\n",
+				     p[k]->file, p[k]->line, p[k]->col, what[k]);
+			ne = n > 0 ? realloc(out, len + (size_t)n + 1) : NULL;
+			if (!ne)
+				continue;
+			memcpy(ne + len, line, (size_t)n + 1);
+			out = ne;
+			len += (size_t)n;
+		}
+	}
+	return out;
 }
 
 void cfg_free(struct cfg *c)
@@ -646,6 +673,7 @@ void cfg_free(struct cfg *c)
 		free(l->mqtt.token.issuer);
 		free(l->mqtt.token.audience);
 		free(l->mqtt.token.identity_claim);
+		cfg_acl_free(&l->mqtt.acl);
 	}
 	free(c->listeners);
 	for (size_t i = 0; i < c->n_upstreams; i++) {

@@ -117,6 +117,52 @@ struct cfg_token {
 	struct cfg_pos pos;       /* of the `token` key */
 };
 
+/* listeners[].mqtt.acl: topic rules (src/config/config_acl.c). */
+enum cfg_acl_action { CFG_ACL_PUBLISH = 1, CFG_ACL_SUBSCRIBE = 2,
+		      CFG_ACL_ALL = 3 };
+/* Placeholders a rule uses (bits of cfg_acl_rule.vars). */
+enum { CFG_ACL_VAR_C = 1, CFG_ACL_VAR_U = 2, CFG_ACL_VAR_I = 4,
+       CFG_ACL_VAR_CLAIM = 8 };
+enum cfg_acl_claim_mode { CFG_ACL_CLAIM_AFTER, CFG_ACL_CLAIM_BEFORE,
+			  CFG_ACL_CLAIM_REPLACE };
+
+struct cfg_acl_rule {
+	bool allow;
+	uint8_t actions;   /* enum cfg_acl_action bits */
+	uint8_t vars;      /* CFG_ACL_VAR_ bits over its topics */
+	char **topics;     /* filters with placeholders, as written */
+	size_t n_topics;
+	struct cfg_pos pos; /* file: the rules file's path, or cfg->path */
+};
+
+struct cfg_acl {
+	bool on;                  /* the acl key was written */
+	char *rules_file;         /* NULL: the rules are inline */
+	struct cfg_pos rules_pos;
+	struct cfg_acl_rule *rules;
+	size_t n_rules;
+	uint8_t vars;             /* every rule's vars */
+	char *claim;              /* token claim with rules; NULL = none */
+	enum cfg_acl_claim_mode claim_mode; /* default after */
+	bool no_match_allow;      /* default false (deny) */
+	bool deny_disconnect;     /* 3.1.1 publish: default ack and drop */
+	/* Hits: one per rule, then one for no_match. Counters, not
+	 * configuration: every worker adds to them (atomically); they start
+	 * from zero with each loaded configuration. */
+	uint64_t *hits;
+	struct cfg_pos pos;       /* of the `acl` key */
+};
+
+/* listeners[].mqtt.rate: per connection, client to broker. */
+struct cfg_rate {
+	bool on;
+	uint64_t messages_per_second; /* 0 = no limit */
+	uint64_t bytes_per_second;    /* 0 = no limit */
+	uint64_t burst_ms;            /* default 1s */
+	uint32_t disconnect_over;     /* 0 = never */
+	struct cfg_pos pos;
+};
+
 struct cfg_mqtt {
 	enum cfg_identity identity; /* default cn */
 	bool client_id_must_match;  /* default false */
@@ -125,6 +171,8 @@ struct cfg_mqtt {
 	bool username_from_cert;    /* default false */
 	bool username_from_set;     /* either name was written */
 	struct cfg_token token;
+	struct cfg_acl acl;
+	struct cfg_rate rate;
 };
 
 struct cfg_listener {

@@ -254,6 +254,10 @@ static int mqtt_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 			each_pair(x, v, "mqtt.token", token_pair, &m->token);
 			token_check(x, v, &m->token);
 		}
+	} else if (!strcmp(key, "acl")) {
+		parse_acl(x, k, v, &m->acl);
+	} else if (!strcmp(key, "rate")) {
+		parse_rate(x, k, v, &m->rate);
 	} else {
 		return 0;
 	}

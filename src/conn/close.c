@@ -29,6 +29,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	free(c->cbuf);
 	free(c->client_id);
 	free(c->token_ident);
+	conn_acl_free(c);
 	gen_put(c->gen);
 	listener_put(c->li);
 	free(c);
@@ -138,7 +139,7 @@ void conn_finish(struct conn *c)
  * conn_reject_log_flush(). The reject counters are never limited. */
 #define REJECT_LOG_PER_S 20
 
-static int reject_log_allowed(struct moat *m, enum reject_cause why)
+int conn_reject_log_allowed(struct moat *m, enum reject_cause why)
 {
 	uint64_t now = util_now_ms();
 
@@ -183,7 +184,7 @@ void conn_reject(struct conn *c, enum reject_cause why, int code)
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	if (code >= 0)
 		snprintf(cbuf, sizeof(cbuf), "0x%02x", code);
-	if (reject_log_allowed(m, why))
+	if (conn_reject_log_allowed(m, why))
 		log_event(LOG_WARN, "reject", "conn", id, "peer", peer, "cause",
 		  reject_name(why), "subject", c->cert.subject, "serial",
 		  c->cert.serial, "client_id", c->client_id, "connack",

@@ -240,6 +240,23 @@ int conn_connect_check(struct conn *c)
 		conn_refuse(c, REJ_CLIENT_ID_MISMATCH);
 		return 1;
 	}
+	/* Topic rules: before the CONNECT is rewritten (mc points into
+	 * it). */
+	if (c->lcfg->mqtt.acl.on) {
+		/* the username the broker sees: the identity if so asked */
+		char user[256];
+		int ul = mc.has_username && mc.username.len < sizeof(user);
+
+		if (ul) { /* a longer one matches no %u rule */
+			memcpy(user, mc.username.p, mc.username.len);
+			user[mc.username.len] = '\0';
+		}
+		if (conn_acl_connect(c, &mc, ident,
+				     bound && mq->username_from_cert ? ident
+				     : ul			     ? user
+								     : NULL) < 0)
+			return 1;
+	}
 	/* The username becomes the identity if asked; a token moat has
 	 * consumed does not travel on to the broker. */
 	if ((bound && mq->username_from_cert) || c->token_ident) {

@@ -40,6 +40,40 @@
 #define SRV_CTR(c) (&(c)->srv->ctr[(c)->moat->idx])
 #define UP_CTR(c) (&(c)->up->ctr[(c)->moat->idx])
 
+/* walk.c: one direction packet by packet (topic rules). A packet's
+ * start longer than WALK_HOLD (a topic over about 4 KiB, a SUBSCRIBE or
+ * SUBACK over it) cannot be judged and ends the session. */
+#define WALK_HOLD 4096
+struct walk {
+	uint8_t *hold; /* a packet's start split across reads; WALK_HOLD
+			  bytes, allocated at the first split */
+	uint32_t hlen;
+	uint32_t left; /* bytes of the current packet still to come */
+	uint8_t drop;  /* and they are dropped */
+};
+enum { WALK_PASS, WALK_DROP, WALK_REPLACE, WALK_STOP };
+struct conn;
+/* Where passed bytes go; <0: the connection is closing. */
+typedef int (*walk_sink)(struct conn *c, const uint8_t *p, size_t n);
+struct walk_ops {
+	/* bits (1 << type) of the packets to judge whole, now */
+	uint16_t (*whole)(struct conn *c);
+	/* a packet's start pre (pk->need bytes): WALK_PASS, WALK_DROP,
+	 * WALK_REPLACE (out[0..*outlen) goes instead) or WALK_STOP (the
+	 * connection is being closed) */
+	int (*judge)(struct conn *c, const uint8_t *pre,
+		     const struct mqtt_peek *pk, uint8_t *out, size_t cap,
+		     size_t *outlen);
+	/* a start that cannot be judged (MQTT_E_TOO_LARGE, _MALFORMED) */
+	void (*bad)(struct conn *c, int err);
+	walk_sink sink;
+};
+/* 0, or -1 when the connection is closing. */
+int walk_feed(struct conn *c, struct walk *w, const uint8_t *p, size_t n,
+	      const struct walk_ops *ops);
+bool walk_at_boundary(const struct walk *w);
+void walk_free(struct walk *w);
+
 enum conn_state {
 	CS_HANDSHAKE, /* TLS handshake under handshake_timeout */
 	CS_CONNECT,   /* reading the CONNECT under connect_timeout */
@@ -101,6 +135,7 @@ struct conn {
 	const char *why;     /* a reject's detail for the log (static text) */
 	const char *bye_why; /* the DISCONNECT's Reason String, if not the
 				default for say_goodbye */
+	struct conn_acl *acl; /* topic rules in force, NULL = none */
 	struct server *order[CONN_MAX_TRIES];
 	uint64_t bytes_in, bytes_out; /* from the client / to the client */
 	uint64_t start_ms;
@@ -153,10 +188,28 @@ void conn_token_watch(struct conn *c);
  * certificate, expired token): MQTT 5 DISCONNECT 0x87 with `why` at a
  * packet boundary, else close. */
 void conn_end_live(struct conn *c, const char *why);
+/* The same with another reason code (0x87 a rule, 0x96 a rate...). */
+void conn_end_with(struct conn *c, uint8_t code, const char *why);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);
 void conn_upstream_failed(struct conn *c, const char *code);
+
+/* acl.c: topic rules. At CONNECT (after the identity is known): the
+ * rules expanded for this client, the will checked; 0 go on, -1 refused
+ * (answered). */
+int conn_acl_connect(struct conn *c, const struct mqtt_connect *mc,
+		     const char *ident, const char *username);
+/* Client bytes through the rules to the broker: 0 or -1 (closing). */
+int conn_acl_in(struct conn *c, const uint8_t *p, size_t n);
+/* Broker bytes to the client (SUBACKs merged, moat's answers slipped in
+ * between packets): 0 or -1 (closing). */
+int conn_acl_out(struct conn *c, const uint8_t *p, size_t n);
+/* The broker's stream to the client is between packets: moat's own
+ * answers may go now. */
+bool conn_acl_out_boundary(const struct conn *c);
+void conn_acl_flush(struct conn *c);
+void conn_acl_free(struct conn *c);
 
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
@@ -170,6 +223,9 @@ void conn_close(struct conn *c, const char *why);
 /* Drop the broker, flush what is queued for the client, then close. */
 void conn_finish(struct conn *c);
 void conn_linger_start(struct conn *c);
+/* The reject log's rate limit of a cause: 1 log this one, 0 suppressed
+ * (counted, summed up a second later). */
+int conn_reject_log_allowed(struct moat *m, enum reject_cause why);
 /* Count, log, answer with CONNACK `code` (REJECT_NO_CONNACK: none) and
  * finish. */
 void conn_reject(struct conn *c, enum reject_cause why, int code);

@@ -20,11 +20,16 @@ static void on_end_timeout(uv_timer_t *t)
 
 void conn_end_live(struct conn *c, const char *why)
 {
+	conn_end_with(c, MQTT5_RC_NOT_AUTHORIZED, why);
+}
+
+void conn_end_with(struct conn *c, uint8_t code, const char *why)
+{
 	if (c->state != CS_SPLICE || c->version != MQTT_V5) {
 		conn_close(c, why);
 		return;
 	}
-	c->say_goodbye = MQTT5_RC_NOT_AUTHORIZED;
+	c->say_goodbye = code;
 	c->bye_why = why;
 	if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM])) {
 		conn_goodbye(c);

@@ -24,6 +24,8 @@ int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
 	CTR_ADD(SRV_CTR(c)->bytes_in, n);
 	CTR_ADD(c->li->bytes_in, n);
 	CTR_ADD(UP_CTR(c)->bytes_in, n);
+	if (c->acl) /* packet by packet, through the topic rules */
+		return conn_acl_in(c, p, n);
 	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
 		conn_close(c, "broker write error");
 		return -1;
@@ -103,13 +105,20 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	CTR_ADD(SRV_CTR(c)->bytes_out, (uint64_t)n);
 	CTR_ADD(c->li->bytes_out, (uint64_t)n);
 	CTR_ADD(UP_CTR(c)->bytes_out, (uint64_t)n);
-	r = wolfSSL_write(c->ssl, b->base, (int)n);
-	if (r != (int)n && c->state != CS_CLOSED) {
-		conn_close(c, "client TLS write error");
-		return;
+	if (c->acl) {
+		if (conn_acl_out(c, (const uint8_t *)b->base, (size_t)n) < 0)
+			return;
+	} else {
+		r = wolfSSL_write(c->ssl, b->base, (int)n);
+		if (r != (int)n && c->state != CS_CLOSED) {
+			conn_close(c, "client TLS write error");
+			return;
+		}
 	}
 	if (c->corked) /* the CONNACK, with the session ticket before it */
 		conn_uncork(c);
+	if (c->acl && c->state == CS_SPLICE) /* moat's answers, between packets */
+		conn_acl_flush(c);
 	if (c->say_goodbye && mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
 		conn_goodbye(c);
 }

@@ -36,6 +36,10 @@ static const struct {
 	{REJ_TOKEN_EXPIRED, "token_expired", 0x04, 0x86},
 	{REJ_TOKEN_CLAIMS, "token_claims", 0x05, 0x87},
 	{REJ_TOKEN_EXPIRED_LIVE, "token_expired_live", -1, -1},
+	{REJ_ACL_PUBLISH, "acl_publish", -1, -1},
+	{REJ_ACL_SUBSCRIBE, "acl_subscribe", -1, -1},
+	{REJ_ACL_WILL, "acl_will", 0x05, 0x87},
+	{REJ_ACL_LIVE, "acl_live", -1, -1},
 };
 
 int main(void)

@@ -1,0 +1,273 @@
+"""Topic rules at the edge (mqtt.acl): who may publish and subscribe to
+what, through moat to real mosquitto brokers, with real clients (paho
+3.1.1 and 5, mosquitto_pub/sub) and raw TLS clients for exact answers.
+Every denial has its answer (PUBACK/PUBREC 0x87, SUBACK 0x87/0x80, CONNACK
+0x05/0x87, DISCONNECT 0x87), its counter and its log line, and a denied
+message never reaches a subscriber on the broker. Attacks are named
+test_attack_*: placeholder injection, split topics, mixed SUBSCRIBEs,
+oversized topics, QoS 2 flows moat must finish itself."""
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from conftest import MOAT, _str, _varint, connect_packet, free_port, read_connack, \
+    recv_exact, tls_connect, wait_for
+
+RULES = [
+    {"allow": "publish", "topics": ["devices/%i/up/#"]},
+    {"allow": "subscribe", "topics": ["devices/%i/down/#", "broadcast/#"]},
+    {"deny": "all", "topics": ["#"]},
+]
+
+
+def acl_cfg(rules=RULES, **kw):
+    def mutate(c):
+        a = {"rules": rules}
+        a.update(kw)
+        c["listeners"][0]["mqtt"]["acl"] = a
+    return mutate
+
+
+@pytest.fixture
+def amoat(moat_factory, live_brokers):
+    return moat_factory(live_brokers, acl_cfg())
+
+
+class Watcher:
+    """Subscribes to everything on every broker, straight (not through
+    moat): what reached a broker is seen here."""
+
+    def __init__(self, brokers, topic="#"):
+        self.got = []
+        self.lock = threading.Lock()
+        self.clients = []
+        for i, b in enumerate(brokers):
+            c = mqtt.Client(client_id=f"watch-{i}-{time.monotonic_ns()}",
+                            protocol=mqtt.MQTTv311)
+            c.on_message = self._on
+            c.connect("127.0.0.1", b.port)
+            c.subscribe(topic, 1)
+            c.loop_start()
+            self.clients.append(c)
+        time.sleep(0.3)
+
+    def _on(self, c, u, m):
+        with self.lock:
+            self.got.append((m.topic, m.payload))
+
+    def topics(self):
+        with self.lock:
+            return [t for t, _ in self.got]
+
+    def publish(self, topic, payload=b"x", qos=1):
+        for c in self.clients:
+            c.publish(topic, payload, qos)
+
+    def stop(self):
+        for c in self.clients:
+            c.loop_stop()
+            c.disconnect()
+
+
+@pytest.fixture
+def watcher(live_brokers):
+    w = Watcher(live_brokers)
+    yield w
+    w.stop()
+
+
+# ---- raw MQTT over TLS ----------------------------------------------------
+
+def publish_packet(topic, payload=b"hi", qos=0, pid=1, version=4):
+    t = topic.encode() if isinstance(topic, str) else topic
+    body = struct.pack(">H", len(t)) + t
+    if qos:
+        body += struct.pack(">H", pid)
+    if version == 5:
+        body += b"\x00"
+    body += payload
+    return bytes([0x30 | qos << 1]) + _varint(len(body)) + body
+
+
+def subscribe_packet(pid, filters, version=4, qos=1):
+    body = struct.pack(">H", pid)
+    if version == 5:
+        body += b"\x00"
+    for f in filters:
+        body += _str(f) + bytes([qos])
+    return b"\x82" + _varint(len(body)) + body
+
+
+def pubrel_packet(pid):
+    return b"\x62\x02" + struct.pack(">H", pid)
+
+
+def read_packet(s, timeout=5):
+    """One packet: (type_flags, body) or None when the stream ended."""
+    h = recv_exact(s, 1, timeout)
+    if not h:
+        return None
+    n, shift = 0, 0
+    while True:
+        b = recv_exact(s, 1, timeout)
+        if not b:
+            return None
+        n |= (b[0] & 0x7F) << shift
+        shift += 7
+        if not b[0] & 0x80:
+            break
+    body = recv_exact(s, n, timeout)
+    return (h[0], body)
+
+
+def session(pki, port, cid="dev-good", version=4, cert="dev-good", username=None,
+            will=None):
+    s = tls_connect(pki, port, cert=cert)
+    if will:
+        s.sendall(connect_will(cid, version, *will))
+    else:
+        s.sendall(connect_packet(cid, version=version, username=username))
+    ack = read_connack(s)
+    return s, ack
+
+
+def connect_will(cid, version, topic, qos=0):
+    flags = 0x02 | 0x04 | qos << 3
+    body = _str("MQTT") + bytes([version, flags]) + struct.pack(">H", 60)
+    if version == 5:
+        body += b"\x00"
+    body += _str(cid)
+    if version == 5:
+        body += b"\x00"
+    body += _str(topic) + _str(b"bye")
+    return b"\x10" + _varint(len(body)) + body
+
+
+def ok_connack(ack, version):
+    return len(ack) >= 4 and ack[0] == 0x20 and ack[3] == 0
+
+
+# ---- PUBLISH ----------------------------------------------------------------
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_publish_qos1_denied_answer_and_never_on_broker(amoat, pki, watcher, version):
+    s, ack = session(pki, amoat.port, version=version)
+    assert ok_connack(ack, version), ack
+    s.sendall(publish_packet("devices/dev-good2/up/t", b"stolen", qos=1, pid=7,
+                             version=version))
+    s.sendall(publish_packet("devices/dev-good/up/t", b"mine", qos=1, pid=8,
+                             version=version))
+    p1 = read_packet(s)
+    p2 = read_packet(s)
+    got = {p[1][:2]: p for p in (p1, p2)}
+    denied = got[b"\x00\x07"]
+    allowed = got[b"\x00\x08"]
+    assert denied[0] == 0x40
+    if version == 5:
+        assert denied[1] == b"\x00\x07\x87"
+    else:
+        assert denied[1] == b"\x00\x07"
+    assert allowed[0] == 0x40 and allowed[1][:2] == b"\x00\x08"
+    assert wait_for(lambda: "devices/dev-good/up/t" in watcher.topics(), 5)
+    time.sleep(0.3)
+    assert "devices/dev-good2/up/t" not in watcher.topics()
+    s.close()
+    assert amoat.rejects("acl_publish") == 1
+    assert wait_for(lambda: "acl_deny" in amoat.log(), 5)
+    line = [l for l in amoat.log().splitlines() if "acl_deny" in l][0]
+    assert "dev-good" in line and "devices/dev-good2/up/t" in line
+
+
+def test_publish_qos0_denied_dropped_session_goes_on(amoat, pki, watcher):
+    s, ack = session(pki, amoat.port, version=5)
+    s.sendall(publish_packet("secret/x", b"no", qos=0, version=5))
+    s.sendall(publish_packet("devices/dev-good/up/ok", b"yes", qos=1, pid=3, version=5))
+    p = read_packet(s)
+    assert p == (0x40, b"\x00\x03") or p[1][:2] == b"\x00\x03", p
+    assert wait_for(lambda: "devices/dev-good/up/ok" in watcher.topics(), 5)
+    assert "secret/x" not in watcher.topics()
+    s.close()
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_attack_qos2_denied_flow_finished_by_moat(amoat, pki, watcher, version):
+    """QoS 2 to a denied topic: PUBREC (0x87 in MQTT 5) from moat, and the
+    PUBREL that follows gets PUBCOMP from moat: the broker never sees the
+    packet id, the message never arrives."""
+    s, ack = session(pki, amoat.port, version=version)
+    s.sendall(publish_packet("devices/dev-good2/up/q2", b"no", qos=2, pid=21,
+                             version=version))
+    p = read_packet(s)
+    assert p[0] == 0x50, p
+    assert p[1] == (b"\x00\x15\x87" if version == 5 else b"\x00\x15")
+    s.sendall(pubrel_packet(21))
+    p = read_packet(s)
+    assert p == (0x70, b"\x00\x15"), p
+    # an allowed QoS 2 flow goes through the broker as before
+    s.sendall(publish_packet("devices/dev-good/up/q2", b"yes", qos=2, pid=22,
+                             version=version))
+    p = read_packet(s)
+    assert p[0] == 0x50 and p[1][:2] == b"\x00\x16", p
+    s.sendall(pubrel_packet(22))
+    p = read_packet(s)
+    assert p[0] == 0x70 and p[1][:2] == b"\x00\x16", p
+    assert wait_for(lambda: "devices/dev-good/up/q2" in watcher.topics(), 5)
+    assert "devices/dev-good2/up/q2" not in watcher.topics()
+    s.close()
+
+
+def test_deny_action_disconnect(moat_factory, live_brokers, pki, watcher):
+    m = moat_factory(live_brokers, acl_cfg(deny_action="disconnect"))
+    s, ack = session(pki, m.port, version=4)
+    s.sendall(publish_packet("secret/a", qos=1, pid=1))
+    assert read_packet(s) is None  # 3.1.1: closed
+    s, ack = session(pki, m.port, version=5)
+    s.sendall(publish_packet("secret/a", qos=1, pid=1, version=5))
+    p = read_packet(s)
+    assert p and p[0] == 0xE0 and p[1][0] == 0x87, p
+    assert read_packet(s) is None
+    s.close()
+    time.sleep(0.3)
+    assert "secret/a" not in watcher.topics()
+    assert m.rejects("acl_publish") == 2
+
+
+def test_paho_v311_denied_publish_is_acknowledged(amoat, pki, watcher):
+    c = mqtt.Client(client_id="dev-good", protocol=mqtt.MQTTv311)
+    c.tls_set(ca_certs=os.path.join(pki, "ca.crt"), certfile=os.path.join(pki, "dev-good.crt"),
+              keyfile=os.path.join(pki, "dev-good.key"))
+    c.connect("localhost", amoat.port)
+    c.loop_start()
+    try:
+        i1 = c.publish("other/topic", b"x", qos=1)
+        i2 = c.publish("devices/dev-good/up/p", b"y", qos=1)
+        i1.wait_for_publish(5)
+        i2.wait_for_publish(5)
+        assert i1.is_published() and i2.is_published()
+    finally:
+        c.loop_stop()
+        c.disconnect()
+    assert wait_for(lambda: "devices/dev-good/up/p" in watcher.topics(), 5)
+    assert "other/topic" not in watcher.topics()
+
+
+def test_mosquitto_pub_denied_and_allowed(amoat, pki, watcher):
+    base = ["mosquitto_pub", "-h", "localhost", "-p", str(amoat.port), "--cafile",
+            os.path.join(pki, "ca.crt"), "--cert", os.path.join(pki, "dev-good.crt"),
+            "--key", os.path.join(pki, "dev-good.key"), "-i", "dev-good", "-q", "1",
+            "-m", "m"]
+    r = subprocess.run(base + ["-V", "mqttv5", "-t", "nope/x"], capture_output=True,
+                       text=True, timeout=15)
+    assert r.returncode != 0 or "135" in r.stderr + r.stdout or "not authorized" in \
+        (r.stderr + r.stdout).lower()
+    r = subprocess.run(base + ["-V", "mqttv5", "-t", "devices/dev-good/up/m"],
+                       capture_output=True, text=True, timeout=15)
+    assert r.returncode == 0, r.stderr
+    assert wait_for(lambda: "devices/dev-good/up/m" in watcher.topics(), 5)
+    assert "nope/x" not in watcher.topics()
