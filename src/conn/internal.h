@@ -48,6 +48,7 @@ struct walk {
 	uint8_t *hold; /* a packet's start split across reads; WALK_HOLD
 			  bytes, allocated at the first split */
 	uint32_t hlen;
+	uint32_t want; /* what the gathered start needs, as last known */
 	uint32_t left; /* bytes of the current packet still to come */
 	uint8_t drop;  /* and they are dropped */
 };

@@ -25,7 +25,8 @@ int walk_feed(struct conn *c, struct walk *w, const uint8_t *p, size_t n,
 	walk_sink sink = ops->sink;
 	uint8_t rep[WALK_HOLD + 16];
 
-	while (n) {
+	/* until the read is used up and no gathered start is complete */
+	while (n || (w->hlen && w->hlen == w->want)) {
 		const uint8_t *v;
 		size_t vlen, seen, replen = 0;
 		struct mqtt_peek pk;
@@ -61,6 +62,7 @@ int walk_feed(struct conn *c, struct walk *w, const uint8_t *p, size_t n,
 				take = n;
 			memcpy(w->hold + w->hlen, p, take);
 			w->hlen += (uint32_t)take;
+			w->want = (uint32_t)pk.need;
 			p += take;
 			n -= take;
 			continue;

@@ -271,3 +271,188 @@ def test_mosquitto_pub_denied_and_allowed(amoat, pki, watcher):
     assert r.returncode == 0, r.stderr
     assert wait_for(lambda: "devices/dev-good/up/m" in watcher.topics(), 5)
     assert "nope/x" not in watcher.topics()
+
+
+# ---- SUBSCRIBE --------------------------------------------------------------
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_attack_subscribe_mixing_allowed_and_denied(amoat, pki, watcher, version):
+    """One SUBSCRIBE, allowed and denied filters mixed: the SUBACK lists
+    every filter in order, the denied ones 0x87 (5) / 0x80 (3.1.1), and
+    only the allowed ones are subscribed on the broker."""
+    s, ack = session(pki, amoat.port, version=version)
+    s.sendall(subscribe_packet(5, ["devices/dev-good/down/#", "secret/#", "broadcast/b1",
+                                   "#", "$share/g/broadcast/b2", "$share/g/secret/x"],
+                               version=version))
+    p = read_packet(s)
+    assert p[0] == 0x90, p
+    no = 0x87 if version == 5 else 0x80
+    codes = p[1][3:] if version == 5 else p[1][2:]
+    assert p[1][:2] == b"\x00\x05"
+    assert list(codes) == [1, no, 1, no, 1, no], p
+    watcher.publish("secret/x", b"s")
+    watcher.publish("broadcast/b1", b"b")
+    got = []
+    for _ in range(6):
+        q = read_packet(s, timeout=2)
+        if q is None:
+            break
+        if q[0] & 0xF0 == 0x30:
+            tl = struct.unpack(">H", q[1][:2])[0]
+            got.append(q[1][2:2 + tl].decode())
+        if "broadcast/b1" in got:
+            break
+    assert "broadcast/b1" in got
+    assert "secret/x" not in got
+    s.close()
+    assert amoat.rejects("acl_subscribe") == 3
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_subscribe_all_denied_answered_by_moat(amoat, pki, version):
+    s, ack = session(pki, amoat.port, version=version)
+    s.sendall(subscribe_packet(9, ["secret/#", "devices/dev-good2/down/#"], version=version))
+    p = read_packet(s)
+    no = 0x87 if version == 5 else 0x80
+    assert p == (0x90, b"\x00\x09" + (b"\x00" if version == 5 else b"") + bytes([no, no])), p
+    # the session goes on
+    s.sendall(subscribe_packet(10, ["broadcast/#"], version=version))
+    p = read_packet(s)
+    assert p[0] == 0x90 and p[1][:2] == b"\x00\x0a" and p[1][-1] == 1, p
+    s.close()
+
+
+def test_mosquitto_sub_denied_filter(amoat, pki):
+    r = subprocess.run(["mosquitto_sub", "-h", "localhost", "-p", str(amoat.port), "--cafile",
+                        os.path.join(pki, "ca.crt"), "--cert", os.path.join(pki, "dev-good.crt"),
+                        "--key", os.path.join(pki, "dev-good.key"), "-i", "dev-good",
+                        "-V", "mqttv311", "-t", "secret/#", "-C", "1", "-W", "3"],
+                       capture_output=True, text=True, timeout=15)
+    assert "All subscription requests were denied" in r.stderr, r.stderr + r.stdout
+
+
+# ---- CONNECT ----------------------------------------------------------------
+
+@pytest.mark.parametrize("version,code", [(4, 0x05), (5, 0x87)])
+def test_will_topic_denied(amoat, pki, live_brokers, version, code):
+    s, ack = session(pki, amoat.port, version=version, will=("secret/will",))
+    assert ack[0] == 0x20 and ack[3] == code, ack
+    assert amoat.rejects("acl_will") == 1
+    s, ack = session(pki, amoat.port, version=version, will=("devices/dev-good/up/will",))
+    assert ok_connack(ack, version), ack
+    s.close()
+
+
+def injection_cfg(c):
+    acl_cfg([{"allow": "all", "topics": ["devices/%c/#"]},
+             {"deny": "all", "topics": ["#"]}])(c)
+    c["listeners"][0]["mqtt"]["client_id_must_match"] = False
+
+
+@pytest.mark.parametrize("cid", ["+", "#", "a/b", "dev+", "x#"])
+@pytest.mark.parametrize("version,code", [(4, 0x02), (5, 0x85)])
+def test_attack_placeholder_injection_client_id(moat_factory, live_brokers, pki, cid, version,
+                                                code):
+    """A client id of '+' must not turn devices/%c/# into devices/+/#."""
+    m = moat_factory(live_brokers, injection_cfg)
+    s, ack = session(pki, m.port, cid=cid, version=version)
+    assert ack[0] == 0x20 and ack[3] == code, ack
+    assert m.rejects("client_id_mismatch") == 1
+    s.close()
+
+
+def test_attack_placeholder_injection_nul(moat_factory, live_brokers, pki):
+    m = moat_factory(live_brokers, injection_cfg)
+    s, ack = session(pki, m.port, cid="a\x00b", version=5)
+    assert not ok_connack(ack, 5), ack  # never a session
+    s.close()
+
+
+def test_placeholder_username_and_safe_client_id(moat_factory, live_brokers, pki, watcher):
+    def mutate(c):
+        injection_cfg(c)
+        c["listeners"][0]["mqtt"]["acl"]["rules"].insert(
+            0, {"allow": "publish", "topics": ["users/%u/#"]})
+    m = moat_factory(live_brokers, mutate)
+    s, ack = session(pki, m.port, cid="box-1", version=4, username="alice")
+    assert ok_connack(ack, 4)
+    s.sendall(publish_packet("users/alice/x", qos=1, pid=1))
+    s.sendall(publish_packet("devices/box-1/y", qos=1, pid=2))
+    s.sendall(publish_packet("devices/box-2/y", qos=1, pid=3))
+    for _ in range(3):
+        assert read_packet(s)[0] == 0x40
+    assert wait_for(lambda: {"users/alice/x", "devices/box-1/y"} <= set(watcher.topics()), 5)
+    assert "devices/box-2/y" not in watcher.topics()
+    assert m.rejects("acl_publish") == 1
+    s.close()
+    # a username with a slash may not stand for %u: refused at CONNECT
+    s, ack = session(pki, m.port, cid="box-1", version=4, username="alice/../bob")
+    assert ack[3] == 0x02, ack
+    s.close()
+
+
+# ---- split, oversized -----------------------------------------------------------
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_attack_publish_split_byte_by_byte(amoat, pki, watcher, version):
+    """A denied PUBLISH sent one byte per TLS record (and so per read):
+    judged whole all the same; then an allowed one, split too, passes."""
+    s, ack = session(pki, amoat.port, version=version)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for b in publish_packet("devices/dev-good2/up/split", b"no", qos=1, pid=4, version=version):
+        s.sendall(bytes([b]))
+    p = read_packet(s)
+    assert p[0] == 0x40 and p[1][:2] == b"\x00\x04", p
+    if version == 5:
+        assert p[1][2] == 0x87
+    for b in publish_packet("devices/dev-good/up/split", b"yes" * 50, qos=1, pid=5,
+                            version=version):
+        s.sendall(bytes([b]))
+    p = read_packet(s)
+    assert p[0] == 0x40 and p[1][:2] == b"\x00\x05", p
+    # a SUBSCRIBE split the same way
+    for b in subscribe_packet(6, ["broadcast/z", "secret/z"], version=version):
+        s.sendall(bytes([b]))
+    p = read_packet(s)
+    assert p[0] == 0x90 and p[1][-2:] == bytes([1, 0x87 if version == 5 else 0x80]), p
+    assert wait_for(lambda: "devices/dev-good/up/split" in watcher.topics(), 5)
+    assert "devices/dev-good2/up/split" not in watcher.topics()
+    s.close()
+
+
+def test_attack_many_packets_in_one_record(amoat, pki, watcher):
+    """Denied and allowed packets back to back in one write: each judged."""
+    s, ack = session(pki, amoat.port, version=5)
+    blob = b"".join(publish_packet(t, qos=1, pid=i + 1, version=5) for i, t in enumerate(
+        ["devices/dev-good/up/a", "x/y", "devices/dev-good/up/b", "devices/dev-good2/up/c"]))
+    s.sendall(blob)
+    acks = {}
+    for _ in range(4):
+        p = read_packet(s)
+        acks[p[1][:2]] = p[1][2:3]
+    assert acks[b"\x00\x02"] == b"\x87" and acks[b"\x00\x04"] == b"\x87"
+    assert acks[b"\x00\x01"] in (b"", b"\x00") and acks[b"\x00\x03"] in (b"", b"\x00")
+    assert wait_for(lambda: {"devices/dev-good/up/a", "devices/dev-good/up/b"}
+                    <= set(watcher.topics()), 5)
+    assert "x/y" not in watcher.topics()
+    s.close()
+
+
+def test_attack_oversized_topic(amoat, pki, watcher):
+    """A topic longer than moat judges (4 KiB): refused and closed,
+    nothing of it reaches the broker."""
+    s, ack = session(pki, amoat.port, version=4)
+    t = "devices/dev-good/up/" + "a" * 5000
+    s.sendall(publish_packet(t, qos=1, pid=1))
+    assert read_packet(s) is None
+    assert amoat.rejects("packet_too_large") == 1
+    time.sleep(0.3)
+    assert not [x for x in watcher.topics() if x.startswith("devices/dev-good/up/aaa")]
+
+
+def test_attack_wildcard_in_publish_topic(amoat, pki, watcher):
+    s, ack = session(pki, amoat.port, version=5)
+    s.sendall(publish_packet("devices/dev-good/up/+", qos=1, pid=1, version=5))
+    p = read_packet(s)
+    assert p is None or p[0] == 0xE0
+    s.close()
