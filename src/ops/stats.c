@@ -58,6 +58,7 @@ static void cmd_help(struct sbuf *o)
 		  "show workers              connections per worker thread\n"
 		  "show tls                  certificates, CA, CRL dates, OCSP cache\n"
 		  "show tokens               access tokens: policy, JWK Set, results\n"
+		  "show acl                  topic rules in force, hits, denials\n"
 		  "show ocsp [SERIAL]        cached OCSP answers\n"
 		  "disable server U/S        maintenance on (operator)\n"
 		  "enable server U/S         maintenance off (operator)\n"

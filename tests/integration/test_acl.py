@@ -456,3 +456,120 @@ def test_attack_wildcard_in_publish_topic(amoat, pki, watcher):
     p = read_packet(s)
     assert p is None or p[0] == 0xE0
     s.close()
+
+
+# ---- rules file, reload, show acl, /metrics, --check ---------------------------
+
+def write_rules(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+FILE_RULES = """\
+# shared by listeners
+- allow: publish
+  topics: ["devices/%i/up/#"]
+- allow: subscribe
+  topics: ["devices/%i/down/#", "broadcast/#"]
+- deny: all
+  topics: ["#"]
+"""
+
+
+def test_rules_file_show_acl_metrics_and_reload(moat_factory, live_brokers, pki, tmp_path,
+                                                watcher):
+    from test_metrics import scrape, value
+    rules = str(tmp_path / "acl.yaml")
+    write_rules(rules, FILE_RULES)
+    mport = free_port()
+
+    def mutate(c):
+        acl_cfg(rules)(c)
+        c["stats"]["metrics"] = f"127.0.0.1:{mport}"
+    m = moat_factory(live_brokers, mutate)
+    s, ack = session(pki, m.port, version=5)
+    s.sendall(publish_packet("devices/dev-good/up/1", qos=1, pid=1, version=5))
+    s.sendall(publish_packet("other/1", qos=1, pid=2, version=5))
+    read_packet(s)
+    read_packet(s)
+    s.close()
+    out = m.ctl("show acl")
+    assert "acl: on" in out and f"rules: {rules}" in out, out
+    assert f"rule: 1 allow publish hits=1 at={rules}:2:3" in out, out
+    assert "rule: 3 deny all hits=1" in out and "acl_publish: 1" in out, out
+    _, body = scrape(mport)
+    assert value(body, "moat_rejects_total", listener="mqtts", cause="acl_publish") == 1
+    assert value(body, "moat_acl_rule_hits_total", listener="mqtts", rule="1") == 1
+    # the file changes: moat reloads it by itself; new sessions follow it
+    write_rules(rules, "- allow: all\n  topics: [\"other/#\"]\n- deny: all\n  topics: [\"#\"]\n")
+    assert wait_for(lambda: "other/#" in m.ctl("show acl"), 10), m.ctl("show acl")
+    s, ack = session(pki, m.port, version=5)
+    s.sendall(publish_packet("other/2", qos=1, pid=1, version=5))
+    p = read_packet(s)
+    assert p[0] == 0x40 and p[1] in (b"\x00\x01", b"\x00\x01\x00"), p
+    assert wait_for(lambda: "other/2" in watcher.topics(), 5)
+    s.close()
+    # a broken file is refused as a whole at reload, the rules stay
+    write_rules(rules, "- allow: publsh\n  topics: [\"a/#\"]\n")
+    r = m.ctl("reload")
+    assert f"{rules}:1:10: acl rule action" in r, r
+    assert "other/#" in m.ctl("show acl")
+
+
+BAD_RULES = [
+    ("- allow: publish\n  topics: [\"a/#/b\"]\n", ":2:12: acl rule topic 'a/#/b': '#' must be"),
+    ("- allow: publish\n  topics: [\"a/x+\"]\n", ":2:12: acl rule topic 'a/x+': '+' and '#'"),
+    ("- allow: publish\n  topics: [\"a/%z\"]\n", ":2:12: acl rule topic 'a/%z': unknown placeholder"),
+    ("- allow: publish\n  topics: [\"$share/g/a\"]\n", "without $share/GROUP/"),
+    ("- allow: publish\n", ":1:3: acl rule: missing key 'topics'"),
+    ("- topics: [\"a\"]\n", ":1:3: acl rule: missing 'allow' or 'deny'"),
+    ("- allow: publish\n  deny: all\n  topics: [a]\n", ":2:3: acl rule: write one of allow"),
+    ("- allow: publish\n  topic: [a]\n", ":2:3: acl rule: unknown key 'topic'"),
+    ("- allow: publish\n  topics: [\"%{\"]\n", "%{ without a claim name"),
+    ("[", ":2:1: YAML"),
+]
+
+
+@pytest.mark.parametrize("text,err", BAD_RULES)
+def test_check_bad_rules_file_line_col(moat_factory, live_brokers, tmp_path, text, err):
+    rules = str(tmp_path / "bad.yaml")
+    write_rules(rules, text)
+    m = moat_factory(live_brokers, acl_cfg(rules), start=False)
+    r = subprocess.run([MOAT, "-c", m.conf, "--check"], capture_output=True, text=True,
+                       timeout=15)
+    assert r.returncode == 1
+    assert rules + err.split(":", 1)[0] in r.stderr + r.stdout or err in r.stderr + r.stdout, \
+        r.stderr + r.stdout
+    assert err in r.stderr + r.stdout, r.stderr + r.stdout
+
+
+def test_check_inline_rules_and_keys(moat_factory, live_brokers):
+    m = moat_factory(live_brokers, acl_cfg([{"allow": "pub", "topics": ["a"]}],
+                                           no_match="maybe"), start=False)
+    r = subprocess.run([MOAT, "-c", m.conf, "--check"], capture_output=True, text=True,
+                       timeout=15)
+    assert r.returncode == 1
+    assert "acl rule action" in r.stderr and "mqtt.acl.no_match" in r.stderr, r.stderr
+    assert m.conf + ":" in r.stderr
+
+
+def test_no_match_allow(moat_factory, live_brokers, pki, watcher):
+    m = moat_factory(live_brokers, acl_cfg([{"deny": "publish", "topics": ["secret/#"]}],
+                                           no_match="allow"))
+    s, ack = session(pki, m.port, version=4)
+    s.sendall(publish_packet("secret/a", qos=1, pid=1))
+    s.sendall(publish_packet("free/a", qos=1, pid=2))
+    read_packet(s)
+    read_packet(s)
+    assert wait_for(lambda: "free/a" in watcher.topics(), 5)
+    assert "secret/a" not in watcher.topics()
+    s.close()
+
+
+def test_without_acl_everything_passes(moat, pki, watcher):
+    s, ack = session(pki, moat.port, version=5)
+    s.sendall(publish_packet("anything/at/all", qos=1, pid=1, version=5))
+    assert read_packet(s)[0] == 0x40
+    assert wait_for(lambda: "anything/at/all" in watcher.topics(), 5)
+    assert "acl: off" in moat.ctl("show acl")
+    s.close()
