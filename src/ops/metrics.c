@@ -48,8 +48,8 @@ static void histo_render(struct sbuf *o, const char *name, const char *help,
 	sb_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	for (int i = 0; i < HISTO_BUCKETS; i++) {
 		cum += h->n[i];
-		sb_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name,
-			  histo_bounds[i], (unsigned long long)cum);
+		sb_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name, histo_bounds[i],
+			  (unsigned long long)cum);
 	}
 	sb_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name,
 		  (unsigned long long)h->count);
@@ -84,19 +84,19 @@ enum {
 static const struct {
 	const char *name, *type, *help;
 } server_fams[SM__COUNT] = {
-    {"moat_server_up", "gauge",
-     "1 when the server takes new connections (UP), else 0."},
-    {"moat_server_status", "gauge",
-     "1 for the server's status among UP, DOWN, MAINT and DRAIN."},
-    {"moat_server_weight", "gauge", "Runtime weight."},
-    {"moat_server_connections_active", "gauge",
-     "Connections forwarded to the server now."},
-    {"moat_server_connections_total", "counter",
-     "Connections forwarded to the server."},
-    {"moat_server_connect_failures_total", "counter",
-     "Failed or timed-out connects to the server."},
-    {"moat_server_bytes_total", "counter",
-     "MQTT bytes: in = to the server, out = from the server."},
+	{"moat_server_up", "gauge",
+	 "1 when the server takes new connections (UP), else 0."},
+	{"moat_server_status", "gauge",
+	 "1 for the server's status among UP, DOWN, MAINT and DRAIN."},
+	{"moat_server_weight", "gauge", "Runtime weight."},
+	{"moat_server_connections_active", "gauge",
+	 "Connections forwarded to the server now."},
+	{"moat_server_connections_total", "counter",
+	 "Connections forwarded to the server."},
+	{"moat_server_connect_failures_total", "counter",
+	 "Failed or timed-out connects to the server."},
+	{"moat_server_bytes_total", "counter",
+	 "MQTT bytes: in = to the server, out = from the server."},
 };
 
 static void slabels(struct sbuf *o, const char *name, const struct upstream *u,
@@ -115,8 +115,8 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 	static const char *const st[] = {"UP", "DOWN", "MAINT", "DRAIN"};
 	const char *name = server_fams[k].name;
 
-	sb_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, server_fams[k].help,
-		  name, server_fams[k].type);
+	sb_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name,
+		  server_fams[k].help, name, server_fams[k].type);
 	for (size_t i = 0; i < m->n_upstreams; i++) {
 		struct upstream *u = &m->upstreams[i];
 
@@ -128,9 +128,9 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 			case SM_STATUS:
 				for (int q = 0; q < 4; q++) {
 					slabels(o, name, u, s);
-					sb_printf(
-					    o, ",status=\"%s\"} %d\n", st[q],
-					    !strcmp(server_status(s), st[q]));
+					sb_printf(o, ",status=\"%s\"} %d\n", st[q],
+						  !strcmp(server_status(s),
+							  st[q]));
 				}
 				continue;
 			case SM_BYTES:
@@ -143,19 +143,18 @@ static void server_family(struct moat *m, struct sbuf *o, int k)
 				continue;
 			}
 			slabels(o, name, u, s);
-			sb_printf(
-			    o, "} %llu\n",
-			    (unsigned long long)(k == SM_UP ? server_usable(s)
-						 : k == SM_WEIGHT ? s->weight
-						 : k == SM_ACTIVE ? sc.active
-						 : k == SM_TOTAL
-						     ? sc.total
-						     : sc.connect_fails));
+			sb_printf(o, "} %llu\n",
+				  (unsigned long long)(
+					  k == SM_UP ? server_usable(s)
+					  : k == SM_WEIGHT ? s->weight
+					  : k == SM_ACTIVE ? sc.active
+					  : k == SM_TOTAL ? sc.total
+							  : sc.connect_fails));
 		}
 	}
 }
 
-#define HEAD(name, type, help)                                                 \
+#define HEAD(name, type, help)                                              \
 	sb_printf(o, "# HELP " name " " help "\n# TYPE " name " " type "\n")
 
 /* The process figures every Prometheus client library exports (same
@@ -184,11 +183,10 @@ static void process_render(const struct moat *m, struct sbuf *o)
 	getrusage(RUSAGE_SELF, &ru);
 	HEAD("process_cpu_seconds_total", "counter",
 	     "User and system CPU time spent in seconds.");
-	sb_printf(
-	    o, "process_cpu_seconds_total %.3f\n",
-	    (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-		((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
-		    1e6);
+	sb_printf(o, "process_cpu_seconds_total %.3f\n",
+		  (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+			  ((double)ru.ru_utime.tv_usec +
+			   (double)ru.ru_stime.tv_usec) / 1e6);
 	HEAD("process_resident_memory_bytes", "gauge",
 	     "Resident memory size in bytes.");
 	sb_printf(o, "process_resident_memory_bytes %lld\n",
@@ -226,7 +224,8 @@ void metrics_render(struct moat *m, struct sbuf *o)
 	HEAD("moat_uptime_seconds", "gauge", "Seconds since start.");
 	sb_printf(o, "moat_uptime_seconds %llu\n",
 		  (unsigned long long)((util_now_ms() - m->start_ms) / 1000));
-	HEAD("moat_draining", "gauge", "1 once `drain` closed the listeners.");
+	HEAD("moat_draining", "gauge",
+	     "1 once `drain` closed the listeners.");
 	sb_printf(o, "moat_draining %d\n", m->draining);
 	HEAD("moat_tokens_total", "counter",
 	     "Access tokens (JWT) checked at CONNECT, by result.");
@@ -269,8 +268,7 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		  (unsigned long long)v.handshakes_ok);
 	sb_printf(o, "moat_handshakes_total{result=\"failed\"} %llu\n",
 		  (unsigned long long)v.handshakes_failed);
-	HEAD("moat_reloads_total", "counter",
-	     "Configuration reloads by result.");
+	HEAD("moat_reloads_total", "counter", "Configuration reloads by result.");
 	sb_printf(o, "moat_reloads_total{result=\"ok\"} %llu\n",
 		  (unsigned long long)m->reloads);
 	sb_printf(o, "moat_reloads_total{result=\"refused\"} %llu\n",
@@ -281,22 +279,24 @@ void metrics_render(struct moat *m, struct sbuf *o)
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		sb_printf(o, "moat_listener_connections_total{listener=\"");
 		lv(o, m->listeners[i]->cfg->name);
-		sb_printf(o, "\"} %llu\n", (unsigned long long)v.l[i].accepted);
+		sb_printf(o, "\"} %llu\n",
+			  (unsigned long long)v.l[i].accepted);
 	}
 	HEAD("moat_listener_connections_active", "gauge",
 	     "Connections open now per listener.");
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		sb_printf(o, "moat_listener_connections_active{listener=\"");
 		lv(o, m->listeners[i]->cfg->name);
-		sb_printf(o, "\"} %llu\n", (unsigned long long)v.l[i].active);
+		sb_printf(o, "\"} %llu\n",
+			  (unsigned long long)v.l[i].active);
 	}
 	HEAD("moat_listener_resumed_handshakes_total", "counter",
 	     "Handshakes that resumed a session (ticket) per listener.");
 	for (size_t i = 0; i < m->n_listeners; i++) {
-		sb_printf(o,
-			  "moat_listener_resumed_handshakes_total{listener=\"");
+		sb_printf(o, "moat_listener_resumed_handshakes_total{listener=\"");
 		lv(o, m->listeners[i]->cfg->name);
-		sb_printf(o, "\"} %llu\n", (unsigned long long)v.l[i].resumed);
+		sb_printf(o, "\"} %llu\n",
+			  (unsigned long long)v.l[i].resumed);
 	}
 	HEAD("moat_listener_bytes_total", "counter",
 	     "MQTT bytes per listener: in = from devices, out = to devices.");
@@ -370,24 +370,21 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		     "OCSP lookups of client certificates by how the cache "
 		     "answered.");
 		for (int i = 0; i < 3; i++)
-			sb_printf(
-			    o, "moat_ocsp_lookups_total{result=\"%s\"} %llu\n",
-			    res[i], (unsigned long long)lk[i]);
+			sb_printf(o, "moat_ocsp_lookups_total{result=\"%s\"} %llu\n",
+				  res[i], (unsigned long long)lk[i]);
 		HEAD("moat_ocsp_responses_total", "counter",
 		     "OCSP requests sent to responders by result.");
 		for (int i = 0; i < 4; i++)
-			sb_printf(
-			    o,
-			    "moat_ocsp_responses_total{result=\"%s\"} %llu\n",
-			    ans[i], (unsigned long long)an[i]);
+			sb_printf(o,
+				  "moat_ocsp_responses_total{result=\"%s\"} %llu\n",
+				  ans[i], (unsigned long long)an[i]);
 		HEAD("moat_ocsp_stale_used_total", "counter",
 		     "Handshakes accepted on a stale cached good answer "
 		     "(stale_if_error).");
 		sb_printf(o, "moat_ocsp_stale_used_total %llu\n",
 			  (unsigned long long)v.ocsp_stale_used);
-		HEAD(
-		    "moat_ocsp_soft_failed_total", "counter",
-		    "Handshakes accepted without a usable answer (mode soft).");
+		HEAD("moat_ocsp_soft_failed_total", "counter",
+		     "Handshakes accepted without a usable answer (mode soft).");
 		sb_printf(o, "moat_ocsp_soft_failed_total %llu\n",
 			  (unsigned long long)v.ocsp_soft_failed);
 		HEAD("moat_ocsp_cache_entries", "gauge",
@@ -437,11 +434,10 @@ static void respond(struct mclient *c, const char *status, struct sbuf *body)
 	struct sbuf o = {0};
 	uv_buf_t b[1];
 
-	sb_printf(
-	    &o,
-	    "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4; "
-	    "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-	    status, body->len);
+	sb_printf(&o,
+		  "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4; "
+		  "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		  status, body->len);
 	if (o.oom || body->oom) {
 		free(o.p);
 		free(body->p);
@@ -541,13 +537,11 @@ int metrics_start(struct moat *m, char **errors)
 	m->metrics = mt;
 	uv_tcp_init(m->loop, &mt->tcp);
 	mt->tcp.data = mt;
-	r = uv_tcp_bind(&mt->tcp, (const struct sockaddr *)&sc->metrics_addr,
-			0);
+	r = uv_tcp_bind(&mt->tcp, (const struct sockaddr *)&sc->metrics_addr, 0);
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&mt->tcp, 64, on_connection);
 	if (r < 0) {
-		errtext_add(errors,
-			    "%s:%d:%d: stats.metrics: cannot listen on %s: %s",
+		errtext_add(errors, "%s:%d:%d: stats.metrics: cannot listen on %s: %s",
 			    sc->metrics_pos.file, sc->metrics_pos.line,
 			    sc->metrics_pos.col, sc->metrics, uv_strerror(r));
 		return -1;
