@@ -117,6 +117,10 @@ static void rule_parse(struct pctx *x, const char *file, node_t *e,
 		} else if (!strcmp(key, "topics")) {
 			size_t n;
 
+			if (r->topics) {
+				ERR(x, k, "acl rule: 'topics' written twice");
+				continue;
+			}
 			if (want_seq(x, v, "acl rule topics"))
 				continue;
 			n = (size_t)(v->data.sequence.items.top -
