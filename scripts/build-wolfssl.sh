@@ -43,7 +43,11 @@ cflags="$cflags -DXMALLOC_USER -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_AL
 # alert bad_certificate (for a CRL revocation it sends certificate_revoked,
 # but only with the compatibility layer); RFC 8446/5246 and moat's spec want
 # certificate_revoked for a CRL and an OCSP revocation alike.
-patches="revoked-alert-2"
+# A second one: wolfSSL 5.7.2 hands the ticket callback the encrypted
+# length the ticket claims (and its MAC at that offset) without checking it
+# against the bytes the client sent, so a forged ticket makes the callback
+# read past it (fixed upstream after 5.7.2): refuse such a ticket first.
+patches="revoked-alert-2 ticket-enc-len-1"
 stamp="$version $flags $cflags $patches"
 if [ -f "$prefix/.moat-stamp" ] && [ "$(cat "$prefix/.moat-stamp")" = "$stamp" ]; then
   exit 0
@@ -68,6 +72,11 @@ perl -0pi -e 's/#ifdef OPENSSL_EXTRA\n    else if \(ret == WC_NO_ERR_TRACE\(CRL_
 [ "$(grep -c 'ret == WC_NO_ERR_TRACE(OCSP_CERT_REVOKED)) {' src/internal.c)" = 1 ] &&
   ! grep -B1 'ret == WC_NO_ERR_TRACE(OCSP_CERT_REVOKED)) {' src/internal.c | grep -q OPENSSL_EXTRA || {
   echo "build-wolfssl: the revoked alert patch did not apply" >&2; exit 1; }
+grep -q '        if (inLen > WOLFSSL_TICKET_ENC_SZ) {' src/internal.c || {
+  echo "build-wolfssl: src/internal.c is not what the ticket length patch expects" >&2; exit 1; }
+perl -0pi -e 's/(ato16\(et->enc_len, &inLen\);\n        if \(inLen > WOLFSSL_TICKET_ENC_SZ)\) \{/$1 ||\n                (word32)inLen + WOLFSSL_TICKET_FIXED_SZ > len) {/' src/internal.c
+grep -q '(word32)inLen + WOLFSSL_TICKET_FIXED_SZ > len) {' src/internal.c || {
+  echo "build-wolfssl: the ticket length patch did not apply" >&2; exit 1; }
 {
   ./autogen.sh
   # shellcheck disable=SC2086

@@ -152,11 +152,19 @@ static void w_tick(struct moat *w, void *arg)
 	}
 }
 
+/* A CertID OCSP found revoked, on its way to a worker. */
+struct revoked_id {
+	size_t len;
+	uint8_t certid[];
+};
+
 static void w_revoked(struct moat *w, void *arg)
 {
+	struct revoked_id *r = arg;
+
 	if (w)
-		conn_revoked(w, arg, "ocsp");
-	free(arg);
+		conn_revoked(w, r->certid, r->len, "ocsp");
+	free(r);
 }
 
 static void stop_finish(struct moat *m)
@@ -269,25 +277,28 @@ static void on_reject_log_timer(uv_timer_t *t)
 }
 
 /* OCSP found a certificate revoked: its live sessions go. */
-static void on_ocsp_revoked(void *arg, const char *serial)
+static void on_ocsp_revoked(void *arg, const uint8_t *certid, size_t len)
 {
 	struct moat *m = arg;
 
 	for (unsigned k = 1; k < m->n_workers; k++) {
-		char *s = strdup(serial);
+		struct revoked_id *r = malloc(sizeof(*r) + len);
 
-		if (s)
-			worker_post(m->workers[k], w_revoked, s);
+		if (r) {
+			r->len = len;
+			memcpy(r->certid, certid, len);
+			worker_post(m->workers[k], w_revoked, r);
+		}
 	}
-	conn_revoked(m, serial, "ocsp");
+	conn_revoked(m, certid, len, "ocsp");
 }
 
 static struct moat *the_moat; /* for the resumption check below */
 
-static int ocsp_known_revoked(const char *serial)
+static int ocsp_known_revoked(const uint8_t *certid, size_t len)
 {
 	return the_moat && the_moat->ocsp &&
-	       ocsp_cache_says_revoked(the_moat->ocsp, serial);
+	       ocsp_cache_says_revoked(the_moat->ocsp, certid, len);
 }
 
 /* The files a configuration names beside itself are watched without a

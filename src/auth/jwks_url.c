@@ -222,6 +222,13 @@ static void fetch_begin(struct jwks_fetcher *f)
 
 	if (f->req)
 		return;
+	if (!s->ctx) /* allowed only by jwks_insecure_http: true */
+		log_event(
+		    LOG_WARN, "jwks_insecure_http", "listener", f->listener,
+		    "url", s->url, "detail",
+		    "fetching the keys tokens are checked with over plain "
+		    "HTTP: anyone on the path can replace them",
+		    NULL);
 	s->next_fetch = 0;
 	f->req = http_start_tls(f->loop, s->host, s->port, s->request,
 				s->request_len, s->timeout_ms, JWK_MAX_FILE,

@@ -240,21 +240,28 @@ static enum jwt_result check_header(const struct jwks *set,
 }
 
 /* A NumericDate (RFC 7519 2): integer or not, in seconds. */
+/* Dates outside 1970..9999 are no dates: nothing later computed from
+ * one (exp + leeway, seconds to milliseconds) can overflow. */
+#define DATE_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
+/* An access token is short-lived: one valid for longer than this is a
+ * mistake or a forgery made to outlive every key rotation. */
+#define EXP_AHEAD_MAX (10LL * 366 * 86400)
+
 static int numeric_date(json_t *j, int64_t *out)
 {
 	double d;
 
 	if (json_is_integer(j)) {
 		*out = json_integer_value(j);
-		return 0;
+	} else if (json_is_real(j)) {
+		d = json_real_value(j);
+		if (!isfinite(d) || d > 4e18 || d < -4e18)
+			return -1;
+		*out = (int64_t)floor(d);
+	} else {
+		return -1;
 	}
-	if (!json_is_real(j))
-		return -1;
-	d = json_real_value(j);
-	if (!isfinite(d) || d > 4e18 || d < -4e18)
-		return -1;
-	*out = (int64_t)floor(d);
-	return 0;
+	return *out < 0 || *out > DATE_MAX ? -1 : 0;
 }
 
 static int aud_has(json_t *aud, const char *want)
@@ -298,6 +305,8 @@ static enum jwt_result check_claims(const struct jwt_policy *p, json_t *c,
 		return out->why = "exp missing or not a number", JWT_CLAIMS;
 	if (now - p->leeway_s >= out->exp)
 		return out->why = "expired", JWT_EXPIRED;
+	if (out->exp - now > EXP_AHEAD_MAX)
+		return out->why = "exp more than ten years ahead", JWT_CLAIMS;
 	if (nbf) {
 		if (numeric_date(nbf, &t) < 0)
 			return out->why = "nbf not a number", JWT_CLAIMS;

@@ -9,43 +9,51 @@
 #include "base/reject.h"
 
 static const struct reject_info table[REJ__COUNT] = {
-	/*                        name                 TLS alert        v3    v5 */
-	[REJ_NO_CERT] =          {"no_cert", "certificate_required (1.3), handshake_failure (1.2)", -1, -1},
-	[REJ_UNKNOWN_CA] =       {"unknown_ca",        "unknown_ca",         -1, -1},
-	[REJ_BAD_CERT] =         {"bad_cert",          "bad_certificate",    -1, -1},
-	[REJ_CERT_EXPIRED] =     {"cert_expired",      "certificate_expired", -1, -1},
-	[REJ_CERT_NOT_YET_VALID] = {"cert_not_yet_valid", "certificate_expired", -1, -1},
-	[REJ_CERT_REVOKED] =     {"cert_revoked",      "certificate_revoked", -1, -1},
-	[REJ_TLS_ERROR] =        {"tls_error",         NULL,                 -1, -1},
-	[REJ_HANDSHAKE_TIMEOUT] = {"handshake_timeout", NULL,                -1, -1},
-	[REJ_CONNECT_TIMEOUT] =  {"connect_timeout",   NULL,                 -1, -1},
-	[REJ_BAD_CONNECT] =      {"bad_connect",       NULL,                 -1, 0x81},
-	[REJ_BAD_PROTOCOL] =     {"bad_protocol",      NULL,                 0x01, 0x84},
-	[REJ_PACKET_TOO_LARGE] = {"packet_too_large",  NULL,                 -1, 0x95},
-	[REJ_CLIENT_ID_MISMATCH] = {"client_id_mismatch", NULL,              0x02, 0x85},
-	[REJ_NO_IDENTITY] =      {"no_identity",       NULL,                 0x05, 0x87},
-	[REJ_NO_SERVER] =        {"no_server",         NULL,                 0x03, 0x88},
-	[REJ_MAX_CONNECTIONS] =  {"max_connections",   NULL,                 -1, -1},
-	[REJ_OCSP_UNKNOWN] =     {"ocsp_unknown",      NULL,                 0x05, 0x87},
-	[REJ_OCSP_UNAVAILABLE] = {"ocsp_unavailable",  NULL,                 0x03, 0x88},
-	[REJ_OCSP_NO_URL] =      {"ocsp_no_url",       NULL,                 0x05, 0x87},
-	[REJ_BAD_PROXY] =        {"bad_proxy",         NULL,                 -1, -1},
-	[REJ_PER_SOURCE] =       {"per_source_limit",  NULL,                 -1, -1},
-	[REJ_CRL_EXPIRED] =      {"crl_expired",       "bad_certificate",    -1, -1},
-	/* 0x04 / 0x86 Bad user name or password, 0x05 / 0x87 Not authorized */
-	[REJ_TOKEN_MISSING] =    {"token_missing",     NULL,                 0x04, 0x86},
-	[REJ_TOKEN_INVALID] =    {"token_invalid",     NULL,                 0x04, 0x86},
-	[REJ_TOKEN_EXPIRED] =    {"token_expired",     NULL,                 0x04, 0x86},
-	[REJ_TOKEN_CLAIMS] =     {"token_claims",      NULL,                 0x05, 0x87},
-	/* after the CONNACK: MQTT 5 DISCONNECT 0x87, then close */
-	[REJ_TOKEN_EXPIRED_LIVE] = {"token_expired_live", NULL,              -1, -1},
-	/* topic rules: a denied PUBLISH or SUBSCRIBE filter is answered in
-	 * its own packet (PUBACK / PUBREC / SUBACK 0x87, 3.1.1 0x80) and the
-	 * session goes on; the will at CONNECT is Not authorized */
-	[REJ_ACL_PUBLISH] =      {"acl_publish",       NULL,                 -1, -1},
-	[REJ_ACL_SUBSCRIBE] =    {"acl_subscribe",     NULL,                 -1, -1},
-	[REJ_ACL_WILL] =         {"acl_will",          NULL,                 0x05, 0x87},
-	[REJ_ACL_LIVE] =         {"acl_live",          NULL,                 -1, -1},
+    /*                        name                 TLS alert        v3    v5 */
+    [REJ_NO_CERT] = {"no_cert",
+		     "certificate_required (1.3), handshake_failure (1.2)", -1,
+		     -1},
+    [REJ_UNKNOWN_CA] = {"unknown_ca", "unknown_ca", -1, -1},
+    [REJ_BAD_CERT] = {"bad_cert", "bad_certificate", -1, -1},
+    [REJ_CERT_EXPIRED] = {"cert_expired", "certificate_expired", -1, -1},
+    [REJ_CERT_NOT_YET_VALID] = {"cert_not_yet_valid", "certificate_expired", -1,
+				-1},
+    [REJ_CERT_REVOKED] = {"cert_revoked", "certificate_revoked", -1, -1},
+    [REJ_TLS_ERROR] = {"tls_error", NULL, -1, -1},
+    [REJ_HANDSHAKE_TIMEOUT] = {"handshake_timeout", NULL, -1, -1},
+    [REJ_CONNECT_TIMEOUT] = {"connect_timeout", NULL, -1, -1},
+    [REJ_BAD_CONNECT] = {"bad_connect", NULL, -1, 0x81},
+    [REJ_BAD_PROTOCOL] = {"bad_protocol", NULL, 0x01, 0x84},
+    [REJ_PACKET_TOO_LARGE] = {"packet_too_large", NULL, -1, 0x95},
+    [REJ_CLIENT_ID_MISMATCH] = {"client_id_mismatch", NULL, 0x02, 0x85},
+    [REJ_NO_IDENTITY] = {"no_identity", NULL, 0x05, 0x87},
+    [REJ_NO_SERVER] = {"no_server", NULL, 0x03, 0x88},
+    [REJ_MAX_CONNECTIONS] = {"max_connections", NULL, -1, -1},
+    [REJ_OCSP_UNKNOWN] = {"ocsp_unknown", NULL, 0x05, 0x87},
+    [REJ_OCSP_UNAVAILABLE] = {"ocsp_unavailable", NULL, 0x03, 0x88},
+    [REJ_OCSP_NO_URL] = {"ocsp_no_url", NULL, 0x05, 0x87},
+    [REJ_BAD_PROXY] = {"bad_proxy", NULL, -1, -1},
+    [REJ_PER_SOURCE] = {"per_source_limit", NULL, -1, -1},
+    [REJ_CRL_EXPIRED] = {"crl_expired", "bad_certificate", -1, -1},
+    /* 0x04 / 0x86 Bad user name or password, 0x05 / 0x87 Not authorized */
+    [REJ_TOKEN_MISSING] = {"token_missing", NULL, 0x04, 0x86},
+    [REJ_TOKEN_INVALID] = {"token_invalid", NULL, 0x04, 0x86},
+    [REJ_TOKEN_EXPIRED] = {"token_expired", NULL, 0x04, 0x86},
+    [REJ_TOKEN_CLAIMS] = {"token_claims", NULL, 0x05, 0x87},
+    /* after the CONNACK: MQTT 5 DISCONNECT 0x87, then close */
+    [REJ_TOKEN_EXPIRED_LIVE] = {"token_expired_live", NULL, -1, -1},
+    /* a CONNECT with an Authentication Method (MQTT 5 only): 0x8C Bad
+     * authentication method; the broker never authenticates the device */
+    [REJ_AUTH_METHOD] = {"auth_method", NULL, -1, 0x8C},
+    /* after the CONNACK: MQTT 5 DISCONNECT 0x82 Protocol Error, close */
+    [REJ_PROTOCOL_VIOLATION] = {"protocol_violation", NULL, -1, -1},
+    /* topic rules: a denied PUBLISH or SUBSCRIBE filter is answered in
+     * its own packet (PUBACK / PUBREC / SUBACK 0x87, 3.1.1 0x80) and the
+     * session goes on; the will at CONNECT is Not authorized */
+    [REJ_ACL_PUBLISH] = {"acl_publish", NULL, -1, -1},
+    [REJ_ACL_SUBSCRIBE] = {"acl_subscribe", NULL, -1, -1},
+    [REJ_ACL_WILL] = {"acl_will", NULL, 0x05, 0x87},
+    [REJ_ACL_LIVE] = {"acl_live", NULL, -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

@@ -25,17 +25,20 @@ enum reject_cause {
 	REJ_NO_IDENTITY,
 	REJ_NO_SERVER,
 	REJ_MAX_CONNECTIONS,
-	REJ_OCSP_UNKNOWN,     /* require: the responder does not know it */
-	REJ_OCSP_UNAVAILABLE, /* require: no answer (down, slow, bad) */
-	REJ_OCSP_NO_URL,      /* require: no AIA OCSP URL, no override */
-	REJ_BAD_PROXY,        /* PROXY protocol header missing or malformed */
-	REJ_PER_SOURCE,       /* limits.per_source reached */
-	REJ_CRL_EXPIRED,      /* crl_expired: reject, and a CRL is past it */
-	REJ_TOKEN_MISSING,    /* a token is needed, the password is empty */
-	REJ_TOKEN_INVALID,    /* malformed, bad signature, alg, kid, key */
-	REJ_TOKEN_EXPIRED,    /* exp passed or nbf not reached (leeway) */
-	REJ_TOKEN_CLAIMS,     /* iss, aud or the identity claim wrong */
+	REJ_OCSP_UNKNOWN,	/* require: the responder does not know it */
+	REJ_OCSP_UNAVAILABLE,	/* require: no answer (down, slow, bad) */
+	REJ_OCSP_NO_URL,	/* require: no AIA OCSP URL, no override */
+	REJ_BAD_PROXY,		/* PROXY protocol header missing or malformed */
+	REJ_PER_SOURCE,		/* limits.per_source reached */
+	REJ_CRL_EXPIRED,	/* crl_expired: reject, and a CRL is past it */
+	REJ_TOKEN_MISSING,	/* a token is needed, the password is empty */
+	REJ_TOKEN_INVALID,	/* malformed, bad signature, alg, kid, key */
+	REJ_TOKEN_EXPIRED,	/* exp passed or nbf not reached (leeway) */
+	REJ_TOKEN_CLAIMS,	/* iss, aud or the identity claim wrong */
 	REJ_TOKEN_EXPIRED_LIVE, /* a forwarding session's token ran out */
+	REJ_AUTH_METHOD,	/* MQTT 5 enhanced auth, not passed through */
+	REJ_PROTOCOL_VIOLATION, /* after the CONNECT: a second CONNECT, an
+				   AUTH, a server-to-client packet */
 	REJ_ACL_PUBLISH,      /* a PUBLISH denied by the topic rules */
 	REJ_ACL_SUBSCRIBE,    /* a SUBSCRIBE filter denied */
 	REJ_ACL_WILL,         /* the CONNECT's will topic denied */

@@ -44,6 +44,12 @@ int mqtt_framer_feed(struct mqtt_framer *f, const uint8_t *p, size_t n,
 	while (i < n) {
 		switch (f->state) {
 		case FR_TYPE:
+			if (f->forbid & (1u << (p[i] >> 4))) {
+				f->type = p[i];
+				f->stop = (uint32_t)i;
+				f->state = FR_ERROR;
+				return MQTT_E_FORBIDDEN;
+			}
 			f->type = p[i++];
 			f->value = 0;
 			f->nbytes = 0;
@@ -279,6 +285,7 @@ static int parse_props(struct rd *r, int will, struct mqtt_connect *c)
 			rd_str(r);
 			break;
 		case 0x15: /* authentication method */
+			c->has_auth_method = true;
 			rd_str(r);
 			break;
 		case 0x16: /* authentication data */

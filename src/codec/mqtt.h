@@ -23,7 +23,9 @@ enum mqtt_type {
 	MQTT_PUBCOMP = 7,
 	MQTT_SUBSCRIBE = 8,
 	MQTT_SUBACK = 9,
+	MQTT_UNSUBACK = 11,
 	MQTT_PINGREQ = 12,
+	MQTT_PINGRESP = 13,
 	MQTT_DISCONNECT = 14,
 	MQTT_AUTH = 15,
 };
@@ -35,6 +37,7 @@ enum mqtt_type {
 #define MQTT_E_PROTOCOL (-4)    /* not a CONNECT, or a protocol rule broken */
 #define MQTT_E_VERSION (-5)     /* unknown protocol name or level */
 #define MQTT_E_NOSPACE (-6)     /* output buffer too small */
+#define MQTT_E_FORBIDDEN (-7)	/* a packet of a type the framer refuses */
 
 /* CONNACK return codes: v3.1/3.1.1 and v5 reason codes */
 #define MQTT3_RC_UNACCEPTABLE_VERSION 0x01
@@ -72,13 +75,18 @@ struct mqtt_framer {
 	uint8_t state;   /* internal */
 	uint8_t nbytes;  /* varint bytes seen */
 	uint8_t type;    /* type/flags byte of the current packet */
+	uint16_t forbid; /* bit (1 << type): packets of that type refused */
+	uint32_t stop;	 /* after MQTT_E_FORBIDDEN: bytes of the chunk that
+			    came before the refused packet */
 	uint64_t packets; /* complete packets seen */
 };
 void mqtt_framer_init(struct mqtt_framer *f);
-/* Consumes all n bytes. Returns 0, MQTT_E_MALFORMED (bad varint), or
+/* Consumes all n bytes. Returns 0, MQTT_E_MALFORMED (bad varint),
  * MQTT_E_TOO_LARGE when a packet's total size (fixed header + remaining)
- * exceeds max_packet (0 = no limit beyond the protocol's). After an error
- * the framer stays in error and the stream must be closed. */
+ * exceeds max_packet (0 = no limit beyond the protocol's), or
+ * MQTT_E_FORBIDDEN when a packet whose type is in f->forbid starts (f->stop
+ * bytes of this chunk came before it, f->type is its first byte). After an
+ * error the framer stays in error and the stream must be closed. */
 int mqtt_framer_feed(struct mqtt_framer *f, const uint8_t *p, size_t n,
 		     uint32_t max_packet);
 /* True between packets (nothing of a next packet seen yet). */
@@ -110,6 +118,7 @@ struct mqtt_connect {
 	uint32_t props_len;
 	uint32_t session_expiry;   /* v5 property 0x11, 0 if absent */
 	uint32_t max_packet_size;  /* v5 property 0x27, 0 if absent */
+	bool has_auth_method;	   /* v5 property 0x15: enhanced auth asked */
 	/* Offsets (from the start of the packet) used by the rewriter. */
 	size_t payload_off;        /* first byte of the payload (client id) */
 	size_t username_off;       /* start of the username field, or where it

@@ -87,6 +87,7 @@ struct cfg_tls {
 	char *staple_file;                    /* when staple == FILE */
 	struct cfg_pos staple_pos;
 	bool session_tickets;                 /* default true */
+	uint64_t ticket_lifetime_ms;	      /* default 1h */
 	char *ticket_keys;                    /* NULL = a key made at start */
 	struct cfg_pos ticket_keys_pos;
 	struct cfg_ocsp ocsp;
@@ -104,6 +105,7 @@ struct cfg_token {
 	struct cfg_pos jwks_pos;
 	char *jwks_url;           /* NULL = none */
 	struct cfg_pos jwks_url_pos;
+	bool jwks_insecure_http;  /* an http:// jwks_url is allowed */
 	uint64_t jwks_refresh_ms; /* default 5m */
 	uint64_t jwks_timeout_ms; /* one fetch of jwks_url; default 5s */
 	char *jwks_ca;            /* NULL = the system CAs; resolved path */
@@ -170,6 +172,10 @@ struct cfg_mqtt {
 	 * identity (certificate or token) becomes the CONNECT username */
 	bool username_from_cert;    /* default false */
 	bool username_from_set;     /* either name was written */
+	/* MQTT 5 enhanced authentication (CONNECT Authentication Method,
+	 * AUTH packets) passed through to the broker; default false: such
+	 * a CONNECT is refused (0x8C) and an AUTH ends the session */
+	bool enhanced_auth;
 	struct cfg_token token;
 	struct cfg_acl acl;
 	struct cfg_rate rate;

@@ -106,6 +106,12 @@ static int tls_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 		}
 	} else if (!strcmp(key, "session_tickets")) {
 		get_bool(x, v, "tls.session_tickets", &t->session_tickets);
+	} else if (!strcmp(key, "ticket_lifetime")) {
+		if (get_duration(x, v, "tls.ticket_lifetime",
+				 &t->ticket_lifetime_ms) == 0 &&
+		    (t->ticket_lifetime_ms < 1000 ||
+		     t->ticket_lifetime_ms > 7 * 86400000ull))
+			ERR(x, v, "tls.ticket_lifetime: from 1s to 7d");
 	} else if (!strcmp(key, "ticket_keys")) {
 		get_path(x, v, "tls.ticket_keys", &t->ticket_keys,
 			 &t->ticket_keys_pos, 1);
@@ -172,6 +178,9 @@ static int token_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 			ERR(x, v, "mqtt.token.jwks_url: expected an http:// or "
 				  "https:// URL, found '%s'",
 			    t->jwks_url);
+	} else if (!strcmp(key, "jwks_insecure_http")) {
+		get_bool(x, v, "mqtt.token.jwks_insecure_http",
+			 &t->jwks_insecure_http);
 	} else if (!strcmp(key, "jwks_refresh")) {
 		if (get_duration(x, v, "mqtt.token.jwks_refresh",
 				 &t->jwks_refresh_ms) == 0 &&
@@ -219,6 +228,12 @@ static void token_check(struct pctx *x, node_t *map, struct cfg_token *t)
 	if (find_key(x, map, "jwks") && find_key(x, map, "jwks_url"))
 		ERR(x, map, "mqtt.token: write 'jwks' or 'jwks_url', not "
 			    "both");
+	if (t->jwks_url && !strncmp(t->jwks_url, "http://", 7) &&
+	    !t->jwks_insecure_http)
+		ERR(x, find_key(x, map, "jwks_url"),
+		    "mqtt.token.jwks_url: plain http:// lets anyone on the "
+		    "path replace the keys that tokens are checked with; use "
+		    "https://, or write jwks_insecure_http: true");
 	if (!find_key(x, map, "issuer"))
 		ERR(x, map, "mqtt.token: missing key 'issuer' (the token's "
 			    "iss must be checked)");
@@ -247,6 +262,8 @@ static int mqtt_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 		m->username_from_set = true;
 		get_bool(x, v, "mqtt.username_from_identity",
 			 &m->username_from_cert);
+	} else if (!strcmp(key, "enhanced_auth")) {
+		get_bool(x, v, "mqtt.enhanced_auth", &m->enhanced_auth);
 	} else if (!strcmp(key, "token")) {
 		m->token.pos = pos_of(x, k);
 		if (want_map(x, v, "mqtt.token") == 0) {
@@ -322,6 +339,7 @@ static void listener_defaults(struct cfg_listener *l)
 	l->tls.verify_client = CFG_VERIFY_REQUIRED;
 	l->tls.min_version = 12;
 	l->tls.session_tickets = true;
+	l->tls.ticket_lifetime_ms = 3600000;
 	l->tls.ocsp.timeout_ms = 2000;
 	l->tls.ocsp.cache_size = 100000;
 	l->tls.ocsp.max_age_ms = 300000;

@@ -44,6 +44,7 @@ void conn_on_accept(uv_stream_t *server, int status)
 	c->handles = 2;
 	mqtt_framer_init(&c->fr[0]);
 	mqtt_framer_init(&c->fr[1]);
+	conn_splice_init(c);
 	uv_mutex_lock(&m->wlock);
 	c->next = m->conns;
 	if (m->conns)

@@ -273,7 +273,7 @@ static void acl_end(struct conn *c, uint8_t code, const char *why)
 {
 	c->acl->stopped = 1;
 	conn_read_stop(c, SIDE_CLIENT);
-	conn_end_with(c, code, why);
+	conn_end_live_rc(c, code, why);
 }
 
 /* ---- client to broker ---- */

@@ -29,9 +29,10 @@ void conn_stop_all(struct moat *m);
 void conn_reject_log_flush(struct moat *m);
 
 /* Close the live sessions of a certificate that was just found revoked
- * (by serial, lower-case hex), as revoked_live says; `source` is "crl" or
- * "ocsp" for the log. Returns how many were closed. */
-int conn_revoked(struct moat *m, const char *serial, const char *source);
+ * (by its OCSP CertID: issuer and serial), as revoked_live says; `source` is
+ * "crl" or "ocsp" for the log. Returns how many were closed. */
+int conn_revoked(struct moat *m, const uint8_t *certid, size_t len,
+		 const char *source);
 
 /* After a CRL reload: close the live sessions whose certificate the
  * listener's new CRL revokes. */

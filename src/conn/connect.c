@@ -197,6 +197,13 @@ int conn_connect_check(struct conn *c)
 			conn_refuse(c, REJ_BAD_CONNECT);
 		return 1;
 	}
+	/* moat decides who the device is: a broker is not asked to run an
+	 * authentication exchange of the client's choosing, unless the
+	 * listener passes enhanced authentication through */
+	if (mc.has_auth_method && !mq->enhanced_auth) {
+		conn_refuse(c, REJ_AUTH_METHOD);
+		return 1;
+	}
 	if (c->cert.ocsp_mode == CFG_OCSP_REQUIRE &&
 	    c->cert.ocsp_state >= TLS_OCSP_UNAVAILABLE) {
 		/* Down or slow: a transient fault, the device retries later.

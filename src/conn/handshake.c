@@ -66,6 +66,13 @@ static void conn_handshake_done(struct conn *c)
 {
 	struct moat *m = c->moat;
 
+	/* Only now is it known whether the session was resumed: a ticket's
+	 * identity becomes the connection's then, or is dropped. */
+	if (tls_session_settle(c->ssl, &c->io) < 0) {
+		CTR_ADD(m->handshakes_failed, 1);
+		conn_refuse(c, REJ_TLS_ERROR);
+		return;
+	}
 	CTR_ADD(m->handshakes_ok, 1);
 	CTR_ADD(c->li->handshakes, 1);
 	histo_observe(&m->h_handshake, (double)(uv_hrtime() - c->t0_ns) / 1e9);
@@ -222,5 +229,5 @@ int conn_handshake_step(struct conn *c)
 		return 0;
 	}
 	conn_handshake_done(c);
-	return 1;
+	return c->state == CS_CONNECT;
 }

@@ -189,8 +189,8 @@ void conn_token_watch(struct conn *c);
  * certificate, expired token): MQTT 5 DISCONNECT 0x87 with `why` at a
  * packet boundary, else close. */
 void conn_end_live(struct conn *c, const char *why);
-/* The same with another reason code (0x87 a rule, 0x96 a rate...). */
-void conn_end_with(struct conn *c, uint8_t code, const char *why);
+/* The same with another MQTT 5 reason code. */
+void conn_end_live_rc(struct conn *c, uint8_t rc, const char *why);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);
@@ -214,6 +214,8 @@ void conn_acl_free(struct conn *c);
 
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
+/* The packet types a client may not send once admitted (accept time). */
+void conn_splice_init(struct conn *c);
 void conn_client_eof(struct conn *c);
 void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 

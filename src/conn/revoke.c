@@ -4,7 +4,7 @@
  * clients are first told DISCONNECT 0x87 at a packet boundary. Reached
  * from the OCSP cache's hook and from reload, never the other way round. */
 #include <stdio.h>
-#include <strings.h>
+#include <string.h>
 
 #include "base/log.h"
 #include "conn/internal.h"
@@ -20,16 +20,16 @@ static void on_end_timeout(uv_timer_t *t)
 
 void conn_end_live(struct conn *c, const char *why)
 {
-	conn_end_with(c, MQTT5_RC_NOT_AUTHORIZED, why);
+	conn_end_live_rc(c, MQTT5_RC_NOT_AUTHORIZED, why);
 }
 
-void conn_end_with(struct conn *c, uint8_t code, const char *why)
+void conn_end_live_rc(struct conn *c, uint8_t rc, const char *why)
 {
 	if (c->state != CS_SPLICE || c->version != MQTT_V5) {
 		conn_close(c, why);
 		return;
 	}
-	c->say_goodbye = code;
+	c->say_goodbye = rc;
 	c->bye_why = why;
 	if (mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM])) {
 		conn_goodbye(c);
@@ -60,15 +60,18 @@ static int live(const struct conn *c)
 	       c->lcfg->tls.revoked_live == CFG_REVOKED_CLOSE;
 }
 
-int conn_revoked(struct moat *m, const char *serial, const char *source)
+int conn_revoked(struct moat *m, const uint8_t *certid, size_t len,
+		 const char *source)
 {
 	struct conn *next;
 	int n = 0;
 
+	/* by the leaf's CertID (issuer and serial), never the serial alone:
+	 * two CAs may issue the same serial */
 	for (struct conn *c = m->conns; c; c = next) {
 		next = c->next;
-		if (live(c) && c->cert.serial &&
-		    strcasecmp(c->cert.serial, serial) == 0) {
+		if (live(c) && c->cert.certid && c->cert.certid_len == len &&
+		    !memcmp(c->cert.certid, certid, len)) {
 			revoke_one(c, source);
 			n++;
 		}

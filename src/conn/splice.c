@@ -2,17 +2,68 @@
  * broker and from the broker (encrypted) to the client, each direction's
  * MQTT framing checked against max_packet_size, half-closes passed on,
  * and a pending DISCONNECT (stop, revocation) sent at a packet boundary. */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "base/log.h"
 #include "upstream/server.h"
 #include "conn/internal.h"
+
+static int conn_splice_in_ok(struct conn *c, const uint8_t *p, size_t n);
+
+/* After its CONNECT a client may send only what MQTT lets a client send:
+ * not a second CONNECT (a broker would take it for a new session of
+ * whoever it names), not what only a server sends, and no AUTH unless the
+ * listener passes MQTT 5 enhanced authentication through. */
+#define CLIENT_FORBID                                                          \
+	((1u << 0) | (1u << MQTT_CONNECT) | (1u << MQTT_CONNACK) |             \
+	 (1u << MQTT_SUBACK) | (1u << MQTT_UNSUBACK) | (1u << MQTT_PINGRESP))
+
+void conn_splice_init(struct conn *c)
+{
+	c->fr[SIDE_CLIENT].forbid =
+	    (uint16_t)(CLIENT_FORBID |
+		       (c->lcfg->mqtt.enhanced_auth ? 0 : 1u << MQTT_AUTH));
+}
+
+/* The client sent a packet it may not: nothing more is read from it, and
+ * the session ends (MQTT 5: DISCONNECT 0x82 Protocol Error first). */
+static void conn_violation(struct conn *c, uint8_t type)
+{
+	struct moat *m = c->moat;
+	char id[24], t[8];
+
+	CTR_ADD(m->rejects[REJ_PROTOCOL_VIOLATION], 1);
+	CTR_ADD(c->li->rejects[REJ_PROTOCOL_VIOLATION], 1);
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	snprintf(t, sizeof(t), "%u", type >> 4);
+	log_event(LOG_WARN, "reject", "conn", id, "cause",
+		  reject_name(REJ_PROTOCOL_VIOLATION), "subject",
+		  c->cert.subject, "client_id", c->client_id, "packet_type", t,
+		  NULL);
+	conn_read_stop(c, SIDE_CLIENT);
+	c->eof[SIDE_CLIENT] = 1; /* and never read again */
+	conn_end_live_rc(c, MQTT5_RC_PROTOCOL_ERROR,
+			 (type >> 4) == MQTT_CONNECT ? "second CONNECT"
+			 : (type >> 4) == MQTT_AUTH  ? "AUTH not accepted"
+						     : "packet not allowed "
+						       "from a client");
+}
 
 /* Forward plaintext from the client to the broker, checking the framing. */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
 {
 	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size;
-	int r = mqtt_framer_feed(&c->fr[SIDE_CLIENT], p, n, max);
+	struct mqtt_framer *fr = &c->fr[SIDE_CLIENT];
+	int r = mqtt_framer_feed(fr, p, n, max);
 
+	if (r == MQTT_E_FORBIDDEN) {
+		/* what came before it goes on; the packet does not */
+		if (fr->stop && conn_splice_in_ok(c, p, fr->stop) < 0)
+			return -1;
+		conn_violation(c, fr->type);
+		return -1;
+	}
 	if (r < 0) {
 		conn_reject(c,
 			    r == MQTT_E_TOO_LARGE ? REJ_PACKET_TOO_LARGE
@@ -20,6 +71,12 @@ int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
 			    -1);
 		return -1;
 	}
+	return conn_splice_in_ok(c, p, n);
+}
+
+/* Bytes the framer passed: count them and write them to the broker. */
+static int conn_splice_in_ok(struct conn *c, const uint8_t *p, size_t n)
+{
 	CTR_ADD(c->bytes_in, n);
 	CTR_ADD(SRV_CTR(c)->bytes_in, n);
 	CTR_ADD(c->li->bytes_in, n);

@@ -113,7 +113,7 @@ struct gen *gen_load(const char *path, char **errors)
 	resolve_servers(cfg, errors);
 	g->tls = calloc(cfg->n_listeners, sizeof(*g->tls));
 	for (size_t i = 0; g->tls && i < cfg->n_listeners; i++)
-		g->tls[i] = tls_ctx_new(&cfg->listeners[i].tls, errors);
+		g->tls[i] = tls_ctx_new(&cfg->listeners[i], errors);
 	g->jwks = calloc(cfg->n_listeners, sizeof(*g->jwks));
 	g->jwks_src = calloc(cfg->n_listeners, sizeof(*g->jwks_src));
 	for (size_t i = 0; g->jwks && g->jwks_src && i < cfg->n_listeners;

@@ -125,7 +125,7 @@ void ocsp_unlock_run(struct ocsp_cache *oc)
 		struct revoked_note *next = r->next;
 
 		if (oc->revoked_hook)
-			oc->revoked_hook(oc->revoked_arg, r->serial);
+			oc->revoked_hook(oc->revoked_arg, r->certid, r->len);
 		free(r);
 		r = next;
 	}
@@ -164,7 +164,8 @@ size_t ocsp_cache_count(struct ocsp_cache *oc)
 }
 
 void ocsp_set_revoked_hook(struct ocsp_cache *oc,
-			   void (*hook)(void *arg, const char *serial),
+			   void (*hook)(void *arg, const uint8_t *certid,
+					size_t len),
 			   void *arg)
 {
 	oc->revoked_hook = hook;
@@ -620,14 +621,20 @@ void ocsp_cache_free(struct ocsp_cache *oc)
 	uv_close((uv_handle_t *)&oc->start_async, on_cache_closed);
 }
 
-int ocsp_cache_says_revoked(struct ocsp_cache *oc, const char *serial)
+int ocsp_cache_says_revoked(struct ocsp_cache *oc, const uint8_t *certid,
+			    size_t len)
 {
+	uint32_t h = hash_bytes(certid, len);
 	int r = 0;
 
 	uv_mutex_lock(&oc->lock);
-	for (const struct ocsp_entry *e = oc->lru_head; e && !r; e = e->lnext)
-		r = e->have && e->ans.cert_status == OCSP_CS_REVOKED &&
-		    strcasecmp(e->serial, serial) == 0;
+	for (const struct ocsp_entry *e = oc->h[h & ((1u << HBITS) - 1)]; e;
+	     e = e->hnext)
+		if (e->hash == h && e->key_len == len &&
+		    !memcmp(e->key, certid, len)) {
+			r = e->have && e->ans.cert_status == OCSP_CS_REVOKED;
+			break;
+		}
 	uv_mutex_unlock(&oc->lock);
 	return r;
 }

@@ -111,15 +111,19 @@ void ocsp_prefetch(struct ocsp_cache *oc, const char *url, const uint8_t *req,
  * fetches per call. */
 void ocsp_tick(struct ocsp_cache *oc, const struct ocsp_opts *o, int max);
 
-/* Called when a fetched answer for serial (lower-case hex) says REVOKED
- * where the cache said GOOD before (or said nothing): live sessions of that
- * certificate must go. Set once by main. */
+/* Called when a fetched answer for the certificate of this CertID (DER:
+ * issuer name and key hashes, serial) says REVOKED where the cache said
+ * GOOD before (or said nothing): live sessions of that certificate must
+ * go. Set once by main. */
 void ocsp_set_revoked_hook(struct ocsp_cache *oc,
-			   void (*hook)(void *arg, const char *serial),
+			   void (*hook)(void *arg, const uint8_t *certid,
+					size_t len),
 			   void *arg);
 
-/* 1 when a cached answer for this serial says revoked. */
-int ocsp_cache_says_revoked(struct ocsp_cache *oc, const char *serial);
+/* 1 when the cached answer for this CertID (DER) says revoked: one hash
+ * lookup, never a walk over the cache. */
+int ocsp_cache_says_revoked(struct ocsp_cache *oc, const uint8_t *certid,
+			    size_t len);
 
 /* Answers for `show ocsp [SERIAL]`: one line each into out (malloc'd). */
 char *ocsp_show(struct ocsp_cache *oc, const char *serial);

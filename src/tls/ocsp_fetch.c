@@ -60,11 +60,12 @@ static void fetch_done_locked(struct ocsp_fetch *f, const uint8_t *resp,
 				oc->st.unknown++;
 			log_fetch(e, "ok", ocsp_status_name(a.cert_status));
 			if (a.cert_status == OCSP_CS_REVOKED && !was_revoked) {
-				struct revoked_note *r = calloc(1, sizeof(*r));
+				struct revoked_note *r =
+				    malloc(sizeof(*r) + e->key_len);
 
 				if (r) {
-					memcpy(r->serial, e->serial,
-					       sizeof(r->serial));
+					r->len = e->key_len;
+					memcpy(r->certid, e->key, e->key_len);
 					r->next = oc->revoked;
 					oc->revoked = r;
 				}

@@ -42,7 +42,8 @@ struct ocsp_entry {
 
 struct revoked_note {
 	struct revoked_note *next;
-	char serial[84];
+	size_t len;
+	uint8_t certid[]; /* the entry's key */
 };
 
 struct ocsp_cache {
@@ -57,7 +58,7 @@ struct ocsp_cache {
 	struct ocsp_entry *lru_head, *lru_tail;
 	size_t count, max;
 	struct ocsp_stats st;
-	void (*revoked_hook)(void *arg, const char *serial);
+	void (*revoked_hook)(void *arg, const uint8_t *certid, size_t len);
 	void *revoked_arg;
 };
 

@@ -58,7 +58,7 @@ const struct ticket_key *ticket_keys_find(const struct ticket_keys *k,
 	return NULL;
 }
 
-#define BLOB_FIXED (1 + 1 + 1 + 8 + 2 * TICKET_HASH_SZ + 1)
+#define BLOB_FIXED (1 + 1 + 1 + 8 + 3 * TICKET_HASH_SZ + 1 + 1)
 
 static const struct ticket_str *blob_strs(const struct ticket_blob *b, int i)
 {
@@ -70,7 +70,7 @@ static const struct ticket_str *blob_strs(const struct ticket_blob *b, int i)
 
 size_t ticket_blob_size(const struct ticket_blob *b)
 {
-	size_t n = BLOB_FIXED + b->serial_len;
+	size_t n = BLOB_FIXED + b->serial_len + b->certid_len;
 
 	for (int i = 0; i < 4; i++)
 		n += 2 + blob_strs(b, i)->n;
@@ -83,7 +83,8 @@ int ticket_blob_encode(const struct ticket_blob *b, uint8_t *out, size_t cap)
 	uint64_t t = (uint64_t)b->checked_at;
 	uint8_t *p = out;
 
-	if (b->serial_len > TICKET_SERIAL_MAX)
+	if (b->serial_len > TICKET_SERIAL_MAX ||
+	    b->certid_len > TICKET_CERTID_MAX)
 		return -EINVAL;
 	for (int i = 0; i < 4; i++) {
 		const struct ticket_str *s = blob_strs(b, i);
@@ -105,6 +106,11 @@ int ticket_blob_encode(const struct ticket_blob *b, uint8_t *out, size_t cap)
 	*p++ = (uint8_t)b->serial_len;
 	memcpy(p, b->serial, b->serial_len);
 	p += b->serial_len;
+	memcpy(p, b->trust, TICKET_HASH_SZ);
+	p += TICKET_HASH_SZ;
+	*p++ = (uint8_t)b->certid_len;
+	memcpy(p, b->certid, b->certid_len);
+	p += b->certid_len;
 	for (int i = 0; i < 4; i++) {
 		const struct ticket_str *s = blob_strs(b, i);
 
@@ -147,6 +153,16 @@ int ticket_blob_decode(const uint8_t *p, size_t n, struct ticket_blob *b)
 		return -EINVAL;
 	memcpy(b->serial, p, b->serial_len);
 	p += b->serial_len;
+	if ((size_t)(end - p) < TICKET_HASH_SZ + 1)
+		return -EINVAL;
+	memcpy(b->trust, p, TICKET_HASH_SZ);
+	p += TICKET_HASH_SZ;
+	b->certid_len = *p++;
+	if (b->certid_len > TICKET_CERTID_MAX ||
+	    (size_t)(end - p) < b->certid_len)
+		return -EINVAL;
+	memcpy(b->certid, p, b->certid_len);
+	p += b->certid_len;
 	for (int i = 0; i < 4; i++) {
 		size_t len;
 
@@ -161,4 +177,21 @@ int ticket_blob_decode(const uint8_t *p, size_t n, struct ticket_blob *b)
 		p += len;
 	}
 	return p == end ? 0 : -EINVAL;
+}
+
+int ticket_plain_split(const uint8_t *p, size_t n, size_t *state_len,
+		       const uint8_t **blob, size_t *blob_len)
+{
+	size_t sl, bl;
+
+	if (n < 16 || n % 16)
+		return -EINVAL;
+	sl = ((size_t)p[n - 4] << 8) | p[n - 3];
+	bl = ((size_t)p[n - 2] << 8) | p[n - 1];
+	if (!bl || sl + bl + TICKET_TRAILER_SZ > n)
+		return -EINVAL;
+	*state_len = sl;
+	*blob = p + sl;
+	*blob_len = bl;
+	return 0;
 }

@@ -40,9 +40,10 @@ const struct ticket_key *ticket_keys_find(const struct ticket_keys *k,
 
 /* ---- the identity blob ---- */
 
-#define TICKET_BLOB_VERSION 1
+#define TICKET_BLOB_VERSION 2 /* 1: before trust binding and the CertID */
 #define TICKET_HASH_SZ 32   /* SHA-256 */
 #define TICKET_SERIAL_MAX 32 /* RFC 5280 allows 20 octets; some CAs go over */
+#define TICKET_CERTID_MAX 160 /* an OCSP CertID: SHA-1 or SHA-256 hashes */
 
 /* A string inside a blob (not terminated; n 0 = absent). */
 struct ticket_str {
@@ -61,6 +62,14 @@ struct ticket_blob {
 	uint8_t issuer_hash[TICKET_HASH_SZ]; /* SHA-256 of its issuer Name */
 	uint8_t serial[TICKET_SERIAL_MAX];   /* the INTEGER's content bytes */
 	size_t serial_len;
+	/* the trust the session was checked under: a hash of the listener's
+	 * name, client CAs, CRL issuers, verify_client, OCSP and identity
+	 * settings (tls_ctx.trust); a ticket resumes only where it matches */
+	uint8_t trust[TICKET_HASH_SZ];
+	/* the leaf's OCSP CertID DER (issuer name and key hashes, serial),
+	 * when OCSP checked it: matched against the cache at resumption */
+	uint8_t certid[TICKET_CERTID_MAX];
+	size_t certid_len;
 	struct ticket_str subject, cn, san_dns, san_uri;
 };
 
@@ -76,5 +85,18 @@ int ticket_blob_encode(const struct ticket_blob *b, uint8_t *out, size_t cap);
  * (unknown version, lengths that overrun or leave bytes, a NUL in a
  * string). */
 int ticket_blob_decode(const uint8_t *p, size_t n, struct ticket_blob *b);
+
+/* ---- the decrypted ticket ---- */
+
+/* The plaintext of a ticket is
+ *     wolfSSL's state | blob | zeros | state length 2 | blob length 2
+ * padded to the AES block. The trailer's lengths are the sender's word
+ * (authenticated, but checked all the same): split a plaintext of n bytes
+ * into state and blob. 0 with *state_len, *blob, *blob_len set; -EINVAL
+ * when n is not a whole number of blocks, the lengths overrun n, or there
+ * is no blob. Reads nothing outside p[0..n). */
+#define TICKET_TRAILER_SZ 4
+int ticket_plain_split(const uint8_t *p, size_t n, size_t *state_len,
+		       const uint8_t **blob, size_t *blob_len);
 
 #endif

@@ -16,6 +16,7 @@
 #include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 
 #include "base/log.h"
 #include "base/sbuf.h"
@@ -23,9 +24,9 @@
 #include "tls/tls.h"
 #include "tls/tls_int.h"
 
-static int (*revoked_lookup)(const char *serial);
+static int (*revoked_lookup)(const uint8_t *certid, size_t len);
 
-void tls_set_revoked_lookup(int (*fn)(const char *serial))
+void tls_set_revoked_lookup(int (*fn)(const uint8_t *certid, size_t len))
 {
 	revoked_lookup = fn;
 }
@@ -43,11 +44,20 @@ void tls_set_revoked_lookup(int (*fn)(const char *serial))
  * and ciphertext (encrypt-then-MAC; the MAC is checked before anything is
  * decrypted), under the first key of tls.ticket_keys, or a key made at
  * start. Any instance holding the key resumes the ticket; one it cannot
- * vouch for (unknown key, bad MAC, no blob, revoked since, older than
- * TICKET_LIFETIME_S since its revocation check) is refused, and the client
- * does a full handshake: never a resumption without identity. */
+ * vouch for (unknown key, bad MAC, no blob, made under other trust: another
+ * listener, other CAs, before a reload that changed them; revoked since,
+ * the CRL past its nextUpdate under crl_expired: reject, older than
+ * tls.ticket_lifetime since its revocation check) is refused, and the client
+ * does a full handshake: never a resumption without identity.
+ *
+ * Opening a ticket does not make it the connection's identity: wolfSSL may
+ * still decline to resume (another cipher suite, the ticket's age, a bad
+ * binder) and run a full handshake, where a client that shows no
+ * certificate must not keep the ticket's. The opened identity waits in
+ * io->resume, and tls_session_settle() adopts it only once the handshake
+ * has completed as a resumption. At most one ticket is vouched for per
+ * handshake (a ClientHello may offer several PSK identities). */
 
-#define TICKET_LIFETIME_S 3600
 #define TICKET_SKEW_S 300 /* clocks of instances sharing a key may differ */
 #ifdef WOLFSSL_TICKET_EXTRA_PADDING_SZ
 #define TICKET_ROOM WOLFSSL_TICKET_EXTRA_PADDING_SZ
@@ -137,6 +147,10 @@ static void blob_of_peer(struct ticket_blob *b, const struct tls_peer *p)
 	b->checked_at = p->has_cert ? p->checked_at : (int64_t)time(NULL);
 	memcpy(b->leaf_hash, p->leaf_hash, TICKET_HASH_SZ);
 	memcpy(b->issuer_hash, p->issuer_hash, TICKET_HASH_SZ);
+	if (p->certid && p->certid_len <= TICKET_CERTID_MAX) {
+		memcpy(b->certid, p->certid, p->certid_len);
+		b->certid_len = p->certid_len;
+	}
 	n = hex_to_bytes(p->serial, b->serial, sizeof(b->serial));
 	b->serial_len = n > 0 ? (size_t)n : 0;
 #define STR(f) b->f = (struct ticket_str){p->f, p->f ? strlen(p->f) : 0}
@@ -152,10 +166,9 @@ static char *str_of(struct ticket_str s)
 	return s.n ? dup_n(s.p, s.n) : NULL;
 }
 
-/* The peer as the ticket says, keeping what the session set up. */
+/* The peer as the ticket says (peer is zeroed). */
 static void peer_of_blob(struct tls_peer *peer, const struct ticket_blob *b)
 {
-	peer_reset(peer);
 	peer->has_cert = b->has_cert;
 	peer->ocsp_url = b->ocsp_url;
 	peer->ocsp_state = b->ocsp_state;
@@ -166,6 +179,10 @@ static void peer_of_blob(struct tls_peer *peer, const struct ticket_blob *b)
 	peer->cn = str_of(b->cn);
 	peer->san_dns = str_of(b->san_dns);
 	peer->san_uri = str_of(b->san_uri);
+	if (b->certid_len && (peer->certid = malloc(b->certid_len))) {
+		memcpy(peer->certid, b->certid, b->certid_len);
+		peer->certid_len = b->certid_len;
+	}
 	if (b->serial_len && (peer->serial = malloc(b->serial_len * 2 + 1))) {
 		for (size_t i = 0; i < b->serial_len; i++)
 			snprintf(peer->serial + 2 * i, 3, "%02x", b->serial[i]);
@@ -174,7 +191,7 @@ static void peer_of_blob(struct tls_peer *peer, const struct ticket_blob *b)
 	peer->resumed = 1;
 }
 
-static int ticket_seal(struct tls_ctx *t, struct tls_peer *peer,
+static int ticket_seal(struct tls_ctx *t, const struct tls_peer *peer,
 		       uint8_t *name, uint8_t *iv, uint8_t *mac,
 		       uint8_t *ticket, int inLen, int *outLen)
 {
@@ -184,10 +201,14 @@ static int ticket_seal(struct tls_ctx *t, struct tls_peer *peer,
 	struct ticket_blob b;
 	int bl, r;
 
-	blob_of_peer(&b, peer);
-	bl = ticket_blob_encode(&b, ticket + inLen,
-				cap - (size_t)inLen - TRAILER_SZ - 15);
-	if (bl < 0) {
+	bl = -EINVAL;
+	if (peer) {
+		blob_of_peer(&b, peer);
+		memcpy(b.trust, t->trust, TICKET_HASH_SZ);
+		bl = ticket_blob_encode(&b, ticket + inLen,
+					cap - (size_t)inLen - TRAILER_SZ - 15);
+	}
+	if (bl < 0 && peer) {
 		/* a ticket with no blob: made, and refused at resumption */
 		if (!tk->warned) {
 			tk->warned = 1;
@@ -197,8 +218,9 @@ static int ticket_seal(struct tls_ctx *t, struct tls_peer *peer,
 				  "ticket; such clients do full handshakes",
 				  NULL);
 		}
-		bl = 0;
 	}
+	if (bl < 0)
+		bl = 0;
 	len = ((size_t)inLen + (size_t)bl + TRAILER_SZ + 15) / 16 * 16;
 	memset(ticket + inLen + bl, 0, len - (size_t)inLen - (size_t)bl);
 	ticket[len - 4] = (uint8_t)(inLen >> 8);
@@ -216,7 +238,35 @@ static int ticket_seal(struct tls_ctx *t, struct tls_peer *peer,
 	return WOLFSSL_TICKET_RET_OK;
 }
 
-static int ticket_open(struct tls_ctx *t, struct tls_peer *peer,
+static void resume_drop(struct tls_io *io)
+{
+	if (io->resume) {
+		tls_peer_clear(io->resume);
+		free(io->resume);
+		io->resume = NULL;
+	}
+}
+
+/* Would this identity be refused by a full handshake now? */
+static int ticket_stale(const struct tls_ctx *t, const struct tls_peer *live,
+			const struct tls_peer *p, int64_t now)
+{
+	/* crl_expired: reject: a CRL past its nextUpdate vouches for no one */
+	if (live->crl_reject_after && now > live->crl_reject_after)
+		return 1;
+	/* revoked since the ticket was made (by issuer and serial) */
+	if (t->cfg->crl && tls_peer_crl_revoked(t, p))
+		return 1;
+	/* an OCSP check that did not pass, or that OCSP has since found
+	 * revoked (by the leaf's CertID: issuer and serial) */
+	if (live->ocsp_mode != CFG_OCSP_OFF && p->has_cert &&
+	    (p->ocsp_state >= TLS_OCSP_UNAVAILABLE || !p->certid ||
+	     (revoked_lookup && revoked_lookup(p->certid, p->certid_len))))
+		return 1;
+	return 0;
+}
+
+static int ticket_open(struct tls_ctx *t, struct tls_io *io,
 		       const uint8_t *name, const uint8_t *iv,
 		       const uint8_t *mac, uint8_t *ticket, int inLen,
 		       int *outLen, int tls13)
@@ -225,42 +275,49 @@ static int ticket_open(struct tls_ctx *t, struct tls_peer *peer,
 	const struct ticket_key *k = ticket_keys_find(&tk->keys, name);
 	uint8_t want[WOLFSSL_TICKET_MAC_SZ];
 	struct ticket_blob b;
+	struct tls_peer *cand;
+	const uint8_t *blob;
 	size_t it_len, bl;
 	int64_t now = (int64_t)time(NULL);
 
+	/* One ticket per handshake: another one (a second PSK identity)
+	 * is refused, the same one again (after a HelloRetryRequest) is
+	 * opened again. */
+	if (io->resume && !same_bytes(io->resume_mac, mac, sizeof(want)))
+		return WOLFSSL_TICKET_RET_REJECT;
+	resume_drop(io);
 	if (!k || inLen < 16 || inLen % 16 ||
 	    ticket_mac(k, name, iv, ticket, inLen, want) < 0 ||
 	    !same_bytes(want, mac, sizeof(want)) ||
 	    ticket_aes(k, iv, ticket, inLen, 0) < 0)
 		return WOLFSSL_TICKET_RET_REJECT;
-	it_len = ((size_t)ticket[inLen - 4] << 8) | ticket[inLen - 3];
-	bl = ((size_t)ticket[inLen - 2] << 8) | ticket[inLen - 1];
-	if (!bl || it_len + bl + TRAILER_SZ > (size_t)inLen ||
-	    ticket_blob_decode(ticket + it_len, bl, &b) < 0)
+	if (ticket_plain_split(ticket, (size_t)inLen, &it_len, &blob, &bl) <
+		0 ||
+	    ticket_blob_decode(blob, bl, &b) < 0)
 		return WOLFSSL_TICKET_RET_REJECT;
-	/* trust no older than the last revocation check allows */
+	/* made under the trust this listener has now, */
+	if (!same_bytes(b.trust, t->trust, TICKET_HASH_SZ))
+		return WOLFSSL_TICKET_RET_REJECT;
+	/* and no older than the last revocation check allows */
 	if (b.checked_at > now + TICKET_SKEW_S ||
-	    now - b.checked_at > TICKET_LIFETIME_S)
+	    now - b.checked_at > (int64_t)(t->cfg->ticket_lifetime_ms / 1000))
 		return WOLFSSL_TICKET_RET_REJECT;
-	peer_of_blob(peer, &b);
-	/* A certificate revoked since the ticket was made does not resume, */
-	if (t->cfg->crl && tls_peer_crl_revoked(t, peer))
-		goto refuse;
-	/* nor one whose OCSP check did not pass, or that OCSP has since
-	 * found revoked. */
-	if (peer->ocsp_mode != CFG_OCSP_OFF &&
-	    (peer->ocsp_state >= TLS_OCSP_UNAVAILABLE ||
-	     (revoked_lookup && peer->serial && revoked_lookup(peer->serial))))
-		goto refuse;
+	if (!(cand = calloc(1, sizeof(*cand))))
+		return WOLFSSL_TICKET_RET_REJECT;
+	peer_of_blob(cand, &b);
+	if (ticket_stale(t, io->peer, cand, now)) {
+		tls_peer_clear(cand);
+		free(cand);
+		return WOLFSSL_TICKET_RET_REJECT;
+	}
+	io->resume = cand;
+	memcpy(io->resume_mac, mac, sizeof(want));
 	*outLen = (int)it_len;
 	/* Under an older key, TLS 1.2 resumes and gets a ticket under the
 	 * newest (CREATE); TLS 1.3 gets new tickets after every handshake,
 	 * and CREATE would refuse the resumption there. */
 	return k != &tk->keys.key[0] && !tls13 ? WOLFSSL_TICKET_RET_CREATE
 					       : WOLFSSL_TICKET_RET_OK;
-refuse:
-	peer_reset(peer);
-	return WOLFSSL_TICKET_RET_REJECT;
 }
 
 static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
@@ -275,10 +332,16 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 
 	if (!t->tickets || !peer)
 		return WOLFSSL_TICKET_RET_FATAL;
-	if (enc)
+	if (enc) {
+		/* A resumed session's next ticket carries the identity of the
+		 * ticket it resumed; without one (never: settle refuses such
+		 * a session) a ticket with no blob, refused at resumption. */
+		if (wolfSSL_session_reused(ssl))
+			peer = io->resume;
 		return ticket_seal(t, peer, name, iv, mac, ticket, inLen,
 				   outLen);
-	return ticket_open(t, peer, name, iv, mac, ticket, inLen, outLen,
+	}
+	return ticket_open(t, io, name, iv, mac, ticket, inLen, outLen,
 			   wolfSSL_GetVersion(ssl) == WOLFSSL_TLSV1_3);
 }
 
@@ -346,12 +409,103 @@ int tickets_init(struct tls_ctx *t, char **errors)
 	t->tickets = tk;
 	wolfSSL_CTX_set_TicketEncCtx(t->ctx, t);
 	wolfSSL_CTX_set_TicketEncCb(t->ctx, ticket_cb);
-	wolfSSL_CTX_set_TicketHint(t->ctx, TICKET_LIFETIME_S);
+	{
+		unsigned life = (unsigned)(t->cfg->ticket_lifetime_ms / 1000);
+
+		wolfSSL_CTX_set_TicketHint(t->ctx, (int)life);
+		/* wolfSSL's own limit on a session's age (500 s by default)
+		 * agrees with the tickets' lifetime */
+		wolfSSL_CTX_set_timeout(t->ctx, life);
+	}
 	return 0;
 fail_keys:
 	explicit_bzero(tk, sizeof(*tk));
 	free(tk);
 	return r;
+}
+
+int tls_session_settle(WOLFSSL *ssl, struct tls_io *io)
+{
+	struct tls_peer *p = io->peer, *r = io->resume;
+
+	io->resume = NULL;
+	if (!wolfSSL_session_reused(ssl)) {
+		/* a full handshake: the ticket, if any, meant nothing */
+		if (r) {
+			tls_peer_clear(r);
+			free(r);
+		}
+		return 0;
+	}
+	if (!r) /* resumed, but not on a ticket moat vouched for */
+		return -1;
+	/* keep the session's settings, take the ticket's certificate */
+	r->ocsp_mode = p->ocsp_mode;
+	r->ocsp_override = p->ocsp_override;
+	r->cm = p->cm;
+	r->crl_on = p->crl_on;
+	r->crl_reject_after = p->crl_reject_after;
+	r->resumed = 1;
+	tls_peer_clear(p);
+	*p = *r;
+	free(r);
+	return 0;
+}
+
+static void trust_add(wc_Sha256 *h, const void *p, size_t n)
+{
+	uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16),
+			  (uint8_t)(n >> 8), (uint8_t)n};
+
+	wc_Sha256Update(h, len, sizeof(len));
+	if (n)
+		wc_Sha256Update(h, p, (word32)n);
+}
+
+static void trust_byte(wc_Sha256 *h, int v)
+{
+	uint8_t b = (uint8_t)v;
+
+	trust_add(h, &b, 1);
+}
+
+void tickets_trust(struct tls_ctx *t, const struct cfg_listener *l)
+{
+	const struct cfg_tls *c = &l->tls;
+	static const char tag[] = "moat ticket trust 1";
+	wc_Sha256 h;
+	size_t n = 0;
+	char *ca = NULL;
+
+	/* A CRL's contents are not in it: a new CRL from the same issuers
+	 * leaves tickets valid, and each resumption is checked against the
+	 * CRLs in force (by issuer and serial). */
+	if (wc_InitSha256(&h) != 0) {
+		memset(t->trust, 0xff, sizeof(t->trust));
+		return;
+	}
+	trust_add(&h, tag, sizeof(tag));
+	trust_add(&h, l->name, strlen(l->name));
+	trust_byte(&h, c->verify_client);
+	if (c->verify_client != CFG_VERIFY_NONE && c->client_ca &&
+	    (ca = read_file(c->client_ca, &n)))
+		trust_add(&h, ca, n);
+	else
+		trust_add(&h, "", 0);
+	free(ca);
+	trust_byte(&h, c->crl != NULL);
+	trust_byte(&h, c->crl_expired);
+	trust_byte(&h, t->info.n_crls);
+	for (int i = 0; i < t->info.n_crls; i++)
+		trust_add(&h, t->info.crl[i].issuer,
+			  strlen(t->info.crl[i].issuer));
+	trust_byte(&h, c->ocsp.mode);
+	trust_byte(&h, c->ocsp.check);
+	trust_byte(&h, l->mqtt.identity);
+	trust_byte(&h, l->mqtt.client_id_must_match);
+	trust_byte(&h, l->mqtt.username_from_cert);
+	wc_Sha256Final(&h, t->trust);
+	wc_Sha256Free(&h);
 }
 
 void tickets_free(struct tls_tickets *tk)
@@ -382,6 +536,18 @@ void tls_tickets_describe(const struct tls_ctx *t, struct sbuf *o)
 	sb_printf(o, "\n");
 }
 #else
+int tls_session_settle(WOLFSSL *ssl, struct tls_io *io)
+{
+	(void)io;
+	return wolfSSL_session_reused(ssl) ? -1 : 0;
+}
+
+void tickets_trust(struct tls_ctx *t, const struct cfg_listener *l)
+{
+	(void)t;
+	(void)l;
+}
+
 int tickets_init(struct tls_ctx *t, char **errors)
 {
 	(void)t;

@@ -65,6 +65,9 @@ static int ocsp_io_cb(void *ctx, const char *url, int url_len,
 		memcpy(*resp, try_later, sizeof(try_later));
 		return (int)sizeof(try_later);
 	}
+	if (io->peer && req_len > 0 &&
+	    !tls_is_staple_request(io->tls, req, (size_t)req_len))
+		peer_note_certid(io->peer, req, (size_t)req_len);
 	return io->ocsp(io->arg, url, url_len, req, req_len, resp);
 }
 
@@ -133,6 +136,11 @@ int tls_io_stash(struct tls_io *io)
 
 void tls_io_free(struct tls_io *io)
 {
+	if (io->resume) {
+		tls_peer_clear(io->resume);
+		free(io->resume);
+		io->resume = NULL;
+	}
 	free(io->held);
 	io->held = NULL;
 	io->held_len = io->held_off = 0;
@@ -447,8 +455,9 @@ static void info_load(struct tls_ctx *t)
 		each_pem(t->cfg->crl, PEM_CRL, info_crl, in);
 }
 
-struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
+struct tls_ctx *tls_ctx_new(const struct cfg_listener *l, char **errors)
 {
+	const struct cfg_tls *cfg = &l->tls;
 	struct tls_ctx *t = calloc(1, sizeof(*t));
 	WOLFSSL_CTX *ctx;
 	int mode, ret;
@@ -582,6 +591,7 @@ struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors)
 	wolfSSL_CTX_SetIORecv(ctx, io_recv);
 	wolfSSL_CTX_SetIOSend(ctx, io_send);
 	info_load(t);
+	tickets_trust(t, l);
 	for (int i = 0; i < t->info.n_crls; i++) {
 		int64_t nu = t->info.crl[i].next_update;
 		char when[32];

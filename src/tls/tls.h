@@ -56,6 +56,12 @@ struct tls_ctx {
 	size_t n_revoked, cap_revoked;
 	struct tls_info info;
 	struct tls_staple staple;
+	/* What a session ticket is bound to: SHA-256 over the listener's
+	 * name, client CAs, CRL issuers, verify_client, OCSP and identity
+	 * settings (tickets_trust). A ticket made under other trust (another
+	 * listener, or before a reload that changed any of them) does a full
+	 * handshake. */
+	uint8_t trust[TICKET_HASH_SZ];
 };
 
 struct ocsp_cache;
@@ -111,6 +117,11 @@ struct tls_io {
 	void *arg;
 	struct tls_peer *peer; /* set by tls_session_new */
 	struct tls_ctx *tls;   /* the context the session was made from */
+	/* The identity of the one session ticket moat vouched for in this
+	 * handshake, held aside: it becomes *peer only if wolfSSL resumed
+	 * the session (tls_session_settle). Owned; NULL when none. */
+	struct tls_peer *resume;
+	uint8_t resume_mac[32]; /* which ticket: its MAC */
 };
 
 /* What we learn of the client certificate (leaf) during verification.
@@ -130,6 +141,11 @@ struct tls_peer {
 	int64_t checked_at; /* UTC s: the full handshake's revocation check */
 	uint8_t leaf_hash[TICKET_HASH_SZ];   /* SHA-256 of the leaf's DER */
 	uint8_t issuer_hash[TICKET_HASH_SZ]; /* SHA-256 of its issuer Name */
+	/* The leaf's OCSP CertID (DER: issuer name and key hashes, serial)
+	 * when OCSP was asked about it: how a revocation found later by
+	 * OCSP is matched to this session (issuer and serial, exactly). */
+	uint8_t *certid;
+	size_t certid_len;
 	/* OCSP (set up by tls_session_new from the listener's config) */
 	uint8_t ocsp_mode;      /* enum cfg_ocsp_mode */
 	uint8_t ocsp_override;  /* a responder URL is configured */
@@ -160,11 +176,17 @@ void tls_global_cleanup(void);
 /* Build a listener's context. On error returns NULL and appends
  * "FILE:LINE:COL: message\n" lines (positions of the cfg keys) to *errors
  * (malloc'd, caller frees). */
-struct tls_ctx *tls_ctx_new(const struct cfg_tls *cfg, char **errors);
+struct tls_ctx *tls_ctx_new(const struct cfg_listener *l, char **errors);
 void tls_ctx_free(struct tls_ctx *t);
 
 WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
 			 struct tls_peer *peer);
+
+/* The handshake has completed: adopt a session ticket's identity if and
+ * only if wolfSSL resumed the session, else drop every trace of it (the
+ * peer is then what the full handshake verified, or nothing). -1 when
+ * the session was resumed without a ticket moat vouched for: refuse. */
+int tls_session_settle(WOLFSSL *ssl, struct tls_io *io);
 
 /* Features compiled into the wolfSSL in use, for --version. */
 void tls_describe(char *buf, size_t len);
@@ -173,10 +195,9 @@ void tls_describe(char *buf, size_t len);
 void errtext_add(char **text, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-
-
-/* Asked on resumption under OCSP: 1 when the serial is known revoked. */
-void tls_set_revoked_lookup(int (*fn)(const char *serial));
+/* Asked on resumption under OCSP: 1 when OCSP has found the certificate
+ * of this CertID (DER) revoked. */
+void tls_set_revoked_lookup(int (*fn)(const uint8_t *certid, size_t len));
 
 /* 1 when the CRLs loaded for t revoke p's certificate (by issuer and
  * serial: works for a resumed session, which has no certificate). */

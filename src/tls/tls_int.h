@@ -39,12 +39,17 @@ void ocsp_free_cb(void *ctx, unsigned char *resp);
 char *dup_n(const char *s, size_t n);
 /* Forget the certificate, keep the session's settings. */
 void peer_reset(struct tls_peer *p);
+/* wolfSSL asks OCSP about a certificate of the client's chain with req:
+ * keep its CertID (the chain is asked top down, so the leaf's stays). */
+void peer_note_certid(struct tls_peer *p, const uint8_t *req, size_t len);
 int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
 
 /* ticket_enc.c: t->tickets from tls.ticket_keys (or the process's key),
  * and wolfSSL's ticket callback on t->ctx; -EINVAL when the error is in
  * *errors. */
 int tickets_init(struct tls_ctx *t, char **errors);
+/* ticket_enc.c: t->trust from the listener l (after t->info is loaded). */
+void tickets_trust(struct tls_ctx *t, const struct cfg_listener *l);
 void tickets_free(struct tls_tickets *tk);
 
 /* staple.c: tls.staple for t (see there); -1 with *errors. */

@@ -27,6 +27,7 @@ void tls_peer_clear(struct tls_peer *p)
 	free(p->san_dns);
 	free(p->san_uri);
 	free(p->der);
+	free(p->certid);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -79,6 +80,20 @@ void peer_reset(struct tls_peer *p)
 	p->crl_reject_after = keep.crl_reject_after;
 }
 
+void peer_note_certid(struct tls_peer *p, const uint8_t *req, size_t len)
+{
+	struct ocsp_certid id;
+	uint8_t *copy;
+
+	if (ocsp_req_certid(req, len, &id) < 0 || !id.len ||
+	    !(copy = malloc(id.len)))
+		return;
+	memcpy(copy, id.der, id.len);
+	free(p->certid);
+	p->certid = copy;
+	p->certid_len = id.len;
+}
+
 /* Copy what moat needs of the leaf (DER) into p, so nothing of the
  * certificate itself has to be kept for the life of the connection. */
 static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
@@ -89,11 +104,16 @@ static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
 	{ /* keep what OCSP found so far */
 		uint8_t failed = p->ocsp_io_failed, stale = p->ocsp_io_stale,
 			state = p->ocsp_state;
+		uint8_t *certid = p->certid;
+		size_t certid_len = p->certid_len;
 
+		p->certid = NULL;
 		peer_reset(p);
 		p->ocsp_io_failed = failed;
 		p->ocsp_io_stale = stale;
 		p->ocsp_state = state;
+		p->certid = certid;
+		p->certid_len = certid_len;
 	}
 	p->has_cert = 1;
 	if (len <= 0 || (p->der = malloc((size_t)len)) == NULL)

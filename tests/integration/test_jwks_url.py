@@ -106,6 +106,8 @@ def url_cfg(url, metrics_port=None, **extra):
         t = {"when": "no_cert", "jwks_url": url, "jwks_refresh": "1s",
              "jwks_timeout": "2s", "issuer": ISS, "audience": AUD,
              "algorithms": ["ES256"], "leeway": "0s"}
+        if url.startswith("http://"):
+            t["jwks_insecure_http"] = True
         t.update(extra)
         lst["mqtt"]["token"] = t
         if metrics_port:
@@ -165,6 +167,8 @@ def test_fetched_set_rotates_and_survives_bad_answers_and_outages(moat_factory, 
     assert value(body, "moat_jwks_fetch_total", listener="mqtts", result="ok") >= 2
     assert value(body, "moat_jwks_fetch_total", listener="mqtts", result="error") >= 3
     assert old not in m.log() and new not in m.log()
+    # every fetch over plain http is logged as such
+    assert m.log().count("jwks_insecure_http") >= 3
 
 
 def test_starts_without_a_set_and_takes_the_first_good_one(moat_factory, live_brokers, pki,
@@ -234,6 +238,12 @@ def test_check_validates_the_url_without_network(tmp_path, pki, brokers, url, ca
                        timeout=15)
     assert r.returncode == 1, r.stdout + r.stderr
     assert str(path) + ":" in r.stderr and why.lstrip(":") in r.stderr, r.stderr
+    # plain http only when the listener says so
+    url_cfg(f"http://127.0.0.1:{free_port()}/jwks.json", jwks_insecure_http=False)(cfg)
+    path.write_text(json.dumps(cfg, indent=1))
+    r = subprocess.run([MOAT, "-c", str(path), "--check"], capture_output=True, text=True,
+                       timeout=15)
+    assert r.returncode == 1 and "jwks_insecure_http: true" in r.stderr, r.stderr
     # a well-formed URL nobody serves is fine: --check does not fetch
     url_cfg(f"http://127.0.0.1:{free_port()}/jwks.json")(cfg)
     path.write_text(json.dumps(cfg, indent=1))

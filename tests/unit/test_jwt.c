@@ -207,6 +207,35 @@ static void test_claims_direct(void)
 	CHECK(jwt_check_claims(&p, nul, strlen(nul), VEC_NOW, &out) ==
 		      JWT_INVALID,
 	      "NUL in a string refused: %s", out.why);
+	{ /* dates made to overflow or to outlive every key rotation */
+		static const struct {
+			const char *exp, *nbf;
+			enum jwt_result want;
+		} far[] = {
+		    {"9223372036854775807", NULL, JWT_CLAIMS},
+		    {"-9223372036854775808", NULL, JWT_CLAIMS},
+		    {"1e300", NULL, JWT_CLAIMS},
+		    {"253402300800", NULL, JWT_CLAIMS}, /* year 10000 */
+		    {"2200000000", NULL, JWT_CLAIMS},	/* 2039: > 10 y */
+		    {"1800000100", "9223372036854775807", JWT_CLAIMS},
+		    {"1800000100", "-1", JWT_CLAIMS},
+		    {"1800000100", "1.5e19", JWT_CLAIMS},
+		    {"2000000000", NULL, JWT_OK}, /* 2033: < 10 y */
+		};
+		char buf[256];
+
+		for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+			snprintf(buf, sizeof(buf),
+				 "{\"iss\":\"" VEC_ISS "\",\"aud\":\"mqtt\","
+				 "\"sub\":\"d\",\"exp\":%s%s%s}",
+				 far[i].exp, far[i].nbf ? ",\"nbf\":" : "",
+				 far[i].nbf ? far[i].nbf : "");
+			CHECK(jwt_check_claims(&p, buf, strlen(buf), VEC_NOW,
+					       &out) == far[i].want,
+			      "exp %s nbf %s: %s", far[i].exp,
+			      far[i].nbf ? far[i].nbf : "-", out.why);
+		}
+	}
 	snprintf(longsub, sizeof(longsub),
 		 "{\"iss\":\"%s\",\"aud\":\"mqtt\",\"exp\":1800000100,"
 		 "\"sub\":\"%0256d\"}",

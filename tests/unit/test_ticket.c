@@ -95,6 +95,9 @@ static void fill(struct ticket_blob *b, int has_cert)
 	memset(b->issuer_hash, 0xcd, TICKET_HASH_SZ);
 	b->serial_len = 3;
 	memcpy(b->serial, "\x00\xa1\xb2", 3);
+	memset(b->trust, 0x5a, TICKET_HASH_SZ);
+	b->certid_len = 5;
+	memcpy(b->certid, "\x30\x03\x02\x01\x07", 5);
 	b->subject = S("/O=moat tests/CN=dev-good");
 	b->cn = S("dev-good");
 	b->san_dns = S("dev-good.example");
@@ -118,12 +121,15 @@ static void test_blob(void)
 		CHECK(n > 0 && (size_t)n == ticket_blob_size(&b), "size %d", n);
 		CHECK(ticket_blob_decode(out, (size_t)n, &d) == 0, "decodes");
 		CHECK(d.has_cert == b.has_cert && d.ocsp_url == b.ocsp_url &&
-			      d.ocsp_state == b.ocsp_state &&
-			      d.checked_at == b.checked_at &&
-			      d.serial_len == b.serial_len &&
-			      !memcmp(d.serial, b.serial, b.serial_len) &&
-			      !memcmp(d.leaf_hash, b.leaf_hash, 32) &&
-			      !memcmp(d.issuer_hash, b.issuer_hash, 32),
+			  d.ocsp_state == b.ocsp_state &&
+			  d.checked_at == b.checked_at &&
+			  d.serial_len == b.serial_len &&
+			  !memcmp(d.serial, b.serial, b.serial_len) &&
+			  !memcmp(d.leaf_hash, b.leaf_hash, 32) &&
+			  !memcmp(d.issuer_hash, b.issuer_hash, 32) &&
+			  !memcmp(d.trust, b.trust, 32) &&
+			  d.certid_len == b.certid_len &&
+			  !memcmp(d.certid, b.certid, b.certid_len),
 		      "fields come back (has_cert %d)", has);
 		CHECK(str_eq(d.subject, b.subject) && str_eq(d.cn, b.cn) &&
 			      str_eq(d.san_dns, b.san_dns) &&
@@ -133,7 +139,8 @@ static void test_blob(void)
 	/* a typical device's blob leaves room in wolfSSL's 512-byte padding */
 	fill(&b, 1);
 	b.san_uri = S("urn:dev:0123456789abcdef");
-	CHECK(ticket_blob_size(&b) < 256, "typical size %zu",
+	b.certid_len = 79; /* SHA-1 CertID with a 20-byte serial */
+	CHECK(ticket_blob_size(&b) < 360, "typical size %zu",
 	      ticket_blob_size(&b));
 
 	/* encode refuses */
@@ -142,6 +149,10 @@ static void test_blob(void)
 	b.serial_len = TICKET_SERIAL_MAX + 1;
 	CHECK(ticket_blob_encode(&b, out, sizeof(out)) == -EINVAL,
 	      "serial too long");
+	fill(&b, 1);
+	b.certid_len = TICKET_CERTID_MAX + 1;
+	CHECK(ticket_blob_encode(&b, out, sizeof(out)) == -EINVAL,
+	      "CertID too long");
 	fill(&b, 1);
 	b.cn = (struct ticket_str){"dev\0evil", 8};
 	CHECK(ticket_blob_encode(&b, out, sizeof(out)) == -EINVAL,
@@ -160,12 +171,15 @@ static void test_blob(void)
 			size_t at;
 			uint8_t val;
 		} bad[] = {
-			{"version 2", 0, 2},
-			{"unknown flag", 1, 0x80},
-			{"serial length 33", 75, 33},
-			{"serial length overruns", 75, 0xff},
-			{"subject length overruns", 79, 0xff},
-			{"NUL in subject", 81, 0},
+		    {"version 1 (before trust binding)", 0, 1},
+		    {"version 3", 0, 3},
+		    {"unknown flag", 1, 0x80},
+		    {"serial length 33", 75, 33},
+		    {"serial length overruns", 75, 0xff},
+		    {"CertID length over the maximum", 111, 0xa1},
+		    {"CertID length overruns", 111, 0xff},
+		    {"subject length overruns", 117, 0xff},
+		    {"NUL in subject", 119, 0},
 		};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -189,8 +203,58 @@ static void test_blob(void)
 	}
 }
 
+/* The decrypted ticket's trailer is the sender's word: hostile lengths
+ * are refused without a read outside the plaintext (on the heap, so ASan
+ * sees any). */
+static void test_split(void)
+{
+	static const struct {
+		const char *name;
+		size_t n;     /* plaintext bytes */
+		size_t state; /* trailer: state length */
+		size_t blob;  /* trailer: blob length */
+		int ok;
+	} cases[] = {
+	    {"state and blob fit", 64, 20, 30, 1},
+	    {"exactly full", 64, 30, 30, 1},
+	    {"no blob", 64, 20, 0, 0},
+	    {"blob overruns", 64, 20, 41, 0},
+	    {"state overruns", 64, 61, 1, 0},
+	    {"state length 65535", 64, 0xffff, 1, 0},
+	    {"blob length 65535", 64, 1, 0xffff, 0},
+	    {"both 65535 (wraps nothing)", 64, 0xffff, 0xffff, 0},
+	    {"not a whole block", 63, 1, 1, 0},
+	    {"shorter than a block", 8, 1, 1, 0},
+	    {"empty", 0, 0, 0, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = cases[i].n, sl = 0, bl = 0;
+		uint8_t *p = malloc(n ? n : 1);
+		const uint8_t *blob = NULL;
+		int r;
+
+		memset(p, 0, n);
+		if (n >= 4) {
+			p[n - 4] = (uint8_t)(cases[i].state >> 8);
+			p[n - 3] = (uint8_t)cases[i].state;
+			p[n - 2] = (uint8_t)(cases[i].blob >> 8);
+			p[n - 1] = (uint8_t)cases[i].blob;
+		}
+		r = ticket_plain_split(p, n, &sl, &blob, &bl);
+		CHECK((r == 0) == cases[i].ok, "%s: %d", cases[i].name, r);
+		if (r == 0)
+			CHECK(sl == cases[i].state && bl == cases[i].blob &&
+				  blob == p + sl &&
+				  sl + bl + TICKET_TRAILER_SZ <= n,
+			      "%s: lengths", cases[i].name);
+		free(p);
+	}
+}
+
 int main(void)
 {
+	test_split();
 	test_keys();
 	test_blob();
 	return test_done("ticket");
