@@ -625,10 +625,10 @@ char *cfg_unsupported(const struct cfg *c)
 		const struct cfg_listener *l = &c->listeners[i];
 		const struct cfg_pos *p[2] = {
 			l->mqtt.rate.on ? &l->mqtt.rate.pos : NULL,
-			l->mqtt.acl.claim ? &l->mqtt.acl.pos : NULL};
-		const char *what[2] = {"mqtt.rate", "mqtt.acl.claim"};
+			NULL};
+		const char *what[2] = {"mqtt.rate", ""};
 
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 1; k++) {
 			char line[512];
 			int n;
 			char *ne;

@@ -286,6 +286,13 @@ void cfg_free(struct cfg *cfg);
 size_t cfg_server_set_addrs(struct cfg_server *s, const struct addrinfo *res,
 			    enum cfg_prefer prefer);
 
+/* A topic rule's filter: placeholders known (%c %u %i %{NAME} %%), a
+ * valid filter whatever they stand for, no $share/. NULL when good (the
+ * placeholders used are added to *vars), else what is wrong. "eq " at
+ * the start: the rest is compared as a string (EMQX's form). */
+const char *cfg_acl_pattern_check(const char *pat, uint8_t *vars);
+void cfg_acl_rules_free(struct cfg_acl_rule *rules, size_t n);
+
 const char *cfg_balance_name(enum cfg_balance b);
 const char *cfg_level_name(enum cfg_level l);
 /* "ES256", ...; NULL when out of range */

@@ -19,7 +19,7 @@ static const char *const claim_mode_names[] = {"after", "before", "replace",
 /* A rule's topic: placeholders known (%c %u %i %{NAME} %%), and a valid
  * filter once each stands for a plain level part (a value with '/', '+'
  * or '#' is never substituted, see topic_expand). NULL or the problem. */
-static const char *pattern_check(const char *pat, uint8_t *vars)
+const char *cfg_acl_pattern_check(const char *pat, uint8_t *vars)
 {
 	size_t n = strlen(pat), lvl_start = 0, o = 0;
 	char *flat = malloc(n + 1);
@@ -27,6 +27,10 @@ static const char *pattern_check(const char *pat, uint8_t *vars)
 
 	if (!flat)
 		return "out of memory";
+	if (strncmp(pat, "eq ", 3) == 0) { /* a string compared as is */
+		pat += 3;
+		n -= 3;
+	}
 	if (n == 0)
 		why = "an empty topic filter";
 	for (size_t i = 0; i < n && !why; i++) {
@@ -137,7 +141,7 @@ static void rule_parse(struct pctx *x, const char *file, node_t *e,
 
 				if (!t || want_scalar(x, t, "acl rule topic"))
 					continue;
-				why = pattern_check(scalar(t), &r->vars);
+				why = cfg_acl_pattern_check(scalar(t), &r->vars);
 				if (why) {
 					ERR(x, t, "acl rule topic '%s': %s",
 					    scalar(t), why);
@@ -322,14 +326,19 @@ void parse_rate(struct pctx *x, node_t *k, node_t *map, struct cfg_rate *r)
 		    "bytes_per_second or both");
 }
 
+void cfg_acl_rules_free(struct cfg_acl_rule *rules, size_t n)
+{
+	for (size_t i = 0; rules && i < n; i++) {
+		for (size_t j = 0; j < rules[i].n_topics; j++)
+			free(rules[i].topics[j]);
+		free(rules[i].topics);
+	}
+	free(rules);
+}
+
 void cfg_acl_free(struct cfg_acl *a)
 {
-	for (size_t i = 0; i < a->n_rules; i++) {
-		for (size_t j = 0; j < a->rules[i].n_topics; j++)
-			free(a->rules[i].topics[j]);
-		free(a->rules[i].topics);
-	}
-	free(a->rules);
+	cfg_acl_rules_free(a->rules, a->n_rules);
 	free(a->hits);
 	free(a->rules_file);
 	free(a->claim);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/claims.h"
 #include "base/log.h"
 #include "codec/topic.h"
 #include "conn/internal.h"
@@ -21,8 +22,9 @@
 struct acl_exp {
 	uint32_t off; /* of the topic in strings */
 	uint16_t len;
-	uint16_t rule; /* index in cfg->rules (hits) */
+	uint16_t rule; /* index in cfg->rules (hits), NO_HITS: a token's */
 	uint8_t allow, actions;
+	uint8_t eq; /* "eq ": compared as a string */
 };
 
 struct acl_pend {
@@ -35,6 +37,7 @@ struct conn_acl {
 	struct acl_exp *x;
 	size_t nx;
 	char *strings;
+	size_t used;
 	struct walk in, out;
 	struct acl_pend pend[ACL_PEND];
 	uint8_t npend;
@@ -59,13 +62,16 @@ static bool acl_allows(struct conn_acl *a, uint8_t action, const char *t,
 			continue;
 		/* An allowed subscription must stay inside the rule; a denied
 		 * one is any that could receive a topic the rule names. */
-		if (action == CFG_ACL_SUBSCRIBE && !e->allow)
+		if (e->eq)
+			hit = len == e->len && !memcmp(rt, t, len);
+		else if (action == CFG_ACL_SUBSCRIBE && !e->allow)
 			hit = topic_meets(rt, e->len, t, len);
 		else
 			hit = topic_covers(rt, e->len, t, len);
 		if (hit) {
-			__atomic_fetch_add(&a->cfg->hits[e->rule], 1,
-					   __ATOMIC_RELAXED);
+			if (e->rule != 0xffff)
+				__atomic_fetch_add(&a->cfg->hits[e->rule], 1,
+						   __ATOMIC_RELAXED);
 			return e->allow;
 		}
 	}
@@ -110,51 +116,44 @@ static void acl_denied(struct conn *c, enum reject_cause why, const uint8_t *t,
 
 /* ---- at CONNECT ---- */
 
-int conn_acl_connect(struct conn *c, const struct mqtt_connect *mc,
-		     const char *ident, const char *username)
+static const char *claim_of(void *arg, const char *name, size_t nlen)
 {
-	const struct cfg_acl *cfg = &c->lcfg->mqtt.acl;
-	struct topic_vars v = {c->client_id, username, ident, NULL, NULL};
-	struct conn_acl *a;
-	size_t nt = 0, cap = 0, used = 0;
+	return jwt_doc_string(arg, name, nlen);
+}
+
+/* Expand rules[0..n) into a->x; -1 when a value may not stand in a topic
+ * (refused) or memory runs out (closed). rule_base: the index of the
+ * first one in the listener's hits, or NO_HITS. */
+#define NO_HITS 0xffff
+static int acl_add(struct conn *c, const struct cfg_acl_rule *rules, size_t n,
+		   unsigned rule_base, const struct topic_vars *v, size_t *cap)
+{
+	struct conn_acl *a = c->acl;
 	char tmp[WALK_HOLD];
 
-	if (!cfg->on)
-		return 0;
-	for (size_t i = 0; i < cfg->n_rules; i++) {
-		nt += cfg->rules[i].n_topics;
-		for (size_t j = 0; j < cfg->rules[i].n_topics; j++)
-			cap += strlen(cfg->rules[i].topics[j]) + 1;
-	}
-	a = calloc(1, sizeof(*a));
-	if (!a || !(a->x = calloc(nt ? nt : 1, sizeof(*a->x)))) {
-		free(a);
-		conn_close(c, "out of memory");
-		return -1;
-	}
-	c->acl = a;
-	a->cfg = cfg;
-	for (size_t i = 0; i < cfg->n_rules; i++) {
-		const struct cfg_acl_rule *r = &cfg->rules[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_acl_rule *r = &rules[i];
 
 		for (size_t j = 0; j < r->n_topics; j++) {
-			int n = topic_expand(r->topics[j], strlen(r->topics[j]),
-					     &v, tmp, sizeof(tmp));
+			const char *pat = r->topics[j];
+			bool eq = strncmp(pat, "eq ", 3) == 0;
+			int k = topic_expand(pat + (eq ? 3 : 0),
+					     strlen(pat) - (eq ? 3 : 0), v, tmp,
+					     sizeof(tmp));
 			struct acl_exp *e = &a->x[a->nx];
+			size_t need = a->used + (size_t)k + 1;
 
-			if (n == TOPIC_E_UNSAFE) {
-				c->why = "identity, client id or username "
-					 "holds + # / or NUL and a rule "
-					 "substitutes it";
+			if (k == TOPIC_E_UNSAFE) {
+				c->why = "identity, client id, username or "
+					 "claim holds + # / or NUL and a "
+					 "rule substitutes it";
 				conn_refuse(c, REJ_CLIENT_ID_MISMATCH);
 				return -1;
 			}
-			if (n < 0) /* a placeholder without value: no match */
+			if (k < 0) /* a placeholder without value: no match */
 				continue;
-			if (!a->strings || used + (size_t)n + 1 > cap) {
-				size_t nc = used + (size_t)n + 1 > cap
-						? (used + (size_t)n + 1) * 2
-						: cap;
+			if (!a->strings || need > *cap) {
+				size_t nc = need > *cap ? need * 2 : *cap;
 				char *ns = realloc(a->strings, nc);
 
 				if (!ns) {
@@ -162,18 +161,77 @@ int conn_acl_connect(struct conn *c, const struct mqtt_connect *mc,
 					return -1;
 				}
 				a->strings = ns;
-				cap = nc;
+				*cap = nc;
 			}
-			memcpy(a->strings + used, tmp, (size_t)n + 1);
-			e->off = (uint32_t)used;
-			e->len = (uint16_t)n;
-			e->rule = (uint16_t)i;
+			memcpy(a->strings + a->used, tmp, (size_t)k + 1);
+			e->off = (uint32_t)a->used;
+			e->len = (uint16_t)k;
+			e->rule =
+			    (uint16_t)(rule_base == NO_HITS ? NO_HITS
+							    : rule_base + i);
 			e->allow = r->allow;
 			e->actions = r->actions;
-			used += (size_t)n + 1;
+			e->eq = eq;
+			a->used = need;
 			a->nx++;
 		}
 	}
+	return 0;
+}
+
+static size_t topics_of(const struct cfg_acl_rule *r, size_t n)
+{
+	size_t t = 0;
+
+	for (size_t i = 0; i < n; i++)
+		t += r[i].n_topics;
+	return t;
+}
+
+int conn_acl_connect(struct conn *c, const struct mqtt_connect *mc,
+		     const char *ident, const char *username)
+{
+	const struct cfg_acl *cfg = &c->lcfg->mqtt.acl;
+	struct topic_vars v = {c->client_id, username, ident, claim_of,
+			       c->token_doc};
+	struct cfg_acl_rule *cr = NULL;
+	size_t ncr = 0, cap = 0;
+	const char *why = NULL;
+	struct conn_acl *a;
+	int r = 0, has_claim;
+
+	if (!cfg->on)
+		return 0;
+	/* the token's own rules (mqtt.acl.claim) */
+	has_claim = cfg->claim && c->token_doc
+			? jwt_doc_acl(c->token_doc, cfg->claim, &cr, &ncr, &why)
+			: 0;
+	if (has_claim < 0) {
+		c->why = why;
+		conn_refuse(c, REJ_TOKEN_CLAIMS);
+		return -1;
+	}
+	a = calloc(1, sizeof(*a));
+	c->acl = a;
+	if (!a || !(a->x = calloc(topics_of(cfg->rules, cfg->n_rules) +
+				      topics_of(cr, ncr) + 1,
+				  sizeof(*a->x)))) {
+		cfg_acl_rules_free(cr, ncr);
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	a->cfg = cfg;
+	/* claim_mode: after (the file's rules first), before, or replace
+	 * (the token's rules alone when it has them) */
+	if (has_claim && cfg->claim_mode != CFG_ACL_CLAIM_AFTER)
+		r = acl_add(c, cr, ncr, NO_HITS, &v, &cap);
+	if (r == 0 && !(has_claim && cfg->claim_mode == CFG_ACL_CLAIM_REPLACE))
+		r = acl_add(c, cfg->rules, cfg->n_rules, 0, &v, &cap);
+	if (r == 0 && has_claim && cfg->claim_mode == CFG_ACL_CLAIM_AFTER)
+		r = acl_add(c, cr, ncr, NO_HITS, &v, &cap);
+	cfg_acl_rules_free(cr, ncr);
+	if (r < 0)
+		return -1;
 	if (mc->has_will &&
 	    (!topic_name_valid((const char *)mc->will_topic.p,
 			       mc->will_topic.len) ||

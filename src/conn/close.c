@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/claims.h"
 #include "base/log.h"
 #include "base/persource.h"
 #include "upstream/server.h"
@@ -30,6 +31,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	free(c->client_id);
 	free(c->token_ident);
 	conn_acl_free(c);
+	jwt_doc_free(c->token_doc);
 	gen_put(c->gen);
 	listener_put(c->li);
 	free(c);

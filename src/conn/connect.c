@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/claims.h"
 #include "auth/jwks_url.h"
 #include "auth/jwt.h"
 #include "base/log.h"
@@ -75,6 +76,10 @@ static int token_verify(struct conn *c, const struct mqtt_connect *mc,
 		.identity_claim = t->identity_claim,
 		.leeway_s = (int64_t)(t->leeway_ms / 1000),
 		.max_len = c->gen->cfg->limits.max_packet_size,
+		/* topic rules that read claims keep them until CONNECT */
+		.keep_claims = c->lcfg->mqtt.acl.on &&
+			       (c->lcfg->mqtt.acl.claim ||
+				(c->lcfg->mqtt.acl.vars & CFG_ACL_VAR_CLAIM)),
 	};
 	struct jwt_claims cl;
 	enum jwt_result r;
@@ -102,6 +107,7 @@ static int token_verify(struct conn *c, const struct mqtt_connect *mc,
 		return -1;
 	}
 	c->token_end = cl.exp + pol.leeway_s;
+	c->token_doc = cl.doc;
 	CTR_ADD(c->moat->tokens_ok, 1);
 	return 0;
 }
@@ -258,10 +264,13 @@ int conn_connect_check(struct conn *c)
 			memcpy(user, mc.username.p, mc.username.len);
 			user[mc.username.len] = '\0';
 		}
-		if (conn_acl_connect(c, &mc, ident,
+		r = conn_acl_connect(c, &mc, ident,
 				     bound && mq->username_from_cert ? ident
 				     : ul			     ? user
-								     : NULL) < 0)
+								     : NULL);
+		jwt_doc_free(c->token_doc);
+		c->token_doc = NULL;
+		if (r < 0)
 			return 1;
 	}
 	/* The username becomes the identity if asked; a token moat has

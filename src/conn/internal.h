@@ -137,6 +137,8 @@ struct conn {
 	const char *bye_why; /* the DISCONNECT's Reason String, if not the
 				default for say_goodbye */
 	struct conn_acl *acl; /* topic rules in force, NULL = none */
+	struct jwt_doc *token_doc; /* the token's claims until the rules
+				      are expanded (mqtt.acl), else NULL */
 	struct server *order[CONN_MAX_TRIES];
 	uint64_t bytes_in, bytes_out; /* from the client / to the client */
 	uint64_t start_ms;

@@ -573,3 +573,111 @@ def test_without_acl_everything_passes(moat, pki, watcher):
     assert wait_for(lambda: "anything/at/all" in watcher.topics(), 5)
     assert "acl: off" in moat.ctl("show acl")
     s.close()
+
+
+# ---- tokens: the acl claim and %{claim} ------------------------------------------
+
+from test_tokens import keys, tok, token_cfg  # noqa: E402,F401
+
+
+def token_acl_cfg(keys, rules, **acl):
+    def mutate(c):
+        token_cfg(keys)(c)
+        acl_cfg(rules, **acl)(c)
+    return mutate
+
+
+def token_session(pki, port, cid, token, version=5):
+    s = tls_connect(pki, port, cert=None)
+    s.sendall(connect_packet(cid, version=version, username="device", password=token))
+    return s, read_connack(s)
+
+
+def publish_all(s, topics, version=5):
+    """Publish each at QoS 1; the reason code of each PUBACK (0: success,
+    including 0x10 No matching subscribers)."""
+    for i, t in enumerate(topics):
+        s.sendall(publish_packet(t, qos=1, pid=i + 1, version=version))
+    codes = {}
+    for _ in topics:
+        p = read_packet(s)
+        assert p and p[0] == 0x40, p
+        pid = struct.unpack(">H", p[1][:2])[0]
+        rc = p[1][2] if len(p[1]) > 2 else 0
+        codes[topics[pid - 1]] = 0 if rc == 0x10 else rc
+    return codes
+
+
+def test_token_acl_claim_list_form_after_file(moat_factory, live_brokers, pki, keys, watcher):
+    m = moat_factory(live_brokers, token_acl_cfg(
+        keys, [{"allow": "publish", "topics": ["devices/%i/up/#"]},
+               {"deny": "publish", "topics": ["fleet/locked/#"]}], claim="acl"))
+    claim = [{"permission": "allow", "action": "publish", "topic": "fleet/${clientid}/#"},
+             {"permission": "allow", "action": "all", "topics": ["fleet/locked/x"]},
+             {"permission": "deny", "action": "all", "topic": "#"}]
+    s, ack = token_session(pki, m.port, "dev-t1", tok(keys, sub="dev-t1", acl=claim))
+    assert ok_connack(ack, 5), ack
+    codes = publish_all(s, ["devices/dev-t1/up/a", "fleet/dev-t1/b", "fleet/dev-t2/c",
+                            "fleet/locked/x"])
+    # the file first (after: the token adds to what the file leaves open)
+    assert codes == {"devices/dev-t1/up/a": 0, "fleet/dev-t1/b": 0, "fleet/dev-t2/c": 0x87,
+                     "fleet/locked/x": 0x87}, codes
+    assert wait_for(lambda: {"devices/dev-t1/up/a", "fleet/dev-t1/b"} <= set(watcher.topics()), 5)
+    assert "fleet/dev-t2/c" not in watcher.topics()
+    s.close()
+
+
+def test_token_acl_claim_map_form_replace(moat_factory, live_brokers, pki, keys):
+    m = moat_factory(live_brokers, token_acl_cfg(
+        keys, [{"allow": "all", "topics": ["devices/%i/#"]}], claim="acl",
+        claim_mode="replace"))
+    s, ack = token_session(pki, m.port, "dev-t1",
+                           tok(keys, sub="dev-t1", acl={"pub": ["only/this"],
+                                                        "sub": ["eq feed/+"]}))
+    assert ok_connack(ack, 5), ack
+    codes = publish_all(s, ["only/this", "devices/dev-t1/x"])
+    assert codes == {"only/this": 0, "devices/dev-t1/x": 0x87}, codes
+    s.sendall(subscribe_packet(3, ["feed/+", "feed/a"], version=5))
+    p = read_packet(s)
+    assert p[0] == 0x90 and list(p[1][3:]) == [1, 0x87], p
+    s.close()
+    # a token without the claim: the file's rules
+    s, ack = token_session(pki, m.port, "dev-t1", tok(keys, sub="dev-t1"))
+    assert publish_all(s, ["devices/dev-t1/x", "only/this"]) == \
+        {"devices/dev-t1/x": 0, "only/this": 0x87}
+    s.close()
+
+
+def test_token_claim_placeholder(moat_factory, live_brokers, pki, keys):
+    m = moat_factory(live_brokers, token_acl_cfg(
+        keys, [{"allow": "publish", "topics": ["sites/%{site}/%i/#"]}]))
+    s, ack = token_session(pki, m.port, "dev-t1", tok(keys, sub="dev-t1", site="plant-7"))
+    assert ok_connack(ack, 5), ack
+    assert publish_all(s, ["sites/plant-7/dev-t1/t", "sites/plant-8/dev-t1/t"]) == \
+        {"sites/plant-7/dev-t1/t": 0, "sites/plant-8/dev-t1/t": 0x87}
+    s.close()
+    # no such claim: the rule cannot match (nothing allowed)
+    s, ack = token_session(pki, m.port, "dev-t1", tok(keys, sub="dev-t1"))
+    assert publish_all(s, ["sites/plant-7/dev-t1/t"]) == {"sites/plant-7/dev-t1/t": 0x87}
+    s.close()
+
+
+@pytest.mark.parametrize("site", ["+", "#", "a/b"])
+def test_attack_placeholder_injection_token_claim(moat_factory, live_brokers, pki, keys, site):
+    m = moat_factory(live_brokers, token_acl_cfg(
+        keys, [{"allow": "publish", "topics": ["sites/%{site}/#"]}]))
+    s, ack = token_session(pki, m.port, "dev-t1", tok(keys, sub="dev-t1", site=site))
+    assert ack[0] == 0x20 and ack[3] == 0x85, ack
+    s.close()
+
+
+@pytest.mark.parametrize("claim", [
+    "not rules", [{"permission": "maybe", "action": "publish", "topic": "a"}],
+    [{"permission": "allow", "action": "publish", "topic": "a/#/b"}],
+    {"pub": "a/b"}, [{"permission": "allow", "action": "write", "topic": "a"}]])
+def test_attack_malformed_acl_claim_refused(moat_factory, live_brokers, pki, keys, claim):
+    m = moat_factory(live_brokers, token_acl_cfg(keys, [], claim="acl"))
+    s, ack = token_session(pki, m.port, "dev-t1", tok(keys, sub="dev-t1", acl=claim))
+    assert ack[0] == 0x20 and ack[3] == 0x87, ack
+    assert m.rejects("token_claims") == 1
+    s.close()
