@@ -23,6 +23,7 @@ enum mqtt_type {
 	MQTT_PUBCOMP = 7,
 	MQTT_SUBSCRIBE = 8,
 	MQTT_SUBACK = 9,
+	MQTT_UNSUBSCRIBE = 10,
 	MQTT_UNSUBACK = 11,
 	MQTT_PINGREQ = 12,
 	MQTT_PINGRESP = 13,
@@ -205,8 +206,9 @@ struct mqtt_peek {
 int mqtt_peek(const uint8_t *b, size_t len, uint16_t whole, size_t max,
 	      struct mqtt_peek *pk);
 
-/* A whole SUBSCRIBE (fixed header included). */
+/* A whole SUBSCRIBE or UNSUBSCRIBE (fixed header included). */
 struct mqtt_subscribe {
+	bool unsub;     /* UNSUBSCRIBE: filters without an options byte */
 	uint16_t id;
 	size_t hdr_len;
 	size_t props_off, props_end; /* v5: the properties, length included;
@@ -215,13 +217,14 @@ struct mqtt_subscribe {
 	unsigned n;                  /* filters */
 };
 
-/* Parse a whole SUBSCRIBE of protocol level version: flags 0x2, a packet
- * id, (v5) properties, at least one filter each with its options byte,
- * nothing left over. 0 or MQTT_E_MALFORMED. */
+/* Parse a whole SUBSCRIBE (or UNSUBSCRIBE) of protocol level version:
+ * flags 0x2, a packet id, (v5) properties, at least one filter (in a
+ * SUBSCRIBE each with its options byte), nothing left over. 0 or
+ * MQTT_E_MALFORMED. */
 int mqtt_parse_subscribe(const uint8_t *pkt, size_t len, uint8_t version,
 			 struct mqtt_subscribe *s);
 /* Walk the filters: *off starts at s->props_end; returns 1 with the
- * filter and its options byte, 0 after the last one. */
+ * filter and its options byte (0 in an UNSUBSCRIBE), 0 after the last. */
 int mqtt_subscribe_next(const uint8_t *pkt, const struct mqtt_subscribe *s,
 			size_t *off, struct mqtt_bytes *f, uint8_t *opts);
 

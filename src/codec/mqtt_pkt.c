@@ -103,9 +103,12 @@ int mqtt_parse_subscribe(const uint8_t *pkt, size_t len, uint8_t version,
 	uint32_t rem, plen;
 
 	memset(s, 0, sizeof(*s));
-	if (len < 2 || pkt[0] != (MQTT_SUBSCRIBE << 4 | 0x2) ||
+	if (len < 2 ||
+	    (pkt[0] != (MQTT_SUBSCRIBE << 4 | 0x2) &&
+	     pkt[0] != (MQTT_UNSUBSCRIBE << 4 | 0x2)) ||
 	    varint_get(pkt, len, &off, &rem) != 1 || off + rem != len)
 		return MQTT_E_MALFORMED;
+	s->unsub = pkt[0] >> 4 == MQTT_UNSUBSCRIBE;
 	s->hdr_len = off;
 	s->len = len;
 	if (off + 2 > len)
@@ -127,9 +130,9 @@ int mqtt_parse_subscribe(const uint8_t *pkt, size_t len, uint8_t version,
 		if (off + 2 > len)
 			return MQTT_E_MALFORMED;
 		fl = (size_t)(pkt[off] << 8 | pkt[off + 1]);
-		if (off + 2 + fl + 1 > len)
+		if (off + 2 + fl + !s->unsub > len)
 			return MQTT_E_MALFORMED;
-		off += 2 + fl + 1;
+		off += 2 + fl + !s->unsub;
 		s->n++;
 	}
 	return 0;
@@ -142,8 +145,8 @@ int mqtt_subscribe_next(const uint8_t *pkt, const struct mqtt_subscribe *s,
 		return 0;
 	f->len = (uint16_t)(pkt[*off] << 8 | pkt[*off + 1]);
 	f->p = pkt + *off + 2;
-	*opts = pkt[*off + 2 + f->len];
-	*off += 2 + f->len + 1u;
+	*opts = s->unsub ? 0 : pkt[*off + 2 + f->len];
+	*off += 2u + f->len + !s->unsub;
 	return 1;
 }
 

@@ -1,264 +1,16 @@
-/* acl.c - topic rules on a live session. At CONNECT the listener's rules
- * are expanded once for this client (placeholders substituted; an identity
- * that would smuggle '+', '#' or '/' into a rule is refused) and the will
- * topic is judged. Then each PUBLISH, SUBSCRIBE and PUBREL from the client
- * is judged as walk.c brings it: a denied PUBLISH is answered by moat and
- * dropped, a SUBSCRIBE loses its denied filters and the broker's SUBACK is
- * widened back, moat's own answers wait for a packet boundary of the
- * broker's stream. First match wins; no allocation per packet. */
+/* acl.c - a session's packets through its topic rules, as walk.c brings
+ * them: each PUBLISH, SUBSCRIBE, UNSUBSCRIBE and (after a denied QoS 2)
+ * PUBREL from the client; a denied PUBLISH is answered by moat and
+ * dropped, a SUBSCRIBE loses its denied filters and the broker's SUBACK
+ * is widened back; moat's own answers wait for a packet boundary of the
+ * broker's stream. No allocation per packet. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/claims.h"
 #include "base/log.h"
 #include "codec/topic.h"
-#include "conn/internal.h"
-
-#define ACL_PEND 16  /* partly denied SUBSCRIBEs awaiting their SUBACK */
-#define ACL_QOS2 32  /* denied QoS 2 packet ids whose PUBREL moat answers */
-#define ACL_ANS 4096 /* moat's answers waiting for a boundary */
-
-struct acl_exp {
-	uint32_t off; /* of the topic in strings */
-	uint16_t len;
-	uint16_t rule; /* index in cfg->rules (hits), NO_HITS: a token's */
-	uint8_t allow, actions;
-	uint8_t eq; /* "eq ": compared as a string */
-};
-
-struct acl_pend {
-	uint16_t id, n;
-	struct mqtt_subset deny;
-};
-
-struct conn_acl {
-	const struct cfg_acl *cfg; /* in c->gen */
-	struct acl_exp *x;
-	size_t nx;
-	char *strings;
-	size_t used;
-	struct walk in, out;
-	struct acl_pend pend[ACL_PEND];
-	uint8_t npend;
-	uint8_t nqos2, qos2_next;
-	uint8_t stopped; /* the session is ending: nothing more forwarded */
-	uint16_t qos2[ACL_QOS2];
-	uint8_t *ans;
-	size_t alen;
-};
-
-/* ---- the rules ---- */
-
-static bool acl_allows(struct conn_acl *a, uint8_t action, const char *t,
-		       size_t len)
-{
-	for (size_t i = 0; i < a->nx; i++) {
-		const struct acl_exp *e = &a->x[i];
-		const char *rt = a->strings + e->off;
-		bool hit;
-
-		if (!(e->actions & action))
-			continue;
-		/* An allowed subscription must stay inside the rule; a denied
-		 * one is any that could receive a topic the rule names. */
-		if (e->eq)
-			hit = len == e->len && !memcmp(rt, t, len);
-		else if (action == CFG_ACL_SUBSCRIBE && !e->allow)
-			hit = topic_meets(rt, e->len, t, len);
-		else
-			hit = topic_covers(rt, e->len, t, len);
-		if (hit) {
-			if (e->rule != 0xffff)
-				__atomic_fetch_add(&a->cfg->hits[e->rule], 1,
-						   __ATOMIC_RELAXED);
-			return e->allow;
-		}
-	}
-	__atomic_fetch_add(&a->cfg->hits[a->cfg->n_rules], 1, __ATOMIC_RELAXED);
-	return a->cfg->no_match_allow;
-}
-
-static const char *conn_ident(const struct conn *c)
-{
-	return c->token_ident
-		   ? c->token_ident
-		   : tls_peer_identity(&c->cert, c->lcfg->mqtt.identity);
-}
-
-/* Log one denial with who and what (rate limited per cause). */
-static void acl_log(struct conn *c, enum reject_cause why, const uint8_t *t,
-		    size_t len)
-{
-	struct moat *m = c->moat;
-	char id[24], topic[512];
-
-	if (!conn_reject_log_allowed(m, why))
-		return;
-	if (len >= sizeof(topic))
-		len = sizeof(topic) - 1;
-	memcpy(topic, t, len);
-	topic[len] = '\0';
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
-	log_event(LOG_WARN, "acl_deny", "conn", id, "listener", c->lcfg->name,
-		  "cause", reject_name(why), "client_id", c->client_id,
-		  "identity", conn_ident(c), "topic", topic, NULL);
-}
-
-/* Count (by action and listener) and log one denial. */
-static void acl_denied(struct conn *c, enum reject_cause why, const uint8_t *t,
-		       size_t len)
-{
-	CTR_ADD(c->moat->rejects[why], 1);
-	CTR_ADD(c->li->rejects[why], 1);
-	acl_log(c, why, t, len);
-}
-
-/* ---- at CONNECT ---- */
-
-static const char *claim_of(void *arg, const char *name, size_t nlen)
-{
-	return jwt_doc_string(arg, name, nlen);
-}
-
-/* Expand rules[0..n) into a->x; -1 when a value may not stand in a topic
- * (refused) or memory runs out (closed). rule_base: the index of the
- * first one in the listener's hits, or NO_HITS. */
-#define NO_HITS 0xffff
-static int acl_add(struct conn *c, const struct cfg_acl_rule *rules, size_t n,
-		   unsigned rule_base, const struct topic_vars *v, size_t *cap)
-{
-	struct conn_acl *a = c->acl;
-	char tmp[WALK_HOLD];
-
-	for (size_t i = 0; i < n; i++) {
-		const struct cfg_acl_rule *r = &rules[i];
-
-		for (size_t j = 0; j < r->n_topics; j++) {
-			const char *pat = r->topics[j];
-			bool eq = strncmp(pat, "eq ", 3) == 0;
-			int k = topic_expand(pat + (eq ? 3 : 0),
-					     strlen(pat) - (eq ? 3 : 0), v, tmp,
-					     sizeof(tmp));
-			struct acl_exp *e = &a->x[a->nx];
-			size_t need = a->used + (size_t)k + 1;
-
-			if (k == TOPIC_E_UNSAFE) {
-				c->why = "identity, client id, username or "
-					 "claim holds + # / or NUL and a "
-					 "rule substitutes it";
-				conn_refuse(c, REJ_CLIENT_ID_MISMATCH);
-				return -1;
-			}
-			if (k < 0) /* a placeholder without value: no match */
-				continue;
-			if (!a->strings || need > *cap) {
-				size_t nc = need > *cap ? need * 2 : *cap;
-				char *ns = realloc(a->strings, nc);
-
-				if (!ns) {
-					conn_close(c, "out of memory");
-					return -1;
-				}
-				a->strings = ns;
-				*cap = nc;
-			}
-			memcpy(a->strings + a->used, tmp, (size_t)k + 1);
-			e->off = (uint32_t)a->used;
-			e->len = (uint16_t)k;
-			e->rule =
-			    (uint16_t)(rule_base == NO_HITS ? NO_HITS
-							    : rule_base + i);
-			e->allow = r->allow;
-			e->actions = r->actions;
-			e->eq = eq;
-			a->used = need;
-			a->nx++;
-		}
-	}
-	return 0;
-}
-
-static size_t topics_of(const struct cfg_acl_rule *r, size_t n)
-{
-	size_t t = 0;
-
-	for (size_t i = 0; i < n; i++)
-		t += r[i].n_topics;
-	return t;
-}
-
-int conn_acl_connect(struct conn *c, const struct mqtt_connect *mc,
-		     const char *ident, const char *username)
-{
-	const struct cfg_acl *cfg = &c->lcfg->mqtt.acl;
-	struct topic_vars v = {c->client_id, username, ident, claim_of,
-			       c->token_doc};
-	struct cfg_acl_rule *cr = NULL;
-	size_t ncr = 0, cap = 0;
-	const char *why = NULL;
-	struct conn_acl *a;
-	int r = 0, has_claim;
-
-	if (!cfg->on)
-		return 0;
-	/* the token's own rules (mqtt.acl.claim) */
-	has_claim = cfg->claim && c->token_doc
-			? jwt_doc_acl(c->token_doc, cfg->claim, &cr, &ncr, &why)
-			: 0;
-	if (has_claim < 0) {
-		c->why = why;
-		conn_refuse(c, REJ_TOKEN_CLAIMS);
-		return -1;
-	}
-	a = calloc(1, sizeof(*a));
-	c->acl = a;
-	if (!a || !(a->x = calloc(topics_of(cfg->rules, cfg->n_rules) +
-				      topics_of(cr, ncr) + 1,
-				  sizeof(*a->x)))) {
-		cfg_acl_rules_free(cr, ncr);
-		conn_close(c, "out of memory");
-		return -1;
-	}
-	a->cfg = cfg;
-	/* claim_mode: after (the file's rules first), before, or replace
-	 * (the token's rules alone when it has them) */
-	if (has_claim && cfg->claim_mode != CFG_ACL_CLAIM_AFTER)
-		r = acl_add(c, cr, ncr, NO_HITS, &v, &cap);
-	if (r == 0 && !(has_claim && cfg->claim_mode == CFG_ACL_CLAIM_REPLACE))
-		r = acl_add(c, cfg->rules, cfg->n_rules, 0, &v, &cap);
-	if (r == 0 && has_claim && cfg->claim_mode == CFG_ACL_CLAIM_AFTER)
-		r = acl_add(c, cr, ncr, NO_HITS, &v, &cap);
-	cfg_acl_rules_free(cr, ncr);
-	if (r < 0)
-		return -1;
-	if (mc->has_will &&
-	    (!topic_name_valid((const char *)mc->will_topic.p,
-			       mc->will_topic.len) ||
-	     !acl_allows(a, CFG_ACL_PUBLISH, (const char *)mc->will_topic.p,
-			 mc->will_topic.len))) {
-		acl_log(c, REJ_ACL_WILL, mc->will_topic.p, mc->will_topic.len);
-		c->why = "will topic denied";
-		conn_refuse(c, REJ_ACL_WILL);
-		return -1;
-	}
-	return 0;
-}
-
-void conn_acl_free(struct conn *c)
-{
-	struct conn_acl *a = c->acl;
-
-	if (!a)
-		return;
-	walk_free(&a->in);
-	walk_free(&a->out);
-	free(a->x);
-	free(a->strings);
-	free(a->ans);
-	free(a);
-	c->acl = NULL;
-}
+#include "conn/acl.h"
 
 /* ---- moat's answers to the client ---- */
 
@@ -339,7 +91,8 @@ static void acl_end(struct conn *c, uint8_t code, const char *why)
 static uint16_t whole_in(struct conn *c)
 {
 	return (uint16_t)(1u << MQTT_SUBSCRIBE |
-			  (c->acl->nqos2 ? 1u << MQTT_PUBREL : 0));
+			  (c->acl->nqos2 ? 1u << MQTT_PUBREL : 0) |
+			  (c->acl->subs_len ? 1u << MQTT_UNSUBSCRIBE : 0));
 }
 
 static void qos2_remember(struct conn_acl *a, uint16_t id)
@@ -361,7 +114,7 @@ static int deny_publish(struct conn *c, const struct mqtt_peek *pk)
 	size_t n;
 
 	acl_denied(c, REJ_ACL_PUBLISH, pk->topic.p, pk->topic.len);
-	if (a->cfg->deny_disconnect) {
+	if (a->set.cfg->deny_disconnect) {
 		acl_end(c, MQTT5_RC_NOT_AUTHORIZED, "publish not authorized");
 		return WALK_STOP;
 	}
@@ -424,27 +177,43 @@ static int judge_subscribe(struct conn *c, const uint8_t *pre,
 		/* $share/GROUP/FILTER is judged on FILTER */
 		if (topic_unshare(&t, &len) < 0 ||
 		    !topic_filter_valid(t, len) ||
-		    !acl_allows(a, CFG_ACL_SUBSCRIBE, t, len)) {
+		    !acl_allows(&a->set, CFG_ACL_SUBSCRIBE, t, len)) {
 			acl_denied(c, REJ_ACL_SUBSCRIBE, f.p, f.len);
 			mqtt_subset_add(&deny, i);
 			ndeny++;
 		}
 		i++;
 	}
+	if (ndeny) {
+		for (unsigned k = 0; k < a->npend; k++)
+			if (a->pend[k].id == s.id) /* an id reused early */
+				a->pend[k] = a->pend[--a->npend];
+		if (ndeny == s.n || s.n > MQTT_SUB_MAX ||
+		    a->npend == ACL_PEND) {
+			/* nothing to forward, or no room to remember the
+			 * positions: every filter of it is refused, by moat */
+			n = mqtt_build_suback_all(out, cap, c->version, s.id,
+						  s.n, code);
+			if (n < 0 || acl_answer(c, out, (size_t)n) < 0)
+				return WALK_STOP;
+			return WALK_DROP;
+		}
+	}
+	/* what the broker is asked for, for a later reload to judge
+	 * (remembered before its SUBACK: a refusal by the broker only makes
+	 * that judgement stricter) */
+	off = s.props_end;
+	i = 0;
+	while (mqtt_subscribe_next(pre, &s, &off, &f, &opts)) {
+		const char *t = (const char *)f.p;
+		size_t len = f.len;
+
+		if (!mqtt_subset_has(&deny, i++) &&
+		    topic_unshare(&t, &len) >= 0)
+			acl_sub_add(a, t, len);
+	}
 	if (!ndeny)
 		return WALK_PASS;
-	for (unsigned k = 0; k < a->npend; k++)
-		if (a->pend[k].id == s.id) /* an id reused early: the last */
-			a->pend[k] = a->pend[--a->npend];
-	if (ndeny == s.n || s.n > MQTT_SUB_MAX || a->npend == ACL_PEND) {
-		/* nothing to forward, or no room to remember the positions:
-		 * every filter of it is refused, by moat */
-		n = mqtt_build_suback_all(out, cap, c->version, s.id, s.n,
-					  code);
-		if (n < 0 || acl_answer(c, out, (size_t)n) < 0)
-			return WALK_STOP;
-		return WALK_DROP;
-	}
 	n = mqtt_build_subscribe_without(pre, &s, &deny, out, cap);
 	if (n < 0) {
 		conn_close(c, "subscribe rewrite failed");
@@ -453,6 +222,29 @@ static int judge_subscribe(struct conn *c, const uint8_t *pre,
 	a->pend[a->npend++] = (struct acl_pend){s.id, (uint16_t)s.n, deny};
 	*outlen = (size_t)n;
 	return WALK_REPLACE;
+}
+
+/* An UNSUBSCRIBE: those filters are no longer held (one that does not
+ * parse changes nothing: the broker refuses it). */
+static void unsubscribed(struct conn *c, const uint8_t *pre,
+			 const struct mqtt_peek *pk)
+{
+	struct mqtt_subscribe s;
+	struct mqtt_bytes f;
+	size_t off;
+	uint8_t opts;
+
+	if (mqtt_parse_subscribe(pre, pk->total, c->version, &s) < 0 ||
+	    !s.unsub)
+		return;
+	off = s.props_end;
+	while (mqtt_subscribe_next(pre, &s, &off, &f, &opts)) {
+		const char *t = (const char *)f.p;
+		size_t len = f.len;
+
+		if (topic_unshare(&t, &len) >= 0)
+			acl_sub_remove(c->acl, t, len);
+	}
 }
 
 static int judge_in(struct conn *c, const uint8_t *pre,
@@ -472,7 +264,7 @@ static int judge_in(struct conn *c, const uint8_t *pre,
 				"topic name with a wildcard");
 			return WALK_STOP;
 		}
-		if (acl_allows(c->acl, CFG_ACL_PUBLISH,
+		if (acl_allows(&c->acl->set, CFG_ACL_PUBLISH,
 			       (const char *)pk->topic.p, pk->topic.len))
 			return WALK_PASS;
 		return deny_publish(c, pk);
@@ -480,6 +272,10 @@ static int judge_in(struct conn *c, const uint8_t *pre,
 		return c->acl->nqos2 ? judge_pubrel(c, pre, pk) : WALK_PASS;
 	case MQTT_SUBSCRIBE:
 		return judge_subscribe(c, pre, pk, out, cap, outlen);
+	case MQTT_UNSUBSCRIBE:
+		if (c->acl->subs_len)
+			unsubscribed(c, pre, pk);
+		return WALK_PASS;
 	default:
 		return WALK_PASS;
 	}

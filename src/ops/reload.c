@@ -298,8 +298,11 @@ static void swap_in(struct moat *m, struct gen *g, struct listener **ls,
 	m->upstreams = g->upstreams;
 	m->n_upstreams = g->n_upstreams;
 	uv_mutex_unlock(&m->wlock);
-	if (old) /* a new CRL may revoke live sessions */
+	if (old) { /* a new CRL may revoke live sessions, new topic rules
+		      deny their subscriptions */
 		conn_recheck_crl(m);
+		conn_recheck_acl(m);
+	}
 	gen_put(old);
 }
 

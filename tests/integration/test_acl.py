@@ -681,3 +681,104 @@ def test_attack_malformed_acl_claim_refused(moat_factory, live_brokers, pki, key
     assert ack[0] == 0x20 and ack[3] == 0x87, ack
     assert m.rejects("token_claims") == 1
     s.close()
+
+
+# ---- live sessions after a reload -------------------------------------------------
+
+LIVE_RULES = """\
+- allow: subscribe
+  topics: ["devices/%i/down/#", "broadcast/#"]
+- allow: publish
+  topics: ["devices/%i/up/#", "fleet/#"]
+- deny: all
+  topics: ["#"]
+"""
+REVOKED_RULES = """\
+- allow: subscribe
+  topics: ["devices/%i/down/#"]
+- allow: publish
+  topics: ["devices/%i/up/#"]
+- deny: all
+  topics: ["#"]
+"""
+
+
+@pytest.fixture
+def live_moat(moat_factory, live_brokers, tmp_path):
+    rules = str(tmp_path / "live.yaml")
+    write_rules(rules, LIVE_RULES)
+    m = moat_factory(live_brokers, acl_cfg(rules))
+    m.rules = rules
+    return m
+
+
+def subscribed(s, pid, filters, version):
+    s.sendall(subscribe_packet(pid, filters, version=version))
+    p = read_packet(s)
+    assert p[0] == 0x90, p
+    return p
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_attack_reload_revokes_live_subscription(live_moat, pki, version):
+    """The rules change under a session that holds a now-denied
+    subscription: moat ends it (MQTT 5: DISCONNECT 0x87), so the broker's
+    subscription cannot outlive the rule."""
+    m = live_moat
+    s, ack = session(pki, m.port, version=version)
+    subscribed(s, 1, ["broadcast/#", "devices/dev-good/down/#"], version)
+    write_rules(m.rules, REVOKED_RULES)
+    assert m.ctl("reload").startswith("ok"), m.ctl("reload")
+    p = read_packet(s)
+    if version == 5:
+        assert p and p[0] == 0xE0 and p[1][0] == 0x87, p
+        p = read_packet(s)
+    assert p is None
+    assert m.rejects("acl_live") == 1
+    assert "acl_live" in m.log() and "broadcast/#" in m.log()
+
+
+def test_reload_keeps_allowed_sessions_under_new_rules(live_moat, pki, watcher):
+    m = live_moat
+    s, ack = session(pki, m.port, version=5)
+    subscribed(s, 1, ["devices/dev-good/down/#"], 5)
+    assert publish_all(s, ["fleet/a"]) == {"fleet/a": 0}
+    write_rules(m.rules, REVOKED_RULES)
+    assert m.ctl("reload").startswith("ok")
+    # still connected; what it publishes now follows the new rules
+    assert publish_all(s, ["fleet/b", "devices/dev-good/up/b"]) == \
+        {"fleet/b": 0x87, "devices/dev-good/up/b": 0}
+    assert wait_for(lambda: "devices/dev-good/up/b" in watcher.topics(), 5)
+    assert "fleet/b" not in watcher.topics()
+    assert m.rejects("acl_live") == 0
+    s.close()
+
+
+def test_unsubscribed_filter_is_not_held_against_a_session(live_moat, pki):
+    m = live_moat
+    s, ack = session(pki, m.port, version=5)
+    subscribed(s, 1, ["broadcast/#", "$share/g/devices/dev-good/down/x"], 5)
+    body = struct.pack(">H", 2) + b"\x00" + _str("broadcast/#")
+    s.sendall(b"\xa2" + _varint(len(body)) + body)
+    p = read_packet(s)
+    assert p[0] == 0xB0, p
+    write_rules(m.rules, REVOKED_RULES)
+    assert m.ctl("reload").startswith("ok")
+    assert publish_all(s, ["devices/dev-good/up/c"]) == {"devices/dev-good/up/c": 0}
+    assert m.rejects("acl_live") == 0
+    s.close()
+
+
+def test_rules_added_by_reload_end_sessions_without_rules(moat_factory, live_brokers, pki,
+                                                         tmp_path):
+    m = moat_factory(live_brokers)
+    s, ack = session(pki, m.port, version=5)
+    subscribed(s, 1, ["anything/#"], 5)
+    m.cfg["listeners"][0]["mqtt"]["acl"] = {"rules": RULES}
+    import json
+    with open(m.conf, "w") as f:
+        json.dump(m.cfg, f)
+    assert m.ctl("reload").startswith("ok")
+    p = read_packet(s)
+    assert p and p[0] == 0xE0 and p[1][0] == 0x87, p
+    assert m.rejects("acl_live") == 1
