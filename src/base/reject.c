@@ -54,6 +54,8 @@ static const struct reject_info table[REJ__COUNT] = {
     [REJ_ACL_SUBSCRIBE] = {"acl_subscribe", NULL, -1, -1},
     [REJ_ACL_WILL] = {"acl_will", NULL, 0x05, 0x87},
     [REJ_ACL_LIVE] = {"acl_live", NULL, -1, -1},
+    /* far over mqtt.rate: MQTT 5 DISCONNECT 0x96, close */
+    [REJ_RATE_LIMIT] = {"rate_limit", NULL, -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

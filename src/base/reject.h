@@ -43,6 +43,7 @@ enum reject_cause {
 	REJ_ACL_SUBSCRIBE,    /* a SUBSCRIBE filter denied */
 	REJ_ACL_WILL,         /* the CONNECT's will topic denied */
 	REJ_ACL_LIVE,         /* a live subscription denied by new rules */
+	REJ_RATE_LIMIT,       /* mqtt.rate.disconnect_over reached */
 	REJ__COUNT
 };
 

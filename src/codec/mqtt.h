@@ -80,6 +80,7 @@ struct mqtt_framer {
 	uint32_t stop;	 /* after MQTT_E_FORBIDDEN: bytes of the chunk that
 			    came before the refused packet */
 	uint64_t packets; /* complete packets seen */
+	uint64_t publishes; /* PUBLISH packets begun */
 };
 void mqtt_framer_init(struct mqtt_framer *f);
 /* Consumes all n bytes. Returns 0, MQTT_E_MALFORMED (bad varint),

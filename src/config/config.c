@@ -618,35 +618,8 @@ fail:
  * stays for keys a future build parses before it implements them. */
 char *cfg_unsupported(const struct cfg *c)
 {
-	char *out = NULL;
-	size_t len = 0;
-
-	for (size_t i = 0; i < c->n_listeners; i++) {
-		const struct cfg_listener *l = &c->listeners[i];
-		const struct cfg_pos *p[2] = {
-			l->mqtt.rate.on ? &l->mqtt.rate.pos : NULL,
-			NULL};
-		const char *what[2] = {"mqtt.rate", ""};
-
-		for (int k = 0; k < 1; k++) {
-			char line[512];
-			int n;
-			char *ne;
-
-			if (!p[k])
-				continue;
-			n = snprintf(line, sizeof(line),
-				     "%s:%d:%d: %s: not supported yet\n",
-				     p[k]->file, p[k]->line, p[k]->col, what[k]);
-			ne = n > 0 ? realloc(out, len + (size_t)n + 1) : NULL;
-			if (!ne)
-				continue;
-			memcpy(ne + len, line, (size_t)n + 1);
-			out = ne;
-			len += (size_t)n;
-		}
-	}
-	return out;
+	(void)c;
+	return NULL;
 }
 
 void cfg_free(struct cfg *c)

@@ -31,6 +31,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	free(c->client_id);
 	free(c->token_ident);
 	conn_acl_free(c);
+	free(c->rate);
 	jwt_doc_free(c->token_doc);
 	gen_put(c->gen);
 	listener_put(c->li);
@@ -79,6 +80,7 @@ void conn_close(struct conn *c, const char *why)
 		m->on_drained(m);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, conn_on_handle_closed);
+	conn_rate_close(c);
 	uv_close((uv_handle_t *)&c->client, conn_on_handle_closed);
 	if (c->upstream_open) {
 		c->upstream_open = 0;
@@ -234,6 +236,12 @@ void conn_goodbye(struct conn *c)
 		ref);
 
 	c->say_goodbye = 0;
+	if (n > 0 && c->client_max && (uint32_t)n > c->client_max)
+		/* over the client's Maximum Packet Size: the bare DISCONNECT
+		 * (4 bytes), or none when even that does not fit */
+		n = c->client_max >= 4 ? (int)mqtt_build_disconnect(
+						 pkt, MQTT_V5, (uint8_t)rc)
+				       : 0;
 	if (n > 0) {
 		CTR_ADD(c->bytes_out, (uint64_t)n);
 		wolfSSL_write(c->ssl, pkt, n);

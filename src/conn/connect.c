@@ -223,6 +223,7 @@ int conn_connect_check(struct conn *c)
 		return 1;
 	}
 	c->connect_len = total;
+	c->client_max = mc.max_packet_size;
 	c->client_id = malloc(mc.client_id.len + 1u);
 	if (!c->client_id) {
 		conn_close(c, "out of memory");
@@ -298,6 +299,10 @@ int conn_connect_check(struct conn *c)
 		c->connect_len = outlen;
 	}
 
+	if (conn_rate_init(c) < 0) {
+		conn_close(c, "out of memory");
+		return 1;
+	}
 	uv_timer_stop(&c->timer);
 	/* Hash the client id; a client without one lands by its identity. */
 	if (mc.client_id.len)

@@ -110,6 +110,8 @@ struct conn {
 	uint8_t proxy_wait;    /* a PROXY protocol header comes first */
 	uint8_t corked;        /* client writes gather in cork (one write) */
 	uint16_t cork_len, cork_cap;
+	uint32_t client_max; /* MQTT 5 Maximum Packet Size of the client's
+				CONNECT, 0 = none: moat's own packets fit */
 	uint8_t say_goodbye;   /* DISCONNECT with this reason at the next
 				  boundary (0x8B stopping, 0x87 revoked) */
 	uv_tcp_t client;
@@ -137,6 +139,7 @@ struct conn {
 	const char *bye_why; /* the DISCONNECT's Reason String, if not the
 				default for say_goodbye */
 	struct conn_acl *acl; /* topic rules in force, NULL = none */
+	struct conn_rate *rate; /* mqtt.rate, NULL = none */
 	struct jwt_doc *token_doc; /* the token's claims until the rules
 				      are expanded (mqtt.acl), else NULL */
 	struct server *order[CONN_MAX_TRIES];
@@ -213,6 +216,16 @@ int conn_acl_out(struct conn *c, const uint8_t *p, size_t n);
 bool conn_acl_out_boundary(const struct conn *c);
 void conn_acl_flush(struct conn *c);
 void conn_acl_free(struct conn *c);
+
+/* rate.c: mqtt.rate. At accept: the buckets and their timer (one more
+ * handle). After each read from the client: n bytes of which the framer
+ * counted its PUBLISHes; reads pause while a bucket is in debt. 0, or -1
+ * when the session ends (disconnect_over). */
+int conn_rate_init(struct conn *c);
+int conn_rate_account(struct conn *c, size_t n);
+/* Reading the client is held back by the rate (conn_read_start obeys). */
+bool conn_rate_paused(const struct conn *c);
+void conn_rate_close(struct conn *c);
 
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);

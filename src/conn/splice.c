@@ -81,12 +81,16 @@ static int conn_splice_in_ok(struct conn *c, const uint8_t *p, size_t n)
 	CTR_ADD(SRV_CTR(c)->bytes_in, n);
 	CTR_ADD(c->li->bytes_in, n);
 	CTR_ADD(UP_CTR(c)->bytes_in, n);
-	if (c->acl) /* packet by packet, through the topic rules */
-		return conn_acl_in(c, p, n);
-	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
+	if (c->acl) { /* packet by packet, through the topic rules */
+		if (conn_acl_in(c, p, n) < 0)
+			return -1;
+	} else if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
 		conn_close(c, "broker write error");
 		return -1;
 	}
+	/* what was read is on its way; more waits if the rate says so */
+	if (c->rate && c->state == CS_SPLICE)
+		return conn_rate_account(c, n);
 	return 0;
 }
 

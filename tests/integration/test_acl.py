@@ -782,3 +782,80 @@ def test_rules_added_by_reload_end_sessions_without_rules(moat_factory, live_bro
     p = read_packet(s)
     assert p and p[0] == 0xE0 and p[1][0] == 0x87, p
     assert m.rejects("acl_live") == 1
+
+
+# ---- rates ---------------------------------------------------------------------
+
+def rate_cfg(**rate):
+    def mutate(c):
+        c["listeners"][0]["mqtt"]["rate"] = rate
+    return mutate
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_rate_messages_paused_not_lost(moat_factory, live_brokers, pki, watcher, version):
+    """Over messages_per_second the client is read no faster: every
+    message arrives, none is dropped, and it takes at least what the rate
+    allows (a lower bound: it never flakes on a slow machine)."""
+    m = moat_factory(live_brokers, rate_cfg(messages_per_second=20, burst="1s"))
+    s, ack = session(pki, m.port, version=version)
+    assert ok_connack(ack, version)
+    t0 = time.monotonic()
+    s.sendall(b"".join(publish_packet(f"rate/{version}/{i}", b"x" * 8, version=version)
+                       for i in range(60)))
+    s.sendall(publish_packet(f"rate/{version}/last", qos=1, pid=99, version=version))
+    p = read_packet(s, timeout=20)
+    assert p and p[0] == 0x40, p
+    took = time.monotonic() - t0
+    assert took >= 1.0, took  # 61 messages, 20 ahead, then 20 a second
+    assert wait_for(lambda: len([t for t in watcher.topics()
+                                 if t.startswith(f"rate/{version}/")]) == 61, 10)
+    assert "rate_pause" in m.log()
+    s.close()
+
+
+def test_rate_bytes_paused_not_lost(moat_factory, live_brokers, pki, watcher):
+    m = moat_factory(live_brokers, rate_cfg(bytes_per_second="4KiB", burst="1s"))
+    s, ack = session(pki, m.port, version=5)
+    t0 = time.monotonic()
+    s.sendall(b"".join(publish_packet(f"bytes/{i}", b"y" * 1000, version=5)
+                       for i in range(12)))
+    s.sendall(publish_packet("bytes/last", qos=1, pid=7, version=5))
+    p = read_packet(s, timeout=20)
+    assert p and p[0] == 0x40, p
+    assert time.monotonic() - t0 >= 1.0
+    assert wait_for(lambda: len([t for t in watcher.topics() if t.startswith("bytes/")]) == 13,
+                    10)
+    s.close()
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_attack_flood_over_disconnect_over(moat_factory, live_brokers, pki, version):
+    """A client far over its rate: MQTT 5 DISCONNECT 0x96, 3.1.1 closed."""
+    m = moat_factory(live_brokers, rate_cfg(messages_per_second=2, burst="1s",
+                                            disconnect_over=5))
+    s, ack = session(pki, m.port, version=version)
+    s.sendall(b"".join(publish_packet("flood/x", version=version) for _ in range(50)))
+    p = read_packet(s)
+    if version == 5:
+        assert p and p[0] == 0xE0 and p[1][0] == 0x96, p
+        p = read_packet(s)
+    assert p is None
+    assert m.rejects("rate_limit") == 1
+
+
+def test_disconnect_fits_client_maximum_packet_size(moat_factory, live_brokers, pki):
+    """A client that takes packets of at most 12 bytes gets the bare
+    DISCONNECT (no Reason String) when its session ends."""
+    m = moat_factory(live_brokers, rate_cfg(messages_per_second=1, burst="1s",
+                                            disconnect_over=2))
+    s = tls_connect(pki, m.port)
+    props = b"\x27" + struct.pack(">I", 12)  # Maximum Packet Size
+    body = _str("MQTT") + bytes([5, 0x02]) + struct.pack(">H", 60) + _varint(len(props)) + \
+        props + _str("dev-good")
+    s.sendall(b"\x10" + _varint(len(body)) + body)
+    ack = read_connack(s)
+    assert ack[0] == 0x20 and ack[3] == 0, ack
+    s.sendall(b"".join(publish_packet("flood/y", version=5) for _ in range(20)))
+    p = read_packet(s)
+    assert p == (0xE0, b"\x96\x00"), p

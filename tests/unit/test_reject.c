@@ -42,6 +42,7 @@ static const struct {
     {REJ_ACL_SUBSCRIBE, "acl_subscribe", -1, -1},
     {REJ_ACL_WILL, "acl_will", 0x05, 0x87},
     {REJ_ACL_LIVE, "acl_live", -1, -1},
+    {REJ_RATE_LIMIT, "rate_limit", -1, -1},
 };
 
 int main(void)
