@@ -34,6 +34,11 @@ static int to_client(struct conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+bool conn_acl_held(const struct conn *c)
+{
+	return c->acl && c->acl->alen > ACL_ANS / 2;
+}
+
 void conn_acl_flush(struct conn *c)
 {
 	struct conn_acl *a = c->acl;

@@ -215,6 +215,9 @@ int conn_acl_out(struct conn *c, const uint8_t *p, size_t n);
  * answers may go now. */
 bool conn_acl_out_boundary(const struct conn *c);
 void conn_acl_flush(struct conn *c);
+/* moat's answers pile up (the broker's stream is mid-packet): the client
+ * is not read until they are out. */
+bool conn_acl_held(const struct conn *c);
 void conn_acl_free(struct conn *c);
 
 /* rate.c: mqtt.rate. At accept: the buckets and their timer (one more

@@ -859,3 +859,31 @@ def test_disconnect_fits_client_maximum_packet_size(moat_factory, live_brokers, 
     s.sendall(b"".join(publish_packet("flood/y", version=5) for _ in range(20)))
     p = read_packet(s)
     assert p == (0xE0, b"\x96\x00"), p
+
+
+def test_attack_denials_while_broker_streams_a_large_message(amoat, pki, watcher):
+    """moat's own answers never land inside a packet of the broker's: a
+    1.5 MB message to the client and a stream of denied QoS 1 publishes
+    from it at the same time; the client parses every packet whole."""
+    s, ack = session(pki, amoat.port, version=5)
+    subscribed(s, 1, ["devices/dev-good/down/#"], 5)
+    big = b"B" * 1500000
+    watcher.publish("devices/dev-good/down/big", big, qos=0)
+    s.sendall(b"".join(publish_packet("nope/x", qos=1, pid=i + 1, version=5)
+                       for i in range(300)))
+    acks, got_big = set(), False
+    for _ in range(400):
+        p = read_packet(s, timeout=10)
+        assert p is not None
+        if p[0] == 0x40:
+            assert p[1][2] == 0x87, p
+            acks.add(p[1][:2])
+        elif p[0] & 0xF0 == 0x30:
+            tl = struct.unpack(">H", p[1][:2])[0]
+            assert p[1][2:2 + tl] == b"devices/dev-good/down/big"
+            assert p[1].endswith(big)
+            got_big = True
+        if got_big and len(acks) == 300:
+            break
+    assert got_big and len(acks) == 300
+    s.close()
