@@ -353,6 +353,8 @@ static void test_rules(void)
 	c = load(
 	    HEAD
 	    "    mqtt:\n"
+	    "      token: { when: always, jwks: ca.crt, issuer: i, "
+	    "audience: a }\n"
 	    "      acl: { rules: acl.yaml, deny_action: disconnect }\n" UPS,
 	    &err);
 	CHECK(c != NULL, "loads: %s", err ? err : "");
@@ -401,6 +403,15 @@ static void test_rules(void)
 	c = load(HEAD "    mqtt: { acl: { rules: none.yaml } }\n" UPS, &err);
 	CHECK(!c && err && strstr(err, "c.yaml:6:27:"), "missing file: %s",
 	      err ? err : "");
+	cfg_free(c);
+	free(err);
+	err = NULL;
+	c = load(HEAD "    mqtt: { acl: { claim: acl, rules: [] } }\n" UPS,
+		 &err);
+	CHECK(!c && err &&
+		  strstr(err, "c.yaml:6:13: listeners[0].mqtt.acl: "
+			      "claim reads token claims"),
+	      "claim without token: %s", err ? err : "");
 	cfg_free(c);
 	free(err);
 	err = NULL;
