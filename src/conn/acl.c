@@ -112,6 +112,18 @@ static void qos2_remember(struct conn_acl *a, uint16_t id)
 	a->qos2_next = (uint8_t)((a->qos2_next + 1) % ACL_QOS2);
 }
 
+static bool qos2_forget(struct conn_acl *a, uint16_t id)
+{
+	for (unsigned i = 0; i < a->nqos2; i++) {
+		if (a->qos2[i] != id)
+			continue;
+		a->qos2[i] = a->qos2[--a->nqos2];
+		a->qos2_next = 0;
+		return true;
+	}
+	return false;
+}
+
 static int deny_publish(struct conn *c, const struct mqtt_peek *pk)
 {
 	struct conn_acl *a = c->acl;
@@ -140,18 +152,13 @@ static int judge_pubrel(struct conn *c, const uint8_t *pre,
 	uint16_t id = mqtt_packet_id(pre, pk->total, pk->hdr_len);
 	uint8_t ack[8];
 
-	for (unsigned i = 0; i < a->nqos2; i++) {
-		if (a->qos2[i] != id)
-			continue;
-		a->qos2[i] = a->qos2[--a->nqos2];
-		a->qos2_next = 0;
-		return acl_answer(c, ack,
-				  mqtt_build_ack(ack, MQTT_PUBCOMP, c->version,
-						 id, 0)) < 0
-			   ? WALK_STOP
-			   : WALK_DROP;
-	}
-	return WALK_PASS;
+	if (!qos2_forget(a, id))
+		return WALK_PASS;
+	return acl_answer(
+		   c, ack,
+		   mqtt_build_ack(ack, MQTT_PUBCOMP, c->version, id, 0)) < 0
+		   ? WALK_STOP
+		   : WALK_DROP;
 }
 
 static int judge_subscribe(struct conn *c, const uint8_t *pre,
@@ -270,8 +277,13 @@ static int judge_in(struct conn *c, const uint8_t *pre,
 			return WALK_STOP;
 		}
 		if (acl_allows(&c->acl->set, CFG_ACL_PUBLISH,
-			       (const char *)pk->topic.p, pk->topic.len))
+			       (const char *)pk->topic.p, pk->topic.len)) {
+			/* an id moat answered for is free again: its PUBREL
+			 * now belongs to the broker */
+			if (pk->qos == 2 && c->acl->nqos2)
+				qos2_forget(c->acl, pk->id);
 			return WALK_PASS;
+		}
 		return deny_publish(c, pk);
 	case MQTT_PUBREL:
 		return c->acl->nqos2 ? judge_pubrel(c, pre, pk) : WALK_PASS;
