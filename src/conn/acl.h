@@ -43,7 +43,7 @@ struct conn_acl {
 	/* the filters the broker was asked to subscribe (NUL-separated),
 	 * judged again when the rules change */
 	char *subs;
-	size_t subs_len;
+	size_t subs_len, subs_cap;
 	uint8_t subs_lost; /* more than ACL_SUBS: not all remembered */
 	struct walk in, out;
 	struct acl_pend pend[ACL_PEND];

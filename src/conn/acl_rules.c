@@ -107,12 +107,25 @@ void acl_sub_add(struct conn_acl *a, const char *f, size_t len)
 
 	if (sub_find(a, f, len))
 		return;
-	if (a->subs_len + len + 1 > ACL_SUBS ||
-	    !(ns = realloc(a->subs, a->subs_len + len + 1))) {
+	if (a->subs_len + len + 1 > ACL_SUBS) {
 		a->subs_lost = 1; /* judged as "may hold anything" */
 		return;
 	}
-	a->subs = ns;
+	if (a->subs_len + len + 1 > a->subs_cap) { /* doubling: a few
+						       allocations a session */
+		size_t cap = a->subs_cap ? a->subs_cap : 256;
+
+		while (cap < a->subs_len + len + 1)
+			cap *= 2;
+		if (cap > ACL_SUBS)
+			cap = ACL_SUBS;
+		if (!(ns = realloc(a->subs, cap))) {
+			a->subs_lost = 1;
+			return;
+		}
+		a->subs = ns;
+		a->subs_cap = cap;
+	}
 	memcpy(a->subs + a->subs_len, f, len);
 	a->subs[a->subs_len + len] = '\0';
 	a->subs_len += len + 1;
@@ -390,8 +403,9 @@ int conn_recheck_acl(struct moat *m)
 
 	for (struct conn *c = m->conns; c; c = next) {
 		next = c->next;
-		if (c->state != CS_SPLICE || !c->li->open ||
-		    !c->li->cfg->mqtt.acl.on || (c->acl && c->acl->stopped))
+		if ((c->state != CS_SPLICE && c->state != CS_UPSTREAM) ||
+		    !c->li->open || !c->li->cfg->mqtt.acl.on ||
+		    (c->acl && c->acl->stopped))
 			continue;
 		recheck_one(c, m->gen);
 		n++;
