@@ -62,6 +62,9 @@ static int acl_answer(struct conn *c, const uint8_t *p, size_t n)
 {
 	struct conn_acl *a = c->acl;
 
+	if (c->client_max && n > c->client_max)
+		return 0; /* over the client's Maximum Packet Size: MQTT 5
+			     says discard it (a SUBACK of very many codes) */
 	if (!a->alen && conn_acl_out_boundary(c)) {
 		CTR_ADD(c->bytes_out, n);
 		return to_client(c, p, n);

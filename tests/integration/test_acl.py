@@ -904,3 +904,31 @@ def test_attack_denials_while_broker_streams_a_large_message(amoat, pki, watcher
             break
     assert got_big and len(acks) == 300
     s.close()
+
+
+def test_paho_v5_subscribe_reason_codes(amoat, pki, watcher):
+    got = {}
+    done = threading.Event()
+    msgs = []
+    c = mqtt.Client(client_id="dev-good", protocol=mqtt.MQTTv5)
+    c.tls_set(ca_certs=os.path.join(pki, "ca.crt"), certfile=os.path.join(pki, "dev-good.crt"),
+              keyfile=os.path.join(pki, "dev-good.key"))
+
+    def on_subscribe(cl, u, mid, codes, props):
+        got["codes"] = [rc.value for rc in codes]
+        done.set()
+    c.on_subscribe = on_subscribe
+    c.on_message = lambda cl, u, m: msgs.append(m.topic)
+    c.connect("localhost", amoat.port)
+    c.loop_start()
+    try:
+        c.subscribe([("devices/dev-good/down/#", 1), ("secret/#", 1), ("broadcast/p", 0)])
+        assert done.wait(10)
+        assert got["codes"] == [1, 0x87, 0], got
+        watcher.publish("secret/p", b"s")
+        watcher.publish("broadcast/p", b"b")
+        assert wait_for(lambda: "broadcast/p" in msgs, 5)
+        assert "secret/p" not in msgs
+    finally:
+        c.loop_stop()
+        c.disconnect()
