@@ -932,3 +932,25 @@ def test_paho_v5_subscribe_reason_codes(amoat, pki, watcher):
     finally:
         c.loop_stop()
         c.disconnect()
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_attack_denied_publish_pipelined_behind_connect(amoat, pki, watcher, version):
+    """CONNECT and a denied PUBLISH in one write, before any broker is
+    connected: the PUBLISH is judged like any other, and moat's PUBACK
+    comes after the broker's CONNACK, never before it."""
+    s = tls_connect(pki, amoat.port)
+    s.sendall(connect_packet("dev-good", version=version) +
+              publish_packet("secret/pipelined", qos=1, pid=5, version=version) +
+              publish_packet("devices/dev-good/up/pipelined", qos=1, pid=6, version=version))
+    ack = read_connack(s)
+    assert ok_connack(ack, version), ack
+    acks = {}
+    for _ in range(2):
+        p = read_packet(s)
+        assert p and p[0] == 0x40, p
+        acks[p[1][:2]] = p[1][2:3]
+    assert acks[b"\x00\x05"] == (b"\x87" if version == 5 else b"")
+    assert wait_for(lambda: "devices/dev-good/up/pipelined" in watcher.topics(), 5)
+    assert "secret/pipelined" not in watcher.topics()
+    s.close()
