@@ -21,11 +21,14 @@
  *       messages/s, MB/s and end-to-end latency percentiles (a send
  *       timestamp in each payload).
  * tls opts: --ca FILE --cert FILE --key FILE [--tls12] [--plain]
- *           [--token-file FILE]
+ *           [--token-file FILE] [--nagle]
  * (--plain: MQTT without TLS, for brokers measured directly;
  * --token-file: every CONNECT carries the access token read from FILE as
  * its password, username "bench"; with it --cert and --key may be left
- * out, the TLS handshake then has no client certificate).
+ * out, the TLS handshake then has no client certificate;
+ * --nagle: leave Nagle's algorithm on, as libmosquitto and paho do, instead
+ * of setting TCP_NODELAY: what users' clients see of a server that delays
+ * its ACKs).
  * Every loop is bounded by COUNT or by -t seconds. */
 #include <errno.h>
 #include <getopt.h>
@@ -49,7 +52,7 @@ struct opts {
 	const char *ca, *cert, *key;
 	char *token; /* --token-file: the CONNECT password */
 	size_t token_len;
-	int tls12, plain, resume, qos;
+	int tls12, plain, resume, qos, nagle;
 	long conc, count, pairs, size, seconds, base;
 	long rate; /* pubsub: messages per second per publisher, 0 = flat out */
 	long batch; /* pubsub: PUBLISH packets per write (TLS record) */
@@ -441,7 +444,8 @@ static void on_connect(uv_connect_t *r, int status)
 		cl_close(c, 0);
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
+	if (!o.nagle)
+		uv_tcp_nodelay(&c->tcp, 1);
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	if (o.plain) {
 		c->state = 2;
@@ -647,11 +651,12 @@ static int read_token(const char *path)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
-			"[--ca F --cert F --key F] [--tls12] [--plain] "
-			"[--token-file F] [-c N] "
-			"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B] "
-			"[-R RATE] [-B BATCH]\n");
+	fprintf(stderr,
+		"usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
+		"[--ca F --cert F --key F] [--tls12] [--plain] "
+		"[--token-file F] [--nagle] [-c N] "
+		"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B] "
+		"[-R RATE] [-B BATCH]\n");
 	exit(2);
 }
 
@@ -684,9 +689,10 @@ void XFREE(void *p, void *heap, int type)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"ca", 1, 0, 'A'},    {"cert", 1, 0, 'C'}, {"key", 1, 0, 'K'},
-		{"tls12", 0, 0, '2'}, {"plain", 0, 0, 'P'},
-		{"token-file", 1, 0, 'T'}, {0, 0, 0, 0}};
+	    {"ca", 1, 0, 'A'},	  {"cert", 1, 0, 'C'},
+	    {"key", 1, 0, 'K'},	  {"tls12", 0, 0, '2'},
+	    {"plain", 0, 0, 'P'}, {"token-file", 1, 0, 'T'},
+	    {"nagle", 0, 0, 'N'}, {0, 0, 0, 0}};
 	uv_timer_t end, tick;
 	int ch;
 
@@ -712,6 +718,9 @@ int main(int argc, char **argv)
 		case 'K': o.key = optarg; break;
 		case '2': o.tls12 = 1; break;
 		case 'P': o.plain = 1; break;
+		case 'N':
+			o.nagle = 1;
+			break;
 		case 'T':
 			if (read_token(optarg) < 0) {
 				fprintf(stderr, "moat-bench: %s: no token of "

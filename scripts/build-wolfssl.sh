@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Builds wolfSSL 5.7.2 from Debian 13's source package into a static prefix
 # inside the build tree, with the features moat needs (see README, "wolfSSL").
+# What is built is upstream's tarball (its SHA-256 checked by
+# fetch-wolfssl.sh) with the patches of that Debian revision (its security
+# fixes), then moat's own below; the revision is part of the stamp and is
+# recorded in PREFIX/.moat-debian-revision for `moat --version`.
 # usage: build-wolfssl.sh PREFIX [SRCCACHE]
 # Idempotent: does nothing when PREFIX already holds this exact build.
 set -euo pipefail
 prefix=$1
 cache=${2:-$(cd "$(dirname "$0")/.." && pwd)/.deps}
 version=5.7.2
-debver=5.7.2-0.1+deb13u2
 flags="--enable-aesni --enable-intelasm --enable-sp --enable-sp-asm --enable-tls13
  --enable-ocsp --enable-ocspstapling --enable-ocspstapling2 --enable-crl
  --enable-session-ticket --enable-sni --enable-alpn
@@ -48,24 +51,40 @@ cflags="$cflags -DXMALLOC_USER -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_AL
 # against the bytes the client sent, so a forged ticket makes the callback
 # read past it (fixed upstream after 5.7.2): refuse such a ticket first.
 patches="revoked-alert-2 ticket-enc-len-1"
-stamp="$version $flags $cflags $patches"
+# The source first (quick and offline when .deps/ has it): its Debian
+# revision is part of what is built.
+mkdir -p "$cache"
+tarball="$cache/wolfssl_$version.orig.tar.gz"
+bash "$(dirname "$0")/fetch-wolfssl.sh" "$cache" >&2 || {
+  echo "build-wolfssl: cannot fetch the wolfssl source package;" \
+       "run scripts/install-deps.sh first (or configure with -Dwolfssl=system)" >&2
+  exit 1
+}
+revision=$(cat "$cache/wolfssl.revision")
+debian="$cache/wolfssl_$revision.debian.tar.xz"
+stamp="$version $revision $flags $cflags $patches"
+# Several build directories may share one prefix (-Dwolfssl_prefix): one
+# build at a time, the others wait for it and then find it done.
+mkdir -p "$(dirname "$prefix")"
+exec 9>"$prefix.lock"
+flock 9
 if [ -f "$prefix/.moat-stamp" ] && [ "$(cat "$prefix/.moat-stamp")" = "$stamp" ]; then
   exit 0
 fi
-mkdir -p "$cache"
-tarball="$cache/wolfssl_$version.orig.tar.gz"
-if [ ! -f "$tarball" ]; then
-  # Needs the deb-src entry that scripts/install-deps.sh adds.
-  (cd "$cache" && apt-get source --download-only "wolfssl=$debver" >&2) || {
-    echo "build-wolfssl: cannot fetch the wolfssl source package;" \
-         "run scripts/install-deps.sh as root first (or configure with -Dwolfssl=system)" >&2
-    exit 1
-  }
-fi
+# Debian's patches of the revision, as its .dsc lists the file
+grep -q " $(sha256sum "$debian" | cut -d' ' -f1) [0-9]* ${debian##*/}\$" \
+  "$cache/wolfssl_$revision.dsc" || {
+  echo "build-wolfssl: $debian is not what wolfssl_$revision.dsc lists" >&2; exit 1; }
 work="$prefix.src"
 rm -rf "$work" && mkdir -p "$work"
 tar -xzf "$tarball" -C "$work" --strip-components=1
+tar -xJf "$debian" -C "$work" debian/patches
 cd "$work"
+# shellcheck disable=SC2013
+for p in $(grep -v '^#' debian/patches/series); do
+  patch -p1 -s --no-backup-if-mismatch <"debian/patches/$p" || {
+    echo "build-wolfssl: Debian's $p does not apply" >&2; exit 1; }
+done
 grep -q 'ret == WC_NO_ERR_TRACE(CRL_CERT_REVOKED)) {' src/internal.c || {
   echo "build-wolfssl: src/internal.c is not what the patch expects" >&2; exit 1; }
 perl -0pi -e 's/#ifdef OPENSSL_EXTRA\n    else if \(ret == WC_NO_ERR_TRACE\(CRL_CERT_REVOKED\)\) \{\n        alertWhy = certificate_revoked;\n    \}\n#endif\n/    else if (ret == WC_NO_ERR_TRACE(CRL_CERT_REVOKED) || ret == WC_NO_ERR_TRACE(OCSP_CERT_REVOKED)) {\n        alertWhy = certificate_revoked;\n    }\n/' src/internal.c
@@ -84,4 +103,5 @@ grep -q '(word32)inLen + WOLFSSL_TICKET_FIXED_SZ > len) {' src/internal.c || {
   make -j"$(nproc)"
   make install
 } > "$work.log" 2>&1 || { tail -40 "$work.log" >&2; exit 1; }
+echo "$revision" > "$prefix/.moat-debian-revision"
 echo "$stamp" > "$prefix/.moat-stamp"

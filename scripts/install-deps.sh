@@ -52,24 +52,14 @@ fi
 # A system broker started by the package would take port 1883; the tests
 # and the demo start their own brokers on other ports, so it may stay.
 
-src=/etc/apt/sources.list.d/moat-trixie-src.sources
-if [ ! -f "$top/.deps/wolfssl_5.7.2.orig.tar.gz" ]; then
-  if [ ! -f "$src" ]; then
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-      awk 'BEGIN{RS="";ORS="\n\n"} NR==1' /etc/apt/sources.list.d/debian.sources |
-        sed -e 's/^Types:.*/Types: deb-src/' -e 's/^Suites:.*/Suites: trixie/' > /tmp/moat-src.$$
-    else
-      line=$(grep -m1 '^deb ' /etc/apt/sources.list)
-      uri=$(echo "$line" | sed -E 's/^deb (\[[^]]*\] )?//' | awk '{print $1}')
-      printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" > /tmp/moat-src.$$
-    fi
-    sudo_ mv /tmp/moat-src.$$ "$src"
-    sudo_ apt-get update -q >/dev/null
-  fi
-  mkdir -p "$top/.deps"
-  (cd "$top/.deps" && apt-get source --download-only wolfssl=5.7.2-0.1+deb13u2 >/dev/null 2>&1) || {
-    sudo_ apt-get update -q >/dev/null
-    (cd "$top/.deps" && apt-get source --download-only wolfssl=5.7.2-0.1+deb13u2 >/dev/null)
-  }
+# wolfSSL's source: the newest Debian 13 revision of 5.7.2, fetched with a
+# private apt configuration (see fetch-wolfssl.sh): the machine's apt
+# sources stay as they were. Earlier versions of this script left a
+# deb-src entry for trixie behind; it is moat's own, so it goes.
+old_src=/etc/apt/sources.list.d/moat-trixie-src.sources
+if [ -f "$old_src" ]; then
+  echo "install-deps: removing $old_src (left by an earlier install-deps)"
+  sudo_ rm -f "$old_src"
 fi
+bash "$top/scripts/fetch-wolfssl.sh" "$top/.deps"
 echo "install-deps: ok"

@@ -3,6 +3,11 @@
 # then both again on a build with AddressSanitizer and UBSan, and the
 # integration tests once more there with `workers: 2`. Ends with
 # one line "N passed, M failed" (the sum) and exits non-zero on failure.
+# /etc/hosts: the first integration pass (normal build, one worker) runs
+# under Debian 12's stock /etc/hosts, where `localhost` is ::1 and then
+# 127.0.0.1, bind-mounted in a private mount namespace (the machine's
+# file is not touched); the other passes use the machine's own file, so
+# both kinds are tested wherever the suite runs.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -39,25 +44,43 @@ run_build() { # DIR MESONARGS...
     { tail -40 "$results/$dir-build.log"; broken=1; return 1; }
 }
 
-run_integration() { # DIR [WORKERS]: WORKERS sets `workers` in every test
-  local dir=$1 w=${2:-}
-  echo "== integration tests ($dir${w:+, workers: $w})"
-  MOAT_TEST_WORKERS="$w" MOAT_BIN="$top/$dir/moat" $PY -m pytest -q \
+# Debian 12's stock /etc/hosts (its 127.0.1.1 line names the machine)
+stock_hosts=$results/hosts
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n\n::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n' \
+  "$(hostname)" >"$stock_hosts"
+in_stock_hosts=(unshare -m)
+[ "$(id -u)" = 0 ] || in_stock_hosts=(unshare -r -m)
+in_stock_hosts+=(sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$stock_hosts")
+
+run_integration() { # DIR [WORKERS [stock]]: WORKERS sets `workers` in every
+  local dir=$1 w=${2:-} hosts=${3:-} wrap=() # test; stock: the stock hosts
+  if [ "$hosts" = stock ]; then
+    if "${in_stock_hosts[@]}" getent ahosts localhost | grep -q '^::1 '; then
+      wrap=("${in_stock_hosts[@]}")
+    else
+      echo "cannot mount a private /etc/hosts (unshare -m): this pass uses the machine's"
+      failed=$((failed + 1))
+    fi
+  fi
+  local which="the machine's"
+  [ ${#wrap[@]} = 0 ] || which="Debian's stock"
+  echo "== integration tests ($dir${w:+, workers: $w}, /etc/hosts: $which)"
+  MOAT_TEST_WORKERS="$w" MOAT_BIN="$top/$dir/moat" "${wrap[@]}" $PY -m pytest -q \
     -p no:cacheprovider --junitxml="$results/$dir-w$w-pytest.xml" \
     tests/integration || true
   count_junit "$results/$dir-w$w-pytest.xml"
 }
 
-run_suite() { # DIR
+run_suite() { # DIR [stock]
   local dir=$1
   echo "== unit tests ($dir)"
   meson test -C "$dir" --print-errorlogs --suite unit || true
   count_junit "$dir/meson-logs/testlog.junit.xml"
-  run_integration "$dir"
+  run_integration "$dir" "" "${2:-}"
 }
 
 if run_build build; then
-  run_suite build
+  run_suite build stock
   # two workers on the normal build too: under the sanitizers moat keeps
   # wolfSSL's allocations in malloc, so only here do several threads run
   # their handshakes on the scratch heap (src/base/scratch.c)
@@ -80,7 +103,7 @@ if command -v clang >/dev/null; then
   if [ -f build-fuzz/build.ninja ] ||
      CC=clang meson setup build-fuzz -Dfuzz=true -Dwolfssl_prefix="$top/build/wolfssl" \
        >"$results/fuzz-setup.log" 2>&1; then
-    for t in mqtt config ocsp proxy jwt topic acl; do
+    for t in mqtt config ocsp proxy jwt ticket topic acl; do
       if ! ninja -C build-fuzz "tests/fuzz_$t" >"$results/fuzz-build.log" 2>&1; then
         tail -20 "$results/fuzz-build.log"; failed=$((failed + 1)); continue
       fi

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,46 @@ const char *util_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "-");
 	}
 	return buf;
+}
+
+static int addr_in(const union util_addr *list, size_t n,
+		   const struct sockaddr *sa)
+{
+	size_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+					      : sizeof(struct sockaddr_in6);
+
+	for (size_t i = 0; i < n; i++)
+		if (list[i].sa.sa_family == sa->sa_family &&
+		    memcmp(&list[i], sa, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Two passes over the answer: the family put first, then the rest (one
+ * pass over all of it when none is). */
+size_t util_addr_list(union util_addr *out, size_t max,
+		      const struct addrinfo *res, int family_first)
+{
+	size_t n = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (const struct addrinfo *a = res; a; a = a->ai_next) {
+			const struct sockaddr *sa = a->ai_addr;
+			int mine = family_first == AF_UNSPEC ||
+				   sa->sa_family == family_first;
+
+			if (n == max)
+				return n;
+			if ((pass == 0) != mine ||
+			    (sa->sa_family != AF_INET &&
+			     sa->sa_family != AF_INET6) ||
+			    a->ai_addrlen > sizeof(out[0]) ||
+			    addr_in(out, n, sa))
+				continue;
+			memset(&out[n], 0, sizeof(out[0]));
+			memcpy(&out[n++], sa, a->ai_addrlen);
+		}
+	return n;
 }
 
 uint64_t util_now_ms(void)

@@ -56,6 +56,15 @@ int util_cidr_match(const struct util_cidr *c, const struct sockaddr *sa);
 /* "ADDR:PORT" for logs; buf must hold at least 64 bytes. */
 const char *util_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
+/* The addresses of a resolver's answer RES (a getaddrinfo list, in the
+ * resolver's order) into out: IPv4 and IPv6 only, duplicates dropped, at
+ * most max, and with family_first AF_INET or AF_INET6 that family's
+ * addresses first, each family in the resolver's order (AF_UNSPEC: the
+ * resolver's order). Returns how many (0: none usable). */
+struct addrinfo;
+size_t util_addr_list(union util_addr *out, size_t max,
+		      const struct addrinfo *res, int family_first);
+
 /* Monotonic milliseconds. */
 uint64_t util_now_ms(void);
 

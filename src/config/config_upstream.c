@@ -19,47 +19,13 @@ static const char *const health_names[] = {"none", "tcp", "mqtt", NULL};
 static const char *const proxy_names[] = {"off", "v1", "v2", NULL};
 static const char *const prefer_names[] = {"any", "ipv4", "ipv6", NULL};
 
-static bool addr_kept(const struct cfg_server *s, const struct sockaddr *sa)
-{
-	size_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-					      : sizeof(struct sockaddr_in6);
-
-	for (size_t i = 0; i < s->n_addrs; i++)
-		if (s->addrs[i].sa.sa_family == sa->sa_family &&
-		    memcmp(&s->addrs[i], sa, len) == 0)
-			return true;
-	return false;
-}
-
-/* Two passes over the answer: the preferred family, then the rest (one
- * pass over all of it when nothing is preferred). */
 size_t cfg_server_set_addrs(struct cfg_server *s, const struct addrinfo *res,
 			    enum cfg_prefer prefer)
 {
-	int first = AF_UNSPEC;
-
-	if (prefer == CFG_PREFER_IPV4)
-		first = AF_INET;
-	else if (prefer == CFG_PREFER_IPV6)
-		first = AF_INET6;
-	s->n_addrs = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (const struct addrinfo *a = res; a; a = a->ai_next) {
-			const struct sockaddr *sa = a->ai_addr;
-			bool mine =
-			    first == AF_UNSPEC || sa->sa_family == first;
-
-			if (s->n_addrs == CFG_MAX_ADDRS)
-				return s->n_addrs;
-			if ((pass == 0) != mine ||
-			    (sa->sa_family != AF_INET &&
-			     sa->sa_family != AF_INET6) ||
-			    a->ai_addrlen > sizeof(s->addrs[0]) ||
-			    addr_kept(s, sa))
-				continue;
-			memset(&s->addrs[s->n_addrs], 0, sizeof(s->addrs[0]));
-			memcpy(&s->addrs[s->n_addrs++], sa, a->ai_addrlen);
-		}
+	s->n_addrs = util_addr_list(s->addrs, CFG_MAX_ADDRS, res,
+				    prefer == CFG_PREFER_IPV4	? AF_INET
+				    : prefer == CFG_PREFER_IPV6 ? AF_INET6
+								: AF_UNSPEC);
 	return s->n_addrs;
 }
 

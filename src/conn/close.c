@@ -82,10 +82,7 @@ void conn_close(struct conn *c, const char *why)
 	uv_close((uv_handle_t *)&c->timer, conn_on_handle_closed);
 	conn_rate_close(c);
 	uv_close((uv_handle_t *)&c->client, conn_on_handle_closed);
-	if (c->upstream_open) {
-		c->upstream_open = 0;
-		uv_close((uv_handle_t *)&c->upstream, conn_on_handle_closed);
-	}
+	conn_upstream_close(c);
 }
 
 static void on_linger_shutdown(uv_shutdown_t *req, int status)
@@ -127,10 +124,7 @@ void conn_finish(struct conn *c)
 	}
 	c->state = CS_CLOSING;
 	conn_read_stop(c, SIDE_UPSTREAM);
-	if (c->upstream_open) {
-		c->upstream_open = 0;
-		uv_close((uv_handle_t *)&c->upstream, conn_on_handle_closed);
-	}
+	conn_upstream_close(c);
 	uv_timer_start(&c->timer, conn_on_timeout, FLUSH_TIMEOUT_MS, 0);
 	if (c->wq[SIDE_CLIENT] == 0)
 		conn_linger_start(c);

@@ -134,8 +134,8 @@ void conn_on_timeout(uv_timer_t *t)
 	case CS_CONNECT:
 		conn_refuse(c, REJ_CONNECT_TIMEOUT);
 		break;
-	case CS_UPSTREAM:
-		conn_upstream_failed(c, "L4TOUT");
+	case CS_UPSTREAM: /* this address's time is up */
+		dial_timed_out(&c->dial);
 		break;
 	case CS_CLOSING:
 		conn_close(c, "flush timeout");

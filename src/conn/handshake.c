@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "base/log.h"
 #include "conn/internal.h"
@@ -62,6 +65,22 @@ static void conn_handshake_failed(struct conn *c, int ret)
 	conn_refuse(c, why);
 }
 
+/* The client's last flight is in. A client with Nagle's algorithm on (the
+ * default of libmosquitto, paho and most embedded stacks) holds its
+ * CONNECT until that flight is acknowledged, and moat has nothing to send
+ * until the CONNACK (a resumed TLS 1.2 handshake, or TLS 1.3 whose ticket
+ * waits for the CONNACK): without an ACK now, the kernel's delayed ACK
+ * (40 ms) stalls every connect. TCP_QUICKACK sends the pending ACK. */
+static void conn_ack_now(struct conn *c)
+{
+	uv_os_fd_t fd;
+	int one = 1;
+
+	if (uv_fileno((uv_handle_t *)&c->client, &fd) == 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+				 sizeof(one));
+}
+
 static void conn_handshake_done(struct conn *c)
 {
 	struct moat *m = c->moat;
@@ -74,6 +93,7 @@ static void conn_handshake_done(struct conn *c)
 		return;
 	}
 	CTR_ADD(m->handshakes_ok, 1);
+	conn_ack_now(c);
 	CTR_ADD(c->li->handshakes, 1);
 	histo_observe(&m->h_handshake, (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	if (wolfSSL_session_reused(c->ssl))

@@ -19,6 +19,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
 
+#include "base/dial.h"
 #include "base/util.h"
 #include "codec/mqtt.h"
 #include "core/moat.h"
@@ -96,7 +97,6 @@ struct conn {
 	const struct cfg_listener *lcfg; /* in gen */
 	struct upstream *up;            /* in gen */
 	struct server *srv; /* the broker, once chosen */
-	struct server_try at; /* walk over srv's addresses while connecting */
 	struct conn *next, *prev;
 	enum conn_state state;
 	uint8_t version;    /* MQTT protocol level, 0 until known */
@@ -117,6 +117,7 @@ struct conn {
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
+	struct dial dial; /* over srv's addresses, lent upstream and timer */
 	union util_addr peer; /* the client (or what its PROXY header says) */
 	WOLFSSL *ssl;
 	struct tls_io io;
@@ -199,7 +200,8 @@ void conn_end_live_rc(struct conn *c, uint8_t rc, const char *why);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);
-void conn_upstream_failed(struct conn *c, const char *code);
+/* Close the broker's handle, connected or still being dialed. */
+void conn_upstream_close(struct conn *c);
 
 /* acl.c: topic rules. At CONNECT (after the identity is known): the
  * rules expanded for this client, the will checked; 0 go on, -1 refused

@@ -1,8 +1,9 @@
-/* upstream.c - the broker stage: connect to the picked brokers in order
- * (fail-over to the next while nothing was forwarded), count a failure
- * against the server's health, then send the PROXY header if asked, the
- * admitted CONNECT and what the client pipelined behind it, and start
- * forwarding. */
+/* upstream.c - the broker stage: dial the picked brokers in order, each
+ * over its addresses (base/dial.c; fail-over to the next server while
+ * nothing was forwarded), count a failure against the server's health
+ * once none of its addresses answered, then send the PROXY header if
+ * asked, the admitted CONNECT and what the client pipelined behind it,
+ * and start forwarding. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,67 +14,44 @@
 #include "upstream/server.h"
 #include "conn/internal.h"
 
-static void on_upstream_connect(uv_connect_t *req, int status);
+static void on_dialed(struct dial *d, int status);
 
-static void on_upstream_closed_retry(uv_handle_t *h)
+static void on_attempt_failed(struct dial *d, const struct sockaddr *sa,
+			      int status)
 {
-	struct conn *c = h->data;
-
-	if (c->state == CS_UPSTREAM) {
-		c->handles--;
-		conn_upstream_try(c);
-		return;
-	}
-	conn_on_handle_closed(h); /* the connection was closed meanwhile */
+	server_addr_failed(((struct conn *)d->data)->srv, sa, status);
 }
 
-void conn_upstream_failed(struct conn *c, const char *code)
+static const struct dial_ops conn_dial = {
+    .timer_cb = conn_on_timeout,
+    .close_cb = conn_on_handle_closed,
+    .attempt_failed = on_attempt_failed,
+    .done = on_dialed,
+};
+
+void conn_upstream_close(struct conn *c)
 {
-	/* the server failed only once none of its addresses answered */
-	if (!server_addr_failed(c->srv, &c->at, code)) {
-		server_report(c->srv, false, code);
-		CTR_ADD(SRV_CTR(c)->connect_fails, 1);
-		c->srv = NULL;
+	if (dial_busy(&c->dial)) {
+		dial_stop(&c->dial); /* its close counts the handle down */
+	} else if (c->upstream_open) {
+		c->upstream_open = 0;
+		uv_close((uv_handle_t *)&c->upstream, conn_on_handle_closed);
 	}
-	uv_timer_stop(&c->timer);
-	c->upstream_open = 0;
-	uv_close((uv_handle_t *)&c->upstream, on_upstream_closed_retry);
 }
 
 void conn_upstream_try(struct conn *c)
 {
-	struct moat *m = c->moat;
-	const struct cfg_upstream *uc = c->up->cfg;
-	uv_connect_t *req;
-	int r;
+	while (c->tries < c->n_order) {
+		struct server *s = c->order[c->tries++];
 
-	while (c->srv || c->tries < c->n_order) {
-		/* the next address of srv, else the next server */
-		struct server *s = c->srv ? c->srv : c->order[c->tries++];
-
-		if (!c->srv && !server_usable(s))
+		if (!server_usable(s))
 			continue;
-		uv_tcp_init(m->loop, &c->upstream);
-		c->upstream.data = c;
-		c->handles++;
-		c->upstream_open = 1;
 		c->srv = s;
 		c->t0_ns = uv_hrtime();
-		req = malloc(sizeof(*req));
-		if (!req) { /* not the broker's fault */
-			conn_close(c, "out of memory");
-			return;
-		}
-		r = uv_tcp_connect(req, &c->upstream,
-				   server_next_addr(s, &c->at),
-				   on_upstream_connect);
-		if (r < 0) {
-			free(req);
-			conn_upstream_failed(c, "L4CON");
-			return;
-		}
-		uv_timer_start(&c->timer, conn_on_timeout, uc->connect_timeout_ms,
-			       0);
+		c->handles++; /* the upstream handle, the dial's until done */
+		dial_init(&c->dial, &conn_dial, &c->upstream, &c->timer, c);
+		server_dial(s, upstream_server_cfg(c->up, s), &c->dial,
+			    c->up->cfg->connect_timeout_ms);
 		return;
 	}
 	CTR_ADD(UP_CTR(c)->no_server, 1);
@@ -114,23 +92,31 @@ static int send_proxy(struct conn *c)
 	return conn_write(c, SIDE_UPSTREAM, hdr, (size_t)n);
 }
 
-static void on_upstream_connect(uv_connect_t *req, int status)
+/* The dial of c->srv is over: connected, or none of its addresses
+ * answered (the server failed once: the next one is tried). */
+static void on_dialed(struct dial *d, int status)
 {
-	struct conn *c = req->handle->data;
+	struct conn *c = d->data;
 	struct server *s = c->srv;
 	const uint8_t *rest;
 	size_t nrest;
 	char id[24];
 
-	free(req);
-	if (status == UV_ECANCELED || c->state != CS_UPSTREAM)
-		return;
-	if (status < 0) {
-		conn_upstream_failed(c, "L4CON");
+	if (status < 0) { /* the handle is closed */
+		c->handles--;
+		if (status == UV_ENOMEM) { /* not the broker's fault */
+			conn_close(c, "out of memory");
+			return;
+		}
+		server_report(s, false, server_l4_code(status));
+		CTR_ADD(SRV_CTR(c)->connect_fails, 1);
+		c->srv = NULL;
+		conn_upstream_try(c);
 		return;
 	}
+	c->upstream_open = 1;
 	uv_timer_stop(&c->timer);
-	server_addr_answered(s, &c->at);
+	server_addr_answered(s, d);
 	histo_observe(&c->moat->h_upstream_connect,
 		      (double)(uv_hrtime() - c->t0_ns) / 1e9);
 	uv_tcp_nodelay(&c->upstream, 1);

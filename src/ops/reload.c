@@ -49,7 +49,7 @@ void gen_put(struct gen *g)
 /* Servers written as DNS names get their addresses now, at load and at
  * every reload: every IPv4 and IPv6 address the resolver gives, in its
  * order unless the upstream's resolve_prefer puts one family first. A
- * connect tries them in turn (server_next_addr). This blocks the loop for
+ * connect tries them in turn (server_dial). This blocks the loop for
  * as long as the resolver takes. */
 static void resolve_servers(struct cfg *cfg, char **errors)
 {

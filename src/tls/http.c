@@ -1,7 +1,8 @@
 /* http.c - the HTTP/1.0 client of moat's own fetches (see http.h). One
  * struct per exchange, holding a timer, the TCP handle once resolved, and
  * the request and answer bytes; it is freed when the last handle has
- * closed and no resolve is pending. Over HTTPS a wolfSSL client session
+ * closed and no resolve is pending. The host's addresses are dialed in
+ * turn (base/dial.c, as brokers are). Over HTTPS a wolfSSL client session
  * runs on the same TCP stream through in-memory IO callbacks, so nothing
  * blocks the loop. Lives in tls/ because its users (OCSP, JWK Sets) do. */
 #include <netdb.h>
@@ -13,19 +14,23 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "base/dial.h"
 #include "tls/http.h"
 
-#define HTTP_RAW 16384 /* TLS records read from the socket at a time */
+#define HTTP_RAW 16384	  /* TLS records read from the socket at a time */
+#define HTTP_MAX_ADDRS 16 /* addresses of the host tried, as for servers */
 
 struct http_req {
 	uv_loop_t *loop;
 	uv_getaddrinfo_t gai;
 	uv_tcp_t tcp;
-	uv_connect_t creq;
 	uv_write_t wreq;
 	uv_timer_t timer;
-	int handles; /* open libuv handles */
-	int gai_busy, done;
+	struct dial dial; /* over addrs, with tcp and timer */
+	union util_addr addrs[HTTP_MAX_ADDRS];
+	uint64_t deadline; /* uv_now() when the exchange times out */
+	int handles;	   /* open libuv handles */
+	int gai_busy, done, tcp_open;
 	http_done_fn fn;
 	void *arg;
 	size_t max;
@@ -77,8 +82,12 @@ static void req_close(struct http_req *r)
 	}
 	uv_timer_stop(&r->timer);
 	uv_close((uv_handle_t *)&r->timer, on_close);
-	if (r->handles > 1 && !uv_is_closing((uv_handle_t *)&r->tcp))
+	if (dial_busy(&r->dial)) {
+		dial_stop(&r->dial);
+	} else if (r->tcp_open) {
+		r->tcp_open = 0;
 		uv_close((uv_handle_t *)&r->tcp, on_close);
+	}
 }
 
 static void finish(struct http_req *r, const uint8_t *body, size_t len,
@@ -97,7 +106,12 @@ void http_abort(struct http_req *r)
 
 static void on_timeout(uv_timer_t *t)
 {
-	finish(t->data, NULL, 0, "timeout");
+	struct http_req *r = t->data;
+
+	if (dial_busy(&r->dial)) /* that address's share of the time is up */
+		dial_timed_out(&r->dial);
+	else
+		finish(r, NULL, 0, "timeout");
 }
 
 int http_answer(const uint8_t *in, size_t n, int eof, const uint8_t **body,
@@ -336,17 +350,25 @@ static void on_write(uv_write_t *w, int status)
 		finish(r, NULL, 0, uv_strerror(status));
 }
 
-static void on_connect(uv_connect_t *c, int status)
+/* The dial is over: connected to one of the host's addresses (the rest
+ * of the exchange gets what is left of its time), or none answered. */
+static void on_dialed(struct dial *d, int status)
 {
-	struct http_req *r = c->data;
+	struct http_req *r = d->data;
+	uint64_t left;
 	uv_buf_t b;
 
-	if (r->done)
-		return;
-	if (status < 0) {
-		finish(r, NULL, 0, uv_strerror(status));
+	if (status < 0) { /* the handle is closed */
+		r->handles--;
+		finish(r, NULL, 0,
+		       status == UV_ETIMEDOUT ? "timeout"
+					      : uv_strerror(status));
 		return;
 	}
+	r->tcp_open = 1;
+	left =
+	    r->deadline > uv_now(r->loop) ? r->deadline - uv_now(r->loop) : 0;
+	uv_timer_start(&r->timer, on_timeout, left ? left : 1, 0);
 	if (r->ssl) {
 		if (uv_read_start((uv_stream_t *)&r->tcp, on_alloc, on_read) < 0)
 			finish(r, NULL, 0, "cannot read from the server");
@@ -361,9 +383,17 @@ static void on_connect(uv_connect_t *c, int status)
 		finish(r, NULL, 0, "cannot send the request");
 }
 
+static const struct dial_ops http_dial = {
+    .timer_cb = on_timeout,
+    .close_cb = on_close,
+    .done = on_dialed,
+};
+
 static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 {
 	struct http_req *r = g->data;
+	size_t n = 0;
+	uint64_t now;
 
 	r->gai_busy = 0;
 	if (r->done) {
@@ -372,18 +402,20 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 		req_unref(r);
 		return;
 	}
-	if (status < 0 || !res) {
-		uv_freeaddrinfo(res);
+	/* every address, in the resolver's order (as for a server without
+	 * resolve_prefer) */
+	if (status == 0 && res)
+		n = util_addr_list(r->addrs, HTTP_MAX_ADDRS, res, AF_UNSPEC);
+	uv_freeaddrinfo(res);
+	if (!n) {
 		finish(r, NULL, 0, "cannot resolve the server");
 		return;
 	}
-	uv_tcp_init(r->loop, &r->tcp);
-	r->tcp.data = r;
+	now = uv_now(r->loop);
 	r->handles++;
-	r->creq.data = r;
-	if (uv_tcp_connect(&r->creq, &r->tcp, res->ai_addr, on_connect) < 0)
-		finish(r, NULL, 0, "cannot connect to the server");
-	uv_freeaddrinfo(res);
+	dial_init(&r->dial, &http_dial, &r->tcp, &r->timer, r);
+	dial_start(&r->dial, r->addrs, n, 0, 0,
+		   r->deadline > now ? r->deadline - now : 1);
 }
 
 /* A name, not an address literal: only names go in SNI (RFC 6066 3). */
@@ -454,6 +486,7 @@ struct http_req *http_start_tls(uv_loop_t *loop, const char *host,
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	r->handles = 1;
+	r->deadline = uv_now(loop) + timeout_ms;
 	uv_timer_start(&r->timer, on_timeout, timeout_ms, 0);
 	return r;
 fail:

@@ -1,9 +1,9 @@
 /* check.c - health checks. Each checked server owns one struct check with
  * an interval timer, a timeout timer and, while a probe runs, one TCP
- * handle. A probe tries the server's addresses in turn until one accepts
- * the TCP connect (each under health.timeout); it ends in exactly one
- * server_report() call, then its handle closes; a probe never overlaps
- * the next one. */
+ * handle. A probe dials the server's addresses in turn (base/dial.c, as
+ * client connects do) until one accepts the TCP connect (each under
+ * health.timeout); it ends in exactly one server_report() call, then its
+ * handle closes; a probe never overlaps the next one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +16,16 @@
 
 struct check {
 	struct server *s;
+	const struct cfg_server *cs; /* s's, in the checks' generation */
 	uv_timer_t every, tmo;
 	uv_tcp_t tcp;
-	uv_connect_t creq;
 	uv_write_t wreq;
 	int busy;      /* a probe is running (tcp handle open or closing) */
 	int reported;  /* this probe has reported */
 	int connected;
 	int stopping;
 	int handles;
-	struct server_try at; /* the probe's walk over the addresses */
+	struct dial dial; /* the probe's walk over the addresses */
 	uint8_t out[96];
 	uint8_t in[8];
 	size_t got;
@@ -50,31 +50,6 @@ static void probe_end(struct check *k, bool ok, const char *code)
 	uv_timer_stop(&k->tmo);
 	if (!uv_is_closing((uv_handle_t *)&k->tcp))
 		uv_close((uv_handle_t *)&k->tcp, probe_closed);
-}
-
-static void probe_start(struct check *k);
-
-static void probe_retry_closed(uv_handle_t *h)
-{
-	struct check *k = h->data;
-
-	if (k->stopping) {
-		probe_closed(h);
-		return;
-	}
-	probe_start(k);
-}
-
-/* A TCP connect failed: the server is down only if no address answers. */
-static void probe_l4_failed(struct check *k, const char *code)
-{
-	if (k->stopping || !server_addr_failed(k->s, &k->at, code)) {
-		probe_end(k, false, code);
-		return;
-	}
-	uv_timer_stop(&k->tmo);
-	if (!uv_is_closing((uv_handle_t *)&k->tcp))
-		uv_close((uv_handle_t *)&k->tcp, probe_retry_closed);
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -111,20 +86,29 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	probe_end(k, false, "L7RSP");
 }
 
-static void on_connect(uv_connect_t *req, int status)
+static void on_attempt_failed(struct dial *d, const struct sockaddr *sa,
+			      int status)
 {
-	struct check *k = req->data;
+	server_addr_failed(((struct check *)d->data)->s, sa, status);
+}
+
+/* The TCP connect is over: the server is down only if no address
+ * answered; else the check itself. */
+static void on_dialed(struct dial *d, int status)
+{
+	struct check *k = d->data;
 	uv_buf_t b;
 	int n;
 
-	if (status == UV_ECANCELED || k->reported)
-		return;
-	if (status < 0) {
-		probe_l4_failed(k, "L4CON");
+	if (status < 0) { /* the handle is closed */
+		k->reported = 1;
+		if (!k->stopping)
+			server_report(k->s, false, server_l4_code(status));
+		k->busy = 0;
 		return;
 	}
 	k->connected = 1;
-	server_addr_answered(k->s, &k->at);
+	server_addr_answered(k->s, d);
 	{
 		/* A broker that wants PROXY headers gets a LOCAL/UNKNOWN one
 		 * from the check (HAProxy's check-send-proxy). */
@@ -164,27 +148,18 @@ static void on_timeout(uv_timer_t *t)
 {
 	struct check *k = t->data;
 
-	if (k->connected)
+	if (dial_busy(&k->dial))
+		dial_timed_out(&k->dial);
+	else if (k->connected)
 		probe_end(k, false, "L7TOUT");
-	else
-		probe_l4_failed(k, "L4TOUT");
 }
 
-/* Connect to the walk's next address (a probe's first, or the one after
- * an address that failed). */
-static void probe_start(struct check *k)
-{
-	struct moat *m = k->s->up->moat;
-
-	uv_tcp_init(m->loop, &k->tcp);
-	k->tcp.data = k;
-	k->creq.data = k;
-	uv_timer_start(&k->tmo, on_timeout, k->s->up->cfg->health.timeout_ms,
-		       0);
-	if (uv_tcp_connect(&k->creq, &k->tcp, server_next_addr(k->s, &k->at),
-			   on_connect) < 0)
-		probe_l4_failed(k, "L4CON");
-}
+static const struct dial_ops check_dial = {
+    .timer_cb = on_timeout,
+    .close_cb = probe_closed,
+    .attempt_failed = on_attempt_failed,
+    .done = on_dialed,
+};
 
 static void on_every(uv_timer_t *t)
 {
@@ -197,8 +172,7 @@ static void on_every(uv_timer_t *t)
 	k->connected = 0;
 	k->got = 0;
 	memset(k->in, 0, sizeof(k->in));
-	memset(&k->at, 0, sizeof(k->at));
-	probe_start(k);
+	server_dial(k->s, k->cs, &k->dial, k->s->up->cfg->health.timeout_ms);
 }
 
 int checks_start(struct moat *m, struct gen *g)
@@ -215,11 +189,13 @@ int checks_start(struct moat *m, struct gen *g)
 			if (!k)
 				return -1;
 			k->s = u->servers[j];
+			k->cs = &u->cfg->servers[j];
 			u->servers[j]->check = k;
 			uv_timer_init(m->loop, &k->every);
 			uv_timer_init(m->loop, &k->tmo);
 			k->every.data = k;
 			k->tmo.data = k;
+			dial_init(&k->dial, &check_dial, &k->tcp, &k->tmo, k);
 			uv_timer_start(&k->every, on_every, 0, h->interval_ms);
 		}
 	}
@@ -247,7 +223,10 @@ void checks_stop(struct gen *g)
 			u->servers[j]->check = NULL;
 			k->stopping = 1;
 			k->handles = 2 + (k->busy ? 1 : 0);
-			if (k->busy && !uv_is_closing((uv_handle_t *)&k->tcp))
+			if (dial_busy(&k->dial))
+				dial_stop(&k->dial);
+			else if (k->busy &&
+				 !uv_is_closing((uv_handle_t *)&k->tcp))
 				uv_close((uv_handle_t *)&k->tcp, probe_closed);
 			uv_close((uv_handle_t *)&k->every, timer_closed);
 			uv_close((uv_handle_t *)&k->tmo, timer_closed);

@@ -214,43 +214,46 @@ void server_report(struct server *s, bool ok, const char *code)
 	uv_mutex_unlock(&report_lock);
 }
 
-const struct sockaddr *server_next_addr(struct server *s, struct server_try *t)
+const struct cfg_server *upstream_server_cfg(const struct upstream *u,
+					     const struct server *s)
 {
-	size_t n = s->cfg->n_addrs;
+	/* u->servers[i] was made from u->cfg->servers[i] */
+	for (size_t i = 0; i < u->n_servers; i++)
+		if (u->servers[i] == s)
+			return &u->cfg->servers[i];
+	return s->cfg;
+}
+
+void server_dial(struct server *s, const struct cfg_server *cs, struct dial *d,
+		 uint64_t timeout_ms)
+{
 	uint32_t first = __atomic_load_n(&s->addr_first, __ATOMIC_RELAXED);
 
-	if (t->n == 0)
-		t->first = (uint8_t)(first % n);
-	/* a reload may have shortened the list during a walk */
-	return &s->cfg->addrs[(t->first + t->n++) % n].sa;
+	dial_start(d, cs->addrs, cs->n_addrs, first,
+		   timeout_ms < UINT32_MAX ? (uint32_t)timeout_ms : UINT32_MAX,
+		   0);
 }
 
-static size_t addr_ix(const struct server *s, const struct server_try *t)
+const char *server_l4_code(int status)
 {
-	return (t->first + t->n - 1u) % s->cfg->n_addrs;
+	return status == UV_ETIMEDOUT ? "L4TOUT" : "L4CON";
 }
 
-bool server_addr_failed(struct server *s, struct server_try *t,
-			const char *code)
+void server_addr_failed(const struct server *s, const struct sockaddr *sa,
+			int status)
 {
 	char a[64];
 
 	if (log_enabled(LOG_DEBUG))
 		log_event(LOG_DEBUG, "server_address_failed", "upstream",
 			  s->up->cfg->name, "server", s->cfg->name, "address",
-			  util_addr_str(&s->cfg->addrs[addr_ix(s, t)].sa, a,
-					sizeof(a)),
-			  "check", code, NULL);
-	if (t->n < s->cfg->n_addrs)
-		return true;
-	memset(t, 0, sizeof(*t));
-	return false;
+			  util_addr_str(sa, a, sizeof(a)), "check",
+			  server_l4_code(status), NULL);
 }
 
-void server_addr_answered(struct server *s, const struct server_try *t)
+void server_addr_answered(struct server *s, const struct dial *d)
 {
-	__atomic_store_n(&s->addr_first, (uint32_t)addr_ix(s, t),
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&s->addr_first, d->at, __ATOMIC_RELAXED);
 }
 
 const char *server_addrs_str(const struct server *s, char *buf, size_t len)

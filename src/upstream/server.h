@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/dial.h"
 #include "config/config.h"
 #include "core/moat.h"
 
@@ -81,27 +82,29 @@ bool server_usable(const struct server *s);
  * decide the verdict, and changes are logged. code: see last_check. */
 void server_report(struct server *s, bool ok, const char *code);
 
-/* One connect's (or one check's) walk over a server's addresses, zeroed
- * before the first address. */
-struct server_try {
-	uint8_t n;     /* addresses handed out */
-	uint8_t first; /* index the walk started at */
-};
+/* The cfg_server of s in u's generation: the addresses a connect made
+ * under that generation walks (s->cfg is the newest generation's, which
+ * two reloads during a walk could free). */
+const struct cfg_server *upstream_server_cfg(const struct upstream *u,
+					     const struct server *s);
 
-/* The next address of s to try in walk t. A walk starts at the address
- * that answered last (the first one until one has) and goes on in the
- * configured order, wrapping round, until each was tried once. Never
- * NULL: every server of a loaded config has at least one address. */
-const struct sockaddr *server_next_addr(struct server *s, struct server_try *t);
+/* Start d's walk over cs's addresses (cs: s's in the generation of the
+ * caller, see upstream_server_cfg), each under timeout_ms, from the one
+ * that answered last (the first one until one has), round the list once. */
+void server_dial(struct server *s, const struct cfg_server *cs, struct dial *d,
+		 uint64_t timeout_ms);
 
-/* The address server_next_addr gave last for t failed with code (see
- * last_check). Returns true if s has an address left to try in t, else
- * false after zeroing t: the server itself failed. */
-bool server_addr_failed(struct server *s, struct server_try *t,
-			const char *code);
+/* A dial's status as a check code: "L4TOUT" for a timeout, else "L4CON". */
+const char *server_l4_code(int status);
 
-/* The address server_next_addr gave last for t answered. */
-void server_addr_answered(struct server *s, const struct server_try *t);
+/* One address of s failed in a walk: logged at debug level
+ * (server_address_failed); the server itself failed only when none
+ * answers. */
+void server_addr_failed(const struct server *s, const struct sockaddr *sa,
+			int status);
+
+/* d's walk over s's addresses answered: the next walks start there. */
+void server_addr_answered(struct server *s, const struct dial *d);
 
 /* The addresses of s, "A:P,B:P" in configured order, into buf. */
 const char *server_addrs_str(const struct server *s, char *buf, size_t len);

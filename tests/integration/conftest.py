@@ -7,6 +7,7 @@ count and time; only loopback is used (127.0.0.1, and ::1 in test_resolve.py).
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -46,6 +47,62 @@ def port_open(port, host="127.0.0.1"):
             return True
     except OSError:
         return False
+
+
+# Debian 12's stock /etc/hosts (its 127.0.1.1 line names the machine): with
+# it `localhost` resolves to ::1 and then 127.0.0.1. tests/run.sh runs one
+# integration pass under it; tests that need it mount it themselves.
+STOCK_HOSTS = ("127.0.0.1\tlocalhost\n"
+               "::1     localhost ip6-localhost ip6-loopback\n"
+               "ff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n")
+BOTH = {"::1", "127.0.0.1"}
+
+
+def addresses_of(name, wrap=()):
+    """The addresses name resolves to, under the command prefix wrap."""
+    if not wrap:
+        try:
+            return {a[4][0] for a in socket.getaddrinfo(name, 1883, type=socket.SOCK_STREAM)}
+        except socket.gaierror:
+            return set()
+    r = subprocess.run(list(wrap) + ["getent", "ahosts", name], capture_output=True,
+                       text=True, timeout=10)
+    return {line.split()[0] for line in r.stdout.splitlines() if line.strip()}
+
+
+def stock_hosts_wrap(tmp_path_factory):
+    """A command prefix that runs a command in a private mount namespace
+    (unshare -m, or unshare -rm when not root) where Debian's stock
+    /etc/hosts is bind-mounted over the machine's: the machine's file is not
+    touched and nothing else sees the private one. Skips when impossible."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare is missing: cannot mount a stock /etc/hosts")
+    hosts = tmp_path_factory.mktemp("hosts") / "hosts"
+    hosts.write_text(STOCK_HOSTS)
+    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-r", "-m"]
+    wrap = ns + ["sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts)]
+    if not BOTH <= addresses_of("localhost", wrap):
+        pytest.skip("a private /etc/hosts cannot be mounted here")
+    return wrap
+
+
+@pytest.fixture(scope="module")
+def stock_localhost(tmp_path_factory):
+    """wrap: a command prefix under which `localhost` resolves to both ::1
+    and 127.0.0.1, as on a stock Debian 12 ([] when it already does)."""
+    if BOTH <= addresses_of("localhost"):
+        return []
+    return stock_hosts_wrap(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def dual(tmp_path_factory):
+    """(name, wrap): a name resolving to ::1 and 127.0.0.1 for a moat started
+    under the command prefix wrap."""
+    for name in ("localhost", "ip6-localhost", "localhost6", socket.gethostname()):
+        if BOTH <= addresses_of(name):
+            return name, []
+    return "localhost", stock_hosts_wrap(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -63,6 +63,15 @@ def test_bench_connect_full_and_resumed(moat_factory, live_brokers, pki):
     assert wait_for(lambda: int(m.info()["conns_current"]) == 0, 5), m.info()
 
 
+def test_bench_connect_with_nagle_on(moat_factory, live_brokers, pki):
+    """--nagle: the bench's client leaves Nagle on, as users' clients do,
+    and still completes every connect, full and resumed."""
+    m = moat_factory(live_brokers, one_broker)
+    for extra in ([], ["-r"]):
+        r = bench(m, pki, "connect", "-c", "2", "-n", "10", "--nagle", *extra)
+        assert (r["ok"], r["failed"]) == ("10", "0"), r
+
+
 def test_bench_pubsub_qos1_arrives_whole(moat_factory, live_brokers, pki):
     m = moat_factory(live_brokers, one_broker)
     r = bench(m, pki, "pubsub", "-p", "2", "-s", "1024", "-q", "1",

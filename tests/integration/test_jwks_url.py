@@ -23,9 +23,12 @@ import jwt_tool  # noqa: E402
 
 HTTPS_SERVER = """
 import http.server, ssl, sys, os
-port, directory, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+import socket
+port, directory, cert, key, host = int(sys.argv[1]), *sys.argv[2:6]
 os.chdir(directory)
-srv = http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
+class Server(http.server.HTTPServer):
+    address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+srv = Server((host, port), http.server.SimpleHTTPRequestHandler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
@@ -34,24 +37,27 @@ srv.serve_forever()
 
 
 class WebServer:
-    """python3's http.server serving one directory on 127.0.0.1, plain or
-    over TLS; started and stopped by PID."""
+    """python3's http.server serving one directory on host (127.0.0.1 unless
+    told), plain or over TLS; started and stopped by PID."""
 
-    def __init__(self, directory, pki=None):
+    def __init__(self, directory, pki=None, host="127.0.0.1"):
         self.dir = directory
         self.port = free_port()
         self.pki = pki
+        self.host = host
         self.proc = None
 
     def start(self):
         if self.pki:
             args = [sys.executable, "-c", HTTPS_SERVER, str(self.port), self.dir,
-                    os.path.join(self.pki, "server.crt"), os.path.join(self.pki, "server.key")]
+                    os.path.join(self.pki, "server.crt"), os.path.join(self.pki, "server.key"),
+                    self.host]
         else:
             args = [sys.executable, "-m", "http.server", str(self.port), "--bind",
-                    "127.0.0.1", "--directory", self.dir]
+                    self.host, "--directory", self.dir]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        assert wait_for(lambda: port_open(self.port), 10), "the web server did not start"
+        assert wait_for(lambda: port_open(self.port, self.host), 10), \
+            "the web server did not start"
         return self
 
     def stop(self):

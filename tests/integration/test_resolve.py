@@ -6,56 +6,16 @@ health checks alike (issue 18).
 
 The name: one of the machine's own that resolves to both (on a stock Debian
 12, `localhost`). On a machine whose /etc/hosts lacks `::1 localhost`, moat
-runs in a private mount namespace (unshare -m, or unshare -rm when not root)
-where a stock Debian /etc/hosts is bind-mounted over the machine's: the
-machine's file is not touched and nothing else sees the private one. Where
-neither is possible the tests are skipped, saying why.
+runs in a private mount namespace where a stock Debian /etc/hosts is
+bind-mounted over the machine's (conftest.stock_hosts_wrap). Where neither
+is possible the tests are skipped, saying why.
 """
 import json
-import os
-import shutil
-import socket
-import subprocess
 
 import pytest
 
 from conftest import (Broker, connect_packet, free_port, port_open, read_connack,
                       tls_connect, wait_for)
-
-# Debian 12's stock /etc/hosts (its 127.0.1.1 line names the machine)
-STOCK_HOSTS = ("127.0.0.1\tlocalhost\n"
-               "::1     localhost ip6-localhost ip6-loopback\n"
-               "ff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n")
-BOTH = {"::1", "127.0.0.1"}
-
-
-def _addresses(name):
-    try:
-        return {a[4][0] for a in socket.getaddrinfo(name, 1883, type=socket.SOCK_STREAM)}
-    except socket.gaierror:
-        return set()
-
-
-@pytest.fixture(scope="module")
-def dual(tmp_path_factory):
-    """(name, wrap): a name resolving to ::1 and 127.0.0.1 for a moat started
-    under the command prefix wrap."""
-    for name in ("localhost", "ip6-localhost", "localhost6", socket.gethostname()):
-        if BOTH <= _addresses(name):
-            return name, []
-    if not shutil.which("unshare"):
-        pytest.skip("no name resolves to both ::1 and 127.0.0.1 and unshare is missing")
-    hosts = tmp_path_factory.mktemp("hosts") / "hosts"
-    hosts.write_text(STOCK_HOSTS)
-    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-r", "-m"]
-    wrap = ns + ["sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts)]
-    r = subprocess.run(wrap + ["getent", "ahosts", "localhost"], capture_output=True,
-                       text=True, timeout=10)
-    got = {line.split()[0] for line in r.stdout.splitlines() if line.strip()}
-    if r.returncode != 0 or not BOTH <= got:
-        pytest.skip("no name resolves to both ::1 and 127.0.0.1, and a private "
-                    f"/etc/hosts cannot be mounted here: {r.stderr.strip()}")
-    return "localhost", wrap
 
 
 @pytest.fixture(scope="module")

@@ -372,6 +372,37 @@ static void test_framer(void)
 		CHECK(mqtt_framer_feed(&f, bad, 1, 0) == MQTT_E_MALFORMED,
 		      "stays in error");
 	}
+	/* forbidden types: refused where they start, whatever the chunks */
+	{
+		/* PINGREQ, PUBLISH (a 0x10 byte inside its payload), CONNECT */
+		static const uint8_t s[] = {0xc0, 0x00, 0x30, 0x05, 0x00,
+					    0x01, 'a',	0x10, 0x10, 0x10,
+					    0x02, 0x00, 0x04};
+		const size_t at = 9; /* where the CONNECT starts */
+
+		for (size_t k = 1; k <= sizeof(s); k++) {
+			size_t i = 0, stop = 0;
+			int r = 0;
+
+			mqtt_framer_init(&f);
+			f.forbid = 1u << MQTT_CONNECT;
+			while (i < sizeof(s) && r == 0) {
+				size_t take =
+				    k < sizeof(s) - i ? k : sizeof(s) - i;
+
+				r = mqtt_framer_feed(&f, s + i, take, 0);
+				stop = r ? i + f.stop : 0;
+				i += take;
+			}
+			CHECK(r == MQTT_E_FORBIDDEN && stop == at &&
+				  f.type == 0x10 && f.packets == 2,
+			      "chunks of %zu: %d at %zu", k, r, stop);
+		}
+		mqtt_framer_init(&f);
+		f.forbid = 1u << MQTT_AUTH;
+		CHECK(mqtt_framer_feed(&f, s, at, 0) == 0,
+		      "allowed types pass");
+	}
 }
 
 static void test_rewrite(void)
