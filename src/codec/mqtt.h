@@ -245,7 +245,8 @@ static inline void mqtt_subset_add(struct mqtt_subset *d, unsigned i)
 }
 
 /* The SUBSCRIBE pkt with the filters in `deny` left out (same packet id
- * and properties). Returns the bytes written or MQTT_E_NOSPACE. */
+ * and properties). Returns the bytes written, MQTT_E_NOSPACE, or
+ * MQTT_E_MALFORMED for an UNSUBSCRIBE. */
 int mqtt_build_subscribe_without(const uint8_t *pkt,
 				 const struct mqtt_subscribe *s,
 				 const struct mqtt_subset *deny, uint8_t *out,

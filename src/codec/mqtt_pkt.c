@@ -160,6 +160,8 @@ int mqtt_build_subscribe_without(const uint8_t *pkt,
 	uint8_t opts;
 	unsigned i = 0;
 
+	if (s->unsub) /* filters without options: not what is copied here */
+		return MQTT_E_MALFORMED;
 	while (mqtt_subscribe_next(pkt, s, &off, &f, &opts))
 		if (!mqtt_subset_has(deny, i++))
 			body += 2u + f.len + 1u;

@@ -293,6 +293,18 @@ static void test_subscribe(void)
 						   &s) == MQTT_E_MALFORMED,
 			      "bad subscribe %zu", i);
 	}
+	{ /* an UNSUBSCRIBE parses (no options bytes) but is never rebuilt
+	     as a SUBSCRIBE (found by fuzz_topic: a read past its end) */
+		const uint8_t un[] = {0xa2, 8, 0, 13, 0, 1, 'a', 0, 1, 'b'};
+
+		CHECK(mqtt_parse_subscribe(un, sizeof(un), MQTT_V311, &s) ==
+			      0 &&
+			  s.unsub && s.n == 2,
+		      "unsubscribe parsed");
+		CHECK(mqtt_build_subscribe_without(
+			  un, &s, &deny, out, sizeof(out)) == MQTT_E_MALFORMED,
+		      "unsubscribe not rebuilt");
+	}
 	CHECK(mqtt_build_ack(out, MQTT_PUBACK, MQTT_V5, 0x0a0b, 0x87) == 5 &&
 		  !memcmp(out, "\x40\x03\x0a\x0b\x87", 5),
 	      "puback 0x87");
