@@ -8,7 +8,8 @@
  *   splice.c    bytes both ways, MQTT framing checked, half-closes
  *   close.c     rejects, flush-then-close, the one close path
  * conn.c moves a connection along (conn_advance, timeouts), io.c reads and
- * writes sockets with backpressure, revoke.c closes revoked live sessions. */
+ * writes sockets with backpressure, revoke.c closes revoked live sessions,
+ * walk.c, acl.c and acl_rules.c apply topic rules, rate.c paces reads. */
 #ifndef MOAT_CONN_INTERNAL_H
 #define MOAT_CONN_INTERNAL_H
 
