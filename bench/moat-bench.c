@@ -21,8 +21,11 @@
  *       messages/s, MB/s and end-to-end latency percentiles (a send
  *       timestamp in each payload).
  * tls opts: --ca FILE --cert FILE --key FILE [--tls12] [--plain]
- *           [--token-file FILE] [--nagle]
+ *           [--token-file FILE] [--nagle] [--ws PATH]
  * (--plain: MQTT without TLS, for brokers measured directly;
+ * --ws PATH: MQTT over WebSocket (RFC 6455): an upgrade to PATH with the
+ * subprotocol mqtt after TLS (or TCP with --plain), then each write one
+ * masked binary frame; the server's frames unwrapped;
  * --token-file: every CONNECT carries the access token read from FILE as
  * its password, username "bench"; with it --cert and --key may be left
  * out, the TLS handshake then has no client certificate;
@@ -56,6 +59,7 @@ struct opts {
 	long conc, count, pairs, size, seconds, base;
 	long rate; /* pubsub: messages per second per publisher, 0 = flat out */
 	long batch; /* pubsub: PUBLISH packets per write (TLS record) */
+	const char *ws; /* --ws PATH: MQTT over WebSocket */
 };
 
 static struct opts o = {.conc = 50, .count = 2000, .pairs = 4, .size = 64,
@@ -106,7 +110,13 @@ struct cl {
 	uint8_t in[65536 + 64]; /* plaintext MQTT being framed */
 	size_t in_len;
 	uint64_t t0;
-	int state; /* 0 tcp, 1 tls, 2 connack, 3 up */
+	int state; /* 0 tcp, 1 tls, 2 connack, 3 up, 4 WebSocket upgrade */
+	char http[1024]; /* --ws: the answer to the upgrade, until whole */
+	size_t http_len;
+	uint8_t whdr[10]; /* --ws: a server frame's header, until whole */
+	size_t whlen;
+	uint64_t wleft; /* payload left in the current server frame */
+	int wdata;      /* that frame is binary (MQTT), not control */
 	int role;  /* 0 plain client, 1 publisher, 2 subscriber */
 	long idx;
 	long sent; /* publisher: messages so far */
@@ -169,11 +179,45 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 						   : sz;
 }
 
-static int mqtt_send(struct cl *c, const void *p, size_t n)
+static int transport_send(struct cl *c, const void *p, size_t n)
 {
 	if (o.plain)
 		return raw_send(c, p, n);
 	return wolfSSL_write(c->ssl, p, (int)n) == (int)n ? 0 : -1;
+}
+
+/* MQTT bytes out: as they are, or (--ws) in one masked binary frame. */
+static int mqtt_send(struct cl *c, const void *p, size_t n)
+{
+	static uint8_t f[65536 + 16];
+	static const uint8_t mask[4] = {0x5a, 0xc3, 0x17, 0x9e};
+	size_t h = 2;
+
+	if (!o.ws)
+		return transport_send(c, p, n);
+	if (n > 65536)
+		return -1;
+	f[0] = 0x82;
+	if (n < 126) {
+		f[1] = (uint8_t)(0x80 | n);
+	} else {
+		f[1] = 0x80 | 126;
+		f[2] = (uint8_t)(n >> 8);
+		f[3] = (uint8_t)n;
+		h = 4;
+		if (n > 0xffff) {
+			f[1] = 0x80 | 127;
+			memset(f + 2, 0, 8);
+			f[7] = (uint8_t)(n >> 16);
+			f[8] = (uint8_t)(n >> 8);
+			f[9] = (uint8_t)n;
+			h = 10;
+		}
+	}
+	memcpy(f + h, mask, 4);
+	for (size_t i = 0; i < n; i++)
+		f[h + 4 + i] = ((const uint8_t *)p)[i] ^ mask[i & 3];
+	return transport_send(c, f, h + 4 + n);
 }
 
 static size_t put_str(uint8_t *b, const char *s)
@@ -334,6 +378,110 @@ static void on_packet(struct cl *c, const uint8_t *p, size_t n)
 	}
 }
 
+static void feed(struct cl *c, const uint8_t *p, size_t n);
+
+/* After TLS (or TCP): the CONNECT, or first the WebSocket upgrade. */
+static void session_start(struct cl *c)
+{
+	char req[512];
+	int n;
+
+	if (!o.ws) {
+		c->state = 2;
+		send_connect(c);
+		return;
+	}
+	n = snprintf(req, sizeof(req),
+		     "GET %s HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
+		     "Connection: Upgrade\r\n"
+		     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		     "Sec-WebSocket-Version: 13\r\n"
+		     "Sec-WebSocket-Protocol: mqtt\r\n\r\n",
+		     o.ws);
+	c->state = 4;
+	if (transport_send(c, req, (size_t)n) < 0)
+		cl_close(c, 0);
+}
+
+/* --ws: the server's frames; binary payloads are MQTT for feed(). */
+static void ws_unframe(struct cl *c, const uint8_t *p, size_t n)
+{
+	while (n && !c->closing) {
+		if (!c->wleft) {
+			size_t need = 2;
+
+			c->whdr[c->whlen++] = *p++;
+			n--;
+			if (c->whlen < 2)
+				continue;
+			if ((c->whdr[1] & 0x7f) == 126)
+				need = 4;
+			else if ((c->whdr[1] & 0x7f) == 127)
+				need = 10;
+			if (c->whlen < need)
+				continue;
+			c->wleft = c->whdr[1] & 0x7f;
+			if (need > 2) {
+				c->wleft = 0;
+				for (size_t i = 2; i < need; i++)
+					c->wleft = c->wleft << 8 | c->whdr[i];
+			}
+			c->wdata = (c->whdr[0] & 0x0f) <= 2;
+			if ((c->whdr[0] & 0x0f) == 8) { /* close */
+				cl_close(c, 0);
+				return;
+			}
+			c->whlen = 0;
+			continue;
+		}
+		{
+			size_t take = n < c->wleft ? n : (size_t)c->wleft;
+
+			if (c->wdata)
+				feed(c, p, take);
+			p += take;
+			n -= take;
+			c->wleft -= take;
+		}
+	}
+}
+
+/* Plaintext from the server: MQTT, or the upgrade's answer then frames. */
+static void feed_in(struct cl *c, const uint8_t *p, size_t n)
+{
+	const char *end;
+	size_t take;
+
+	if (!o.ws) {
+		feed(c, p, n);
+		return;
+	}
+	if (c->state != 4) {
+		ws_unframe(c, p, n);
+		return;
+	}
+	take = sizeof(c->http) - 1 - c->http_len;
+	if (take > n)
+		take = n;
+	memcpy(c->http + c->http_len, p, take);
+	c->http_len += take;
+	c->http[c->http_len] = 0;
+	end = strstr(c->http, "\r\n\r\n");
+	if (!end) {
+		if (c->http_len == sizeof(c->http) - 1)
+			cl_close(c, 0);
+		return;
+	}
+	if (strncmp(c->http, "HTTP/1.1 101 ", 13) != 0) {
+		cl_close(c, 0);
+		return;
+	}
+	take = (size_t)(end + 4 - c->http) - (c->http_len - take);
+	c->state = 2;
+	send_connect(c);
+	ws_unframe(c, p + take, n - take);
+}
+
 /* Frame plaintext MQTT packets out of c->in. */
 static void feed(struct cl *c, const uint8_t *p, size_t n)
 {
@@ -400,15 +548,14 @@ static void pump_tls(struct cl *c)
 				cl_close(c, 0);
 			return;
 		}
-		c->state = 2;
-		send_connect(c);
+		session_start(c);
 	}
 	for (;;) {
 		int r = wolfSSL_read(c->ssl, buf, sizeof(buf));
 
 		if (r <= 0)
 			break;
-		feed(c, buf, (size_t)r);
+		feed_in(c, buf, (size_t)r);
 		if (c->closing)
 			return;
 	}
@@ -425,7 +572,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	if (o.plain) {
-		feed(c, (const uint8_t *)b->base, (size_t)n);
+		feed_in(c, (const uint8_t *)b->base, (size_t)n);
 		return;
 	}
 	c->rx = (uint8_t *)b->base;
@@ -448,8 +595,7 @@ static void on_connect(uv_connect_t *r, int status)
 		uv_tcp_nodelay(&c->tcp, 1);
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	if (o.plain) {
-		c->state = 2;
-		send_connect(c);
+		session_start(c);
 		return;
 	}
 	c->ssl = wolfSSL_new(ctx);
@@ -654,7 +800,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
 		"[--ca F --cert F --key F] [--tls12] [--plain] "
-		"[--token-file F] [--nagle] [-c N] "
+		"[--token-file F] [--nagle] [--ws PATH] [-c N] "
 		"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B] "
 		"[-R RATE] [-B BATCH]\n");
 	exit(2);
@@ -692,7 +838,8 @@ int main(int argc, char **argv)
 	    {"ca", 1, 0, 'A'},	  {"cert", 1, 0, 'C'},
 	    {"key", 1, 0, 'K'},	  {"tls12", 0, 0, '2'},
 	    {"plain", 0, 0, 'P'}, {"token-file", 1, 0, 'T'},
-	    {"nagle", 0, 0, 'N'}, {0, 0, 0, 0}};
+	    {"nagle", 0, 0, 'N'}, {"ws", 1, 0, 'W'},
+	    {0, 0, 0, 0}};
 	uv_timer_t end, tick;
 	int ch;
 
@@ -720,6 +867,9 @@ int main(int argc, char **argv)
 		case 'P': o.plain = 1; break;
 		case 'N':
 			o.nagle = 1;
+			break;
+		case 'W':
+			o.ws = optarg;
 			break;
 		case 'T':
 			if (read_token(optarg) < 0) {

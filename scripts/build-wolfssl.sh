@@ -68,7 +68,10 @@ stamp="$version $revision $flags $cflags $patches"
 mkdir -p "$(dirname "$prefix")"
 exec 9>"$prefix.lock"
 flock 9
+# stdout: the Debian revision built (meson puts it in `moat --version`);
+# everything else goes to stderr or the log
 if [ -f "$prefix/.moat-stamp" ] && [ "$(cat "$prefix/.moat-stamp")" = "$stamp" ]; then
+  echo "$revision"
   exit 0
 fi
 # Debian's patches of the revision, as its .dsc lists the file
@@ -105,3 +108,4 @@ grep -q '(word32)inLen + WOLFSSL_TICKET_FIXED_SZ > len) {' src/internal.c || {
 } > "$work.log" 2>&1 || { tail -40 "$work.log" >&2; exit 1; }
 echo "$revision" > "$prefix/.moat-debian-revision"
 echo "$stamp" > "$prefix/.moat-stamp"
+echo "$revision"

@@ -19,14 +19,16 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 #     stdbuf (coreutils), setpriv unshare (util-linux), mount (mount),
 #     getent (libc-bin), systemd-analyze (systemd), /bin/kill that the
 #     unit's ExecReload names (procps), yamllint, promtool (prometheus),
-#     haproxy, nginx with its stream module
+#     haproxy, nginx with its stream module, MQTT.js (nodejs, node-mqtt)
+#     and a headless browser (chromium) as WebSocket clients
 #   by hand: socat, to type commands into the stats socket
 pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
       mosquitto mosquitto-clients python3 python3-paho-mqtt python3-pytest
       python3-yaml openssl autoconf automake libtool perl-base tar gzip
       dpkg-dev clang libclang-rt-14-dev socat ca-certificates coreutils
       util-linux mount libc-bin procps systemd prometheus yamllint
-      haproxy nginx libnginx-mod-stream python3-cryptography libjansson-dev)
+      haproxy nginx libnginx-mod-stream python3-cryptography libjansson-dev
+      nodejs node-mqtt chromium)
 export DEBIAN_FRONTEND=noninteractive
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

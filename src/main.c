@@ -245,9 +245,14 @@ static void ocsp_housekeeping(struct moat *m)
 		return;
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		const struct tls_ctx *t = m->gen->tls[i];
-		const struct cfg_ocsp *o = &t->cfg->ocsp;
-		struct ocsp_opts opts = {o->timeout_ms, o->stale_if_error_ms,
-					 o->max_age_ms};
+		const struct cfg_ocsp *o;
+		struct ocsp_opts opts;
+
+		if (!t) /* a plain ws:// listener */
+			continue;
+		o = &t->cfg->ocsp;
+		opts = (struct ocsp_opts){o->timeout_ms, o->stale_if_error_ms,
+					  o->max_age_ms};
 
 		if (t->staple.mode == CFG_STAPLE_AUTO && t->staple.req)
 			ocsp_prefetch(m->ocsp, t->staple.url, t->staple.req,
@@ -379,6 +384,8 @@ static int run(const char *path)
 		free(m);
 		return 1;
 	}
+	if (g->cfg->warnings)
+		fputs(g->cfg->warnings, stderr);
 	m->config_path = path;
 	m->loop = uv_default_loop();
 	m->main = m;
@@ -519,6 +526,8 @@ int main(int argc, char **argv)
 			tls_global_cleanup();
 			return 1;
 		}
+		if (g->cfg->warnings) /* valid, but worth a second look */
+			fputs(g->cfg->warnings, stderr);
 		gen_put(g);
 		tls_global_cleanup();
 		printf("%s: ok\n", path);

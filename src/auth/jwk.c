@@ -19,21 +19,6 @@
 #include "auth/jwk.h"
 #include "base/util.h"
 
-static int b64url_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 long jwk_b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 {
 	uint32_t acc = 0;
@@ -44,7 +29,7 @@ long jwk_b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 	if (len % 4 == 1)
 		return -EINVAL;
 	for (size_t i = 0; i < len; i++) {
-		int v = b64url_val((unsigned char)in[i]);
+		int v = util_b64_val((unsigned char)in[i], 1);
 
 		if (v < 0)
 			return -EINVAL;

@@ -47,6 +47,17 @@ static const struct reject_info table[REJ__COUNT] = {
     [REJ_AUTH_METHOD] = {"auth_method", NULL, -1, 0x8C},
     /* after the CONNACK: MQTT 5 DISCONNECT 0x82 Protocol Error, close */
     [REJ_PROTOCOL_VIOLATION] = {"protocol_violation", NULL, -1, -1},
+    [REJ_CERT_EXPIRED_LIVE] = {"cert_expired_live", NULL, -1, -1},
+    /* a claim certificate, or one in renew_grace, did more than enroll:
+     * MQTT 5 DISCONNECT 0x87, close */
+    [REJ_ENROLL_ONLY] = {"enroll_only", NULL, -1, -1},
+    /* WebSocket: an HTTP status before the upgrade, a close code after */
+    [REJ_WS_BAD_REQUEST] = {"ws_bad_request", NULL, -1, -1},
+    [REJ_WS_VERSION] = {"ws_version", NULL, -1, -1},
+    [REJ_WS_PATH] = {"ws_path", NULL, -1, -1},
+    [REJ_WS_ORIGIN] = {"ws_origin", NULL, -1, -1},
+    [REJ_WS_HEADERS_TOO_LARGE] = {"ws_headers_too_large", NULL, -1, -1},
+    [REJ_WS_PROTOCOL] = {"ws_protocol", NULL, -1, -1},
     /* topic rules: a denied PUBLISH or SUBSCRIBE filter is answered in
      * its own packet (PUBACK / PUBREC / SUBACK 0x87, 3.1.1 0x80) and the
      * session goes on; the will at CONNECT is Not authorized */

@@ -39,6 +39,18 @@ enum reject_cause {
 	REJ_AUTH_METHOD,	/* MQTT 5 enhanced auth, not passed through */
 	REJ_PROTOCOL_VIOLATION, /* after the CONNECT: a second CONNECT, an
 				   AUTH, a server-to-client packet */
+	REJ_CERT_EXPIRED_LIVE,  /* a live session's certificate passed
+				   notAfter */
+	REJ_ENROLL_ONLY,        /* a claim certificate, or one in
+				   renew_grace, did more than enroll */
+	/* MQTT over WebSocket: the upgrade refused with an HTTP status, or
+	 * the stream closed with a WebSocket close code */
+	REJ_WS_BAD_REQUEST,	  /* 400: not a valid upgrade (a plain GET) */
+	REJ_WS_VERSION,		  /* 426: Sec-WebSocket-Version other than 13 */
+	REJ_WS_PATH,		  /* 404: a path the listener does not serve */
+	REJ_WS_ORIGIN,		  /* 403: an Origin not in websocket.origins */
+	REJ_WS_HEADERS_TOO_LARGE, /* 431: over max_header */
+	REJ_WS_PROTOCOL,	  /* close 1002/1003/1009: a frame refused */
 	REJ_ACL_PUBLISH,      /* a PUBLISH denied by the topic rules */
 	REJ_ACL_SUBSCRIBE,    /* a SUBSCRIBE filter denied */
 	REJ_ACL_WILL,         /* the CONNECT's will topic denied */

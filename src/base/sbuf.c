@@ -53,3 +53,27 @@ void sb_json_str(struct sbuf *b, const char *s)
 	}
 	sb_printf(b, "\"");
 }
+
+void sb_word(struct sbuf *o, const char *v)
+{
+	const unsigned char *p = (const unsigned char *)(v ? v : "-");
+	int plain = *p != 0;
+
+	for (const unsigned char *q = p; *q; q++)
+		if (*q <= ' ' || *q == '"' || *q == '\\' || *q >= 0x7f)
+			plain = 0;
+	if (plain) {
+		sb_printf(o, "%s", (const char *)p);
+		return;
+	}
+	sb_printf(o, "\"");
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_printf(o, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			sb_printf(o, "\\x%02x", *p);
+		else
+			sb_printf(o, "%c", *p);
+	}
+	sb_printf(o, "\"");
+}

@@ -15,5 +15,9 @@ struct sbuf {
 void sb_printf(struct sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sb_json_str(struct sbuf *b, const char *s);
+/* A value for a space-separated line: bare when it is plain, else quoted
+ * with \" \\ and \xNN escapes (subjects have spaces, client ids
+ * anything); NULL prints "-". */
+void sb_word(struct sbuf *o, const char *v);
 
 #endif

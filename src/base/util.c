@@ -48,7 +48,8 @@ int util_parse_duration(const char *s, uint64_t *ms)
 	static const struct {
 		const char *unit;
 		uint64_t mul;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+		     {"d", 86400000}};
 	uint64_t n;
 	const char *rest;
 
@@ -64,6 +65,50 @@ int util_parse_duration(const char *s, uint64_t *ms)
 			return scale(n, units[i].mul, ms) ? MOAT_EINVAL_DURATION
 							  : 0;
 	return MOAT_EINVAL_DURATION;
+}
+
+int util_b64_val(unsigned char c, int url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+size_t util_pem(const char *label, const uint8_t *der, size_t n, char *out,
+		size_t cap)
+{
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o, need = 2 * (11 + 5 + strlen(label) + 1) + (n + 2) / 3 * 4 +
+			 (n + 47) / 48 + 1;
+
+	if (need > cap)
+		return 0;
+	o = (size_t)snprintf(out, cap, "-----BEGIN %s-----\n", label);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)der[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)der[i + 1] << 8;
+		if (i + 2 < n)
+			v |= der[i + 2];
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? a[v & 63] : '=';
+		if ((i / 3 + 1) % 16 == 0 || i + 3 >= n) /* 64 a line */
+			out[o++] = '\n';
+	}
+	o += (size_t)snprintf(out + o, cap - o, "-----END %s-----\n", label);
+	return o;
 }
 
 int util_parse_size(const char *s, uint64_t *bytes)

@@ -22,6 +22,16 @@
  * Returns 0 and stores milliseconds, or MOAT_EINVAL_DURATION. */
 int util_parse_duration(const char *s, uint64_t *ms);
 
+/* The value of a base64 character (RFC 4648): the URL-safe alphabet when
+ * url, else the standard one; -1 for any other byte. */
+int util_b64_val(unsigned char c, int url);
+
+/* der as PEM ("-----BEGIN label-----", base64 in lines of 64, "-----END
+ * label-----", each line ending in \n) into out: its length, or 0 when it
+ * does not fit in cap. */
+size_t util_pem(const char *label, const uint8_t *der, size_t n, char *out,
+		size_t cap);
+
 /* "512", "64KiB", "1MiB", "1GiB" (also "KB"/"MB"/"GB" as powers of 1000).
  * Returns 0 and stores bytes, or MOAT_EINVAL_SIZE. */
 int util_parse_size(const char *s, uint64_t *bytes);

@@ -6,14 +6,9 @@
 #include <time.h>
 
 #include "codec/der.h"
+#include "codec/der_walk.h"
 
-struct der {
-	const uint8_t *p;
-	size_t n;
-};
-
-/* Reads one TLV from d into tag/val (tlv: the whole element). */
-static int der_next(struct der *d, uint8_t *tag, struct der *val,
+int der_next(struct der *d, uint8_t *tag, struct der *val,
 		    struct der *tlv)
 {
 	size_t len = 0, hl = 2;
@@ -47,8 +42,7 @@ static int der_next(struct der *d, uint8_t *tag, struct der *val,
 	return 0;
 }
 
-/* Reads one TLV that must have tag t. */
-static int der_expect(struct der *d, uint8_t t, struct der *val,
+int der_expect(struct der *d, uint8_t t, struct der *val,
 		      struct der *tlv)
 {
 	uint8_t tag;
@@ -58,20 +52,11 @@ static int der_expect(struct der *d, uint8_t t, struct der *val,
 	return 0;
 }
 
-/* Peek: the next tag, or -1 when d is empty. */
-static int der_peek(const struct der *d)
+int der_peek(const struct der *d)
 {
 	return d->n ? d->p[0] : -1;
 }
 
-#define SEQ 0x30
-#define SET 0x31
-#define OID 0x06
-#define OCTETS 0x04
-#define INTEGER 0x02
-#define ENUMERATED 0x0a
-#define GENTIME 0x18
-#define UTCTIME 0x17
 
 static int digits(const uint8_t *p, int n, int *v)
 {
@@ -249,7 +234,7 @@ int ocsp_resp_parse(const uint8_t *resp, size_t len,
 }
 
 /* Time ::= UTCTime | GeneralizedTime */
-static int der_time(struct der *d, int64_t *t)
+int der_time(struct der *d, int64_t *t)
 {
 	struct der v;
 	uint8_t tag;
@@ -261,14 +246,12 @@ static int der_time(struct der *d, int64_t *t)
 	return *t < 0 ? -1 : 0;
 }
 
-static struct der_span span(struct der v)
+struct der_span der_span_of(struct der v)
 {
 	return (struct der_span){v.p, v.n};
 }
 
-/* Name ::= SEQUENCE OF SET OF SEQUENCE { type OID, value ANY }: calls fn
- * for every attribute, in order; -1 when malformed or fn says stop. */
-static int name_each(struct der name,
+int der_name_each(struct der name,
 		     int (*fn)(struct der oid, struct der val, void *arg),
 		     void *arg)
 {
@@ -291,19 +274,19 @@ static int name_each(struct der name,
 	return 0;
 }
 
-static int oid_is(struct der oid, const uint8_t *want, size_t n)
+int der_oid_is(struct der oid, const uint8_t *want, size_t n)
 {
 	return oid.n == n && !memcmp(oid.p, want, n);
 }
 
 static const uint8_t cn_oid[] = {0x55, 0x04, 0x03};
 
-static int first_cn(struct der oid, struct der val, void *arg)
+int der_first_cn(struct der oid, struct der val, void *arg)
 {
 	struct der_span *cn = arg;
 
-	if (!cn->n && oid_is(oid, cn_oid, sizeof(cn_oid)))
-		*cn = span(val);
+	if (!cn->n && der_oid_is(oid, cn_oid, sizeof(cn_oid)))
+		*cn = der_span_of(val);
 	return 0;
 }
 
@@ -319,9 +302,9 @@ static int sans_read(struct der val, struct x509_fields *f)
 		if (der_next(&list, &tag, &gn, NULL) < 0)
 			return -1;
 		if (tag == 0x82 && !f->san_dns.n)
-			f->san_dns = span(gn);
+			f->san_dns = der_span_of(gn);
 		else if (tag == 0x86 && !f->san_uri.n)
-			f->san_uri = span(gn);
+			f->san_uri = der_span_of(gn);
 	}
 	return 0;
 }
@@ -357,6 +340,7 @@ static int aia_ocsp(struct der val)
 static int exts_read(struct der exts, struct x509_fields *f)
 {
 	static const uint8_t san_oid[] = {0x55, 0x1d, 0x11};
+	static const uint8_t ski_oid[] = {0x55, 0x1d, 0x0e};
 	static const uint8_t aia_oid[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
 					  0x07, 0x01, 0x01};
 
@@ -370,10 +354,16 @@ static int exts_read(struct der exts, struct x509_fields *f)
 		     der_next(&ext, &tag, &val, NULL) < 0) ||
 		    der_expect(&ext, OCTETS, &val, NULL) < 0)
 			return -1;
-		if (oid_is(oid, san_oid, sizeof(san_oid))) {
+		if (der_oid_is(oid, san_oid, sizeof(san_oid))) {
 			if (sans_read(val, f) < 0)
 				return -1;
-		} else if (oid_is(oid, aia_oid, sizeof(aia_oid))) {
+		} else if (der_oid_is(oid, ski_oid, sizeof(ski_oid))) {
+			struct der id;
+
+			if (der_expect(&val, OCTETS, &id, NULL) < 0)
+				return -1;
+			f->ski = der_span_of(id);
+		} else if (der_oid_is(oid, aia_oid, sizeof(aia_oid))) {
 			if ((f->ocsp_url = aia_ocsp(val)) < 0)
 				return -1;
 		}
@@ -386,7 +376,7 @@ static int exts_read(struct der exts, struct x509_fields *f)
  * ids, [3] extensions }, signatureAlgorithm, signature } */
 int x509_read(const uint8_t *cert, size_t len, struct x509_fields *f)
 {
-	struct der d = {cert, len}, c, tbs, v, tlv, validity;
+	struct der d = {cert, len}, c, tbs, v, tlv, validity, spki;
 	int64_t not_before;
 	uint8_t tag;
 
@@ -398,19 +388,20 @@ int x509_read(const uint8_t *cert, size_t len, struct x509_fields *f)
 		return -1;
 	if (der_expect(&tbs, INTEGER, &v, NULL) < 0 || v.n == 0)
 		return -1;
-	f->serial = span(v);
+	f->serial = der_span_of(v);
 	if (der_expect(&tbs, SEQ, &v, NULL) < 0 ||       /* signature */
 	    der_expect(&tbs, SEQ, &v, &tlv) < 0)         /* issuer */
 		return -1;
-	f->issuer = span(tlv);
+	f->issuer = der_span_of(tlv);
 	if (der_expect(&tbs, SEQ, &validity, NULL) < 0 ||
 	    der_time(&validity, &not_before) < 0 ||
 	    der_time(&validity, &f->not_after) < 0 ||
 	    der_expect(&tbs, SEQ, &v, &tlv) < 0 ||       /* subject */
-	    name_each(v, first_cn, &f->cn) < 0 ||
-	    der_expect(&tbs, SEQ, &v, NULL) < 0)         /* spki */
+	    der_name_each(v, der_first_cn, &f->cn) < 0 ||
+	    der_expect(&tbs, SEQ, &v, &spki) < 0)        /* spki */
 		return -1;
-	f->subject = span(tlv);
+	f->subject = der_span_of(tlv);
+	f->spki = der_span_of(spki);
 	while (tbs.n) { /* [1], [2], then [3] */
 		if (der_next(&tbs, &tag, &v, NULL) < 0)
 			return -1;
@@ -446,14 +437,14 @@ int crl_read(const uint8_t *crl, size_t len, struct crl_fields *f)
 	    der_expect(&tbs, SEQ, &v, &tlv) < 0 ||
 	    der_time(&tbs, &f->this_update) < 0)
 		return -1;
-	f->issuer = span(tlv);
+	f->issuer = der_span_of(tlv);
 	if ((der_peek(&tbs) == UTCTIME || der_peek(&tbs) == GENTIME) &&
 	    der_time(&tbs, &f->next_update) < 0)
 		return -1;
 	if (der_peek(&tbs) == SEQ) { /* revokedCertificates */
 		if (der_expect(&tbs, SEQ, &v, NULL) < 0)
 			return -1;
-		f->revoked = span(v);
+		f->revoked = der_span_of(v);
 	}
 	return 0;
 }
@@ -469,7 +460,7 @@ int crl_next_revoked(struct der_span *rest, struct der_span *serial)
 	if (der_expect(&d, SEQ, &e, NULL) < 0 ||
 	    der_expect(&e, INTEGER, &v, NULL) < 0 || v.n == 0)
 		return -1;
-	*serial = span(v);
+	*serial = der_span_of(v);
 	rest->p = d.p;
 	rest->n = d.n;
 	return 1;
@@ -579,5 +570,5 @@ int der_name_str(const uint8_t *name, size_t len, char *buf, size_t cap)
 	buf[0] = '\0';
 	if (der_expect(&d, SEQ, &body, NULL) < 0)
 		return -1;
-	return name_each(body, put_attr, &o);
+	return der_name_each(body, put_attr, &o);
 }

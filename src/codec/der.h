@@ -69,6 +69,8 @@ struct x509_fields {
 	struct der_span cn;      /* the first commonName's value */
 	struct der_span san_dns; /* the first dNSName of subjectAltName */
 	struct der_span san_uri; /* the first URI of subjectAltName */
+	struct der_span spki;    /* SubjectPublicKeyInfo, whole TLV */
+	struct der_span ski;     /* subjectKeyIdentifier's octets */
 	int64_t not_after;       /* UTC seconds */
 	int ocsp_url;            /* 1: the AIA names an OCSP responder */
 };

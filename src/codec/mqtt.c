@@ -409,6 +409,154 @@ int mqtt_parse_connect(const uint8_t *pkt, size_t len, struct mqtt_connect *c)
 	return 0;
 }
 
+/* ---- PUBLISH and SUBSCRIBE, for the packets moat answers itself
+ * (certificate renewal, src/conn/enroll.c) ---- */
+
+/* v5 PUBLISH properties: the response topic, correlation data and topic
+ * alias are kept; every id a client may send is known. */
+static int publish_props(struct rd *r, struct mqtt_publish *pb)
+{
+	uint32_t len = rd_varint(r);
+	size_t end;
+	uint32_t seen = 0;
+
+	if (r->err || r->off + len > r->end)
+		return MQTT_E_MALFORMED;
+	end = r->off + len;
+	while (!r->err && r->off < end) {
+		uint8_t id = rd_u8(r);
+		int bit;
+
+		switch (id) {
+		case 0x01: /* payload format */
+			bit = 0;
+			if (rd_u8(r) > 1)
+				return MQTT_E_MALFORMED;
+			break;
+		case 0x02: /* message expiry */
+			bit = 1;
+			rd_u32(r);
+			break;
+		case 0x23: /* topic alias */
+			bit = 2;
+			rd_u16(r);
+			pb->has_alias = true;
+			break;
+		case 0x08: /* response topic */
+			bit = 3;
+			pb->response_topic = rd_str(r);
+			break;
+		case 0x09: /* correlation data */
+			bit = 4;
+			pb->correlation = rd_bin(r);
+			break;
+		case 0x03: /* content type */
+			bit = 5;
+			rd_str(r);
+			break;
+		case 0x26: /* user property (any number) */
+			bit = -1;
+			rd_str(r);
+			rd_str(r);
+			break;
+		default: /* subscription id and others: not from a client */
+			return MQTT_E_MALFORMED;
+		}
+		if (bit >= 0) {
+			if (seen & (1u << bit))
+				return MQTT_E_MALFORMED;
+			seen |= 1u << bit;
+		}
+	}
+	return r->err || r->off != end ? MQTT_E_MALFORMED : 0;
+}
+
+int mqtt_parse_publish(const uint8_t *pkt, size_t len, uint8_t version,
+		       struct mqtt_publish *pb)
+{
+	uint8_t tf;
+	uint32_t rem;
+	size_t hl;
+	struct rd r;
+	int e;
+
+	memset(pb, 0, sizeof(*pb));
+	e = mqtt_fixed_header(pkt, len, &tf, &rem, &hl);
+	if (e < 0)
+		return e == MQTT_AGAIN ? MQTT_E_MALFORMED : e;
+	if (tf >> 4 != MQTT_PUBLISH)
+		return MQTT_E_PROTOCOL;
+	pb->qos = (tf >> 1) & 3;
+	pb->dup = tf & 8;
+	pb->retain = tf & 1;
+	pb->total = hl + rem;
+	if (pb->qos == 3 || (pb->qos == 0 && pb->dup))
+		return MQTT_E_MALFORMED;
+	r.p = pkt;
+	r.off = hl;
+	r.end = len < pb->total ? len : pb->total;
+	r.err = 0;
+	pb->topic = rd_str(&r);
+	if (pb->qos) {
+		pb->packet_id = rd_u16(&r);
+		if (!r.err && !pb->packet_id)
+			return MQTT_E_MALFORMED;
+	}
+	if (!r.err && version == MQTT_V5 &&
+	    (e = publish_props(&r, pb)) < 0)
+		return e;
+	if (r.err)
+		return r.err;
+	pb->payload = pkt + r.off;
+	pb->payload_len = r.end - r.off;
+	return 0;
+}
+
+int mqtt_filters_each(const uint8_t *pkt, size_t len, uint8_t version,
+		      uint16_t *packet_id,
+		      int (*fn)(struct mqtt_bytes filter, void *arg), void *arg)
+{
+	uint8_t tf;
+	uint32_t rem;
+	size_t hl;
+	struct rd r;
+	int e, sub, n = 0;
+
+	e = mqtt_fixed_header(pkt, len, &tf, &rem, &hl);
+	if (e < 0 || hl + rem != len)
+		return MQTT_E_MALFORMED;
+	sub = tf == 0x82; /* SUBSCRIBE, else UNSUBSCRIBE (0xa2) */
+	if (!sub && tf != 0xa2)
+		return MQTT_E_PROTOCOL;
+	r.p = pkt;
+	r.off = hl;
+	r.end = len;
+	r.err = 0;
+	*packet_id = rd_u16(&r);
+	if (version == MQTT_V5) {
+		uint32_t pl = rd_varint(&r);
+
+		if (r.err || r.off + pl > r.end)
+			return MQTT_E_MALFORMED;
+		r.off += pl;
+	}
+	while (!r.err && r.off < r.end) {
+		struct mqtt_bytes f = rd_str(&r);
+
+		if (sub)
+			rd_u8(&r); /* options */
+		if (r.err || !f.len)
+			return MQTT_E_MALFORMED;
+		e = fn(f, arg);
+		if (e < 0)
+			return e;
+		n++;
+	}
+	if (r.err || !n || !*packet_id)
+		return MQTT_E_MALFORMED;
+	return n;
+}
+
 static size_t put_varint(uint8_t *out, uint32_t v)
 {
 	size_t n = 0;
@@ -549,6 +697,55 @@ int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
 	if (why) /* 0x1F Reason String */
 		o += put_str_prop(out + o, 0x1f, why, wl);
 	return (int)o;
+}
+
+int mqtt_build_publish(uint8_t *out, size_t cap, uint8_t version,
+		       const char *topic, const uint8_t *corr, size_t corr_len,
+		       const uint8_t *payload, size_t plen)
+{
+	size_t tl = strlen(topic), props = corr_len ? 3 + corr_len : 0;
+	size_t rem = 2 + tl + plen, o = 0;
+	uint8_t vb[4];
+
+	if (tl > 0xffff || corr_len > 0xffff)
+		return MQTT_E_NOSPACE;
+	if (version == MQTT_V5)
+		rem += put_varint(vb, (uint32_t)props) + props;
+	if (rem > MQTT_MAX_REMAINING || 1 + 4 + rem > cap)
+		return MQTT_E_NOSPACE;
+	out[o++] = MQTT_PUBLISH << 4; /* QoS 0, no retain */
+	o += put_varint(out + o, (uint32_t)rem);
+	out[o++] = (uint8_t)(tl >> 8);
+	out[o++] = (uint8_t)tl;
+	memcpy(out + o, topic, tl);
+	o += tl;
+	if (version == MQTT_V5) {
+		o += put_varint(out + o, (uint32_t)props);
+		if (corr_len) { /* 0x09 Correlation Data, echoed */
+			out[o++] = 0x09;
+			out[o++] = (uint8_t)(corr_len >> 8);
+			out[o++] = (uint8_t)corr_len;
+			memcpy(out + o, corr, corr_len);
+			o += corr_len;
+		}
+	}
+	memcpy(out + o, payload, plen);
+	return (int)(o + plen);
+}
+
+size_t mqtt_build_ack(uint8_t *out, uint8_t type, uint8_t version, uint16_t id,
+		      uint8_t reason)
+{
+	out[0] = (uint8_t)(type << 4);
+	out[1] = 2;
+	out[2] = (uint8_t)(id >> 8);
+	out[3] = (uint8_t)id;
+	if (version == MQTT_V5 && reason) {
+		out[1] = 3;
+		out[4] = reason;
+		return 5;
+	}
+	return 4;
 }
 
 int mqtt_build_connect(uint8_t *out, size_t cap, const char *client_id)

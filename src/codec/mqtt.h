@@ -178,6 +178,47 @@ size_t mqtt_build_disconnect(uint8_t *out, uint8_t version, uint8_t reason);
 int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
 			     const char *why, const char *server_ref);
 
+/* A PUBLISH from a client (src/conn/enroll.c answers some itself). */
+struct mqtt_publish {
+	uint8_t qos;
+	bool dup, retain;
+	bool has_alias;             /* v5 Topic Alias property present */
+	uint16_t packet_id;         /* QoS 1 and 2 */
+	size_t total;               /* the whole packet's length */
+	struct mqtt_bytes topic;
+	struct mqtt_bytes response_topic; /* v5 0x08 (len 0: none) */
+	struct mqtt_bytes correlation;    /* v5 0x09 (len 0: none) */
+	const uint8_t *payload;     /* what of the payload is in the buffer */
+	size_t payload_len;
+};
+
+/* Parse a PUBLISH from its first byte; len may stop short of the packet
+ * (a payload too large to hold: total says how long it is, payload_len
+ * what is here), but not before the payload. 0, MQTT_E_PROTOCOL (not a
+ * PUBLISH) or MQTT_E_MALFORMED (QoS 3, DUP at QoS 0, packet id 0, bad
+ * UTF-8, v5 properties a client may not send or sent twice). */
+int mqtt_parse_publish(const uint8_t *pkt, size_t len, uint8_t version,
+		       struct mqtt_publish *pb);
+
+/* The topic filters of a whole SUBSCRIBE or UNSUBSCRIBE (len bytes
+ * exactly), each to fn (fn < 0 stops with that value). Sets *packet_id.
+ * The number of filters, or MQTT_E_MALFORMED / MQTT_E_PROTOCOL. */
+int mqtt_filters_each(const uint8_t *pkt, size_t len, uint8_t version,
+		      uint16_t *packet_id,
+		      int (*fn)(struct mqtt_bytes filter, void *arg),
+		      void *arg);
+
+/* A QoS 0 PUBLISH (v5: with Correlation Data when corr_len): its length,
+ * or MQTT_E_NOSPACE. */
+int mqtt_build_publish(uint8_t *out, size_t cap, uint8_t version,
+		       const char *topic, const uint8_t *corr, size_t corr_len,
+		       const uint8_t *payload, size_t plen);
+
+/* PUBACK, PUBREC or PUBCOMP (type) for id: v5 with `reason` (none when
+ * 0), 3.1.1 the 4-byte form. out must hold 5. Returns the bytes written. */
+size_t mqtt_build_ack(uint8_t *out, uint8_t type, uint8_t version,
+		      uint16_t id, uint8_t reason);
+
 /* CONNECT as the health check sends it: v3.1.1, clean session, keepalive
  * 60, the given client id. Returns bytes written or MQTT_E_NOSPACE. */
 int mqtt_build_connect(uint8_t *out, size_t cap, const char *client_id);
@@ -269,10 +310,5 @@ int mqtt_merge_suback(const uint8_t *pkt, size_t len, uint8_t version,
 /* The packet id right after the fixed header (PUBACK..PUBCOMP, SUBACK):
  * 0 when the packet is too short. */
 uint16_t mqtt_packet_id(const uint8_t *pkt, size_t len, size_t hdr_len);
-
-/* PUBACK, PUBREC or PUBCOMP (type) for id: v5 with `reason`, 3.1.1 the
- * 4-byte form. out must hold 4. Returns the bytes written. */
-size_t mqtt_build_ack(uint8_t *out, uint8_t type, uint8_t version,
-		      uint16_t id, uint8_t reason);
 
 #endif

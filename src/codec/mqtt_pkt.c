@@ -1,8 +1,9 @@
 /* mqtt_pkt.c - the packets that follow the CONNECT, as far as moat's topic
  * rules read them: the prefix of a packet (PUBLISH topic and packet id),
  * SUBSCRIBE parsed and rebuilt without the denied filters, the broker's
- * SUBACK widened back to every filter, and the acknowledgements moat
- * answers itself. Lengths are checked against the buffer before use. */
+ * SUBACK widened back to every filter (the acknowledgements moat answers
+ * itself are mqtt.c's mqtt_build_ack). Lengths are checked against the buffer
+ * before use. */
 #include <string.h>
 
 #include "codec/mqtt.h"
@@ -252,19 +253,4 @@ uint16_t mqtt_packet_id(const uint8_t *pkt, size_t len, size_t hdr_len)
 	if (len < hdr_len + 2)
 		return 0;
 	return (uint16_t)(pkt[hdr_len] << 8 | pkt[hdr_len + 1]);
-}
-
-size_t mqtt_build_ack(uint8_t *out, uint8_t type, uint8_t version, uint16_t id,
-		      uint8_t reason)
-{
-	out[0] = (uint8_t)(type << 4);
-	out[1] = 2;
-	out[2] = (uint8_t)(id >> 8);
-	out[3] = (uint8_t)id;
-	if (version == MQTT_V5 && reason) {
-		out[1] = 3;
-		out[4] = reason;
-		return 5;
-	}
-	return 4;
 }

@@ -47,6 +47,37 @@ void err_at(struct pctx *x, int line, int col, const char *fmt, ...)
 	x->elen += (size_t)n;
 }
 
+void warn_at(struct pctx *x, struct cfg_pos p, const char *fmt, ...)
+{
+	char msg[768], lineb[1024];
+	struct cfg *c = x->cfg;
+	size_t have = c->warnings ? strlen(c->warnings) : 0;
+	va_list ap;
+	int n;
+	char *nw;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = snprintf(lineb, sizeof(lineb), "%s:%d:%d: warning: %s\n", x->path,
+		     p.line, p.col, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(lineb))
+		n = sizeof(lineb) - 1;
+	if (!(nw = realloc(c->warnings, have + (size_t)n + 1)))
+		return;
+	memcpy(nw + have, lineb, (size_t)n + 1);
+	c->warnings = nw;
+}
+
+void cfg_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 node_t *N(struct pctx *x, int id)
 {
 	return yaml_document_get_node(&x->doc, id);
@@ -165,15 +196,14 @@ int get_duration(struct pctx *x, node_t *n, const char *what, uint64_t *out)
 	if (want_scalar(x, n, what))
 		return -1;
 	if (util_parse_duration(scalar(n), out) < 0) {
-		ERR(x, n, "%s: bad duration '%s' (write 500ms, 2s, 5m or 1h)",
+		ERR(x, n, "%s: bad duration '%s' (write 500ms, 2s, 5m, 1h or 90d)",
 		    what, scalar(n));
 		return -1;
 	}
 	return 0;
 }
 
-int get_size(struct pctx *x, node_t *n, const char *what,
-	     uint64_t *out)
+int get_size(struct pctx *x, node_t *n, const char *what, uint64_t *out)
 {
 	if (want_scalar(x, n, what))
 		return -1;
@@ -647,6 +677,9 @@ void cfg_free(struct cfg *c)
 		free(l->mqtt.token.audience);
 		free(l->mqtt.token.identity_claim);
 		cfg_acl_free(&l->mqtt.acl);
+		enroll_free(&l->mqtt.enroll);
+		cfg_strv_free(l->ws.paths, l->ws.n_paths);
+		cfg_strv_free(l->ws.origins, l->ws.n_origins);
 	}
 	free(c->listeners);
 	for (size_t i = 0; i < c->n_upstreams; i++) {
@@ -662,6 +695,7 @@ void cfg_free(struct cfg *c)
 	free(c->upstreams);
 	free(c->user);
 	free(c->stop_redirect_to);
+	free(c->warnings);
 	free(c->group);
 	free(c->stats.socket);
 	free(c->stats.metrics);

@@ -92,6 +92,9 @@ struct cfg_tls {
 	struct cfg_pos ticket_keys_pos;
 	struct cfg_ocsp ocsp;
 	enum cfg_revoked_live revoked_live;   /* default close */
+	/* mqtt.enroll.bootstrap_ca (not owned): trusted next to client_ca
+	 * (before the CRLs load, so a claim CA's CRL is accepted) */
+	const char *claim_ca;
 	struct cfg_pos revoked_live_pos;
 };
 
@@ -116,9 +119,37 @@ struct cfg_token {
 				     ES256, RS256, EdDSA */
 	uint64_t leeway_ms;       /* default 30s */
 	char *identity_claim;     /* NULL = "sub" (the default) */
+	unsigned from;            /* CFG_TOKEN_FROM_*; default password */
 	struct cfg_pos pos;       /* of the `token` key */
 };
 
+/* listeners[].mqtt.enroll: certificate renewal and enrollment over MQTT
+ * (docs/lifecycle.md). Paths are resolved; durations in ms. */
+struct cfg_enroll {
+	bool on;                  /* the section is written */
+	bool est;                 /* EST: refused (not implemented) */
+	struct cfg_pos est_pos;
+	char *topic;              /* NULL = "$moat/certs" (cfg_enroll_topic) */
+	char *ca_cert;            /* the issuing CA (PEM) */
+	struct cfg_pos ca_cert_pos;
+	char *ca_key;             /* its key (PEM), mode 600 */
+	struct cfg_pos ca_key_pos;
+	char *index;              /* `openssl ca` index.txt moat appends to */
+	struct cfg_pos index_pos;
+	uint64_t validity_ms;     /* default 90d */
+	uint64_t renew_before_ms; /* default 30d */
+	uint64_t renew_grace_ms;  /* default 0 */
+	char *bootstrap_ca;       /* claim certificates' CA (PEM), or NULL */
+	struct cfg_pos bootstrap_ca_pos;
+	struct cfg_pos pos;       /* of the `enroll` key */
+};
+
+/* The topic prefix: mqtt.enroll.topic or "$moat/certs". */
+const char *cfg_enroll_topic(const struct cfg_enroll *e);
+/* Where a token may come from (bits of cfg_token.from). */
+#define CFG_TOKEN_FROM_PASSWORD 1u /* the CONNECT password */
+#define CFG_TOKEN_FROM_QUERY 2u    /* ?access_token= (WebSocket only) */
+#define CFG_TOKEN_FROM_COOKIE 4u   /* Cookie access_token= (WebSocket) */
 /* listeners[].mqtt.acl: topic rules (src/config/config_acl.c). */
 enum cfg_acl_action { CFG_ACL_PUBLISH = 1, CFG_ACL_SUBSCRIBE = 2,
 		      CFG_ACL_ALL = 3 };
@@ -179,6 +210,23 @@ struct cfg_mqtt {
 	struct cfg_token token;
 	struct cfg_acl acl;
 	struct cfg_rate rate;
+	struct cfg_enroll enroll;
+};
+
+/* MQTT over WebSocket (RFC 6455) on a listener. */
+#define CFG_WS_PROTO_MQTT 1u	/* subprotocol "mqtt" */
+#define CFG_WS_PROTO_MQTTV31 2u /* "mqttv3.1" (MQIsdp clients) */
+struct cfg_websocket {
+	bool on;      /* the `websocket` key is there */
+	char **paths; /* default ["/mqtt"] */
+	size_t n_paths;
+	char **origins; /* NULL: any Origin */
+	size_t n_origins;
+	unsigned subprotocols; /* CFG_WS_PROTO_*; default both */
+	uint64_t max_header;   /* request line and headers; default 8KiB */
+	uint64_t max_frame;    /* a frame's or message's payload; 1MiB */
+	bool plain;	       /* ws:// without TLS; default false */
+	struct cfg_pos pos;    /* of the `websocket` key */
 };
 
 struct cfg_listener {
@@ -194,6 +242,7 @@ struct cfg_listener {
 	size_t upstream_ix; /* index into cfg->upstreams, resolved by cfg_load */
 	struct cfg_tls tls;
 	struct cfg_mqtt mqtt;
+	struct cfg_websocket ws;
 	struct cfg_pos pos;
 };
 
@@ -261,6 +310,9 @@ struct cfg {
 	size_t n_upstreams;
 	struct cfg_stats stats;
 	char *stop_redirect_to; /* MQTT 5 Server Reference on stop/drain */
+	/* "FILE:LINE:COL: warning: ...\n" lines (the config is valid, but
+	 * says something it may not mean), or NULL */
+	char *warnings;
 };
 
 /* Parse and validate PATH. On success returns the config and sets *errors

@@ -70,6 +70,13 @@ void each_pair(struct pctx *x, node_t *map, const char *section, pair_fn fn,
 /* The value of key in map, or NULL. */
 node_t *find_key(struct pctx *x, node_t *map, const char *key);
 
+/* A list of strings (free each, then the array). */
+void cfg_strv_free(char **v, size_t n);
+/* Append "FILE:LINE:COL: warning: ...\n" to x->cfg->warnings. */
+void warn_at(struct pctx *x, struct cfg_pos p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int get_size(struct pctx *x, node_t *n, const char *what, uint64_t *out);
+
 /* listeners: and upstreams: of the top level, into x->cfg. */
 void parse_listeners(struct pctx *x, node_t *seq);
 void parse_upstreams(struct pctx *x, node_t *seq);
@@ -77,5 +84,10 @@ void parse_upstreams(struct pctx *x, node_t *seq);
 void parse_acl(struct pctx *x, node_t *k, node_t *map, struct cfg_acl *a);
 void parse_rate(struct pctx *x, node_t *k, node_t *map, struct cfg_rate *r);
 void cfg_acl_free(struct cfg_acl *a);
+
+/* config_enroll.c: mqtt.enroll (k its key, v its value). */
+void parse_enroll(struct pctx *x, node_t *k, node_t *v, struct cfg_enroll *e);
+void enroll_defaults(struct cfg_enroll *e);
+void enroll_free(struct cfg_enroll *e);
 
 #endif

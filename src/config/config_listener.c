@@ -22,6 +22,9 @@ static const char *const token_when_names[] = {"off", "no_cert", "always",
 					       NULL};
 static const char *const token_alg_names[] = {"ES256", "ES384", "RS256",
 					      "PS256", "EdDSA", NULL};
+static const char *const token_from_names[] = {"password", "query", "cookie",
+					       NULL};
+static const char *const ws_proto_names[] = {"mqtt", "mqttv3.1", NULL};
 
 const char *cfg_token_alg_name(enum cfg_token_alg a)
 {
@@ -129,11 +132,14 @@ static int tls_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	return 1;
 }
 
-static void get_algorithms(struct pctx *x, node_t *v, unsigned *out)
+/* A list of names from `names` as a bit set (bit i: names[i]); each at
+ * most once, at least one. */
+static void get_enum_set(struct pctx *x, node_t *v, const char *what,
+			 const char *const *names, unsigned *out)
 {
 	unsigned set = 0;
 
-	if (want_seq(x, v, "mqtt.token.algorithms"))
+	if (want_seq(x, v, what))
 		return;
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
@@ -142,19 +148,16 @@ static void get_algorithms(struct pctx *x, node_t *v, unsigned *out)
 
 		if (!e)
 			continue;
-		if (get_enum(x, e, "mqtt.token.algorithms", token_alg_names,
-			     &a))
+		if (get_enum(x, e, what, names, &a))
 			return;
 		if (set & (1u << a)) {
-			ERR(x, e, "mqtt.token.algorithms: '%s' is listed twice",
-			    scalar(e));
+			ERR(x, e, "%s: '%s' is listed twice", what, scalar(e));
 			return;
 		}
 		set |= 1u << a;
 	}
 	if (!set) {
-		ERR(x, v, "mqtt.token.algorithms: at least one algorithm is "
-			  "needed");
+		ERR(x, v, "%s: at least one is needed", what);
 		return;
 	}
 	*out = set;
@@ -199,7 +202,11 @@ static int token_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 	} else if (!strcmp(key, "audience")) {
 		get_str(x, v, "mqtt.token.audience", &t->audience);
 	} else if (!strcmp(key, "algorithms")) {
-		get_algorithms(x, v, &t->algorithms);
+		get_enum_set(x, v, "mqtt.token.algorithms", token_alg_names,
+			     &t->algorithms);
+	} else if (!strcmp(key, "from")) {
+		get_enum_set(x, v, "mqtt.token.from", token_from_names,
+			     &t->from);
 	} else if (!strcmp(key, "leeway")) {
 		if (get_duration(x, v, "mqtt.token.leeway", &t->leeway_ms) ==
 			    0 &&
@@ -275,10 +282,132 @@ static int mqtt_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 		parse_acl(x, k, v, &m->acl);
 	} else if (!strcmp(key, "rate")) {
 		parse_rate(x, k, v, &m->rate);
+	} else if (!strcmp(key, "enroll")) {
+		parse_enroll(x, k, v, &m->enroll);
 	} else {
 		return 0;
 	}
 	return 1;
+}
+
+/* A list of strings, each passing ok (which says what is wrong, or
+ * NULL), none twice. */
+static void get_strv(struct pctx *x, node_t *v, const char *what,
+		     const char *(*ok)(const char *s), char ***out,
+		     size_t *n_out)
+{
+	size_t n;
+	char **a;
+
+	if (want_seq(x, v, what))
+		return;
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (!n) {
+		ERR(x, v,
+		    "%s: an empty list allows nothing; list at least one, "
+		    "or leave the key out",
+		    what);
+		return;
+	}
+	cfg_strv_free(*out, *n_out);
+	*n_out = 0;
+	if (!(*out = a = calloc(n, sizeof(*a))))
+		return;
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		node_t *e = N(x, *it);
+		const char *why;
+
+		if (!e || want_scalar(x, e, what))
+			continue;
+		if ((why = ok(scalar(e)))) {
+			ERR(x, e, "%s: '%s': %s", what, scalar(e), why);
+			continue;
+		}
+		for (size_t i = 0; i < *n_out; i++)
+			if (!strcmp(a[i], scalar(e))) {
+				ERR(x, e, "%s: '%s' is listed twice", what,
+				    scalar(e));
+				why = "twice";
+			}
+		if (!why && (a[*n_out] = strdup(scalar(e))))
+			(*n_out)++;
+	}
+}
+
+static const char *path_ok(const char *s)
+{
+	if (s[0] != '/')
+		return "a path starts with '/'";
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '?' ||
+		    *c == '#')
+			return "no spaces, control characters, '?' or '#' in a "
+			       "path";
+	return NULL;
+}
+
+/* An Origin is a scheme, "://" and a host (RFC 6454), as browsers send it:
+ * no path, no trailing slash. */
+static const char *origin_ok(const char *s)
+{
+	const char *h = strstr(s, "://");
+
+	if (!h || h == s || !h[3])
+		return "write scheme://host[:port], e.g. "
+		       "https://dash.example.com";
+	for (const char *c = h + 3; *c; c++)
+		if (*c == '/' || (unsigned char)*c <= 0x20 || *c == 0x7f)
+			return "an Origin has no path, spaces or control "
+			       "characters";
+	return NULL;
+}
+
+static int ws_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
+		   void *arg)
+{
+	struct cfg_websocket *w = arg;
+
+	(void)k;
+	if (!strcmp(key, "paths")) {
+		get_strv(x, v, "websocket.paths", path_ok, &w->paths,
+			 &w->n_paths);
+	} else if (!strcmp(key, "origins")) {
+		get_strv(x, v, "websocket.origins", origin_ok, &w->origins,
+			 &w->n_origins);
+	} else if (!strcmp(key, "subprotocols")) {
+		get_enum_set(x, v, "websocket.subprotocols", ws_proto_names,
+			     &w->subprotocols);
+	} else if (!strcmp(key, "max_header")) {
+		if (get_size(x, v, "websocket.max_header", &w->max_header) ==
+			0 &&
+		    (w->max_header < 256 || w->max_header > 65536))
+			ERR(x, v, "websocket.max_header: from 256 to 64KiB");
+	} else if (!strcmp(key, "max_frame")) {
+		if (get_size(x, v, "websocket.max_frame", &w->max_frame) == 0 &&
+		    (w->max_frame < 16 || w->max_frame > 268435460))
+			ERR(x, v, "websocket.max_frame: from 16 to 256MiB");
+	} else if (!strcmp(key, "plain")) {
+		get_bool(x, v, "websocket.plain", &w->plain);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static void ws_defaults(struct cfg_websocket *w)
+{
+	w->on = true;
+	w->subprotocols = CFG_WS_PROTO_MQTT | CFG_WS_PROTO_MQTTV31;
+	w->max_header = 8192;
+	w->max_frame = 1024 * 1024;
+}
+
+static void ws_default_path(struct cfg_websocket *w)
+{
+	if (!w->paths && (w->paths = calloc(1, sizeof(char *))) &&
+	    (w->paths[0] = strdup("/mqtt")))
+		w->n_paths = 1;
 }
 
 static int listener_pair(struct pctx *x, const char *key, node_t *k,
@@ -328,6 +457,13 @@ static int listener_pair(struct pctx *x, const char *key, node_t *k,
 	} else if (!strcmp(key, "mqtt")) {
 		if (want_map(x, v, "mqtt") == 0)
 			each_pair(x, v, "mqtt", mqtt_pair, &l->mqtt);
+	} else if (!strcmp(key, "websocket")) {
+		l->ws.pos = pos_of(x, k);
+		if (want_map(x, v, "websocket") == 0) {
+			ws_defaults(&l->ws);
+			each_pair(x, v, "websocket", ws_pair, &l->ws);
+			ws_default_path(&l->ws);
+		}
 	} else {
 		return 0;
 	}
@@ -347,8 +483,40 @@ static void listener_defaults(struct cfg_listener *l)
 	l->mqtt.token.jwks_refresh_ms = 300000;
 	l->mqtt.token.jwks_timeout_ms = 5000;
 	l->mqtt.token.leeway_ms = 30000;
+	l->mqtt.token.from = CFG_TOKEN_FROM_PASSWORD;
 	l->mqtt.token.algorithms = 1u << CFG_ALG_ES256 | 1u << CFG_ALG_RS256 |
 				   1u << CFG_ALG_EDDSA;
+	enroll_defaults(&l->mqtt.enroll);
+}
+
+/* websocket: and what depends on it: plain only without tls, tokens
+ * from the query or a cookie only on a WebSocket listener. */
+static void listener_ws_check(struct pctx *x, node_t *e,
+			      struct cfg_listener *l, const char *sect)
+{
+	const struct cfg_token *t = &l->mqtt.token;
+
+	if ((t->from & (CFG_TOKEN_FROM_QUERY | CFG_TOKEN_FROM_COOKIE)) &&
+	    !l->ws.on)
+		err_at(x, t->pos.line, t->pos.col,
+		       "%s.mqtt.token.from: query and cookie need a websocket "
+		       "listener (MQTT over TCP has neither)",
+		       sect);
+	if (!l->ws.on)
+		return;
+	if (l->ws.plain && find_key(x, e, "tls"))
+		err_at(x, l->ws.pos.line, l->ws.pos.col,
+		       "%s.websocket.plain: true serves ws:// without TLS; "
+		       "remove 'tls' or write plain: false",
+		       sect);
+	if (l->ws.plain && l->tls.verify_client == CFG_VERIFY_REQUIRED)
+		l->tls.verify_client = CFG_VERIFY_NONE;
+	if (!l->ws.origins)
+		warn_at(x, l->ws.pos,
+			"%s.websocket: no 'origins': a page from any web site "
+			"may open a WebSocket to this listener with a "
+			"browser's cookies; list the allowed Origins",
+			sect);
 }
 
 void parse_listeners(struct pctx *x, node_t *seq)
@@ -378,12 +546,16 @@ void parse_listeners(struct pctx *x, node_t *seq)
 		l->pos = pos_of(x, e);
 		c->n_listeners++;
 		each_pair(x, e, sect, listener_pair, l);
+		l->tls.claim_ca = l->mqtt.enroll.bootstrap_ca;
 		if (!l->name)
 			ERR(x, e, "%s: missing key 'name'", sect);
 		if (!l->bind)
 			ERR(x, e, "%s: missing key 'bind'", sect);
 		if (!l->upstream)
 			ERR(x, e, "%s: missing key 'upstream'", sect);
+		listener_ws_check(x, e, l, sect);
+		if (l->ws.plain)
+			continue;
 		if (!find_key(x, e, "tls")) {
 			ERR(x, e, "%s: missing key 'tls'", sect);
 			continue;

@@ -115,8 +115,16 @@ int conn_admit(struct conn *c)
 	}
 	conn_peer_str(c, peer, sizeof(peer));
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	if (conn_ws_init(c) < 0) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
 	log_event(LOG_INFO, "conn_open", "conn", id, "peer", peer, "listener",
-		  c->li->cfg->name, NULL);
+		  c->li->cfg->name, "transport", c->ws ? "ws" : "tcp", NULL);
+	if (c->lcfg->ws.plain) { /* ws:// behind a TLS terminator */
+		conn_ws_start(c);
+		return 0;
+	}
 	return conn_handshake_start(c);
 }
 

@@ -26,7 +26,7 @@ static int to_client(struct conn *c, const uint8_t *p, size_t n)
 {
 	if (c->state == CS_CLOSED)
 		return -1;
-	if (wolfSSL_write(c->ssl, p, (int)n) != (int)n) {
+	if (conn_tx_mqtt(c, p, n) < 0) { /* TLS, WebSocket frame or both */
 		if (c->state != CS_CLOSED)
 			conn_close(c, "client TLS write error");
 		return -1;

@@ -24,6 +24,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 		wolfSSL_free(c->ssl);
 	ocsp_cancel(c->moat->ocsp, &c->ocsp_w);
 	tls_io_free(&c->io);
+	conn_ws_free(c);
 	free(c->phdr);
 	free(c->cork);
 	tls_peer_clear(&c->cert);
@@ -33,6 +34,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	conn_acl_free(c);
 	free(c->rate);
 	jwt_doc_free(c->token_doc);
+	conn_enroll_free(c);
 	gen_put(c->gen);
 	listener_put(c->li);
 	free(c);
@@ -187,13 +189,13 @@ void conn_reject(struct conn *c, enum reject_cause why, int code)
 		  reject_name(why), "subject", c->cert.subject, "serial",
 		  c->cert.serial, "client_id", c->client_id, "connack",
 		  code >= 0 ? cbuf : NULL, "detail", c->why, NULL);
-	if (code >= 0 && c->ssl && c->version) {
+	if (code >= 0 && c->version) {
 		size_t n = mqtt_build_connack(pkt, c->version, (uint8_t)code);
 
 		CTR_ADD(c->bytes_out, n);
-		wolfSSL_write(c->ssl, pkt, (int)n);
+		conn_tx_mqtt(c, pkt, n);
 	}
-	if (!c->ssl) {
+	if (!c->ssl && c->state == CS_HANDSHAKE) {
 		/* Nothing to say before TLS (max_connections, per-source
 		 * limits, a bad PROXY header): close now rather than linger,
 		 * so that a flood of them holds no descriptors (which the
@@ -201,8 +203,14 @@ void conn_reject(struct conn *c, enum reject_cause why, int code)
 		conn_close(c, reject_name(why));
 		return;
 	}
+	if (c->ws && c->ws->upgraded)
+		c->ws->close_code = why == REJ_PACKET_TOO_LARGE
+					    ? WS_CLOSE_TOO_BIG
+				    : why == REJ_WS_PROTOCOL
+					    ? c->ws->close_code
+					    : WS_CLOSE_POLICY;
 	if (c->state > CS_HANDSHAKE)
-		wolfSSL_shutdown(c->ssl);
+		conn_tx_end(c);
 	conn_finish(c);
 }
 
@@ -238,9 +246,16 @@ void conn_goodbye(struct conn *c)
 				       : 0;
 	if (n > 0) {
 		CTR_ADD(c->bytes_out, (uint64_t)n);
-		wolfSSL_write(c->ssl, pkt, n);
+		conn_tx_mqtt(c, pkt, (size_t)n);
 	}
-	wolfSSL_shutdown(c->ssl);
+	/* WebSocket: going away (stop, drain), a policy (revoked, expired),
+	 * a protocol error (a packet a client may not send) */
+	if (c->ws)
+		c->ws->close_code = rc == MQTT5_RC_NOT_AUTHORIZED ? WS_CLOSE_POLICY
+				    : rc == MQTT5_RC_PROTOCOL_ERROR
+					    ? WS_CLOSE_PROTOCOL
+					    : WS_CLOSE_GOING_AWAY;
+	conn_tx_end(c);
 	conn_finish(c);
 }
 

@@ -13,8 +13,9 @@
 
 const char *conn_state_name(enum conn_state s)
 {
-	static const char *names[] = {"handshake", "connect", "upstream",
-				      "splice",    "closing", "closed"};
+	static const char *names[] = {"handshake", "websocket", "connect",
+				      "upstream",  "splice",	"closing",
+				      "closed"};
 
 	return s <= CS_CLOSED ? names[s] : "?";
 }
@@ -22,6 +23,30 @@ const char *conn_state_name(enum conn_state s)
 void conn_peer_str(const struct conn *c, char *buf, size_t len)
 {
 	util_addr_str((const struct sockaddr *)&c->peer, buf, len);
+}
+
+/* The client's plaintext: decrypted, or as it came (ws:// without TLS).
+ * wolfSSL_read's answer; on r <= 0, *e says why. */
+static int client_read(struct conn *c, uint8_t *p, size_t cap, int *e)
+{
+	int r;
+
+	if (c->ssl) {
+		r = wolfSSL_read(c->ssl, p, (int)cap);
+		if (r <= 0)
+			*e = wolfSSL_get_error(c->ssl, r);
+		return r;
+	}
+	if (!c->io.rx_len) {
+		*e = c->io.eof ? WOLFSSL_ERROR_ZERO_RETURN
+			       : WOLFSSL_ERROR_WANT_READ;
+		return -1;
+	}
+	r = (int)(c->io.rx_len < cap ? c->io.rx_len : cap);
+	memcpy(p, c->io.rx, (size_t)r);
+	c->io.rx += r;
+	c->io.rx_len -= (size_t)r;
+	return r;
 }
 
 /* Decrypt what the client sent and hand it on, by state. */
@@ -33,14 +58,22 @@ static void conn_client_pump(struct conn *c)
 	 * broker in one write: a record per small PUBLISH is common. */
 	size_t held = 0;
 
-	while (c->state == CS_CONNECT || c->state == CS_UPSTREAM ||
-	       c->state == CS_SPLICE) {
-		int r = wolfSSL_read(c->ssl, m->pbuf + held,
-				     (int)(sizeof(m->pbuf) - held));
+	while (c->state == CS_WS || c->state == CS_CONNECT ||
+	       c->state == CS_UPSTREAM || c->state == CS_SPLICE) {
+		int e = 0, ws_eof = 0;
+		int r = client_read(c, m->pbuf + held,
+				    sizeof(m->pbuf) - held, &e);
 
-		if (r <= 0) {
-			int e = wolfSSL_get_error(c->ssl, r);
-
+		if (r > 0 && c->ws) { /* frames in, MQTT out (in place) */
+			r = conn_ws_in(c, m->pbuf + held, (size_t)r, &ws_eof);
+			if (r < 0)
+				return;
+			if (ws_eof) /* the client's close frame: its EOF */
+				c->io.eof = 1;
+			if (r == 0 && !ws_eof)
+				continue;
+		}
+		if (r <= 0 && !ws_eof) {
 			if (held && conn_splice_in(c, m->pbuf, held) < 0)
 				return;
 			held = 0;
@@ -53,6 +86,22 @@ static void conn_client_pump(struct conn *c)
 				return;
 			}
 			conn_close(c, "client TLS error");
+			return;
+		}
+		if (ws_eof) { /* what came before the close, then the EOF */
+			if (c->state == CS_SPLICE) {
+				if (held + (size_t)r &&
+				    conn_splice_in(c, m->pbuf,
+						   held + (size_t)r) < 0)
+					return;
+			} else if (c->state == CS_CONNECT && r) {
+				CTR_ADD(c->bytes_in, (uint64_t)r);
+				if (conn_connect_buffer(c, m->pbuf + held,
+							(size_t)r) == 0)
+					conn_connect_check(c);
+			}
+			if (c->state < CS_CLOSING)
+				conn_ws_closed(c);
 			return;
 		}
 		if (c->state == CS_SPLICE) {
@@ -157,17 +206,22 @@ void conn_each(struct moat *w, void (*fn)(const struct conn_info *ci,
 			.id = c->id,
 			.peer = (const struct sockaddr *)&c->peer,
 			.subject = c->cert.subject,
+			.serial = c->cert.serial,
+			.not_after = c->cert.has_cert ? c->cert.not_after : 0,
 			.identity = c->token_ident
 					    ? c->token_ident
 					    : tls_peer_identity(
 						      &c->cert,
 						      c->lcfg->mqtt.identity),
-			.via = c->token_ident	    ? "token"
-			       : c->cert.has_cert ? "cert"
-						  : "-",
+			.via = conn_enroll_kind(c) == ENROLL_ONLY_CLAIM ? "claim"
+			       : conn_enroll_kind(c) == ENROLL_ONLY_GRACE ? "grace"
+			       : c->token_ident			 ? "token"
+			       : c->cert.has_cert		 ? "cert"
+						 : "-",
 			.client_id = c->client_id,
 			.server = c->srv ? c->srv->cfg->name : NULL,
 			.state = conn_state_name(c->state),
+			.transport = c->lcfg->ws.on ? "ws" : "tcp",
 			.closing = c->state >= CS_CLOSING,
 			.start_ms = c->start_ms,
 			.bytes_in = CTR_GET(c->bytes_in),

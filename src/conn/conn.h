@@ -49,16 +49,23 @@ struct conn_info {
 	uint64_t id;
 	const struct sockaddr *peer;
 	const char *subject;   /* of the client certificate, or NULL */
+	const char *serial;    /* its serial (lower-case hex), or NULL */
+	int64_t not_after;     /* its notAfter, UTC s (0: no certificate) */
 	const char *identity;  /* the device's identity, or NULL */
 	const char *via;       /* "cert" or "token": where identity came from */
 	const char *client_id; /* NULL until the CONNECT was read */
 	const char *server;    /* broker name, or NULL */
-	const char *state;     /* handshake connect upstream splice closing */
+	const char *state;     /* handshake websocket connect upstream splice
+				  closing */
+	const char *transport; /* "tcp" or "ws" (MQTT over WebSocket) */
 	int closing;           /* closing or closed: no longer killable */
 	uint64_t start_ms;
 	uint64_t bytes_in, bytes_out;
 	size_t queued_client, queued_broker;
 };
+
+/* "renewed", "too_early", ... for enum enroll_outcome (core/moat.h). */
+const char *conn_enroll_outcome_name(int outcome);
 
 /* Call fn for each connection of worker w, from any thread: the worker's
  * list lock is held meanwhile, so fn must not call back into conn. */

@@ -90,13 +90,31 @@ static int token_verify(struct conn *c, const struct mqtt_connect *mc,
 		[JWT_CLAIMS] = REJ_TOKEN_CLAIMS,
 	};
 
-	if (!mc->has_password || !mc->password.len || !set) {
-		c->why = set ? "no password" : "no JWK Set loaded";
+	const char *tok = NULL;
+	size_t tlen = 0;
+
+	/* where it may come from (token.from): the password first, then a
+	 * WebSocket's query string, then its cookie */
+	if ((t->from & CFG_TOKEN_FROM_PASSWORD) && mc->has_password &&
+	    mc->password.len) {
+		tok = (const char *)mc->password.p;
+		tlen = mc->password.len;
+		c->token_pw = 1;
+	} else if (c->ws && c->ws->qtok) {
+		tok = c->ws->qtok;
+	} else if (c->ws && c->ws->ctok) {
+		tok = c->ws->ctok;
+	}
+	if (tok && !tlen)
+		tlen = strlen(tok);
+	if (!tok || !set) {
+		c->why = !set				  ? "no JWK Set loaded"
+			 : t->from == CFG_TOKEN_FROM_PASSWORD ? "no password"
+								  : "no token";
 		conn_refuse(c, set ? REJ_TOKEN_MISSING : REJ_TOKEN_INVALID);
 		return -1;
 	}
-	r = jwt_verify(set, &pol, (const char *)mc->password.p,
-		       mc->password.len, (int64_t)time(NULL), &cl);
+	r = jwt_verify(set, &pol, tok, tlen, (int64_t)time(NULL), &cl);
 	if (r != JWT_OK) {
 		c->why = cl.why;
 		conn_refuse(c, cause[r]);
@@ -125,34 +143,9 @@ static int connect_token(struct conn *c, const struct mqtt_connect *mc)
 	int r = token_verify(c, mc, set);
 
 	jwks_put(set);
+	if (c->ws)
+		conn_ws_drop_tokens(c); /* checked: no longer needed */
 	return r;
-}
-
-static void on_token_end(uv_timer_t *t)
-{
-	struct conn *c = t->data;
-	struct moat *m = c->moat;
-	char id[24];
-
-	if (c->state != CS_SPLICE)
-		return;
-	CTR_ADD(m->rejects[REJ_TOKEN_EXPIRED_LIVE], 1);
-	CTR_ADD(c->li->rejects[REJ_TOKEN_EXPIRED_LIVE], 1);
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
-	log_event(LOG_WARN, "token_expired_live", "conn", id, "client_id",
-		  c->client_id, "identity", c->token_ident, NULL);
-	conn_end_live(c, "token expired");
-}
-
-void conn_token_watch(struct conn *c)
-{
-	int64_t left;
-
-	if (!c->token_ident)
-		return;
-	left = c->token_end - (int64_t)time(NULL);
-	uv_timer_start(&c->timer, on_token_end,
-		       left > 0 ? (uint64_t)left * 1000 : 0, 0);
 }
 
 /* Checks the CONNECT once it is complete: grammar, version, identity,
@@ -239,6 +232,8 @@ int conn_connect_check(struct conn *c)
 			return 1;
 		ident = c->token_ident;
 	} else {
+		if (c->ws)
+			conn_ws_drop_tokens(c); /* not asked for */
 		ident = tls_peer_identity(&c->cert, mq->identity);
 	}
 	bound = c->token_ident || mq->identity != CFG_ID_NONE;
@@ -276,7 +271,7 @@ int conn_connect_check(struct conn *c)
 	}
 	/* The username becomes the identity if asked; a token moat has
 	 * consumed does not travel on to the broker. */
-	if ((bound && mq->username_from_cert) || c->token_ident) {
+	if ((bound && mq->username_from_cert) || c->token_pw) {
 		const char *user = bound && mq->username_from_cert ? ident
 								   : NULL;
 		size_t ulen = user ? strlen(user) : 0;
@@ -285,7 +280,7 @@ int conn_connect_check(struct conn *c)
 		size_t outlen;
 
 		if (!nb || mqtt_rewrite_credentials(c->cbuf, total, &mc, user,
-						    ulen, c->token_ident != NULL,
+						    ulen, c->token_pw,
 						    nb, cap, &outlen) != 0) {
 			free(nb);
 			conn_refuse(c, REJ_BAD_CONNECT);
@@ -299,6 +294,9 @@ int conn_connect_check(struct conn *c)
 		c->connect_len = outlen;
 	}
 
+	/* a claim certificate, or one past notAfter: moat alone answers */
+	if (conn_enroll_only(c))
+		return 1;
 	if (conn_rate_init(c) < 0) {
 		conn_close(c, "out of memory");
 		return 1;

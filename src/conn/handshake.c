@@ -2,7 +2,8 @@
  * address is admitted, driven by what the client sends, paused while the
  * OCSP answer for its certificate is fetched on the loop (or a stapling
  * request for moat's own certificate is served), and ends in CS_CONNECT
- * with the certificate's identity, or in a reject with its TLS alert. */
+ * with the certificate's identity (CS_WS on a websocket: listener), or in
+ * a reject with its TLS alert. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,11 @@ static void conn_handshake_done(struct conn *c)
 		if (c->cert.ocsp_mode == CFG_OCSP_SOFT)
 			CTR_ADD(m->ocsp_soft_failed, 1);
 		break;
+	}
+	if (c->ws) { /* the upgrade request first (the ticket waits for
+			the 101) */
+		conn_ws_start(c);
+		return;
 	}
 	c->state = CS_CONNECT;
 	uv_timer_start(&c->timer, conn_on_timeout,
@@ -249,5 +255,5 @@ int conn_handshake_step(struct conn *c)
 		return 0;
 	}
 	conn_handshake_done(c);
-	return c->state == CS_CONNECT;
+	return c->state == CS_CONNECT || c->state == CS_WS;
 }

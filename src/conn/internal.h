@@ -3,6 +3,8 @@
  * The stages, in the order a connection goes through them:
  *   accept.c    accept, limits, the PROXY header, per-source admission
  *   handshake.c the TLS handshake (and OCSP of the client's certificate)
+ *   ws.c        on a websocket: listener, the upgrade request; then the
+ *               frames unwrapped before, and wrapped after, what follows
  *   connect.c   the CONNECT: grammar, version, identity, which brokers
  *   upstream.c  the broker connect, fail-over, the CONNECT forwarded
  *   splice.c    bytes both ways, MQTT framing checked, half-closes
@@ -23,6 +25,7 @@
 #include "base/dial.h"
 #include "base/util.h"
 #include "codec/mqtt.h"
+#include "codec/ws.h"
 #include "core/moat.h"
 #include "tls/ocsp.h"
 #include "tls/tls.h"
@@ -79,6 +82,7 @@ void walk_free(struct walk *w);
 
 enum conn_state {
 	CS_HANDSHAKE, /* TLS handshake under handshake_timeout */
+	CS_WS,        /* WebSocket upgrade request, under connect_timeout */
 	CS_CONNECT,   /* reading the CONNECT under connect_timeout */
 	CS_UPSTREAM,  /* connecting to a broker (fail-over possible) */
 	CS_SPLICE,    /* forwarding both ways */
@@ -89,6 +93,19 @@ enum conn_state {
 enum { SIDE_CLIENT = 0, SIDE_UPSTREAM = 1 };
 
 #define CONN_MAX_TRIES 8
+
+/* A connection of a `websocket:` listener (ws.c). */
+struct conn_ws {
+	struct ws_decoder dec; /* the client's frames */
+	uint8_t *hbuf;         /* the upgrade request until answered */
+	size_t hlen, hcap;
+	uint8_t upgraded;      /* 101 sent: MQTT travels in frames */
+	uint8_t close_sent;    /* our close frame is out: nothing after it */
+	uint16_t close_code;   /* what our close frame will say */
+	char *qtok, *ctok;     /* access token from the query / cookie,
+				  kept until the CONNECT is checked */
+	char detail[160];      /* a refusal's detail for the log */
+};
 
 struct conn {
 	uint64_t id;
@@ -115,6 +132,8 @@ struct conn {
 				CONNECT, 0 = none: moat's own packets fit */
 	uint8_t say_goodbye;   /* DISCONNECT with this reason at the next
 				  boundary (0x8B stopping, 0x87 revoked) */
+	uint8_t token_pw;      /* the token was the password: not forwarded */
+	struct conn_ws *ws;    /* MQTT over WebSocket, or NULL (TCP) */
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
@@ -123,6 +142,8 @@ struct conn {
 	WOLFSSL *ssl;
 	struct tls_io io;
 	struct tls_peer cert;
+	struct enroll *enr; /* mqtt.enroll on: the client's packets walked
+			       (enroll.c); NULL otherwise */
 	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
 	struct ocsp_entry *ocsp_e; /* the leaf's answer, held while open */
 	uint8_t *cork;      /* client bytes held while corked */
@@ -189,8 +210,6 @@ int conn_handshake_step(struct conn *c);
 int conn_connect_buffer(struct conn *c, const uint8_t *p, size_t n);
 int conn_connect_check(struct conn *c);
 
-/* connect.c: the session forwards; close it when its token runs out. */
-void conn_token_watch(struct conn *c);
 
 /* revoke.c: end a live session moat no longer vouches for (revoked
  * certificate, expired token): MQTT 5 DISCONNECT 0x87 with `why` at a
@@ -198,6 +217,30 @@ void conn_token_watch(struct conn *c);
 void conn_end_live(struct conn *c, const char *why);
 /* The same with another MQTT 5 reason code. */
 void conn_end_live_rc(struct conn *c, uint8_t rc, const char *why);
+/* revoke.c: the session forwards; end it when its token runs out or its
+ * certificate passes notAfter, whichever is first (cert_expired_live,
+ * token_expired_live). */
+void conn_live_watch(struct conn *c);
+
+/* ws.c: the WebSocket stage of a `websocket:` listener. */
+int conn_ws_init(struct conn *c); /* c->ws for such a listener; -1 ENOMEM */
+void conn_ws_free(struct conn *c);
+void conn_ws_drop_tokens(struct conn *c);
+/* Enter CS_WS: the upgrade request comes next, under connect_timeout. */
+void conn_ws_start(struct conn *c);
+/* Plaintext from the client in p[0..n): the request, then frames. MQTT
+ * bytes are moved to p[0..ret); *eof when the client sent its close.
+ * -1: closed or refused. */
+int conn_ws_in(struct conn *c, uint8_t *p, size_t n, int *eof);
+/* The client's close frame is in (and what came before it handed on). */
+void conn_ws_closed(struct conn *c);
+/* To the client: plaintext (TLS or socket); MQTT (one binary frame on
+ * an upgraded WebSocket, p with WS_SERVER_HEADER_MAX bytes of room before
+ * it for conn_tx_framed); the end (close frame, close_notify). */
+int conn_tx(struct conn *c, const uint8_t *p, size_t n);
+int conn_tx_framed(struct conn *c, uint8_t *p, size_t n);
+int conn_tx_mqtt(struct conn *c, const uint8_t *p, size_t n);
+void conn_tx_end(struct conn *c);
 
 /* upstream.c: try the brokers in c->order from c->tries on. */
 void conn_upstream_try(struct conn *c);
@@ -237,8 +280,32 @@ void conn_rate_close(struct conn *c);
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
 /* The packet types a client may not send once admitted (accept time). */
 void conn_splice_init(struct conn *c);
+/* Client bytes to the broker as they are (framing checked, counted). */
+int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n);
 void conn_client_eof(struct conn *c);
 void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+/* enroll.c: certificate renewal over MQTT (mqtt.enroll). */
+enum enroll_only { ENROLL_ONLY_NONE, ENROLL_ONLY_CLAIM, ENROLL_ONLY_GRACE };
+/* The listener's generation has an issuing CA. */
+int conn_enroll_on(const struct conn *c);
+/* The session starts forwarding: walk its packets (0, -1 no memory). */
+int conn_enroll_start(struct conn *c);
+void conn_enroll_free(struct conn *c);
+/* Client bytes of a walked session (instead of conn_splice_fwd). */
+int conn_enroll_in(struct conn *c, const uint8_t *p, size_t n);
+/* Replies held for a boundary of the broker's stream: send them now if
+ * it is at one. */
+void conn_enroll_flush(struct conn *c);
+/* After the CONNECT's checks: a claim certificate or one in renew_grace
+ * gets an enroll-only session (CONNACK from moat, no broker): 1 taken
+ * (or closed), 0 not such a session. */
+int conn_enroll_only(struct conn *c);
+/* When the session must end: end (the token's or certificate's), or an
+ * enroll-only session's own end. */
+int64_t conn_enroll_deadline(const struct conn *c, int64_t end);
+/* enum enroll_only of the session (0: none). */
+int conn_enroll_kind(const struct conn *c);
 
 /* close.c: every exit */
 void conn_on_handle_closed(uv_handle_t *h);

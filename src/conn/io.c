@@ -20,9 +20,15 @@ void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	struct conn *c = h->data;
 
 	(void)hint;
-	/* One shared buffer per loop: a read is consumed before the next. */
+	/* One shared buffer per loop: a read is consumed before the next.
+	 * From the broker to a WebSocket: room for the frame header before
+	 * what is read (conn_tx_framed). */
 	buf->base = (char *)c->moat->rbuf;
 	buf->len = sizeof(c->moat->rbuf);
+	if (c->ws && h == (uv_handle_t *)&c->upstream) {
+		buf->base += WS_SERVER_HEADER_MAX;
+		buf->len -= WS_SERVER_HEADER_MAX;
+	}
 }
 
 static uv_stream_t *side_stream(struct conn *c, int side)

@@ -1,10 +1,12 @@
 /* revoke.c - live sessions moat stops vouching for: a certificate
  * revoked after they started (a CRL reload, an OCSP refresh; closed as
- * revoked_live says) or a token that runs out (connect.c's timer). MQTT 5
+ * revoked_live says), a token that runs out or a certificate that passes
+ * its notAfter (one timer, whichever comes first). MQTT 5
  * clients are first told DISCONNECT 0x87 at a packet boundary. Reached
  * from the OCSP cache's hook and from reload, never the other way round. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "conn/internal.h"
@@ -40,6 +42,58 @@ void conn_end_live_rc(struct conn *c, uint8_t rc, const char *why)
 	uv_timer_start(&c->timer, on_end_timeout, FLUSH_TIMEOUT_MS, 0);
 }
 
+/* ---- the end of a token or a certificate ---- */
+
+static void on_live_end(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	struct moat *m = c->moat;
+	int64_t now = (int64_t)time(NULL);
+	int cert =
+	    c->cert.has_cert && c->cert.not_after && now >= c->cert.not_after;
+	enum reject_cause why =
+	    cert ? REJ_CERT_EXPIRED_LIVE : REJ_TOKEN_EXPIRED_LIVE;
+	char id[24], na[24];
+
+	if (c->state != CS_SPLICE)
+		return;
+	if (conn_enroll_kind(c)) { /* its own end: lifetime or grace */
+		conn_end_live(c, "enroll-only session over");
+		return;
+	}
+	if (!cert && (!c->token_ident || now < c->token_end)) {
+		conn_live_watch(c); /* woke early (clock): wait on */
+		return;
+	}
+	CTR_ADD(m->rejects[why], 1);
+	CTR_ADD(c->li->rejects[why], 1);
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	tls_time_str(c->cert.not_after, na, sizeof(na));
+	log_event(LOG_WARN, reject_name(why), "conn", id, "client_id",
+		  c->client_id, "identity", c->token_ident, "subject",
+		  cert ? c->cert.subject : NULL, "serial",
+		  cert ? c->cert.serial : NULL, "not_after", cert ? na : NULL,
+		  NULL);
+	conn_end_live(c, cert ? "certificate expired" : "token expired");
+}
+
+void conn_live_watch(struct conn *c)
+{
+	int64_t end = 0, left;
+
+	if (c->token_ident)
+		end = c->token_end;
+	if (c->cert.has_cert && c->cert.not_after &&
+	    (!end || c->cert.not_after < end))
+		end = c->cert.not_after;
+	end = conn_enroll_deadline(c, end);
+	if (!end)
+		return;
+	left = end - (int64_t)time(NULL);
+	uv_timer_start(&c->timer, on_live_end,
+		       left > 0 ? (uint64_t)left * 1000 : 0, 0);
+}
+
 static void revoke_one(struct conn *c, const char *source)
 {
 	struct moat *m = c->moat;
@@ -56,7 +110,7 @@ static void revoke_one(struct conn *c, const char *source)
 
 static int live(const struct conn *c)
 {
-	return c->state >= CS_CONNECT && c->state < CS_CLOSING &&
+	return c->state >= CS_WS && c->state < CS_CLOSING &&
 	       c->lcfg->tls.revoked_live == CFG_REVOKED_CLOSE;
 }
 

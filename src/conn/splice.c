@@ -50,8 +50,15 @@ static void conn_violation(struct conn *c, uint8_t type)
 						       "from a client");
 }
 
-/* Forward plaintext from the client to the broker, checking the framing. */
+/* Forward plaintext from the client to the broker: walked packet by
+ * packet when enrollment is on (enroll.c), else as it comes. */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
+{
+	return c->enr ? conn_enroll_in(c, p, n) : conn_splice_fwd(c, p, n);
+}
+
+/* Forward plaintext from the client to the broker, checking the framing. */
+int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n)
 {
 	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size;
 	struct mqtt_framer *fr = &c->fr[SIDE_CLIENT];
@@ -142,7 +149,7 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		}
 		/* The broker ended the session: close_notify to the client,
 		 * flush, close. */
-		wolfSSL_shutdown(c->ssl);
+		conn_tx_end(c);
 		conn_finish(c);
 		return;
 	}
@@ -166,18 +173,19 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	CTR_ADD(SRV_CTR(c)->bytes_out, (uint64_t)n);
 	CTR_ADD(c->li->bytes_out, (uint64_t)n);
 	CTR_ADD(UP_CTR(c)->bytes_out, (uint64_t)n);
+	/* one TLS write (one WebSocket frame) for what this read brought;
+	 * with topic rules, packet by packet (SUBACKs widened) */
 	if (c->acl) {
-		if (conn_acl_out(c, (const uint8_t *)b->base, (size_t)n) < 0)
+		if (conn_acl_out(c, (uint8_t *)b->base, (size_t)n) < 0)
 			return;
-	} else {
-		r = wolfSSL_write(c->ssl, b->base, (int)n);
-		if (r != (int)n && c->state != CS_CLOSED) {
-			conn_close(c, "client TLS write error");
-			return;
-		}
+	} else if (conn_tx_framed(c, (uint8_t *)b->base, (size_t)n) < 0 &&
+		   c->state != CS_CLOSED) {
+		conn_close(c, "client write error");
+		return;
 	}
 	if (c->corked) /* the CONNACK, with the session ticket before it */
 		conn_uncork(c);
+	conn_enroll_flush(c);
 	if (c->acl && c->state == CS_SPLICE) /* moat's answers, between packets */
 		conn_acl_flush(c);
 	if (c->say_goodbye && mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))

@@ -77,15 +77,17 @@ static int send_proxy(struct conn *c)
 		struct proxy_tls t = {
 			.has_cert = c->cert.has_cert,
 			.verified = c->cert.has_cert && !c->cert.verify_err,
-			.version = wolfSSL_get_version(c->ssl),
-			.cipher = wolfSSL_get_cipher_name(c->ssl),
+			.version = c->ssl ? wolfSSL_get_version(c->ssl) : NULL,
+			.cipher = c->ssl ? wolfSSL_get_cipher_name(c->ssl)
+					 : NULL,
 			/* the device's identity: a token's, else the CN */
 			.cn = c->token_ident ? c->token_ident : c->cert.cn,
 		};
 
 		n = proxy_build_v2(hdr, sizeof(hdr),
 				   (const struct sockaddr *)&c->peer,
-				   (const struct sockaddr *)&dst, &t);
+				   (const struct sockaddr *)&dst,
+				   c->ssl ? &t : NULL); /* ws:// had no TLS */
 	}
 	if (n < 0)
 		return -1;
@@ -125,7 +127,11 @@ static void on_dialed(struct dial *d, int status)
 	CTR_ADD(SRV_CTR(c)->total, 1);
 	CTR_ADD(UP_CTR(c)->total, 1);
 	c->state = CS_SPLICE;
-	conn_token_watch(c);
+	conn_live_watch(c);
+	if (conn_enroll_start(c) < 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	log_event(LOG_INFO, "forward", "conn", id, "client_id", c->client_id,
 		  "server", s->cfg->name, "subject", c->cert.subject, NULL);

@@ -37,6 +37,9 @@ struct gen {
 	 * fetched from mqtt.token.jwks_url (src/auth/jwks_url.h), else NULL;
 	 * jwks[i] is NULL then */
 	struct jwks_src **jwks_src;
+	/* owned, one per cfg listener: its mqtt.enroll issuing CA
+	 * (src/tls/issue.h), NULL when enrollment is off */
+	struct issuer **issuers;
 	struct upstream *upstreams; /* owned array */
 	size_t n_upstreams;
 };
@@ -66,6 +69,22 @@ void gen_put(struct gen *g);
 #define CTR_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
 #define CTR_SUB(x, n) __atomic_store_n(&(x), (x) - (n), __ATOMIC_RELAXED)
 #define CTR_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* Certificate renewals and enrollments over MQTT by outcome (names in
+ * src/conn/enroll.c, conn_enroll_outcome_name). */
+enum enroll_outcome {
+	ENR_RENEWED,     /* a device's certificate renewed */
+	ENR_ENROLLED,    /* a first certificate (claim certificate, token) */
+	ENR_MALFORMED,   /* not a PKCS#10 request */
+	ENR_SIGNATURE,   /* its signature does not verify */
+	ENR_KEY,         /* key type or size outside the policy */
+	ENR_TOO_EARLY,   /* before renew_before of notAfter */
+	ENR_TOO_LARGE,   /* over CSR_MAX */
+	ENR_NOT_ALLOWED, /* no identity, no certificate, past renew_grace */
+	ENR_RESERVED,    /* a PUBLISH to another topic under the prefix */
+	ENR_ERROR,       /* moat's side (signing, index) */
+	ENR__COUNT
+};
 
 struct metrics;
 struct ocsp_cache;
@@ -130,6 +149,7 @@ struct moat {
 	uint64_t ocsp_stale_used;  /* accepted on a stale cached good */
 	uint64_t revoked_closed;   /* live sessions closed on revocation */
 	uint64_t tokens_ok;        /* access tokens accepted */
+	uint64_t enroll[ENR__COUNT]; /* renewal requests by outcome */
 	/* Reject log lines per cause per second; the counters see them all. */
 	struct {
 		uint64_t window_ms;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth/jwks_url.h"
+#include "ops/certs.h"
 #include "ops/metrics.h"
 #include "tls/ocsp.h"
 #include "base/scratch.h"
@@ -275,11 +276,12 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		  (unsigned long long)m->reload_failures);
 
 	HEAD("moat_listener_connections_total", "counter",
-	     "Connections accepted per listener.");
+	     "Connections accepted per listener (transport tcp or ws).");
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		sb_printf(o, "moat_listener_connections_total{listener=\"");
 		lv(o, m->listeners[i]->cfg->name);
-		sb_printf(o, "\"} %llu\n",
+		sb_printf(o, "\",transport=\"%s\"} %llu\n",
+			  m->listeners[i]->cfg->ws.on ? "ws" : "tcp",
 			  (unsigned long long)v.l[i].accepted);
 	}
 	HEAD("moat_listener_connections_active", "gauge",
@@ -287,7 +289,8 @@ void metrics_render(struct moat *m, struct sbuf *o)
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		sb_printf(o, "moat_listener_connections_active{listener=\"");
 		lv(o, m->listeners[i]->cfg->name);
-		sb_printf(o, "\"} %llu\n",
+		sb_printf(o, "\",transport=\"%s\"} %llu\n",
+			  m->listeners[i]->cfg->ws.on ? "ws" : "tcp",
 			  (unsigned long long)v.l[i].active);
 	}
 	HEAD("moat_listener_resumed_handshakes_total", "counter",
@@ -349,6 +352,8 @@ void metrics_render(struct moat *m, struct sbuf *o)
 		     &v.h_handshake);
 	histo_render(o, "moat_upstream_connect_duration_seconds",
 		     "Time to connect to a broker.", &v.h_upstream_connect);
+	certs_metrics(m, o);
+	enroll_metrics(m, o);
 	if (m->ocsp) {
 		struct ocsp_stats st, *s = &st;
 		static const char *res[] = {"hit", "miss", "coalesced"};

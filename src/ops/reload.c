@@ -17,6 +17,7 @@
 #include "upstream/check.h"
 #include "conn/conn.h"
 #include "base/log.h"
+#include "tls/issue.h"
 #include "tls/ocsp.h"
 #include "ops/reload.h"
 #include "upstream/server.h"
@@ -36,6 +37,9 @@ static void gen_free(struct gen *g)
 	for (size_t i = 0; g->jwks_src && i < g->cfg->n_listeners; i++)
 		jwks_src_put(g->jwks_src[i]);
 	free(g->jwks_src);
+	for (size_t i = 0; g->issuers && i < g->cfg->n_listeners; i++)
+		issuer_free(g->issuers[i]);
+	free(g->issuers);
 	cfg_free(g->cfg);
 	free(g);
 }
@@ -113,7 +117,8 @@ struct gen *gen_load(const char *path, char **errors)
 	resolve_servers(cfg, errors);
 	g->tls = calloc(cfg->n_listeners, sizeof(*g->tls));
 	for (size_t i = 0; g->tls && i < cfg->n_listeners; i++)
-		g->tls[i] = tls_ctx_new(&cfg->listeners[i], errors);
+		if (!cfg->listeners[i].ws.plain) /* ws:// has no TLS */
+			g->tls[i] = tls_ctx_new(&cfg->listeners[i], errors);
 	g->jwks = calloc(cfg->n_listeners, sizeof(*g->jwks));
 	g->jwks_src = calloc(cfg->n_listeners, sizeof(*g->jwks_src));
 	for (size_t i = 0; g->jwks && g->jwks_src && i < cfg->n_listeners;
@@ -136,7 +141,26 @@ struct gen *gen_load(const char *path, char **errors)
 			errtext_add(errors, "%s:%d:%d: %s", at->file, at->line,
 				    at->col, msg);
 	}
-	if (*errors || !g->tls || !g->jwks || !g->jwks_src) {
+	g->issuers = calloc(cfg->n_listeners, sizeof(*g->issuers));
+	for (size_t i = 0; g->issuers && i < cfg->n_listeners; i++) {
+		const struct cfg_listener *l = &cfg->listeners[i];
+		const struct cfg_pos *at;
+		char msg[512];
+
+		if (!l->mqtt.enroll.on || !l->mqtt.enroll.ca_cert ||
+		    !l->mqtt.enroll.ca_key || !l->mqtt.enroll.index)
+			continue;
+		if (g->tls && g->tls[i] &&
+		    tls_ctx_enroll(g->tls[i], &l->mqtt.enroll, errors) < 0)
+			continue;
+		g->issuers[i] = issuer_new(&l->mqtt.enroll, l->tls.client_ca,
+					   l->mqtt.identity, msg, sizeof(msg),
+					   &at);
+		if (!g->issuers[i])
+			errtext_add(errors, "%s:%d:%d: %s", at->file, at->line,
+				    at->col, msg);
+	}
+	if (*errors || !g->tls || !g->jwks || !g->jwks_src || !g->issuers) {
 		gen_free(g);
 		return NULL;
 	}

@@ -1,5 +1,6 @@
 /* show.c - the read-only `show` commands of the stats socket: info,
- * stat (CSV and JSON), servers, conns, workers, tls, ocsp. Every row is
+ * stat (CSV and JSON), servers, conns, workers, tls, ocsp (certs in
+ * certs.c). Every row is
  * built from the counters next to the objects they count (moat_view for
  * the workers' sums, conn_each for connections, server_sum for servers),
  * never from a second bookkeeping. */
@@ -26,6 +27,7 @@
 
 #include "auth/jwk.h"
 #include "auth/jwks_url.h"
+#include "ops/certs.h"
 #include "ops/show.h"
 
 static uint64_t sum_rejects(const uint64_t *r)
@@ -166,6 +168,8 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 		sb_json_str(o, l->cfg->name);
 		sb_printf(o, ",\"upstream\":");
 		sb_json_str(o, l->cfg->upstream);
+		sb_printf(o, ",\"transport\":\"%s\"",
+			  l->cfg->ws.on ? "ws" : "tcp");
 		sb_printf(o,
 			  ",\"accepted\":%llu,\"active\":%llu,\"bytes_in\":%llu,"
 			  "\"bytes_out\":%llu,\"rejects\":{",
@@ -262,33 +266,6 @@ static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
 	}
 }
 
-/* A value for a space-separated line: bare when it is plain, else quoted
- * with \" \\ and \xNN escapes (subjects have spaces, client ids
- * anything). */
-static void sb_word(struct sbuf *o, const char *v)
-{
-	const unsigned char *p = (const unsigned char *)(v ? v : "-");
-	int plain = *p != 0;
-
-	for (const unsigned char *q = p; *q; q++)
-		if (*q <= ' ' || *q == '"' || *q == '\\' || *q >= 0x7f)
-			plain = 0;
-	if (plain) {
-		sb_printf(o, "%s", (const char *)p);
-		return;
-	}
-	sb_printf(o, "\"");
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			sb_printf(o, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			sb_printf(o, "\\x%02x", *p);
-		else
-			sb_printf(o, "%c", *p);
-	}
-	sb_printf(o, "\"");
-}
-
 static void workers_show(struct moat *main, struct sbuf *o)
 {
 	sb_printf(o, "# worker conns_current conns_total handshakes_ok "
@@ -319,7 +296,7 @@ static void conn_row(const struct conn_info *ci, void *arg)
 {
 	struct conns_walk *cw = arg;
 	struct sbuf *o = cw->o;
-	char peer[64];
+	char peer[64], na[24];
 
 	util_addr_str(ci->peer, peer, sizeof(peer));
 	sb_printf(o, "%llu %s ", (unsigned long long)ci->id, peer);
@@ -332,8 +309,10 @@ static void conn_row(const struct conn_info *ci, void *arg)
 		  (unsigned long long)ci->bytes_in,
 		  (unsigned long long)ci->bytes_out, ci->queued_client,
 		  ci->queued_broker);
+	sb_printf(o, "%s ", ci->transport);
 	sb_word(o, ci->identity);
-	sb_printf(o, " via=%s\n", ci->via);
+	sb_printf(o, " via=%s not_after=%s\n", ci->via,
+		  tls_time_str(ci->not_after, na, sizeof(na)));
 }
 
 static void cmd_conns(struct moat *m, struct sbuf *o)
@@ -341,8 +320,8 @@ static void cmd_conns(struct moat *m, struct sbuf *o)
 	struct conns_walk cw = {util_now_ms(), o};
 
 	sb_printf(o, "# id peer subject client_id server state age_ms "
-		     "bytes_in bytes_out queued_client queued_broker identity "
-		     "via\n");
+		     "bytes_in bytes_out queued_client queued_broker transport "
+		     "identity via not_after\n");
 	for (unsigned k = 0; k < m->n_workers; k++)
 		conn_each(m->workers[k], conn_row, &cw);
 }
@@ -362,10 +341,15 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		struct listener *l = m->listeners[i];
 		const struct listener_view *lw = &v.l[i];
-		const struct tls_info *in = &l->tls->info;
+		const struct tls_info *in;
 		const struct cfg_tls *tc = &l->cfg->tls;
 
 		sb_printf(o, "%slistener: %s\n", i ? "\n" : "", l->cfg->name);
+		if (!l->tls) { /* websocket.plain */
+			sb_printf(o, "tls: none (websocket plain)\n");
+			continue;
+		}
+		in = &l->tls->info;
 		sb_printf(o, "cert: %s\n", tc->cert);
 		sb_printf(o, "cert_subject: %s\n", in->cert_subject);
 		sb_printf(o, "cert_not_after: %s\n",
@@ -620,6 +604,10 @@ int stats_show(struct moat *m, char **w, int n, struct sbuf *o)
 		cmd_tokens(m, o);
 	else if (strcmp(w[1], "acl") == 0 && n == 2)
 		cmd_acl(m, o);
+	else if (strcmp(w[1], "enroll") == 0 && n == 2)
+		enroll_show(m, o);
+	else if (strcmp(w[1], "certs") == 0 && n <= 4)
+		return certs_show(m, w + 2, n - 2, o);
 	else if (strcmp(w[1], "ocsp") == 0 && n <= 3)
 		cmd_ocsp(m, n == 3 ? w[2] : NULL, o);
 	else

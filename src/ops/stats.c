@@ -59,6 +59,8 @@ static void cmd_help(struct sbuf *o)
 		  "show tls                  certificates, CA, CRL dates, OCSP cache\n"
 		  "show tokens               access tokens: policy, JWK Set, results\n"
 		  "show acl                  topic rules in force, hits, denials\n"
+		  "show certs [expiring DAYS] connected devices' certificates, notAfter\n"
+		  "show enroll               issuing CA, renewals by outcome\n"
 		  "show ocsp [SERIAL]        cached OCSP answers\n"
 		  "disable server U/S        maintenance on (operator)\n"
 		  "enable server U/S         maintenance off (operator)\n"

@@ -1,7 +1,8 @@
 /* ticket.c - the ticket key file and the identity blob (see ticket.h).
- * The blob, version 1, big-endian:
+ * The blob, version 3, big-endian:
  *   version 1 | flags 1 (1 has_cert, 2 ocsp_url) | ocsp_state 1 |
- *   checked_at 8 | leaf_hash 32 | issuer_hash 32 | serial_len 1 | serial |
+ *   checked_at 8 | not_after 8 | leaf_hash 32 | issuer_hash 32 |
+ *   serial_len 1 | serial | trust 32 | certid_len 1 | certid |
  *   4 x (len 2 | bytes): subject, cn, san_dns, san_uri
  * ticket_enc.c encrypts and authenticates it with wolfSSL's session state. */
 #include <errno.h>
@@ -58,7 +59,7 @@ const struct ticket_key *ticket_keys_find(const struct ticket_keys *k,
 	return NULL;
 }
 
-#define BLOB_FIXED (1 + 1 + 1 + 8 + 3 * TICKET_HASH_SZ + 1 + 1)
+#define BLOB_FIXED (1 + 1 + 1 + 8 + 8 + 3 * TICKET_HASH_SZ + 1 + 1)
 
 static const struct ticket_str *blob_strs(const struct ticket_blob *b, int i)
 {
@@ -80,7 +81,7 @@ size_t ticket_blob_size(const struct ticket_blob *b)
 int ticket_blob_encode(const struct ticket_blob *b, uint8_t *out, size_t cap)
 {
 	size_t n = ticket_blob_size(b);
-	uint64_t t = (uint64_t)b->checked_at;
+	uint64_t t = (uint64_t)b->checked_at, na = (uint64_t)b->not_after;
 	uint8_t *p = out;
 
 	if (b->serial_len > TICKET_SERIAL_MAX ||
@@ -99,6 +100,8 @@ int ticket_blob_encode(const struct ticket_blob *b, uint8_t *out, size_t cap)
 	*p++ = b->ocsp_state;
 	for (int i = 7; i >= 0; i--)
 		*p++ = (uint8_t)(t >> (8 * i));
+	for (int i = 7; i >= 0; i--)
+		*p++ = (uint8_t)(na >> (8 * i));
 	memcpy(p, b->leaf_hash, TICKET_HASH_SZ);
 	p += TICKET_HASH_SZ;
 	memcpy(p, b->issuer_hash, TICKET_HASH_SZ);
@@ -127,7 +130,7 @@ int ticket_blob_decode(const uint8_t *p, size_t n, struct ticket_blob *b)
 {
 	const uint8_t *end = p + n;
 	struct ticket_str *s[4];
-	uint64_t t = 0;
+	uint64_t t = 0, na = 0;
 
 	memset(b, 0, sizeof(*b));
 	s[0] = &b->subject;
@@ -143,6 +146,9 @@ int ticket_blob_decode(const uint8_t *p, size_t n, struct ticket_blob *b)
 	for (int i = 0; i < 8; i++)
 		t = (t << 8) | *p++;
 	b->checked_at = (int64_t)t;
+	for (int i = 0; i < 8; i++)
+		na = (na << 8) | *p++;
+	b->not_after = (int64_t)na;
 	memcpy(b->leaf_hash, p, TICKET_HASH_SZ);
 	p += TICKET_HASH_SZ;
 	memcpy(b->issuer_hash, p, TICKET_HASH_SZ);

@@ -40,7 +40,10 @@ const struct ticket_key *ticket_keys_find(const struct ticket_keys *k,
 
 /* ---- the identity blob ---- */
 
-#define TICKET_BLOB_VERSION 2 /* 1: before trust binding and the CertID */
+/* 1: before trust binding and the CertID; 2: before not_after. An older
+ * blob is refused (its session would not know when its certificate
+ * expires): the client does a full handshake. */
+#define TICKET_BLOB_VERSION 3
 #define TICKET_HASH_SZ 32   /* SHA-256 */
 #define TICKET_SERIAL_MAX 32 /* RFC 5280 allows 20 octets; some CAs go over */
 #define TICKET_CERTID_MAX 160 /* an OCSP CertID: SHA-1 or SHA-256 hashes */
@@ -58,6 +61,7 @@ struct ticket_blob {
 	uint8_t ocsp_state;  /* enum tls_ocsp_state at the full handshake */
 	int64_t checked_at;  /* UTC seconds: the revocation check (CRL, OCSP)
 				of the full handshake */
+	int64_t not_after;   /* UTC seconds: the leaf's notAfter (0: none) */
 	uint8_t leaf_hash[TICKET_HASH_SZ];   /* SHA-256 of the leaf's DER */
 	uint8_t issuer_hash[TICKET_HASH_SZ]; /* SHA-256 of its issuer Name */
 	uint8_t serial[TICKET_SERIAL_MAX];   /* the INTEGER's content bytes */

@@ -145,6 +145,7 @@ static void blob_of_peer(struct ticket_blob *b, const struct tls_peer *p)
 	b->ocsp_state = p->ocsp_state;
 	/* no certificate, no revocation check: the ticket's age counts */
 	b->checked_at = p->has_cert ? p->checked_at : (int64_t)time(NULL);
+	b->not_after = p->not_after;
 	memcpy(b->leaf_hash, p->leaf_hash, TICKET_HASH_SZ);
 	memcpy(b->issuer_hash, p->issuer_hash, TICKET_HASH_SZ);
 	if (p->certid && p->certid_len <= TICKET_CERTID_MAX) {
@@ -173,6 +174,7 @@ static void peer_of_blob(struct tls_peer *peer, const struct ticket_blob *b)
 	peer->ocsp_url = b->ocsp_url;
 	peer->ocsp_state = b->ocsp_state;
 	peer->checked_at = b->checked_at;
+	peer->not_after = b->not_after;
 	memcpy(peer->leaf_hash, b->leaf_hash, TICKET_HASH_SZ);
 	memcpy(peer->issuer_hash, b->issuer_hash, TICKET_HASH_SZ);
 	peer->subject = str_of(b->subject);
@@ -253,6 +255,10 @@ static int ticket_stale(const struct tls_ctx *t, const struct tls_peer *live,
 {
 	/* crl_expired: reject: a CRL past its nextUpdate vouches for no one */
 	if (live->crl_reject_after && now > live->crl_reject_after)
+		return 1;
+	/* past the certificate's own end (a full handshake decides: it may
+	 * be let in for renew_grace, which a ticket does not carry) */
+	if (p->has_cert && p->not_after && now >= p->not_after)
 		return 1;
 	/* revoked since the ticket was made (by issuer and serial) */
 	if (t->cfg->crl && tls_peer_crl_revoked(t, p))

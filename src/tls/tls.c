@@ -522,6 +522,17 @@ struct tls_ctx *tls_ctx_new(const struct cfg_listener *l, char **errors)
 				    ret);
 			goto fail;
 		}
+		/* claim certificates' CA (mqtt.enroll.bootstrap_ca): what
+		 * it issues may only enroll (tls_peer_is_claim) */
+		if (cfg->claim_ca &&
+		    wolfSSL_CTX_load_verify_locations(ctx, cfg->claim_ca,
+						      NULL) != WOLFSSL_SUCCESS) {
+			errtext_add(errors,
+				    "%s:%d:%d: mqtt.enroll.bootstrap_ca: '%s' "
+				    "holds no CA certificate wolfSSL can load",
+				    POSF(cfg->client_ca_pos), cfg->claim_ca);
+			goto fail;
+		}
 	}
 	if (cfg->crl && cfg->verify_client != CFG_VERIFY_NONE) {
 		if (wolfSSL_CTX_EnableCRL(ctx, WOLFSSL_CRL_CHECKALL) !=
@@ -619,6 +630,7 @@ void tls_ctx_free(struct tls_ctx *t)
 	free(t->staple.url);
 	free(t->staple.req);
 	free(t->staple.file);
+	free(t->claim);
 	free(t);
 }
 
@@ -639,6 +651,11 @@ WOLFSSL *tls_session_new(struct tls_ctx *t, struct tls_io *io,
 		peer->ocsp_mode = (int)t->cfg->ocsp.mode;
 		peer->ocsp_override =
 			t->cfg->ocsp.responder && t->cfg->ocsp.responder[0];
+		peer->cm = wolfSSL_CTX_GetCertManager(t->ctx);
+		peer->crl_on = t->cfg->crl != NULL;
+	}
+	if (t->grace_s && t->cfg->verify_client != CFG_VERIFY_NONE) {
+		peer->grace_s = t->grace_s;
 		peer->cm = wolfSSL_CTX_GetCertManager(t->ctx);
 		peer->crl_on = t->cfg->crl != NULL;
 	}

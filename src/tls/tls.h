@@ -62,6 +62,12 @@ struct tls_ctx {
 	 * listener, or before a reload that changed any of them) does a full
 	 * handshake. */
 	uint8_t trust[TICKET_HASH_SZ];
+	/* mqtt.enroll (tls_ctx_enroll): SHA-256 of the subject Name of each
+	 * bootstrap_ca certificate (claim certificates' issuers), and how
+	 * long past notAfter a certificate may still connect to renew */
+	uint8_t (*claim)[TICKET_HASH_SZ];
+	size_t n_claim;
+	int64_t grace_s;
 };
 
 struct ocsp_cache;
@@ -139,6 +145,10 @@ struct tls_peer {
 	uint8_t ocsp_url;   /* the leaf's AIA names an OCSP responder */
 	uint8_t resumed;    /* identity restored from a session ticket */
 	int64_t checked_at; /* UTC s: the full handshake's revocation check */
+	int64_t not_after;  /* UTC s: the leaf's notAfter (0 = no leaf) */
+	int64_t grace_s;    /* mqtt.enroll.renew_grace, from the context */
+	uint8_t in_grace;   /* connected past notAfter, within grace_s: may
+			       only renew */
 	uint8_t leaf_hash[TICKET_HASH_SZ];   /* SHA-256 of the leaf's DER */
 	uint8_t issuer_hash[TICKET_HASH_SZ]; /* SHA-256 of its issuer Name */
 	/* The leaf's OCSP CertID (DER: issuer name and key hashes, serial)
@@ -202,6 +212,15 @@ void tls_set_revoked_lookup(int (*fn)(const uint8_t *certid, size_t len));
 /* 1 when the CRLs loaded for t revoke p's certificate (by issuer and
  * serial: works for a resumed session, which has no certificate). */
 int tls_peer_crl_revoked(const struct tls_ctx *t, const struct tls_peer *p);
+
+/* mqtt.enroll on t: the bootstrap_ca certificates trusted for claim
+ * certificates (which may only enroll) and renew_grace. -1 with
+ * "FILE:LINE:COL: message" lines in *errors. */
+int tls_ctx_enroll(struct tls_ctx *t, const struct cfg_enroll *e,
+		   char **errors);
+
+/* 1 when p's certificate was issued by a bootstrap_ca certificate. */
+int tls_peer_is_claim(const struct tls_ctx *t, const struct tls_peer *p);
 
 /* The reject cause (enum reject_cause) for a failed handshake. */
 int tls_reject_cause(int verify_err, int ssl_err);

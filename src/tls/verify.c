@@ -78,6 +78,7 @@ void peer_reset(struct tls_peer *p)
 	p->cm = keep.cm;
 	p->crl_on = keep.crl_on;
 	p->crl_reject_after = keep.crl_reject_after;
+	p->grace_s = keep.grace_s;
 }
 
 void peer_note_certid(struct tls_peer *p, const uint8_t *req, size_t len)
@@ -130,6 +131,7 @@ static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
 	p->san_uri = dup_span(f.san_uri);
 	p->ocsp_url = f.ocsp_url;
 	p->checked_at = (int64_t)time(NULL);
+	p->not_after = f.not_after;
 	wc_Sha256Hash(der, (word32)len, p->leaf_hash);
 	wc_Sha256Hash(f.issuer.p, (word32)f.issuer.n, p->issuer_hash);
 	if ((p->serial = malloc(f.serial.n * 2 + 1))) {
@@ -190,13 +192,43 @@ static int native_err(int e)
 	return e;
 }
 
+/* mqtt.enroll.renew_grace: the leaf passed notAfter but not by more than
+ * grace_s, and nothing else is wrong with it (wolfSSL reports the date
+ * last, once the signer and the signature are checked): let it connect to
+ * renew, and nothing else (in_grace). A revoked one still may not. */
+static int grace_ok(struct tls_peer *p, WOLFSSL_X509_STORE_CTX *store,
+		    int error)
+{
+	struct x509_fields f;
+	const uint8_t *der;
+	int len;
+
+	if (!p->grace_s || error != ASN_AFTER_DATE_E ||
+	    store->error_depth != 0 || !store->certs || store->totalCerts < 1)
+		return 0;
+	der = store->certs[0].buffer;
+	len = (int)store->certs[0].length;
+	if (x509_read(der, (size_t)len, &f) < 0 ||
+	    (int64_t)time(NULL) > f.not_after + p->grace_s)
+		return 0;
+	/* (the session's CRL check by issuer and serial follows at the
+	 * CONNECT, conn_enroll_only: wolfSSL's refuses an expired leaf) */
+	if (p->crl_on && p->cm &&
+	    wolfSSL_CertManagerCheckCRL(p->cm, der, len) == CRL_CERT_REVOKED)
+		return 0;
+	return 1;
+}
+
 int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
 	struct tls_peer *p = store->userCtx;
 	int error = native_err(store->error);
+	int grace = 0;
 
 	if (!p)
 		return preverify;
+	if (!preverify && grace_ok(p, store, error))
+		preverify = grace = 1;
 	if (!preverify && p->ocsp_mode != CFG_OCSP_OFF &&
 	    ocsp_verdict(p, error))
 		preverify = 1;
@@ -207,6 +239,7 @@ int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 
 		peer_take(p, store->certs[0].buffer, (int)store->certs[0].length);
 		p->verify_err = err;
+		p->in_grace = (uint8_t)grace;
 		if (preverify && p->crl_reject_after &&
 		    (int64_t)time(NULL) > p->crl_reject_after) {
 			/* crl_expired: reject: a stale CRL cannot vouch */
@@ -232,6 +265,83 @@ int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		}
 	}
 	return preverify;
+}
+
+struct subject_find {
+	const uint8_t *want; /* SHA-256 of a subject Name */
+	int hit;
+};
+
+static int same_subject(const uint8_t *der, size_t len, void *arg)
+{
+	struct subject_find *q = arg;
+	struct x509_fields f;
+	uint8_t h[TICKET_HASH_SZ];
+
+	if (!der || x509_read(der, len, &f) < 0)
+		return 0;
+	wc_Sha256Hash(f.subject.p, (word32)f.subject.n, h);
+	q->hit = !memcmp(h, q->want, sizeof(h));
+	return q->hit;
+}
+
+static int add_claim(const uint8_t *der, size_t len, void *arg)
+{
+	struct tls_ctx *t = arg;
+	struct x509_fields f;
+	void *n;
+
+	if (!der || x509_read(der, len, &f) < 0)
+		return 0;
+	n = realloc(t->claim, (t->n_claim + 1) * sizeof(*t->claim));
+	if (!n)
+		return 1;
+	t->claim = n;
+	wc_Sha256Hash(f.subject.p, (word32)f.subject.n, t->claim[t->n_claim++]);
+	return 0;
+}
+
+int tls_ctx_enroll(struct tls_ctx *t, const struct cfg_enroll *e,
+		   char **errors)
+{
+	t->grace_s = (int64_t)(e->renew_grace_ms / 1000);
+	if (!e->bootstrap_ca)
+		return 0;
+	each_pem(e->bootstrap_ca, PEM_CERT, add_claim, t);
+	if (!t->n_claim) {
+		errtext_add(errors,
+			    "%s:%d:%d: mqtt.enroll.bootstrap_ca: '%s' holds no "
+			    "certificate (PEM)",
+			    POSF(e->bootstrap_ca_pos), e->bootstrap_ca);
+		return -1;
+	}
+	/* a claim CA that is also a device CA: claims could not be told
+	 * from devices' certificates */
+	for (size_t i = 0; i < t->n_claim; i++) {
+		struct subject_find q = {t->claim[i], 0};
+
+		each_pem(t->cfg->client_ca, PEM_CERT, same_subject, &q);
+		if (q.hit) {
+			errtext_add(errors,
+				    "%s:%d:%d: mqtt.enroll.bootstrap_ca: a CA "
+				    "of '%s' is also in tls.client_ca: claim "
+				    "certificates could not be told from "
+				    "devices' certificates",
+				    POSF(e->bootstrap_ca_pos), e->bootstrap_ca);
+			return -1;
+		}
+	}
+	return 0; /* loaded into the context by tls_ctx_new (claim_ca) */
+}
+
+int tls_peer_is_claim(const struct tls_ctx *t, const struct tls_peer *p)
+{
+	if (!t || !p->has_cert)
+		return 0;
+	for (size_t i = 0; i < t->n_claim; i++)
+		if (!memcmp(t->claim[i], p->issuer_hash, TICKET_HASH_SZ))
+			return 1;
+	return 0;
 }
 
 int tls_reject_cause(int verify_err, int ssl_err)

@@ -954,3 +954,36 @@ def test_attack_denied_publish_pipelined_behind_connect(amoat, pki, watcher, ver
     assert wait_for(lambda: "devices/dev-good/up/pipelined" in watcher.topics(), 5)
     assert "secret/pipelined" not in watcher.topics()
     s.close()
+
+
+# ---- over WebSocket ----------------------------------------------------------------
+
+def test_rules_over_websocket(moat_factory, live_brokers, pki, watcher):
+    """The same rules on a WebSocket listener: moat's answers and the
+    broker's widened SUBACK and large messages reach the client in frames."""
+    from test_websocket import frame, ws_cfg, ws_open
+
+    def mutate(c):
+        ws_cfg()(c)
+        acl_cfg()(c)
+    m = moat_factory(live_brokers, mutate)
+    w = ws_open(pki, m.port)
+    w.send(frame(2, connect_packet("dev-good", version=5)))
+    ack = w.read_mqtt()
+    assert ack[0] == 0x20 and ack[3] == 0, ack
+    w.send(frame(2, publish_packet("secret/ws", qos=1, pid=3, version=5)))
+    assert w.read_mqtt() == b"\x40\x03\x00\x03\x87"
+    w.send(frame(2, subscribe_packet(4, ["devices/dev-good/down/#", "secret/#"], version=5)))
+    got = w.read_mqtt()
+    assert got[0] == 0x90 and got[-2:] == b"\x01\x87", got
+    big = b"W" * 100000
+    watcher.publish("devices/dev-good/down/big", big, qos=0)
+    data = b""
+    for _ in range(200):
+        p = w.read_mqtt(timeout=10)
+        assert isinstance(p, bytes), p
+        data += p
+        if len(data) > len(big):
+            break
+    assert data[0] & 0xF0 == 0x30 and data.endswith(big)
+    assert "secret/ws" not in watcher.topics()

@@ -89,7 +89,7 @@ def test_both_workers_serve_and_stats_add_up(moat_factory, live_brokers, pki):
         body = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics",
                                       timeout=5).read().decode()
         assert f"moat_connections_active {N}\n" in body
-        assert (f'moat_listener_connections_total{{listener="mqtts"}} '
+        assert (f'moat_listener_connections_total{{listener="mqtts",transport="tcp"}} '
                 f'{info["conns_total"]}\n') in body
 
         conns = [l.split() for l in m.ctl("show conns").splitlines()

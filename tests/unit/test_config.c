@@ -299,7 +299,7 @@ static const struct ecase errs[] = {
      ":9:24:", "expected true or false"},
     {"bad duration", "limits: { handshake_timeout: 5 }\n" HEAD UPS,
      ":1:30:", "bad duration '5'"},
-    {"bad duration unit", "limits: { connect_timeout: 5d }\n" HEAD UPS,
+    {"bad duration unit", "limits: { connect_timeout: 5w }\n" HEAD UPS,
      ":1:28:", "bad duration"},
     {"bad size", "limits: { max_packet_size: 1XB }\n" HEAD UPS,
      ":1:28:", "bad size"},
@@ -363,7 +363,7 @@ static const struct ecase errs[] = {
      TOKHEAD TOKREQ "        algorithms: [ES256, ES256]\n" UPS,
      ":15:29:", "'ES256' is listed twice"},
     {"token no alg", TOKHEAD TOKREQ "        algorithms: []\n" UPS,
-     ":15:21:", "at least one algorithm"},
+     ":15:21:", "mqtt.token.algorithms: at least one"},
     {"token no jwks", TOKHEAD "        issuer: i\n        audience: a\n" UPS,
      ":12:9:", "missing key 'jwks'"},
     {"token both", TOKHEAD TOKREQ "        jwks_url: http://x/\n" UPS,
@@ -405,9 +405,103 @@ static const struct ecase errs[] = {
      HEAD "    mqtt: { username_from_cert: true, username_from_identity: true "
 	  "}\n" UPS,
      ":9:39:", "one setting"},
+	{"ws path without slash", HEAD "    websocket: { paths: [mqtt] }\n" UPS,
+	 ":9:26:", "websocket.paths: 'mqtt': a path starts with '/'"},
+	{"ws path with query", HEAD "    websocket: { paths: [/a?b] }\n" UPS,
+	 ":9:26:", "'?'"},
+	{"ws path twice", HEAD "    websocket: { paths: [/a, /a] }\n" UPS,
+	 ":9:30:", "listed twice"},
+	{"ws origins empty", HEAD "    websocket: { origins: [] }\n" UPS,
+	 ":9:27:", "an empty list allows nothing"},
+	{"ws origin with path",
+	 HEAD "    websocket: { origins: [https://a.example/x] }\n" UPS,
+	 ":9:28:", "no path"},
+	{"ws origin without scheme",
+	 HEAD "    websocket: { origins: [a.example] }\n" UPS, ":9:28:",
+	 "scheme://host"},
+	{"ws subprotocol",
+	 HEAD "    websocket: { subprotocols: [mqtt, wamp] }\n" UPS, ":9:39:",
+	 "'wamp' is not one of"},
+	{"ws max_header", HEAD "    websocket: { max_header: 100 }\n" UPS,
+	 ":9:30:", "from 256 to 64KiB"},
+	{"ws max_frame", HEAD "    websocket: { max_frame: 1GiB }\n" UPS,
+	 ":9:29:", "from 16 to 256MiB"},
+	{"ws unknown key", HEAD "    websocket: { path: /mqtt }\n" UPS,
+	 ":9:18:", "unknown key 'path' in websocket"},
+	{"ws plain with tls", HEAD "    websocket: { plain: true }\n" UPS,
+	 ":9:5:", "remove 'tls'"},
+	{"no tls, not plain",
+	 "listeners:\n  - { name: l1, bind: 127.0.0.1:1, upstream: u1, "
+	 "websocket: {} }\n" UPS,
+	 ":2:5:", "missing key 'tls'"},
+	{"token from query without websocket",
+	 TOKHEAD TOKREQ "        from: [password, query]\n" UPS, ":11:7:",
+	 "need a websocket listener"},
+	{"token from twice",
+	 TOKHEAD TOKREQ "        from: [cookie, cookie]\n" UPS, ":15:24:",
+	 "listed twice"},
     {"empty", "", ":1:1:", "empty"},
     {"not a mapping", "- a\n- b\n", ":1:1:", "expected a mapping"},
 };
+
+static void test_websocket(void)
+{
+	char *err = NULL;
+	struct cfg *c = load(HEAD "    websocket: {}\n" UPS, &err);
+	const struct cfg_websocket *w;
+
+	CHECK(c != NULL, "websocket defaults: %s", err ? err : "");
+	if (c) {
+		w = &c->listeners[0].ws;
+		CHECK(w->on && w->n_paths == 1 &&
+			  !strcmp(w->paths[0], "/mqtt") && !w->origins &&
+			  w->subprotocols ==
+			      (CFG_WS_PROTO_MQTT | CFG_WS_PROTO_MQTTV31) &&
+			  w->max_header == 8192 && w->max_frame == 1048576 &&
+			  !w->plain,
+		      "defaults: /mqtt, any origin, both, 8KiB, 1MiB");
+		CHECK(c->warnings &&
+			  strstr(c->warnings, "c.yaml:9:5: warning:") &&
+			  strstr(c->warnings, "no 'origins'"),
+		      "no origins: a warning at the key: %s",
+		      c->warnings ? c->warnings : "(none)");
+		CHECK(!c->listeners[0].mqtt.token.from ||
+			  c->listeners[0].mqtt.token.from ==
+			      CFG_TOKEN_FROM_PASSWORD,
+		      "token from: password by default");
+		cfg_free(c);
+	}
+	c = load("listeners:\n  - name: l1\n    bind: 127.0.0.1:1\n"
+		 "    upstream: u1\n    mqtt:\n      token:\n" TOKREQ
+		 "        from: [query, cookie, password]\n"
+		 "    websocket:\n      paths: [/mqtt, /ws]\n"
+		 "      origins: [https://dash.example.com]\n"
+		 "      subprotocols: [mqtt]\n      max_header: 4KiB\n"
+		 "      max_frame: 64KiB\n      plain: true\n" UPS,
+		 &err);
+	CHECK(c != NULL, "websocket plain: %s", err ? err : "");
+	if (c) {
+		w = &c->listeners[0].ws;
+		CHECK(w->plain && w->n_paths == 2 &&
+			  !strcmp(w->paths[1], "/ws") && w->n_origins == 1 &&
+			  w->subprotocols == CFG_WS_PROTO_MQTT &&
+			  w->max_header == 4096 && w->max_frame == 65536,
+		      "keys read: plain %d paths %zu origins %zu proto %u hdr "
+		      "%llu "
+		      "frame %llu",
+		      w->plain, w->n_paths, w->n_origins, w->subprotocols,
+		      (unsigned long long)w->max_header,
+		      (unsigned long long)w->max_frame);
+		CHECK(c->listeners[0].mqtt.token.from ==
+			  (CFG_TOKEN_FROM_PASSWORD | CFG_TOKEN_FROM_QUERY |
+			   CFG_TOKEN_FROM_COOKIE),
+		      "token from all three");
+		CHECK(!c->warnings, "origins listed: no warning");
+		CHECK(c->listeners[0].tls.verify_client == CFG_VERIFY_NONE,
+		      "plain: no client certificates");
+		cfg_free(c);
+	}
+}
 
 static void test_errors(void)
 {
@@ -422,6 +516,80 @@ static void test_errors(void)
 		      errs[i].msg, err ? err : "(none)");
 		CHECK(err && strstr(err, "/c.yaml:"), "%s: file named",
 		      errs[i].name);
+		cfg_free(c);
+		free(err);
+	}
+}
+
+#define ENR                                                                 \
+	"    mqtt:\n"                                                      \
+	"      enroll:\n"                                                  \
+	"        ca_cert: ica.crt\n"                                       \
+	"        ca_key: ica.key\n"                                        \
+	"        index: issued.txt\n"
+
+static void test_enroll(void)
+{
+	static const struct ecase bad[] = {
+		{"enroll without ca_cert",
+		 HEAD "    mqtt:\n      enroll: { ca_key: ica.key, index: i }\n" UPS,
+		 ":10:15:", "missing key 'ca_cert'"},
+		{"enroll key readable by others", HEAD
+		 "    mqtt:\n      enroll: { ca_cert: ica.crt, ca_key: open.key, "
+		 "index: i }\n" UPS,
+		 ":10:43:", "has mode 0644: the issuing CA's key must"},
+		{"enroll est", HEAD ENR "        est: true\n" UPS, ":14:14:",
+		 "EST (RFC 7030) is not implemented"},
+		{"enroll topic wildcard", HEAD ENR "        topic: a/+/b\n" UPS,
+		 ":14:16:", "without + or #"},
+		{"enroll window longer than validity",
+		 HEAD ENR "        validity: 30d\n        renew_before: 30d\n" UPS,
+		 ":11:9:", "renew_before must be shorter than validity"},
+		{"enroll validity too short", HEAD ENR "        validity: 10m\n" UPS,
+		 ":14:19:", "from 1h to 3650d"},
+	};
+	char *err = NULL, want[128];
+	struct cfg *c = load(HEAD ENR "        validity: 30d\n"
+				      "        renew_before: 10d\n"
+				      "        renew_grace: 2d\n"
+				      "        topic: fleet/certs\n" UPS,
+			     &err);
+	const struct cfg_enroll *e;
+
+	CHECK(c != NULL, "enroll config: %s", err ? err : "");
+	if (c) {
+		e = &c->listeners[0].mqtt.enroll;
+		snprintf(want, sizeof(want), "%s/issued.txt", dir);
+		CHECK(e->on && !strcmp(e->index, want) &&
+			      e->validity_ms == 30 * 86400000ull &&
+			      e->renew_before_ms == 10 * 86400000ull &&
+			      e->renew_grace_ms == 2 * 86400000ull &&
+			      !strcmp(cfg_enroll_topic(e), "fleet/certs") &&
+			      !e->bootstrap_ca,
+		      "enroll values");
+		cfg_free(c);
+	}
+	free(err);
+	err = NULL;
+	c = load(HEAD ENR UPS, &err);
+	CHECK(c != NULL, "enroll defaults: %s", err ? err : "");
+	if (c) {
+		e = &c->listeners[0].mqtt.enroll;
+		CHECK(e->validity_ms == 90 * 86400000ull &&
+			      e->renew_before_ms == 30 * 86400000ull &&
+			      e->renew_grace_ms == 0 &&
+			      !strcmp(cfg_enroll_topic(e), "$moat/certs"),
+		      "enroll defaults");
+		cfg_free(c);
+	}
+	free(err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		c = load(bad[i].yaml, &err);
+		CHECK(c == NULL && err && strstr(err, bad[i].where) &&
+			      strstr(err, bad[i].msg),
+		      "%s: want %s %s, got: %s", bad[i].name, bad[i].where,
+		      bad[i].msg, err ? err : "(none)");
 		cfg_free(c);
 		free(err);
 	}
@@ -575,9 +743,22 @@ int main(void)
 	write_file("ca.crt", "x");
 	write_file("crl.pem", "x");
 	write_file("jwks.json", "{}");
+	write_file("ica.crt", "x");
+	write_file("ica.key", "x");
+	write_file("open.key", "x");
+	{
+		char p[128];
+
+		snprintf(p, sizeof(p), "%s/ica.key", dir);
+		chmod(p, 0600);
+		snprintf(p, sizeof(p), "%s/open.key", dir);
+		chmod(p, 0644);
+	}
 	test_full();
+	test_enroll();
 	test_token();
 	test_defaults();
+	test_websocket();
 	test_errors();
 	test_unsupported();
 	test_server_addrs();

@@ -91,6 +91,7 @@ static void fill(struct ticket_blob *b, int has_cert)
 	b->ocsp_url = 1;
 	b->ocsp_state = 2;
 	b->checked_at = 1795000000;
+	b->not_after = 1802776000;
 	memset(b->leaf_hash, 0xab, TICKET_HASH_SZ);
 	memset(b->issuer_hash, 0xcd, TICKET_HASH_SZ);
 	b->serial_len = 3;
@@ -123,6 +124,7 @@ static void test_blob(void)
 		CHECK(d.has_cert == b.has_cert && d.ocsp_url == b.ocsp_url &&
 			  d.ocsp_state == b.ocsp_state &&
 			  d.checked_at == b.checked_at &&
+			  d.not_after == b.not_after &&
 			  d.serial_len == b.serial_len &&
 			  !memcmp(d.serial, b.serial, b.serial_len) &&
 			  !memcmp(d.leaf_hash, b.leaf_hash, 32) &&
@@ -171,15 +173,18 @@ static void test_blob(void)
 			size_t at;
 			uint8_t val;
 		} bad[] = {
+		    /* 1 had no trust binding, 2 no not_after (its session
+		     * would not know when to end) */
 		    {"version 1 (before trust binding)", 0, 1},
-		    {"version 3", 0, 3},
+		    {"version 2 (before not_after)", 0, 2},
+		    {"version 4", 0, 4},
 		    {"unknown flag", 1, 0x80},
-		    {"serial length 33", 75, 33},
-		    {"serial length overruns", 75, 0xff},
-		    {"CertID length over the maximum", 111, 0xa1},
-		    {"CertID length overruns", 111, 0xff},
-		    {"subject length overruns", 117, 0xff},
-		    {"NUL in subject", 119, 0},
+		    {"serial length 33", 83, 33},
+		    {"serial length overruns", 83, 0xff},
+		    {"CertID length over the maximum", 119, 0xa1},
+		    {"CertID length overruns", 119, 0xff},
+		    {"subject length overruns", 125, 0xff},
+		    {"NUL in subject", 127, 0},
 		};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
