@@ -144,6 +144,19 @@ mosquitto -c "$w/broker.conf" > "$w/broker.log" 2>&1 &
 broker_pid=$!
 wait_port $BROKER "$w/broker.log"
 
+# moat-acl: 20 topic rules, the one that lets the bench's topics through
+# 19th, so that every PUBLISH is matched against 19 of them (placeholders
+# expanded per connection, as in a fleet's rules)
+acl_rules() {
+  echo "      acl:"
+  echo "        no_match: deny"
+  echo "        rules:"
+  for k in $(seq 1 18); do
+    echo "          - { deny: publish, topics: [\"fleet/%c/r$k/#\", \"site/+/r$k/%c\"] }"
+  done
+  echo "          - { allow: all, topics: [\"bench/+\"] }"
+  echo "          - { deny: all, topics: [\"#\"] }"
+}
 start_moat() { # [SUFFIX]: a second instance's files; with KEYS: tls.ticket_keys;
   # with TOKENS (a JWK Set): verify_client optional and mqtt.token
   local i=${1:-}
@@ -167,6 +180,7 @@ $([ -n "${TOKENS:-}" ] && echo "      verify_client: optional")
       identity: none
       client_id_must_match: false
 $([ -n "${TOKENS:-}" ] && echo "      token: { when: no_cert, jwks: $TOKENS, issuer: $TOK_ISS, audience: mqtt, algorithms: [ES256, RS256] }")
+$([ "$i" = "-acl" ] && acl_rules)
 upstreams:
   - name: b
     health: { type: none }
@@ -270,7 +284,7 @@ declare -A SPEC=([q0]="-p 2 -s 64 -q 0" [q1]="-p 2 -s 1024 -q 1"
   [lat]="-p 2 -s 64 -q 0 -R 1000" [mid]="-p 2 -s 64 -q 0 -R 5000"
   [s16]="-p 2 -s 16 -q 0" [s16k]="-p 2 -s 16384 -q 0"
   [s64k]="-p 2 -s 65536 -q 0" [fleet]="-p 100 -s 64 -q 0 -R 100")
-FWD="q0 q1 mid lat fleet s16 s16k s64k" FWD1="q0 mid lat"
+FWD=${FWD:-"q0 q1 mid lat fleet s16 s16k s64k"} FWD1=${FWD1:-"q0 mid lat"}
 fwd_round() { # SUFFIX KEYS...: each pubsub kind REPS times on every proxy and direct
   local sfx=$1 k i sys; shift
   for ((i = 1; i <= REPS; i++)); do for k in "$@"; do for sys in $PROXIES direct direct-tls; do
@@ -293,7 +307,7 @@ fwd_round() { # SUFFIX KEYS...: each pubsub kind REPS times on every proxy and d
 port_of() { # SYS -> its listener
   case $1 in moat) echo 18932 ;; mosquitto-tls) echo 18933 ;; haproxy) echo 18934 ;; nginx) echo 18935 ;;
     moat-a) echo 18936 ;; moat-b) echo 18937 ;; haproxy-a) echo 18938 ;; haproxy-b) echo 18939 ;;
-    moat-tok) echo 18940 ;; esac
+    moat-tok) echo 18940 ;; moat-acl) echo 18941 ;; esac
 }
 declare -A PP
 start_sys() { # SYS [WORKERS] -> sets pid, pp and PP[SYS]; stop_all stops it
@@ -305,7 +319,7 @@ start_sys() { # SYS [WORKERS] -> sets pid, pp and PP[SYS]; stop_all stops it
   case $1 in
     moat) pid=$(start_moat) ;;
     haproxy) pid=$(start_haproxy) ;;
-    moat-?|moat-tok) pid=$(start_moat "${1#moat}") ;;
+    moat-?|moat-tok|moat-acl) pid=$(start_moat "${1#moat}") ;;
     haproxy-?) pid=$(start_haproxy "${1#haproxy}") ;;
     nginx) pid=$(start_nginx) ;;
     mosquitto-tls) pid=$(start_mosquitto_tls) ;;

@@ -373,6 +373,10 @@ enum jwt_result jwt_verify(const struct jwks *set, const struct jwt_policy *p,
 	if (!c)
 		return out->why = "payload is not base64url JSON", JWT_INVALID;
 	r = check_claims(p, c, now, out);
+	if (r == JWT_OK && p->keep_claims) {
+		out->doc = (struct jwt_doc *)c; /* the reference moves */
+		return r;
+	}
 	json_decref(c);
 	return r;
 }

@@ -24,6 +24,10 @@ enum jwt_result {
 
 #define JWT_IDENTITY_MAX 255
 
+/* A verified token's claims, kept when the policy asks (src/auth/claims.h
+ * reads them); freed with jwt_doc_free. */
+struct jwt_doc;
+
 struct jwt_policy {
 	unsigned algorithms;        /* bit per enum cfg_token_alg */
 	const char *issuer;         /* NULL: not checked */
@@ -31,6 +35,7 @@ struct jwt_policy {
 	const char *identity_claim; /* NULL: "sub" */
 	int64_t leeway_s;
 	size_t max_len;             /* longest token taken (max_packet_size) */
+	int keep_claims;            /* out->doc gets the verified claims */
 };
 
 struct jwt_claims {
@@ -39,6 +44,8 @@ struct jwt_claims {
 	int alg;         /* enum cfg_token_alg of the token */
 	const char *why; /* static text for the log: what failed; never any
 			    part of the token */
+	struct jwt_doc *doc; /* JWT_OK with keep_claims: the claims (the
+				caller frees them), else NULL */
 };
 
 /* Verify tok[0..len) against set and policy at time now (seconds since

@@ -58,6 +58,15 @@ static const struct reject_info table[REJ__COUNT] = {
     [REJ_WS_ORIGIN] = {"ws_origin", NULL, -1, -1},
     [REJ_WS_HEADERS_TOO_LARGE] = {"ws_headers_too_large", NULL, -1, -1},
     [REJ_WS_PROTOCOL] = {"ws_protocol", NULL, -1, -1},
+    /* topic rules: a denied PUBLISH or SUBSCRIBE filter is answered in
+     * its own packet (PUBACK / PUBREC / SUBACK 0x87, 3.1.1 0x80) and the
+     * session goes on; the will at CONNECT is Not authorized */
+    [REJ_ACL_PUBLISH] = {"acl_publish", NULL, -1, -1},
+    [REJ_ACL_SUBSCRIBE] = {"acl_subscribe", NULL, -1, -1},
+    [REJ_ACL_WILL] = {"acl_will", NULL, 0x05, 0x87},
+    [REJ_ACL_LIVE] = {"acl_live", NULL, -1, -1},
+    /* far over mqtt.rate: MQTT 5 DISCONNECT 0x96, close */
+    [REJ_RATE_LIMIT] = {"rate_limit", NULL, -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

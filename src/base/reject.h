@@ -51,6 +51,11 @@ enum reject_cause {
 	REJ_WS_ORIGIN,		  /* 403: an Origin not in websocket.origins */
 	REJ_WS_HEADERS_TOO_LARGE, /* 431: over max_header */
 	REJ_WS_PROTOCOL,	  /* close 1002/1003/1009: a frame refused */
+	REJ_ACL_PUBLISH,      /* a PUBLISH denied by the topic rules */
+	REJ_ACL_SUBSCRIBE,    /* a SUBSCRIBE filter denied */
+	REJ_ACL_WILL,         /* the CONNECT's will topic denied */
+	REJ_ACL_LIVE,         /* a live subscription denied by new rules */
+	REJ_RATE_LIMIT,       /* mqtt.rate.disconnect_over reached */
 	REJ__COUNT
 };
 

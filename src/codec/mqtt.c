@@ -51,6 +51,7 @@ int mqtt_framer_feed(struct mqtt_framer *f, const uint8_t *p, size_t n,
 				return MQTT_E_FORBIDDEN;
 			}
 			f->type = p[i++];
+			f->publishes += f->type >> 4 == MQTT_PUBLISH;
 			f->value = 0;
 			f->nbytes = 0;
 			f->state = FR_LEN;

@@ -17,7 +17,13 @@ enum mqtt_type {
 	MQTT_CONNECT = 1,
 	MQTT_CONNACK = 2,
 	MQTT_PUBLISH = 3,
+	MQTT_PUBACK = 4,
+	MQTT_PUBREC = 5,
+	MQTT_PUBREL = 6,
+	MQTT_PUBCOMP = 7,
+	MQTT_SUBSCRIBE = 8,
 	MQTT_SUBACK = 9,
+	MQTT_UNSUBSCRIBE = 10,
 	MQTT_UNSUBACK = 11,
 	MQTT_PINGREQ = 12,
 	MQTT_PINGRESP = 13,
@@ -49,6 +55,8 @@ enum mqtt_type {
 #define MQTT5_RC_SERVER_SHUTTING_DOWN 0x8B
 #define MQTT5_RC_USE_ANOTHER_SERVER 0x9C
 #define MQTT5_RC_PACKET_TOO_LARGE 0x95
+#define MQTT5_RC_MESSAGE_RATE_TOO_HIGH 0x96
+#define MQTT3_SUBACK_FAILURE 0x80
 
 /* Largest remaining length the protocol can express (4-byte varint). */
 #define MQTT_MAX_REMAINING 268435455u
@@ -72,6 +80,7 @@ struct mqtt_framer {
 	uint32_t stop;	 /* after MQTT_E_FORBIDDEN: bytes of the chunk that
 			    came before the refused packet */
 	uint64_t packets; /* complete packets seen */
+	uint64_t publishes; /* PUBLISH packets begun */
 };
 void mqtt_framer_init(struct mqtt_framer *f);
 /* Consumes all n bytes. Returns 0, MQTT_E_MALFORMED (bad varint),
@@ -205,14 +214,101 @@ int mqtt_build_publish(uint8_t *out, size_t cap, uint8_t version,
 		       const char *topic, const uint8_t *corr, size_t corr_len,
 		       const uint8_t *payload, size_t plen);
 
-/* PUBACK, PUBREC or PUBCOMP (type) for id: v5 with `reason`, 3.1.1 the
- * 4-byte form. out must hold 5. Returns the bytes written. (The same as
- * the acl branch's, in its mqtt_pkt.c: one of the two goes at the merge.) */
+/* PUBACK, PUBREC or PUBCOMP (type) for id: v5 with `reason` (none when
+ * 0), 3.1.1 the 4-byte form. out must hold 5. Returns the bytes written. */
 size_t mqtt_build_ack(uint8_t *out, uint8_t type, uint8_t version,
 		      uint16_t id, uint8_t reason);
 
 /* CONNECT as the health check sends it: v3.1.1, clean session, keepalive
  * 60, the given client id. Returns bytes written or MQTT_E_NOSPACE. */
 int mqtt_build_connect(uint8_t *out, size_t cap, const char *client_id);
+
+/* ---- packets after the CONNECT (mqtt_pkt.c) ---- */
+
+/* The start of a packet, as much as a judge of it needs. */
+struct mqtt_peek {
+	uint8_t type;   /* type nibble */
+	uint8_t flags;  /* low nibble */
+	uint8_t hdr_len;
+	size_t total;   /* fixed header + remaining length */
+	size_t need;    /* bytes of the packet to see before judging it */
+	/* PUBLISH, once need bytes are in */
+	uint8_t qos;
+	uint16_t id;    /* packet id (QoS 1 and 2), else 0 */
+	struct mqtt_bytes topic;
+};
+
+/* What the packet at the start of b needs seen to be judged: the fixed
+ * header; for PUBLISH also the topic and packet id; for the types whose
+ * bit is set in `whole` (1u << MQTT_SUBSCRIBE...) the whole packet.
+ * Returns 0 when b holds pk->need bytes (pk filled), MQTT_AGAIN with
+ * pk->need the least it needs (it grows as more is known), MQTT_E_TOO_LARGE
+ * when the prefix would exceed max, or MQTT_E_MALFORMED (a bad varint, a
+ * PUBLISH of QoS 3 or whose topic runs past the packet). */
+int mqtt_peek(const uint8_t *b, size_t len, uint16_t whole, size_t max,
+	      struct mqtt_peek *pk);
+
+/* A whole SUBSCRIBE or UNSUBSCRIBE (fixed header included). */
+struct mqtt_subscribe {
+	bool unsub;     /* UNSUBSCRIBE: filters without an options byte */
+	uint16_t id;
+	size_t hdr_len;
+	size_t props_off, props_end; /* v5: the properties, length included;
+					else both at the first filter */
+	size_t len;                  /* the packet's length */
+	unsigned n;                  /* filters */
+};
+
+/* Parse a whole SUBSCRIBE (or UNSUBSCRIBE) of protocol level version:
+ * flags 0x2, a packet id, (v5) properties, at least one filter (in a
+ * SUBSCRIBE each with its options byte), nothing left over. 0 or
+ * MQTT_E_MALFORMED. */
+int mqtt_parse_subscribe(const uint8_t *pkt, size_t len, uint8_t version,
+			 struct mqtt_subscribe *s);
+/* Walk the filters: *off starts at s->props_end; returns 1 with the
+ * filter and its options byte (0 in an UNSUBSCRIBE), 0 after the last. */
+int mqtt_subscribe_next(const uint8_t *pkt, const struct mqtt_subscribe *s,
+			size_t *off, struct mqtt_bytes *f, uint8_t *opts);
+
+/* A bit per filter position: set = denied by moat. */
+#define MQTT_SUB_MAX 256
+struct mqtt_subset {
+	uint8_t bits[MQTT_SUB_MAX / 8];
+};
+static inline bool mqtt_subset_has(const struct mqtt_subset *d, unsigned i)
+{
+	return i < MQTT_SUB_MAX && (d->bits[i / 8] >> (i % 8)) & 1;
+}
+static inline void mqtt_subset_add(struct mqtt_subset *d, unsigned i)
+{
+	if (i < MQTT_SUB_MAX)
+		d->bits[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+/* The SUBSCRIBE pkt with the filters in `deny` left out (same packet id
+ * and properties). Returns the bytes written, MQTT_E_NOSPACE, or
+ * MQTT_E_MALFORMED for an UNSUBSCRIBE. */
+int mqtt_build_subscribe_without(const uint8_t *pkt,
+				 const struct mqtt_subscribe *s,
+				 const struct mqtt_subset *deny, uint8_t *out,
+				 size_t cap);
+
+/* SUBACK for packet id with n codes all `code` (no properties). Returns
+ * the bytes written or MQTT_E_NOSPACE. */
+int mqtt_build_suback_all(uint8_t *out, size_t cap, uint8_t version,
+			  uint16_t id, unsigned n, uint8_t code);
+
+/* The broker's SUBACK pkt (for the filters that reached it) widened to
+ * n positions: those in deny get `code`, the others the broker's codes in
+ * order; the broker's properties are kept. Returns bytes written,
+ * MQTT_E_MALFORMED (not a SUBACK, or too few or too many codes) or
+ * MQTT_E_NOSPACE. */
+int mqtt_merge_suback(const uint8_t *pkt, size_t len, uint8_t version,
+		      const struct mqtt_subset *deny, unsigned n, uint8_t code,
+		      uint8_t *out, size_t cap);
+
+/* The packet id right after the fixed header (PUBACK..PUBCOMP, SUBACK):
+ * 0 when the packet is too short. */
+uint16_t mqtt_packet_id(const uint8_t *pkt, size_t len, size_t hdr_len);
 
 #endif

@@ -676,6 +676,7 @@ void cfg_free(struct cfg *c)
 		free(l->mqtt.token.issuer);
 		free(l->mqtt.token.audience);
 		free(l->mqtt.token.identity_claim);
+		cfg_acl_free(&l->mqtt.acl);
 		enroll_free(&l->mqtt.enroll);
 		cfg_strv_free(l->ws.paths, l->ws.n_paths);
 		cfg_strv_free(l->ws.origins, l->ws.n_origins);

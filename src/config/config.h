@@ -150,6 +150,51 @@ const char *cfg_enroll_topic(const struct cfg_enroll *e);
 #define CFG_TOKEN_FROM_PASSWORD 1u /* the CONNECT password */
 #define CFG_TOKEN_FROM_QUERY 2u    /* ?access_token= (WebSocket only) */
 #define CFG_TOKEN_FROM_COOKIE 4u   /* Cookie access_token= (WebSocket) */
+/* listeners[].mqtt.acl: topic rules (src/config/config_acl.c). */
+enum cfg_acl_action { CFG_ACL_PUBLISH = 1, CFG_ACL_SUBSCRIBE = 2,
+		      CFG_ACL_ALL = 3 };
+/* Placeholders a rule uses (bits of cfg_acl_rule.vars). */
+enum { CFG_ACL_VAR_C = 1, CFG_ACL_VAR_U = 2, CFG_ACL_VAR_I = 4,
+       CFG_ACL_VAR_CLAIM = 8 };
+enum cfg_acl_claim_mode { CFG_ACL_CLAIM_AFTER, CFG_ACL_CLAIM_BEFORE,
+			  CFG_ACL_CLAIM_REPLACE };
+
+struct cfg_acl_rule {
+	bool allow;
+	uint8_t actions;   /* enum cfg_acl_action bits */
+	uint8_t vars;      /* CFG_ACL_VAR_ bits over its topics */
+	char **topics;     /* filters with placeholders, as written */
+	size_t n_topics;
+	struct cfg_pos pos; /* file: the rules file's path, or cfg->path */
+};
+
+struct cfg_acl {
+	bool on;                  /* the acl key was written */
+	char *rules_file;         /* NULL: the rules are inline */
+	struct cfg_pos rules_pos;
+	struct cfg_acl_rule *rules;
+	size_t n_rules;
+	uint8_t vars;             /* every rule's vars */
+	char *claim;              /* token claim with rules; NULL = none */
+	enum cfg_acl_claim_mode claim_mode; /* default after */
+	bool no_match_allow;      /* default false (deny) */
+	bool deny_disconnect;     /* 3.1.1 publish: default ack and drop */
+	/* Hits: one per rule, then one for no_match. Counters, not
+	 * configuration: every worker adds to them (atomically); they start
+	 * from zero with each loaded configuration. */
+	uint64_t *hits;
+	struct cfg_pos pos;       /* of the `acl` key */
+};
+
+/* listeners[].mqtt.rate: per connection, client to broker. */
+struct cfg_rate {
+	bool on;
+	uint64_t messages_per_second; /* 0 = no limit */
+	uint64_t bytes_per_second;    /* 0 = no limit */
+	uint64_t burst_ms;            /* default 1s */
+	uint32_t disconnect_over;     /* 0 = never */
+	struct cfg_pos pos;
+};
 
 struct cfg_mqtt {
 	enum cfg_identity identity; /* default cn */
@@ -163,6 +208,8 @@ struct cfg_mqtt {
 	 * a CONNECT is refused (0x8C) and an AUTH ends the session */
 	bool enhanced_auth;
 	struct cfg_token token;
+	struct cfg_acl acl;
+	struct cfg_rate rate;
 	struct cfg_enroll enroll;
 };
 
@@ -290,6 +337,13 @@ void cfg_free(struct cfg *cfg);
  * Returns how many were kept (0: none usable). */
 size_t cfg_server_set_addrs(struct cfg_server *s, const struct addrinfo *res,
 			    enum cfg_prefer prefer);
+
+/* A topic rule's filter: placeholders known (%c %u %i %{NAME} %%), a
+ * valid filter whatever they stand for, no $share/. NULL when good (the
+ * placeholders used are added to *vars), else what is wrong. "eq " at
+ * the start: the rest is compared as a string (EMQX's form). */
+const char *cfg_acl_pattern_check(const char *pat, uint8_t *vars);
+void cfg_acl_rules_free(struct cfg_acl_rule *rules, size_t n);
 
 const char *cfg_balance_name(enum cfg_balance b);
 const char *cfg_level_name(enum cfg_level l);

@@ -56,6 +56,7 @@ int get_uint(struct pctx *x, node_t *n, const char *what, uint64_t min,
 int get_u32(struct pctx *x, node_t *n, const char *what, uint32_t min,
 	    uint32_t max, uint32_t *out);
 int get_duration(struct pctx *x, node_t *n, const char *what, uint64_t *out);
+int get_size(struct pctx *x, node_t *n, const char *what, uint64_t *out);
 /* names is NULL-terminated; the index found is stored in *out. */
 int get_enum(struct pctx *x, node_t *n, const char *what,
 	     const char *const *names, int *out);
@@ -79,6 +80,10 @@ int get_size(struct pctx *x, node_t *n, const char *what, uint64_t *out);
 /* listeners: and upstreams: of the top level, into x->cfg. */
 void parse_listeners(struct pctx *x, node_t *seq);
 void parse_upstreams(struct pctx *x, node_t *seq);
+/* mqtt.acl and mqtt.rate of a listener (config_acl.c). */
+void parse_acl(struct pctx *x, node_t *k, node_t *map, struct cfg_acl *a);
+void parse_rate(struct pctx *x, node_t *k, node_t *map, struct cfg_rate *r);
+void cfg_acl_free(struct cfg_acl *a);
 
 /* config_enroll.c: mqtt.enroll (k its key, v its value). */
 void parse_enroll(struct pctx *x, node_t *k, node_t *v, struct cfg_enroll *e);

@@ -278,6 +278,10 @@ static int mqtt_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 			each_pair(x, v, "mqtt.token", token_pair, &m->token);
 			token_check(x, v, &m->token);
 		}
+	} else if (!strcmp(key, "acl")) {
+		parse_acl(x, k, v, &m->acl);
+	} else if (!strcmp(key, "rate")) {
+		parse_rate(x, k, v, &m->rate);
 	} else if (!strcmp(key, "enroll")) {
 		parse_enroll(x, k, v, &m->enroll);
 	} else {
@@ -569,6 +573,14 @@ void parse_listeners(struct pctx *x, node_t *seq)
 			    "%s.tls: missing key 'client_ca' (needed unless "
 			    "verify_client: none)",
 			    sect);
+		if (l->mqtt.acl.on && l->mqtt.token.when == CFG_TOKEN_OFF &&
+		    (l->mqtt.acl.claim ||
+		     (l->mqtt.acl.vars & CFG_ACL_VAR_CLAIM)))
+			err_at(x, l->mqtt.acl.pos.line, l->mqtt.acl.pos.col,
+			       "%s.mqtt.acl: %s reads token claims: it needs "
+			       "mqtt.token",
+			       sect,
+			       l->mqtt.acl.claim ? "claim" : "a %{NAME} rule");
 		if (l->mqtt.token.when == CFG_TOKEN_NO_CERT &&
 		    l->tls.verify_client == CFG_VERIFY_REQUIRED)
 			err_at(x, l->mqtt.token.pos.line, l->mqtt.token.pos.col,

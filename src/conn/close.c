@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/claims.h"
 #include "base/log.h"
 #include "base/persource.h"
 #include "upstream/server.h"
@@ -30,6 +31,9 @@ void conn_on_handle_closed(uv_handle_t *h)
 	free(c->cbuf);
 	free(c->client_id);
 	free(c->token_ident);
+	conn_acl_free(c);
+	free(c->rate);
+	jwt_doc_free(c->token_doc);
 	conn_enroll_free(c);
 	gen_put(c->gen);
 	listener_put(c->li);
@@ -78,6 +82,7 @@ void conn_close(struct conn *c, const char *why)
 		m->on_drained(m);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, conn_on_handle_closed);
+	conn_rate_close(c);
 	uv_close((uv_handle_t *)&c->client, conn_on_handle_closed);
 	conn_upstream_close(c);
 }
@@ -134,7 +139,7 @@ void conn_finish(struct conn *c)
  * conn_reject_log_flush(). The reject counters are never limited. */
 #define REJECT_LOG_PER_S 20
 
-static int reject_log_allowed(struct moat *m, enum reject_cause why)
+int conn_reject_log_allowed(struct moat *m, enum reject_cause why)
 {
 	uint64_t now = util_now_ms();
 
@@ -179,7 +184,7 @@ void conn_reject(struct conn *c, enum reject_cause why, int code)
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 	if (code >= 0)
 		snprintf(cbuf, sizeof(cbuf), "0x%02x", code);
-	if (reject_log_allowed(m, why))
+	if (conn_reject_log_allowed(m, why))
 		log_event(LOG_WARN, "reject", "conn", id, "peer", peer, "cause",
 		  reject_name(why), "subject", c->cert.subject, "serial",
 		  c->cert.serial, "client_id", c->client_id, "connack",
@@ -233,6 +238,12 @@ void conn_goodbye(struct conn *c)
 		ref);
 
 	c->say_goodbye = 0;
+	if (n > 0 && c->client_max && (uint32_t)n > c->client_max)
+		/* over the client's Maximum Packet Size: the bare DISCONNECT
+		 * (4 bytes), or none when even that does not fit */
+		n = c->client_max >= 4 ? (int)mqtt_build_disconnect(
+						 pkt, MQTT_V5, (uint8_t)rc)
+				       : 0;
 	if (n > 0) {
 		CTR_ADD(c->bytes_out, (uint64_t)n);
 		conn_tx_mqtt(c, pkt, (size_t)n);

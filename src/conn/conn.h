@@ -37,6 +37,11 @@ int conn_revoked(struct moat *m, const uint8_t *certid, size_t len,
 /* After a CRL reload: close the live sessions whose certificate the
  * listener's new CRL revokes. */
 int conn_recheck_crl(struct moat *m);
+/* After a reload: every session on a listener with topic rules is judged
+ * again under the rules now in force (its subscriptions; one now denied
+ * ends it: MQTT 5 DISCONNECT 0x87, acl_live); the others go on under the
+ * new rules. Returns how many were judged. */
+int conn_recheck_acl(struct moat *m);
 
 /* A connection as the operations layer sees it. The strings point into
  * the connection and are valid during the conn_each() callback only. */

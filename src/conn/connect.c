@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/claims.h"
 #include "auth/jwks_url.h"
 #include "auth/jwt.h"
 #include "base/log.h"
@@ -75,6 +76,10 @@ static int token_verify(struct conn *c, const struct mqtt_connect *mc,
 		.identity_claim = t->identity_claim,
 		.leeway_s = (int64_t)(t->leeway_ms / 1000),
 		.max_len = c->gen->cfg->limits.max_packet_size,
+		/* topic rules that read claims keep them until CONNECT */
+		.keep_claims = c->lcfg->mqtt.acl.on &&
+			       (c->lcfg->mqtt.acl.claim ||
+				(c->lcfg->mqtt.acl.vars & CFG_ACL_VAR_CLAIM)),
 	};
 	struct jwt_claims cl;
 	enum jwt_result r;
@@ -120,6 +125,7 @@ static int token_verify(struct conn *c, const struct mqtt_connect *mc,
 		return -1;
 	}
 	c->token_end = cl.exp + pol.leeway_s;
+	c->token_doc = cl.doc;
 	CTR_ADD(c->moat->tokens_ok, 1);
 	return 0;
 }
@@ -210,6 +216,7 @@ int conn_connect_check(struct conn *c)
 		return 1;
 	}
 	c->connect_len = total;
+	c->client_max = mc.max_packet_size;
 	c->client_id = malloc(mc.client_id.len + 1u);
 	if (!c->client_id) {
 		conn_close(c, "out of memory");
@@ -242,6 +249,26 @@ int conn_connect_check(struct conn *c)
 		conn_refuse(c, REJ_CLIENT_ID_MISMATCH);
 		return 1;
 	}
+	/* Topic rules: before the CONNECT is rewritten (mc points into
+	 * it). */
+	if (c->lcfg->mqtt.acl.on) {
+		/* the username the broker sees: the identity if so asked */
+		char user[256];
+		int ul = mc.has_username && mc.username.len < sizeof(user);
+
+		if (ul) { /* a longer one matches no %u rule */
+			memcpy(user, mc.username.p, mc.username.len);
+			user[mc.username.len] = '\0';
+		}
+		r = conn_acl_connect(c, &mc, ident,
+				     bound && mq->username_from_cert ? ident
+				     : ul			     ? user
+								     : NULL);
+		jwt_doc_free(c->token_doc);
+		c->token_doc = NULL;
+		if (r < 0)
+			return 1;
+	}
 	/* The username becomes the identity if asked; a token moat has
 	 * consumed does not travel on to the broker. */
 	if ((bound && mq->username_from_cert) || c->token_pw) {
@@ -270,6 +297,10 @@ int conn_connect_check(struct conn *c)
 	/* a claim certificate, or one past notAfter: moat alone answers */
 	if (conn_enroll_only(c))
 		return 1;
+	if (conn_rate_init(c) < 0) {
+		conn_close(c, "out of memory");
+		return 1;
+	}
 	uv_timer_stop(&c->timer);
 	/* Hash the client id; a client without one lands by its identity. */
 	if (mc.client_id.len)

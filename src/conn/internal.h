@@ -10,7 +10,8 @@
  *   splice.c    bytes both ways, MQTT framing checked, half-closes
  *   close.c     rejects, flush-then-close, the one close path
  * conn.c moves a connection along (conn_advance, timeouts), io.c reads and
- * writes sockets with backpressure, revoke.c closes revoked live sessions. */
+ * writes sockets with backpressure, revoke.c closes revoked live sessions,
+ * walk.c, acl.c and acl_rules.c apply topic rules, rate.c paces reads. */
 #ifndef MOAT_CONN_INTERNAL_H
 #define MOAT_CONN_INTERNAL_H
 
@@ -43,6 +44,41 @@
  * written by this thread only, summed by readers (server_sum). */
 #define SRV_CTR(c) (&(c)->srv->ctr[(c)->moat->idx])
 #define UP_CTR(c) (&(c)->up->ctr[(c)->moat->idx])
+
+/* walk.c: one direction packet by packet (topic rules). A packet's
+ * start longer than WALK_HOLD (a topic over about 4 KiB, a SUBSCRIBE or
+ * SUBACK over it) cannot be judged and ends the session. */
+#define WALK_HOLD 4096
+struct walk {
+	uint8_t *hold; /* a packet's start split across reads; WALK_HOLD
+			  bytes, allocated at the first split */
+	uint32_t hlen;
+	uint32_t want; /* what the gathered start needs, as last known */
+	uint32_t left; /* bytes of the current packet still to come */
+	uint8_t drop;  /* and they are dropped */
+};
+enum { WALK_PASS, WALK_DROP, WALK_REPLACE, WALK_STOP };
+struct conn;
+/* Where passed bytes go; <0: the connection is closing. */
+typedef int (*walk_sink)(struct conn *c, const uint8_t *p, size_t n);
+struct walk_ops {
+	/* bits (1 << type) of the packets to judge whole, now */
+	uint16_t (*whole)(struct conn *c);
+	/* a packet's start pre (pk->need bytes): WALK_PASS, WALK_DROP,
+	 * WALK_REPLACE (out[0..*outlen) goes instead) or WALK_STOP (the
+	 * connection is being closed) */
+	int (*judge)(struct conn *c, const uint8_t *pre,
+		     const struct mqtt_peek *pk, uint8_t *out, size_t cap,
+		     size_t *outlen);
+	/* a start that cannot be judged (MQTT_E_TOO_LARGE, _MALFORMED) */
+	void (*bad)(struct conn *c, int err);
+	walk_sink sink;
+};
+/* 0, or -1 when the connection is closing. */
+int walk_feed(struct conn *c, struct walk *w, const uint8_t *p, size_t n,
+	      const struct walk_ops *ops);
+bool walk_at_boundary(const struct walk *w);
+void walk_free(struct walk *w);
 
 enum conn_state {
 	CS_HANDSHAKE, /* TLS handshake under handshake_timeout */
@@ -92,6 +128,8 @@ struct conn {
 	uint8_t proxy_wait;    /* a PROXY protocol header comes first */
 	uint8_t corked;        /* client writes gather in cork (one write) */
 	uint16_t cork_len, cork_cap;
+	uint32_t client_max; /* MQTT 5 Maximum Packet Size of the client's
+				CONNECT, 0 = none: moat's own packets fit */
 	uint8_t say_goodbye;   /* DISCONNECT with this reason at the next
 				  boundary (0x8B stopping, 0x87 revoked) */
 	uint8_t token_pw;      /* the token was the password: not forwarded */
@@ -123,6 +161,10 @@ struct conn {
 	const char *why;     /* a reject's detail for the log (static text) */
 	const char *bye_why; /* the DISCONNECT's Reason String, if not the
 				default for say_goodbye */
+	struct conn_acl *acl; /* topic rules in force, NULL = none */
+	struct conn_rate *rate; /* mqtt.rate, NULL = none */
+	struct jwt_doc *token_doc; /* the token's claims until the rules
+				      are expanded (mqtt.acl), else NULL */
 	struct server *order[CONN_MAX_TRIES];
 	uint64_t bytes_in, bytes_out; /* from the client / to the client */
 	uint64_t start_ms;
@@ -205,6 +247,35 @@ void conn_upstream_try(struct conn *c);
 /* Close the broker's handle, connected or still being dialed. */
 void conn_upstream_close(struct conn *c);
 
+/* acl.c: topic rules. At CONNECT (after the identity is known): the
+ * rules expanded for this client, the will checked; 0 go on, -1 refused
+ * (answered). */
+int conn_acl_connect(struct conn *c, const struct mqtt_connect *mc,
+		     const char *ident, const char *username);
+/* Client bytes through the rules to the broker: 0 or -1 (closing). */
+int conn_acl_in(struct conn *c, const uint8_t *p, size_t n);
+/* Broker bytes to the client (SUBACKs merged, moat's answers slipped in
+ * between packets): 0 or -1 (closing). */
+int conn_acl_out(struct conn *c, const uint8_t *p, size_t n);
+/* The broker's stream to the client is between packets: moat's own
+ * answers may go now. */
+bool conn_acl_out_boundary(const struct conn *c);
+void conn_acl_flush(struct conn *c);
+/* moat's answers pile up (the broker's stream is mid-packet): the client
+ * is not read until they are out. */
+bool conn_acl_held(const struct conn *c);
+void conn_acl_free(struct conn *c);
+
+/* rate.c: mqtt.rate. At accept: the buckets and their timer (one more
+ * handle). After each read from the client: n bytes of which the framer
+ * counted its PUBLISHes; reads pause while a bucket is in debt. 0, or -1
+ * when the session ends (disconnect_over). */
+int conn_rate_init(struct conn *c);
+int conn_rate_account(struct conn *c, size_t n);
+/* Reading the client is held back by the rate (conn_read_start obeys). */
+bool conn_rate_paused(const struct conn *c);
+void conn_rate_close(struct conn *c);
+
 /* splice.c */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
 /* The packet types a client may not send once admitted (accept time). */
@@ -243,6 +314,9 @@ void conn_close(struct conn *c, const char *why);
 /* Drop the broker, flush what is queued for the client, then close. */
 void conn_finish(struct conn *c);
 void conn_linger_start(struct conn *c);
+/* The reject log's rate limit of a cause: 1 log this one, 0 suppressed
+ * (counted, summed up a second later). */
+int conn_reject_log_allowed(struct moat *m, enum reject_cause why);
 /* Count, log, answer with CONNACK `code` (REJECT_NO_CONNACK: none) and
  * finish. */
 void conn_reject(struct conn *c, enum reject_cause why, int code);

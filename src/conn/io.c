@@ -43,6 +43,9 @@ void conn_read_start(struct conn *c, int side)
 		return;
 	if (side == SIDE_UPSTREAM && !c->upstream_open)
 		return;
+	if (side == SIDE_CLIENT && (conn_rate_paused(c) || conn_acl_held(c)))
+		return; /* the rate's timer, or the answers going out, start
+			   it again */
 	if (uv_read_start(side_stream(c, side), conn_on_alloc,
 			  side == SIDE_CLIENT ? conn_on_client_read
 					      : conn_on_upstream_read) == 0)

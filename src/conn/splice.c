@@ -88,10 +88,16 @@ static int conn_splice_in_ok(struct conn *c, const uint8_t *p, size_t n)
 	CTR_ADD(SRV_CTR(c)->bytes_in, n);
 	CTR_ADD(c->li->bytes_in, n);
 	CTR_ADD(UP_CTR(c)->bytes_in, n);
-	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
+	if (c->acl) { /* packet by packet, through the topic rules */
+		if (conn_acl_in(c, p, n) < 0)
+			return -1;
+	} else if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
 		conn_close(c, "broker write error");
 		return -1;
 	}
+	/* what was read is on its way; more waits if the rate says so */
+	if (c->rate && c->state == CS_SPLICE)
+		return conn_rate_account(c, n);
 	return 0;
 }
 
@@ -167,15 +173,21 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	CTR_ADD(SRV_CTR(c)->bytes_out, (uint64_t)n);
 	CTR_ADD(c->li->bytes_out, (uint64_t)n);
 	CTR_ADD(UP_CTR(c)->bytes_out, (uint64_t)n);
-	/* one TLS write (one WebSocket frame) for what this read brought */
-	if (conn_tx_framed(c, (uint8_t *)b->base, (size_t)n) < 0 &&
-	    c->state != CS_CLOSED) {
+	/* one TLS write (one WebSocket frame) for what this read brought;
+	 * with topic rules, packet by packet (SUBACKs widened) */
+	if (c->acl) {
+		if (conn_acl_out(c, (uint8_t *)b->base, (size_t)n) < 0)
+			return;
+	} else if (conn_tx_framed(c, (uint8_t *)b->base, (size_t)n) < 0 &&
+		   c->state != CS_CLOSED) {
 		conn_close(c, "client write error");
 		return;
 	}
 	if (c->corked) /* the CONNACK, with the session ticket before it */
 		conn_uncork(c);
 	conn_enroll_flush(c);
+	if (c->acl && c->state == CS_SPLICE) /* moat's answers, between packets */
+		conn_acl_flush(c);
 	if (c->say_goodbye && mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
 		conn_goodbye(c);
 }

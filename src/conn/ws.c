@@ -82,8 +82,16 @@ int conn_tx_mqtt(struct conn *c, const uint8_t *p, size_t n)
 
 	if (!c->ws || !c->ws->upgraded)
 		return conn_tx(c, p, n);
-	if (n > sizeof(buf) - WS_SERVER_HEADER_MAX)
-		return -1;
+	if (n > sizeof(buf) - WS_SERVER_HEADER_MAX) {
+		/* a large one (a run of the broker's bytes that topic rules
+		 * let through): its frame header, then the bytes */
+		uint8_t h[WS_SERVER_HEADER_MAX];
+		size_t hl = ws_frame_header(h, WS_OP_BINARY, n);
+
+		if (c->ws->close_sent)
+			return 0;
+		return conn_tx(c, h, hl) < 0 ? -1 : conn_tx(c, p, n);
+	}
 	memcpy(buf + WS_SERVER_HEADER_MAX, p, n);
 	return conn_tx_framed(c, buf + WS_SERVER_HEADER_MAX, n);
 }

@@ -316,7 +316,8 @@ void metrics_render(struct moat *m, struct sbuf *o)
 			  (unsigned long long)v.l[i].bytes_out);
 	}
 	HEAD("moat_rejects_total", "counter",
-	     "Refused connections per listener and cause.");
+	     "Refusals per listener and cause: connections, and packets "
+	     "denied by topic rules (acl_publish, acl_subscribe).");
 	for (size_t i = 0; i < m->n_listeners; i++)
 		for (int r = 0; r < REJ__COUNT; r++) {
 			sb_printf(o, "moat_rejects_total{listener=\"");
@@ -325,6 +326,25 @@ void metrics_render(struct moat *m, struct sbuf *o)
 				  (unsigned long long)v.l[i].rejects[r]);
 		}
 
+	HEAD("moat_acl_rule_hits_total", "counter",
+	     "Packets each topic rule decided (rule=\"no_match\": none did), "
+	     "since the rules were loaded.");
+	for (size_t i = 0; i < m->gen->cfg->n_listeners; i++) {
+		const struct cfg_listener *lc = &m->gen->cfg->listeners[i];
+		const struct cfg_acl *a = &lc->mqtt.acl;
+
+		for (size_t r = 0; a->on && r <= a->n_rules; r++) {
+			sb_printf(o, "moat_acl_rule_hits_total{listener=\"");
+			lv(o, lc->name);
+			if (r < a->n_rules)
+				sb_printf(o, "\",rule=\"%zu\"} ", r + 1);
+			else
+				sb_printf(o, "\",rule=\"no_match\"} ");
+			sb_printf(o, "%llu\n",
+				  (unsigned long long)__atomic_load_n(
+				      &a->hits[r], __ATOMIC_RELAXED));
+		}
+	}
 	for (int k = 0; k < SM__COUNT; k++)
 		server_family(m, o, k);
 	histo_render(o, "moat_handshake_duration_seconds",

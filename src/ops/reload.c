@@ -322,8 +322,11 @@ static void swap_in(struct moat *m, struct gen *g, struct listener **ls,
 	m->upstreams = g->upstreams;
 	m->n_upstreams = g->n_upstreams;
 	uv_mutex_unlock(&m->wlock);
-	if (old) /* a new CRL may revoke live sessions */
+	if (old) { /* a new CRL may revoke live sessions, new topic rules
+		      deny their subscriptions */
 		conn_recheck_crl(m);
+		conn_recheck_acl(m);
+	}
 	gen_put(old);
 }
 
@@ -544,11 +547,12 @@ uint64_t moat_files_signature(const struct cfg *c)
 {
 	uint64_t h = 1469598103934665603ull;
 
-	for (size_t j = 0; c && j < 3 * c->n_listeners; j++) {
-		const struct cfg_listener *l = &c->listeners[j / 3];
-		const char *path = j % 3 == 0	? l->tls.crl
-				   : j % 3 == 1 ? l->tls.ticket_keys
-						: l->mqtt.token.jwks;
+	for (size_t j = 0; c && j < 4 * c->n_listeners; j++) {
+		const struct cfg_listener *l = &c->listeners[j / 4];
+		const char *path = j % 4 == 0	? l->tls.crl
+				   : j % 4 == 1 ? l->tls.ticket_keys
+				   : j % 4 == 2 ? l->mqtt.token.jwks
+						: l->mqtt.acl.rules_file;
 		struct stat st;
 		uint64_t v[4] = {0, 0, 0, 0};
 

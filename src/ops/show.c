@@ -534,6 +534,55 @@ static void cmd_tokens(struct moat *m, struct sbuf *o)
 	free(v.l);
 }
 
+/* show acl: per listener, the topic rules in force (as written, where
+ * written) and how often each decided, then the denials by action. */
+static void cmd_acl(struct moat *m, struct sbuf *o)
+{
+	static const char *act[] = {"-", "publish", "subscribe", "all"};
+	struct moat_view v;
+
+	moat_view(m, &v);
+	for (size_t i = 0; i < m->gen->cfg->n_listeners; i++) {
+		const struct cfg_listener *lc = &m->gen->cfg->listeners[i];
+		const struct cfg_acl *a = &lc->mqtt.acl;
+
+		sb_printf(o, "%slistener: %s\n", i ? "\n" : "", lc->name);
+		sb_printf(o, "acl: %s\n", a->on ? "on" : "off");
+		if (!a->on)
+			continue;
+		sb_printf(o, "rules: %s\n",
+			  a->rules_file ? a->rules_file : "inline");
+		sb_printf(o, "no_match: %s\ndeny_action: %s\nclaim: %s\n",
+			  a->no_match_allow ? "allow" : "deny",
+			  a->deny_disconnect ? "disconnect" : "ack",
+			  a->claim ? a->claim : "-");
+		for (size_t r = 0; r < a->n_rules; r++) {
+			const struct cfg_acl_rule *ru = &a->rules[r];
+
+			sb_printf(o, "rule: %zu %s %s hits=%llu at=%s:%d:%d",
+				  r + 1, ru->allow ? "allow" : "deny",
+				  act[ru->actions & 3],
+				  (unsigned long long)__atomic_load_n(
+				      &a->hits[r], __ATOMIC_RELAXED),
+				  ru->pos.file, ru->pos.line, ru->pos.col);
+			for (size_t t = 0; t < ru->n_topics; t++) {
+				sb_printf(o, " ");
+				sb_word(o, ru->topics[t]);
+			}
+			sb_printf(o, "\n");
+		}
+		sb_printf(o, "no_match_hits: %llu\n",
+			  (unsigned long long)__atomic_load_n(
+			      &a->hits[a->n_rules], __ATOMIC_RELAXED));
+		for (int r = REJ_ACL_PUBLISH; r <= REJ_ACL_LIVE; r++)
+			sb_printf(o, "%s: %llu\n", reject_name(r),
+				  i < v.n_listeners
+				      ? (unsigned long long)v.l[i].rejects[r]
+				      : 0ull);
+	}
+	free(v.l);
+}
+
 int stats_show(struct moat *m, char **w, int n, struct sbuf *o)
 {
 	if (strcmp(w[1], "info") == 0 && n == 2)
@@ -553,6 +602,8 @@ int stats_show(struct moat *m, char **w, int n, struct sbuf *o)
 		cmd_tls(m, o);
 	else if (strcmp(w[1], "tokens") == 0 && n == 2)
 		cmd_tokens(m, o);
+	else if (strcmp(w[1], "acl") == 0 && n == 2)
+		cmd_acl(m, o);
 	else if (strcmp(w[1], "enroll") == 0 && n == 2)
 		enroll_show(m, o);
 	else if (strcmp(w[1], "certs") == 0 && n <= 4)

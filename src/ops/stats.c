@@ -58,6 +58,7 @@ static void cmd_help(struct sbuf *o)
 		  "show workers              connections per worker thread\n"
 		  "show tls                  certificates, CA, CRL dates, OCSP cache\n"
 		  "show tokens               access tokens: policy, JWK Set, results\n"
+		  "show acl                  topic rules in force, hits, denials\n"
 		  "show certs [expiring DAYS] connected devices' certificates, notAfter\n"
 		  "show enroll               issuing CA, renewals by outcome\n"
 		  "show ocsp [SERIAL]        cached OCSP answers\n"

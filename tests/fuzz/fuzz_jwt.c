@@ -1,12 +1,14 @@
 /* fuzz_jwt.c - libFuzzer target for the JWK Set parser and the JWT
  * verifier. The first byte picks the target: 0 the JWK Set parser, 1 the
  * whole verification against the fixed set of the unit tests, 2 the claims
- * step alone (a fuzzer cannot sign, so this is how the claims are reached). */
+ * step alone (a fuzzer cannot sign, so this is how the claims are reached),
+ * 3 the topic rules of an `acl` claim and string claims (src/auth/claims). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/claims.h"
 #include "auth/jwk.h"
 #include "auth/jwt.h"
 #include "../unit/jwt_vectors.h"
@@ -27,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct jwks *set;
 	struct jwt_policy p = {(1u << CFG_ALG__COUNT) - 1, VEC_ISS, VEC_AUD,
-			       NULL, 30, 65536};
+			       NULL, 30, 65536, 0};
 	struct jwt_claims out;
 	struct jwks_err err;
 	struct jwks *s;
@@ -57,6 +59,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				     VEC_NOW, &out);
 		check_out(r, &out);
 		break;
+	case 3: {
+		struct jwt_doc *d = jwt_doc_parse((const char *)data + 1,
+						  size - 1);
+		struct cfg_acl_rule *rules;
+		const char *why = NULL;
+		size_t n;
+		int k = jwt_doc_acl(d, "acl", &rules, &n, &why);
+
+		if (k < 0 && (!why || rules))
+			abort();
+		if (k == 1)
+			cfg_acl_rules_free(rules, n);
+		jwt_doc_string(d, "site", 4);
+		jwt_doc_free(d);
+		break;
+	}
 	}
 	return 0;
 }

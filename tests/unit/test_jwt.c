@@ -19,7 +19,7 @@ static struct jwks *set;
 
 static struct jwt_policy policy(void)
 {
-	struct jwt_policy p = {ALL_ALGS, VEC_ISS, VEC_AUD, NULL, 30, 65536};
+	struct jwt_policy p = {ALL_ALGS, VEC_ISS, VEC_AUD, NULL, 30, 65536, 0};
 
 	return p;
 }

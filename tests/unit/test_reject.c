@@ -46,6 +46,11 @@ static const struct {
     {REJ_WS_ORIGIN, "ws_origin", -1, -1},
     {REJ_WS_HEADERS_TOO_LARGE, "ws_headers_too_large", -1, -1},
     {REJ_WS_PROTOCOL, "ws_protocol", -1, -1},
+    {REJ_ACL_PUBLISH, "acl_publish", -1, -1},
+    {REJ_ACL_SUBSCRIBE, "acl_subscribe", -1, -1},
+    {REJ_ACL_WILL, "acl_will", 0x05, 0x87},
+    {REJ_ACL_LIVE, "acl_live", -1, -1},
+    {REJ_RATE_LIMIT, "rate_limit", -1, -1},
 };
 
 int main(void)

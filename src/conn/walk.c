@@ -1,0 +1,111 @@
+/* walk.c - one direction of a session packet by packet, for the topic
+ * rules: each packet's start (its fixed header, a PUBLISH's topic and
+ * packet id, or the whole of the few packets judged whole) is seen once,
+ * in place when a read holds it, else gathered in a small per-connection
+ * buffer (WALK_HOLD, allocated at the first split); the rest of a packet
+ * is passed on or dropped as it comes, never buffered. Packets passed on
+ * leave in runs, one write per read, not one per packet. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn/internal.h"
+
+#define FLUSH()                                                                \
+	do {                                                                   \
+		if (runlen && sink(c, run, runlen) < 0)                        \
+			return -1;                                             \
+		runlen = 0;                                                    \
+	} while (0)
+
+int walk_feed(struct conn *c, struct walk *w, const uint8_t *p, size_t n,
+	      const struct walk_ops *ops)
+{
+	const uint8_t *run = p;
+	size_t runlen = 0;
+	walk_sink sink = ops->sink;
+	uint8_t rep[WALK_HOLD + 16];
+
+	/* until the read is used up and no gathered start is complete */
+	while (n || (w->hlen && w->hlen == w->want)) {
+		const uint8_t *v;
+		size_t vlen, seen, replen = 0;
+		struct mqtt_peek pk;
+		int r;
+
+		if (w->left) { /* the rest of a packet already judged */
+			size_t take = n < w->left ? n : w->left;
+
+			if (w->drop) {
+				FLUSH();
+			} else {
+				if (!runlen)
+					run = p;
+				runlen += take;
+			}
+			p += take;
+			n -= take;
+			w->left -= (uint32_t)take;
+			continue;
+		}
+		v = w->hlen ? w->hold : p;
+		vlen = w->hlen ? w->hlen : n;
+		r = mqtt_peek(v, vlen, ops->whole(c), WALK_HOLD, &pk);
+		if (r == MQTT_AGAIN) { /* the start is split: gather it */
+			size_t take = pk.need - w->hlen;
+
+			FLUSH();
+			if (!w->hold && !(w->hold = malloc(WALK_HOLD))) {
+				conn_close(c, "out of memory");
+				return -1;
+			}
+			if (take > n)
+				take = n;
+			memcpy(w->hold + w->hlen, p, take);
+			w->hlen += (uint32_t)take;
+			w->want = (uint32_t)pk.need;
+			p += take;
+			n -= take;
+			continue;
+		}
+		if (r < 0) {
+			FLUSH();
+			ops->bad(c, r);
+			return -1;
+		}
+		r = ops->judge(c, v, &pk, rep, sizeof(rep), &replen);
+		if (r == WALK_STOP)
+			return -1;
+		seen = w->hlen ? w->hlen : (n < pk.total ? n : pk.total);
+		if (r == WALK_PASS && !w->hlen) {
+			if (!runlen)
+				run = p;
+			runlen += seen;
+		} else {
+			FLUSH();
+			if (r == WALK_PASS && sink(c, w->hold, w->hlen) < 0)
+				return -1;
+			if (r == WALK_REPLACE && sink(c, rep, replen) < 0)
+				return -1;
+		}
+		w->drop = r != WALK_PASS;
+		w->left = (uint32_t)(pk.total - seen);
+		if (!w->hlen) {
+			p += seen;
+			n -= seen;
+		}
+		w->hlen = 0;
+	}
+	FLUSH();
+	return 0;
+}
+
+bool walk_at_boundary(const struct walk *w)
+{
+	return !w->left && !w->hlen;
+}
+
+void walk_free(struct walk *w)
+{
+	free(w->hold);
+	w->hold = NULL;
+}
