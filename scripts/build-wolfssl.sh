@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds wolfSSL 5.7.2 from Debian 13's source package into a static prefix
-# inside the build tree, with the features moat needs (see README, "wolfSSL").
+# inside the build tree, with the features moat needs (see docs/development.md, "Building").
 # What is built is upstream's tarball (its SHA-256 checked by
 # fetch-wolfssl.sh) with the patches of that Debian revision (its security
 # fixes), then moat's own below; the revision is part of the stamp and is

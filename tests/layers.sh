@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The arrows of src/ point one way: a folder includes only from its own
-# layer and the ones below it (the order is meson.build's and README's
+# layer and the ones below it (the order is meson.build's and docs/development.md's
 # "Architecture"). Prints every include that points up; fails on any.
 set -uo pipefail
 cd "$(dirname "$0")/../src"

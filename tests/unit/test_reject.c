@@ -1,7 +1,7 @@
 /* test_reject.c - the reject table against the contract: every cause has
  * a unique name, and the CONNACK each version gets is the one of
  * the spec's reject table (0x02/0x85, 0x03/0x88, 0x05/0x87, ...); a client
- * whose protocol level is not known yet gets no CONNACK. The README's
+ * whose protocol level is not known yet gets no CONNACK. moat-ctl(8)'s
  * table is checked against these names by tests/integration (show info). */
 #include <string.h>
 
