@@ -97,6 +97,31 @@ def attempts_as_owner(moat, before):
     return len(moat.forwarded_to(OWNER)) - before
 
 
+def full_session(ctx, port, client_id=OWNER):
+    """A full handshake and CONNECT: the session (with its ticket)."""
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                        server_hostname="localhost")
+    s.sendall(connect_packet(client_id))
+    assert read_connack(s) == CONNACK_OK
+    sess = s.session
+    s.close()
+    return sess
+
+
+def try_resume(ctx, port, sess, client_id=OWNER):
+    """Offer sess and CONNECT as client_id: (resumed?, CONNACK bytes)."""
+    try:
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                            server_hostname="localhost", session=sess)
+        reused = s.session_reused
+        s.sendall(connect_packet(client_id))
+        ack = read_connack(s)
+        s.close()
+    except OSError:
+        return False, b""
+    return reused, ack
+
+
 def test_attack_tls13_ticket_with_other_cipher_suite_and_no_certificate(
         moat_factory, live_brokers, pki, tmp_path):
     """The reviewer's attack: the owner's ticket offered with another TLS
@@ -182,23 +207,9 @@ def test_attack_ticket_from_another_listener_with_another_ca(moat_factory, live_
     it in."""
     m = moat_factory(live_brokers, two_listeners(pki, other_ca="foreign.crt"))
     ctx = tls_context(pki, OWNER, "1.3")
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", m.port), timeout=5),
-                        server_hostname="localhost")
-    s.sendall(connect_packet(OWNER))
-    assert read_connack(s) == CONNACK_OK
-    sess = s.session
-    s.close()
+    sess = full_session(ctx, m.port)
     before = len(m.forwarded_to(OWNER))
-    try:
-        s2 = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port_of(m, 1)),
-                                                      timeout=5),
-                             server_hostname="localhost", session=sess)
-        reused = s2.session_reused
-        s2.sendall(connect_packet(OWNER))
-        ack = read_connack(s2)
-        s2.close()
-    except OSError:
-        reused, ack = False, b""
+    reused, ack = try_resume(ctx, port_of(m, 1), sess)
     assert not reused
     assert ack != CONNACK_OK
     assert wait_for(lambda: m.rejects("unknown_ca") == 1, 5), m.info()
@@ -211,12 +222,7 @@ def test_attack_ticket_from_another_listener_with_the_same_ca(moat_factory, live
     listener; on the other one the device does a full handshake."""
     m = moat_factory(live_brokers, two_listeners(pki))
     ctx = tls_context(pki, OWNER, "1.3")
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", m.port), timeout=5),
-                        server_hostname="localhost")
-    s.sendall(connect_packet(OWNER))
-    assert read_connack(s) == CONNACK_OK
-    sess = s.session
-    s.close()
+    sess = full_session(ctx, m.port)
     s2 = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port_of(m, 1)), timeout=5),
                          server_hostname="localhost", session=sess)
     assert not s2.session_reused
@@ -240,26 +246,12 @@ def test_attack_ticket_after_a_reload_that_drops_its_ca(moat_factory, live_broke
     m = moat_factory(live_brokers, mutate)
     ctx = tls_context(pki, "dev-foreign", "1.3")
     ctx.load_verify_locations(os.path.join(pki, "ca.crt"))
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", m.port), timeout=5),
-                        server_hostname="localhost")
-    s.sendall(connect_packet("dev-foreign"))
-    assert read_connack(s) == CONNACK_OK
-    sess = s.session
-    s.close()
+    sess = full_session(ctx, m.port, "dev-foreign")
     shutil.copy(os.path.join(pki, "ca.crt"), bundle + ".new")
     os.rename(bundle + ".new", bundle)
-    assert "reloaded" in m.ctl("reload") or True
-    assert wait_for(lambda: "generation" in m.ctl("show info"), 5)
+    m.ctl("reload", check=True)
     before = len(m.forwarded_to("dev-foreign"))
-    try:
-        s2 = ctx.wrap_socket(socket.create_connection(("127.0.0.1", m.port), timeout=5),
-                             server_hostname="localhost", session=sess)
-        reused = s2.session_reused
-        s2.sendall(connect_packet("dev-foreign"))
-        ack = read_connack(s2)
-        s2.close()
-    except OSError:
-        reused, ack = False, b""
+    reused, ack = try_resume(ctx, m.port, sess, "dev-foreign")
     assert not reused and ack != CONNACK_OK
     assert len(m.forwarded_to("dev-foreign")) == before
 
@@ -275,12 +267,7 @@ def test_attack_resumption_while_the_crl_is_past_next_update(moat_factory, live_
         c["listeners"][0]["tls"].update(crl=crl, crl_expired="reject")
     m = moat_factory(live_brokers, mutate)
     ctx = tls_context(pki, OWNER, "1.3")
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", m.port), timeout=5),
-                        server_hostname="localhost")
-    s.sendall(connect_packet(OWNER))
-    assert read_connack(s) == CONNACK_OK
-    sess = s.session
-    s.close()
+    sess = full_session(ctx, m.port)
     env = dict(os.environ, CA_NAME="inter", CLIENT_ID="none", OCSP_PORT="0",
                OCSP_ROOT_PORT="0")
     old = str(tmp_path / "old.crl")
@@ -294,15 +281,7 @@ def test_attack_resumption_while_the_crl_is_past_next_update(moat_factory, live_
     m.ctl("reload")
     assert wait_for(lambda: "EXPIRED" in m.ctl("show tls"), 5)
     before = len(m.forwarded_to(OWNER))
-    try:
-        s2 = ctx.wrap_socket(socket.create_connection(("127.0.0.1", m.port), timeout=5),
-                             server_hostname="localhost", session=sess)
-        reused = s2.session_reused
-        s2.sendall(connect_packet(OWNER))
-        ack = read_connack(s2)
-        s2.close()
-    except OSError:
-        reused, ack = False, b""
+    reused, ack = try_resume(ctx, m.port, sess)
     assert not reused and ack != CONNACK_OK
     assert len(m.forwarded_to(OWNER)) == before
     assert wait_for(lambda: m.rejects("crl_expired") == 1, 5), m.info()
