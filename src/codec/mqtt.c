@@ -557,7 +557,7 @@ int mqtt_filters_each(const uint8_t *pkt, size_t len, uint8_t version,
 	return n;
 }
 
-static size_t put_varint(uint8_t *out, uint32_t v)
+size_t mqtt_varint_put(uint8_t *out, uint32_t v)
 {
 	size_t n = 0;
 
@@ -596,13 +596,14 @@ int mqtt_rewrite_credentials(const uint8_t *pkt, size_t len,
 		return MQTT_E_TOO_LARGE;
 	{
 		uint8_t tmp[4];
-		size_t need = 1 + put_varint(tmp, (uint32_t)newrem) + newrem;
+		size_t need =
+		    1 + mqtt_varint_put(tmp, (uint32_t)newrem) + newrem;
 
 		if (need > outcap)
 			return MQTT_E_NOSPACE;
 	}
 	out[0] = tf;
-	o = 1 + put_varint(out + 1, (uint32_t)newrem);
+	o = 1 + mqtt_varint_put(out + 1, (uint32_t)newrem);
 	memcpy(out + o, pkt + hl, body_before);
 	/* The connect flags byte sits after the protocol name and level. */
 	flags_off = o + 2 + (size_t)(pkt[hl] << 8 | pkt[hl + 1]) + 1;
@@ -684,14 +685,14 @@ int mqtt_build_disconnect_v5(uint8_t *out, size_t cap, uint8_t reason,
 
 	if (wl > 0xffff || sl > 0xffff)
 		return MQTT_E_NOSPACE;
-	rem = 1 + put_varint(vb, (uint32_t)props) + props;
+	rem = 1 + mqtt_varint_put(vb, (uint32_t)props) + props;
 	/* header, remaining length (at most 4 bytes), body */
-	if (1 + put_varint(vb, (uint32_t)rem) + rem > cap)
+	if (1 + mqtt_varint_put(vb, (uint32_t)rem) + rem > cap)
 		return MQTT_E_NOSPACE;
 	out[o++] = MQTT_DISCONNECT << 4;
-	o += put_varint(out + o, (uint32_t)rem);
+	o += mqtt_varint_put(out + o, (uint32_t)rem);
 	out[o++] = reason;
-	o += put_varint(out + o, (uint32_t)props);
+	o += mqtt_varint_put(out + o, (uint32_t)props);
 	if (server_ref) /* 0x1C Server Reference: where to go instead */
 		o += put_str_prop(out + o, 0x1c, server_ref, sl);
 	if (why) /* 0x1F Reason String */
@@ -710,17 +711,17 @@ int mqtt_build_publish(uint8_t *out, size_t cap, uint8_t version,
 	if (tl > 0xffff || corr_len > 0xffff)
 		return MQTT_E_NOSPACE;
 	if (version == MQTT_V5)
-		rem += put_varint(vb, (uint32_t)props) + props;
+		rem += mqtt_varint_put(vb, (uint32_t)props) + props;
 	if (rem > MQTT_MAX_REMAINING || 1 + 4 + rem > cap)
 		return MQTT_E_NOSPACE;
 	out[o++] = MQTT_PUBLISH << 4; /* QoS 0, no retain */
-	o += put_varint(out + o, (uint32_t)rem);
+	o += mqtt_varint_put(out + o, (uint32_t)rem);
 	out[o++] = (uint8_t)(tl >> 8);
 	out[o++] = (uint8_t)tl;
 	memcpy(out + o, topic, tl);
 	o += tl;
 	if (version == MQTT_V5) {
-		o += put_varint(out + o, (uint32_t)props);
+		o += mqtt_varint_put(out + o, (uint32_t)props);
 		if (corr_len) { /* 0x09 Correlation Data, echoed */
 			out[o++] = 0x09;
 			out[o++] = (uint8_t)(corr_len >> 8);

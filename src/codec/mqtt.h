@@ -61,6 +61,10 @@ enum mqtt_type {
 /* Largest remaining length the protocol can express (4-byte varint). */
 #define MQTT_MAX_REMAINING 268435455u
 
+/* v as an MQTT variable byte integer into out (room for 4 bytes); its
+ * length. */
+size_t mqtt_varint_put(uint8_t *out, uint32_t v);
+
 /* Fixed header of the packet at the start of buf: returns 0 and fills the
  * out-parameters when the header is complete (1 type/flags byte + 1..4
  * varint bytes), MQTT_AGAIN when buf ends inside the header, or

@@ -8,24 +8,11 @@
 
 #include "codec/mqtt.h"
 
-static size_t varint_put(uint8_t *out, uint32_t v)
-{
-	size_t n = 0;
-
-	do {
-		uint8_t b = v & 0x7f;
-
-		v >>= 7;
-		out[n++] = (uint8_t)(v ? b | 0x80 : b);
-	} while (v);
-	return n;
-}
-
 static size_t varint_len(uint32_t v)
 {
 	uint8_t tmp[4];
 
-	return varint_put(tmp, v);
+	return mqtt_varint_put(tmp, v);
 }
 
 /* A varint at b[*off..len): 1 read, 0 more bytes needed, -1 malformed. */
@@ -169,7 +156,7 @@ int mqtt_build_subscribe_without(const uint8_t *pkt,
 	if (1 + varint_len((uint32_t)body) + body > cap)
 		return MQTT_E_NOSPACE;
 	out[0] = pkt[0];
-	o = 1 + varint_put(out + 1, (uint32_t)body);
+	o = 1 + mqtt_varint_put(out + 1, (uint32_t)body);
 	memcpy(out + o, pkt + s->hdr_len, s->props_end - s->hdr_len);
 	o += s->props_end - s->hdr_len;
 	off = s->props_end;
@@ -190,7 +177,7 @@ static size_t suback_head(uint8_t *out, uint8_t version, uint16_t id,
 	size_t o = 0;
 
 	out[o++] = MQTT_SUBACK << 4;
-	o += varint_put(out + o, (uint32_t)body);
+	o += mqtt_varint_put(out + o, (uint32_t)body);
 	out[o++] = (uint8_t)(id >> 8);
 	out[o++] = (uint8_t)id;
 	if (version == MQTT_V5)
@@ -240,7 +227,7 @@ int mqtt_merge_suback(const uint8_t *pkt, size_t len, uint8_t version,
 	if (1 + varint_len((uint32_t)body) + body > cap)
 		return MQTT_E_NOSPACE;
 	out[0] = MQTT_SUBACK << 4;
-	o = 1 + varint_put(out + 1, (uint32_t)body);
+	o = 1 + mqtt_varint_put(out + 1, (uint32_t)body);
 	memcpy(out + o, pkt + props_at - 2, 2 + (off - props_at));
 	o += 2 + (off - props_at);
 	for (unsigned i = 0; i < n; i++)
