@@ -32,7 +32,8 @@ flags="--enable-aesni --enable-intelasm --enable-sp --enable-sp-asm --enable-tls
 # in a session ticket (32 bytes by default) for moat's identity blob (the
 # client's names, serial, the leaf's hash: see src/tls/ticket.h), so that a
 # ticket resumes on any instance holding the key with no table. It costs
-# 480 bytes in each connection's WOLFSSL_SESSION (its static ticket buffer).
+# 480 bytes in each connection's WOLFSSL_SESSION (its static ticket buffer)
+# unless that buffer is cut down: see the third patch below.
 # XMALLOC_USER: wolfSSL calls XMALLOC/XFREE/XREALLOC, defined by moat
 # (src/base/scratch.c), with the type of each allocation: a handshake's
 # temporaries go to moat's scratch heap, the session's objects to malloc.
@@ -50,7 +51,20 @@ cflags="$cflags -DXMALLOC_USER -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_AL
 # length the ticket claims (and its MAC at that offset) without checking it
 # against the bytes the client sent, so a forged ticket makes the callback
 # read past it (fixed upstream after 5.7.2): refuse such a ticket first.
-patches="revoked-alert-2 ticket-enc-len-1"
+# A third: WOLFSSL_SESSION holds a static buffer as large as the largest
+# ticket (654 bytes with the padding above), in every connection for as
+# long as it lives, though a server needs its ticket only until it is sent.
+# WOLFSSL_STATIC_TICKET_LEN sizes that buffer (a larger ticket is
+# allocated, as wolfSSL already does for tickets over it), and
+# wolfSSL_set_SessionTicket(ssl, NULL, 0) now frees an allocated ticket:
+# moat calls it once the handshake is done (tls_session_settle).
+# And: a TLS 1.3 server keeps its DRBG after the handshake (160 bytes and
+# two allocations a connection) only to be able to send more tickets
+# later; moat never does (its one ticket is written when the handshake
+# ends), so with WOLFSSL_NO_LATE_TICKETS the end of the handshake frees it
+# as wolfSSL already does for clients.
+cflags="$cflags -DWOLFSSL_STATIC_TICKET_LEN=8 -DWOLFSSL_NO_LATE_TICKETS"
+patches="revoked-alert-2 ticket-enc-len-1 static-ticket-2"
 # The source first (quick and offline when .deps/ has it): its Debian
 # revision is part of what is built.
 mkdir -p "$cache"
@@ -99,6 +113,39 @@ grep -q '        if (inLen > WOLFSSL_TICKET_ENC_SZ) {' src/internal.c || {
 perl -0pi -e 's/(ato16\(et->enc_len, &inLen\);\n        if \(inLen > WOLFSSL_TICKET_ENC_SZ)\) \{/$1 ||\n                (word32)inLen + WOLFSSL_TICKET_FIXED_SZ > len) {/' src/internal.c
 grep -q '(word32)inLen + WOLFSSL_TICKET_FIXED_SZ > len) {' src/internal.c || {
   echo "build-wolfssl: the ticket length patch did not apply" >&2; exit 1; }
+perl -0pi -e 's/(#define SESSION_TICKET_LEN \(\(int\)sizeof\(ExternalTicket\)\)\n)/$1#ifndef WOLFSSL_STATIC_TICKET_LEN\n#define WOLFSSL_STATIC_TICKET_LEN SESSION_TICKET_LEN\n#endif\n/; s/byte               staticTicket\[SESSION_TICKET_LEN\];/byte               staticTicket[WOLFSSL_STATIC_TICKET_LEN];/' wolfssl/internal.h
+perl -pi -e 's/(ticketLen|ticLen) (>|<=) SESSION_TICKET_LEN\)/$1 $2 WOLFSSL_STATIC_TICKET_LEN)/' src/ssl_sess.c
+perl -0pi -e 's/(    if \(ssl == NULL \|\| \(buf == NULL && bufSz > 0\)\)\n        return BAD_FUNC_ARG;\n)/$1    if (bufSz == 0 && ssl->session->ticketLenAlloc > 0) {\n        XFREE(ssl->session->ticket, ssl->session->heap,\n              DYNAMIC_TYPE_SESSION_TICK);\n        ssl->session->ticketLenAlloc = 0;\n        ssl->session->ticket = ssl->session->staticTicket;\n    }\n/; s/if \(bufSz <= SESSION_TICKET_LEN\) \{/if (bufSz <= WOLFSSL_STATIC_TICKET_LEN) {/' src/ssl.c
+# CreateTicket writes the ticket into the static buffer: allocate one when
+# that buffer is smaller than a ticket
+perl -0pi -e "$(cat <<'PERL'
+s{        WOLFSSL_ASSERT_SIZEOF_GE\(ssl->session->staticTicket, \*et\);\n(        WOLFSSL_ASSERT_SIZEOF_GE\(et->enc_ticket, \*it\);\n\n)        if \(ssl->session->ticket != ssl->session->staticTicket\) \{}{$1        if (sizeof(ssl->session->staticTicket) < sizeof(*et)) {
+            if (ssl->session->ticketLenAlloc < sizeof(*et)) {
+                if (ssl->session->ticketLenAlloc > 0)
+                    XFREE(ssl->session->ticket, NULL,
+                          DYNAMIC_TYPE_SESSION_TICK);
+                ssl->session->ticketLenAlloc = 0;
+                ssl->session->ticket = (byte*)XMALLOC(sizeof(*et), NULL,
+                                                DYNAMIC_TYPE_SESSION_TICK);
+                if (ssl->session->ticket == NULL) {
+                    ssl->session->ticket = ssl->session->staticTicket;
+                    return MEMORY_E;
+                }
+                ssl->session->ticketLenAlloc = (word16)sizeof(*et);
+            }
+        }
+        else if (ssl->session->ticket != ssl->session->staticTicket) \{}
+PERL
+)" src/internal.c
+perl -0pi -e 's/(    #elif !defined\(WOLFSSL_POST_HANDSHAKE_AUTH\) && defined\(HAVE_SESSION_TICKET\)\n)(        \|\| \(ssl->options.tls1_3 && ssl->options.side == WOLFSSL_CLIENT_END\)\n)/    #elif !defined(WOLFSSL_POST_HANDSHAKE_AUTH) && defined(HAVE_SESSION_TICKET) && defined(WOLFSSL_NO_LATE_TICKETS)\n        || ssl->options.tls1_3\n$1$2/' src/internal.c
+[ "$(grep -c 'WOLFSSL_STATIC_TICKET_LEN' wolfssl/internal.h)" = 3 ] &&
+  [ "$(grep -c 'WOLFSSL_STATIC_TICKET_LEN)' src/ssl_sess.c)" = 4 ] &&
+  ! grep -q '[ (]SESSION_TICKET_LEN)' src/ssl_sess.c &&
+  grep -q 'if (bufSz <= WOLFSSL_STATIC_TICKET_LEN) {' src/ssl.c &&
+  grep -q 'if (bufSz == 0 && ssl->session->ticketLenAlloc > 0) {' src/ssl.c &&
+  grep -q 'if (sizeof(ssl->session->staticTicket) < sizeof(\*et)) {' src/internal.c &&
+  grep -q 'defined(HAVE_SESSION_TICKET) && defined(WOLFSSL_NO_LATE_TICKETS)$' src/internal.c || {
+  echo "build-wolfssl: the static ticket patch did not apply" >&2; exit 1; }
 {
   ./autogen.sh
   # shellcheck disable=SC2086

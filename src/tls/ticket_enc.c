@@ -162,9 +162,11 @@ static void blob_of_peer(struct ticket_blob *b, const struct tls_peer *p)
 #undef STR
 }
 
-static char *str_of(struct ticket_str s)
+static struct peer_str str_of(struct ticket_str s)
 {
-	return s.n ? dup_n(s.p, s.n) : NULL;
+	struct peer_str r = {s.n ? s.p : NULL, s.n};
+
+	return r;
 }
 
 /* The peer as the ticket says (peer is zeroed). */
@@ -177,18 +179,15 @@ static void peer_of_blob(struct tls_peer *peer, const struct ticket_blob *b)
 	peer->not_after = b->not_after;
 	memcpy(peer->leaf_hash, b->leaf_hash, TICKET_HASH_SZ);
 	memcpy(peer->issuer_hash, b->issuer_hash, TICKET_HASH_SZ);
-	peer->subject = str_of(b->subject);
-	peer->cn = str_of(b->cn);
-	peer->san_dns = str_of(b->san_dns);
-	peer->san_uri = str_of(b->san_uri);
+	{
+		struct peer_str s[4] = {str_of(b->subject), str_of(b->cn),
+					str_of(b->san_dns), str_of(b->san_uri)};
+
+		(void)peer_names(peer, s, b->serial, b->serial_len);
+	}
 	if (b->certid_len && (peer->certid = malloc(b->certid_len))) {
 		memcpy(peer->certid, b->certid, b->certid_len);
 		peer->certid_len = b->certid_len;
-	}
-	if (b->serial_len && (peer->serial = malloc(b->serial_len * 2 + 1))) {
-		for (size_t i = 0; i < b->serial_len; i++)
-			snprintf(peer->serial + 2 * i, 3, "%02x", b->serial[i]);
-		peer->serial[b->serial_len * 2] = '\0';
 	}
 	peer->resumed = 1;
 }
@@ -435,6 +434,11 @@ int tls_session_settle(WOLFSSL *ssl, struct tls_io *io)
 	struct tls_peer *p = io->peer, *r = io->resume;
 
 	io->resume = NULL;
+	/* The ticket is written (TLS 1.3: waiting in the cork for the
+	 * CONNACK): the session's copy of it is not needed again. With the
+	 * bundled wolfSSL this frees it (scripts/build-wolfssl.sh, "static
+	 * ticket"); elsewhere it only forgets its length. */
+	wolfSSL_set_SessionTicket(ssl, NULL, 0);
 	if (!wolfSSL_session_reused(ssl)) {
 		/* a full handshake: the ticket, if any, meant nothing */
 		if (r) {
