@@ -23,8 +23,13 @@ void conn_on_accept(uv_stream_t *server, int status)
 	if (status < 0)
 		return;
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (c)
+		c->su = calloc(1, sizeof(*c->su));
+	if (!c || !c->su) {
+		free(c);
 		return;
+	}
+	c->su->c = c;
 	c->moat = m;
 	c->li = li;
 	li->refs++;
@@ -137,35 +142,35 @@ int conn_proxy_read(struct conn *c, const uint8_t *p, size_t n)
 	size_t used, room;
 	int r;
 
-	if (!c->phdr && !(c->phdr = malloc(PROXY_MAX_HEADER))) {
+	if (!c->su->phdr && !(c->su->phdr = malloc(PROXY_MAX_HEADER))) {
 		conn_close(c, "out of memory");
 		return -1;
 	}
-	room = PROXY_MAX_HEADER - c->phdr_len;
+	room = PROXY_MAX_HEADER - c->su->phdr_len;
 	if (n > room) { /* more than a header: keep the rest for TLS */
-		memcpy(c->phdr + c->phdr_len, p, room);
-		c->phdr_len += room;
-		r = proxy_parse(c->phdr, c->phdr_len, &src, &used);
+		memcpy(c->su->phdr + c->su->phdr_len, p, room);
+		c->su->phdr_len += room;
+		r = proxy_parse(c->su->phdr, c->su->phdr_len, &src, &used);
 		if (r == PROXY_DONE) {
 			/* what follows the header is in p, past room */
-			size_t extra = c->phdr_len - used;
+			size_t extra = c->su->phdr_len - used;
 
 			c->io.rx = p + room - extra;
 			c->io.rx_len = n - room + extra;
 		}
 	} else {
 		if (n)
-			memcpy(c->phdr + c->phdr_len, p, n);
-		c->phdr_len += n;
-		r = proxy_parse(c->phdr, c->phdr_len, &src, &used);
+			memcpy(c->su->phdr + c->su->phdr_len, p, n);
+		c->su->phdr_len += n;
+		r = proxy_parse(c->su->phdr, c->su->phdr_len, &src, &used);
 		if (r == PROXY_DONE) {
-			c->io.rx = p + n - (c->phdr_len - used);
-			c->io.rx_len = c->phdr_len - used;
+			c->io.rx = p + n - (c->su->phdr_len - used);
+			c->io.rx_len = c->su->phdr_len - used;
 		}
 	}
 	if (r == PROXY_AGAIN && !c->io.eof)
 		return 0;
-	if (r == PROXY_AGAIN && c->phdr_len == 0) {
+	if (r == PROXY_AGAIN && c->su->phdr_len == 0) {
 		/* a port probe (a balancer's health check): not a reject */
 		conn_close(c, "client closed before the PROXY header");
 		return -1;
@@ -180,7 +185,7 @@ int conn_proxy_read(struct conn *c, const uint8_t *p, size_t n)
 	/* the header came within handshake_timeout; TLS gets its own */
 	uv_timer_start(&c->timer, conn_on_timeout,
 		       c->gen->cfg->limits.handshake_timeout_ms, 0);
-	free(c->phdr);
-	c->phdr = NULL;
+	free(c->su->phdr);
+	c->su->phdr = NULL;
 	return conn_admit(c) < 0 ? -1 : 1;
 }

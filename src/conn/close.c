@@ -13,6 +13,19 @@
 #include "upstream/server.h"
 #include "conn/internal.h"
 
+void conn_setup_free(struct conn *c)
+{
+	struct conn_setup *su = c->su;
+
+	if (!su)
+		return;
+	ocsp_cancel(c->moat->ocsp, &su->ocsp_w);
+	free(su->phdr);
+	free(su->cbuf);
+	free(su);
+	c->su = NULL;
+}
+
 void conn_on_handle_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
@@ -22,13 +35,11 @@ void conn_on_handle_closed(uv_handle_t *h)
 	/* Last handle closed: no callback can reach c any more. */
 	if (c->ssl)
 		wolfSSL_free(c->ssl);
-	ocsp_cancel(c->moat->ocsp, &c->ocsp_w);
+	conn_setup_free(c);
 	tls_io_free(&c->io);
 	conn_ws_free(c);
-	free(c->phdr);
 	free(c->cork);
 	tls_peer_clear(&c->cert);
-	free(c->cbuf);
 	free(c->client_id);
 	free(c->token_ident);
 	conn_acl_free(c);
@@ -60,7 +71,8 @@ void conn_close(struct conn *c, const char *why)
 		  conn_state_name(c->state), "age_ms", age, "bytes_in", bin,
 		  "bytes_out", bout, "reason", why, NULL);
 	c->state = CS_CLOSED;
-	ocsp_cancel(c->moat->ocsp, &c->ocsp_w);
+	if (c->su)
+		ocsp_cancel(c->moat->ocsp, &c->su->ocsp_w);
 	ocsp_release(m->ocsp, c->ocsp_e);
 	c->ocsp_e = NULL;
 	src_release(m->sources, c->src);

@@ -121,7 +121,7 @@ static void conn_client_pump(struct conn *c)
 		}
 		if (c->state == CS_CONNECT)
 			conn_connect_check(c);
-		else if (c->clen - c->connect_len > PIPELINE_MAX)
+		else if (c->su->clen - c->su->connect_len > PIPELINE_MAX)
 			conn_read_stop(c, SIDE_CLIENT);
 	}
 }
@@ -184,7 +184,7 @@ void conn_on_timeout(uv_timer_t *t)
 		conn_refuse(c, REJ_CONNECT_TIMEOUT);
 		break;
 	case CS_UPSTREAM: /* this address's time is up */
-		dial_timed_out(&c->dial);
+		dial_timed_out(&c->su->dial);
 		break;
 	case CS_CLOSING:
 		conn_close(c, "flush timeout");

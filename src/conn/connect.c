@@ -18,20 +18,20 @@
 
 int conn_connect_buffer(struct conn *c, const uint8_t *p, size_t n)
 {
-	if (c->clen + n > c->ccap) {
-		size_t cap = c->ccap ? c->ccap : 512;
+	if (c->su->clen + n > c->su->ccap) {
+		size_t cap = c->su->ccap ? c->su->ccap : 512;
 		uint8_t *nb;
 
-		while (cap < c->clen + n)
+		while (cap < c->su->clen + n)
 			cap *= 2;
-		nb = realloc(c->cbuf, cap);
+		nb = realloc(c->su->cbuf, cap);
 		if (!nb)
 			return -1;
-		c->cbuf = nb;
-		c->ccap = cap;
+		c->su->cbuf = nb;
+		c->su->ccap = cap;
 	}
-	memcpy(c->cbuf + c->clen, p, n);
-	c->clen += n;
+	memcpy(c->su->cbuf + c->su->clen, p, n);
+	c->su->clen += n;
 	return 0;
 }
 
@@ -162,7 +162,7 @@ int conn_connect_check(struct conn *c)
 	const char *ident;
 	int r, bound;
 
-	r = mqtt_fixed_header(c->cbuf, c->clen, &tf, &rem, &hl);
+	r = mqtt_fixed_header(c->su->cbuf, c->su->clen, &tf, &rem, &hl);
 	if (r == MQTT_AGAIN)
 		return 0;
 	if (r < 0 || tf != (MQTT_CONNECT << 4)) {
@@ -171,14 +171,14 @@ int conn_connect_check(struct conn *c)
 	}
 	total = hl + rem;
 	if (total > cfg->limits.max_packet_size) {
-		c->version = peek_version(c->cbuf, c->clen, hl);
+		c->version = peek_version(c->su->cbuf, c->su->clen, hl);
 		conn_refuse(c, REJ_PACKET_TOO_LARGE);
 		return 1;
 	}
-	if (c->clen < total)
+	if (c->su->clen < total)
 		return 0;
 	memset(&mc, 0, sizeof(mc));
-	r = mqtt_parse_connect(c->cbuf, total, &mc);
+	r = mqtt_parse_connect(c->su->cbuf, total, &mc);
 	c->version = mc.version;
 	if (r == MQTT_E_VERSION) {
 		/* Answer an unknown level the way its own family reads it. */
@@ -215,7 +215,7 @@ int conn_connect_check(struct conn *c)
 					       : REJ_OCSP_NO_URL);
 		return 1;
 	}
-	c->connect_len = total;
+	c->su->connect_len = total;
 	c->client_max = mc.max_packet_size;
 	c->client_id = malloc(mc.client_id.len + 1u);
 	if (!c->client_id) {
@@ -275,23 +275,23 @@ int conn_connect_check(struct conn *c)
 		const char *user = bound && mq->username_from_cert ? ident
 								   : NULL;
 		size_t ulen = user ? strlen(user) : 0;
-		size_t cap = c->clen + ulen + 8;
+		size_t cap = c->su->clen + ulen + 8;
 		uint8_t *nb = malloc(cap);
 		size_t outlen;
 
-		if (!nb || mqtt_rewrite_credentials(c->cbuf, total, &mc, user,
-						    ulen, c->token_pw,
-						    nb, cap, &outlen) != 0) {
+		if (!nb || mqtt_rewrite_credentials(c->su->cbuf, total, &mc,
+						    user, ulen, c->token_pw, nb,
+						    cap, &outlen) != 0) {
 			free(nb);
 			conn_refuse(c, REJ_BAD_CONNECT);
 			return 1;
 		}
-		memcpy(nb + outlen, c->cbuf + total, c->clen - total);
-		free(c->cbuf);
-		c->cbuf = nb;
-		c->ccap = cap;
-		c->clen = outlen + (c->clen - total);
-		c->connect_len = outlen;
+		memcpy(nb + outlen, c->su->cbuf + total, c->su->clen - total);
+		free(c->su->cbuf);
+		c->su->cbuf = nb;
+		c->su->ccap = cap;
+		c->su->clen = outlen + (c->su->clen - total);
+		c->su->connect_len = outlen;
 	}
 
 	/* a claim certificate, or one past notAfter: moat alone answers */
@@ -304,16 +304,18 @@ int conn_connect_check(struct conn *c)
 	uv_timer_stop(&c->timer);
 	/* Hash the client id; a client without one lands by its identity. */
 	if (mc.client_id.len)
-		n = upstream_pick(c->up, c->moat->idx, c->client_id, mc.client_id.len,
-				  c->order, CONN_MAX_TRIES);
-	else if (ident)
-		n = upstream_pick(c->up, c->moat->idx, ident, strlen(ident), c->order,
+		n = upstream_pick(c->up, c->moat->idx, c->client_id,
+				  mc.client_id.len, c->su->order,
 				  CONN_MAX_TRIES);
+	else if (ident)
+		n = upstream_pick(c->up, c->moat->idx, ident, strlen(ident),
+				  c->su->order, CONN_MAX_TRIES);
 	else
-		n = upstream_pick(c->up, c->moat->idx, &c->peer, sizeof(c->peer),
-				  c->order, CONN_MAX_TRIES);
-	c->n_order = (uint8_t)n;
-	c->tries = 0;
+		n = upstream_pick(c->up, c->moat->idx, &c->peer,
+				  sizeof(c->peer), c->su->order,
+				  CONN_MAX_TRIES);
+	c->su->n_order = (uint8_t)n;
+	c->su->tries = 0;
 	c->state = CS_UPSTREAM;
 	conn_upstream_try(c);
 	return 1;

@@ -676,18 +676,19 @@ int conn_enroll_only(struct conn *c)
 		  NULL);
 	conn_live_watch(c);
 	/* what the client sent behind its CONNECT */
-	if (c->clen > c->connect_len) {
-		uint8_t *tmp = c->cbuf;
-		size_t off = c->connect_len, len = c->clen - off;
+	if (c->su->clen > c->su->connect_len) {
+		uint8_t *tmp = c->su->cbuf;
+		size_t off = c->su->connect_len, len = c->su->clen - off;
 
-		c->cbuf = NULL;
-		c->clen = c->ccap = 0;
+		c->su->cbuf = NULL;
+		c->su->clen = c->su->ccap = 0;
 		if (conn_enroll_in(c, tmp + off, len) < 0) {
 			free(tmp);
 			return 1;
 		}
 		free(tmp);
 	}
+	conn_setup_free(c);
 	if (c->io.eof) {
 		conn_client_eof(c);
 		return 1;

@@ -129,8 +129,10 @@ static void conn_handshake_done(struct conn *c)
 
 static void conn_on_ocsp_wake(struct ocsp_waiter *w)
 {
-	struct conn *c = (struct conn *)((char *)w -
-					 offsetof(struct conn, ocsp_w));
+	struct conn *c =
+	    ((struct conn_setup *)((char *)w -
+				   offsetof(struct conn_setup, ocsp_w)))
+		->c;
 
 	if (c->state == CS_HANDSHAKE)
 		conn_advance(c);
@@ -167,20 +169,20 @@ static int conn_ocsp_io(void *arg, const char *url, int url_len,
 		}
 		return (int)sl;
 	}
-	switch (c->ocsp_w.outcome) {
+	switch (c->su->ocsp_w.outcome) {
 	case OCSP_OUT_FAIL:
-		c->ocsp_w.outcome = OCSP_OUT_NONE;
+		c->su->ocsp_w.outcome = OCSP_OUT_NONE;
 		c->cert.ocsp_io_failed = 1;
 		return -1;
 	case OCSP_OUT_STALE:
-		c->ocsp_w.outcome = OCSP_OUT_NONE;
+		c->su->ocsp_w.outcome = OCSP_OUT_NONE;
 		c->cert.ocsp_io_stale = 1;
 		return -1;
 	default:
 		break;
 	}
 	switch (ocsp_lookup(c->moat->ocsp, url, (size_t)url_len, req,
-			    (size_t)req_len, &opts, &c->ocsp_w, &r, &rl)) {
+			    (size_t)req_len, &opts, &c->su->ocsp_w, &r, &rl)) {
 	case OCSP_LK_ANSWER:
 		*resp = r; /* wolfSSL frees it */
 		/* wolfSSL asks for the chain top down: the last answer is the
@@ -206,9 +208,9 @@ int conn_handshake_start(struct conn *c)
 	c->io.send = conn_client_send;
 	c->io.ocsp = conn_ocsp_io;
 	c->io.arg = c;
-	c->ocsp_w.wake = conn_on_ocsp_wake;
+	c->su->ocsp_w.wake = conn_on_ocsp_wake;
 	/* another worker is woken through its mailbox */
-	c->ocsp_w.owner = m->idx ? &m->mbox_async : NULL;
+	c->su->ocsp_w.owner = m->idx ? &m->mbox_async : NULL;
 	c->ssl = tls_session_new(c->li->tls, &c->io, &c->cert);
 	if (!c->ssl) {
 		conn_close(c, "out of memory");

@@ -107,6 +107,23 @@ struct conn_ws {
 	char detail[160];      /* a refusal's detail for the log */
 };
 
+/* What a connection needs only until it forwards, from accept to the
+ * broker's connect: allocated with it, freed when it starts forwarding or
+ * becomes an enroll-only session (conn_setup_free), so that an idle
+ * session does not carry it. */
+struct conn_setup {
+	struct conn *c;
+	struct dial dial; /* over srv's addresses, lent upstream and timer */
+	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
+	uint8_t *phdr;		   /* PROXY header bytes while it is awaited */
+	size_t phdr_len;
+	uint8_t *cbuf; /* CONNECT (and what follows it) until forwarded */
+	size_t clen, ccap;
+	size_t connect_len; /* length of the CONNECT at the start of cbuf */
+	struct server *order[CONN_MAX_TRIES];
+	uint8_t tries, n_order;
+};
+
 struct conn {
 	uint64_t id;
 	struct moat *moat;
@@ -123,7 +140,6 @@ struct conn {
 	uint8_t eof[2];     /* that side has finished sending */
 	uint8_t upstream_open;
 	uint8_t srv_active;    /* counted in srv's active connections */
-	uint8_t tries, n_order;
 	uint8_t closing_flush; /* close once the client queue is flushed */
 	uint8_t proxy_wait;    /* a PROXY protocol header comes first */
 	uint8_t corked;        /* client writes gather in cork (one write) */
@@ -134,26 +150,20 @@ struct conn {
 				  boundary (0x8B stopping, 0x87 revoked) */
 	uint8_t token_pw;      /* the token was the password: not forwarded */
 	struct conn_ws *ws;    /* MQTT over WebSocket, or NULL (TCP) */
+	struct conn_setup *su; /* until forwarding, then NULL */
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
-	struct dial dial; /* over srv's addresses, lent upstream and timer */
 	union util_addr peer; /* the client (or what its PROXY header says) */
 	WOLFSSL *ssl;
 	struct tls_io io;
 	struct tls_peer cert;
 	struct enroll *enr; /* mqtt.enroll on: the client's packets walked
 			       (enroll.c); NULL otherwise */
-	struct ocsp_waiter ocsp_w; /* queued while OCSP is being fetched */
 	struct ocsp_entry *ocsp_e; /* the leaf's answer, held while open */
-	uint8_t *cork;      /* client bytes held while corked */
-	uint8_t *phdr;      /* PROXY header bytes while it is awaited */
-	size_t phdr_len;
+	uint8_t *cork;		   /* client bytes held while corked */
 	struct src_entry *src; /* per-source accounting, held until close */
-	size_t wq[2];       /* bytes queued for writing to that side */
-	uint8_t *cbuf;      /* CONNECT (and what follows it) until forwarded */
-	size_t clen, ccap;
-	size_t connect_len; /* length of the CONNECT at the start of cbuf */
+	size_t wq[2];	       /* bytes queued for writing to that side */
 	struct mqtt_framer fr[2]; /* packets from the client / from the broker */
 	char *client_id;
 	char *token_ident;   /* the token's identity claim (via=token) */
@@ -163,9 +173,8 @@ struct conn {
 				default for say_goodbye */
 	struct conn_acl *acl; /* topic rules in force, NULL = none */
 	struct conn_rate *rate; /* mqtt.rate, NULL = none */
-	struct jwt_doc *token_doc; /* the token's claims until the rules
-				      are expanded (mqtt.acl), else NULL */
-	struct server *order[CONN_MAX_TRIES];
+	struct jwt_doc *token_doc;    /* the token's claims until the rules
+					 are expanded (mqtt.acl), else NULL */
 	uint64_t bytes_in, bytes_out; /* from the client / to the client */
 	uint64_t start_ms;
 	uint64_t t0_ns; /* accept, then the start of the broker connect */
@@ -182,6 +191,9 @@ void conn_on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 void conn_on_timeout(uv_timer_t *t);
 void conn_peer_str(const struct conn *c, char *buf, size_t len);
 const char *conn_state_name(enum conn_state s);
+
+/* close.c: what only the setup needed goes (struct conn_setup) */
+void conn_setup_free(struct conn *c);
 
 /* io.c: sockets */
 void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);

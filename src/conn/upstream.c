@@ -31,8 +31,8 @@ static const struct dial_ops conn_dial = {
 
 void conn_upstream_close(struct conn *c)
 {
-	if (dial_busy(&c->dial)) {
-		dial_stop(&c->dial); /* its close counts the handle down */
+	if (c->su && dial_busy(&c->su->dial)) {
+		dial_stop(&c->su->dial); /* its close counts the handle down */
 	} else if (c->upstream_open) {
 		c->upstream_open = 0;
 		uv_close((uv_handle_t *)&c->upstream, conn_on_handle_closed);
@@ -41,16 +41,16 @@ void conn_upstream_close(struct conn *c)
 
 void conn_upstream_try(struct conn *c)
 {
-	while (c->tries < c->n_order) {
-		struct server *s = c->order[c->tries++];
+	while (c->su->tries < c->su->n_order) {
+		struct server *s = c->su->order[c->su->tries++];
 
 		if (!server_usable(s))
 			continue;
 		c->srv = s;
 		c->t0_ns = uv_hrtime();
 		c->handles++; /* the upstream handle, the dial's until done */
-		dial_init(&c->dial, &conn_dial, &c->upstream, &c->timer, c);
-		server_dial(s, upstream_server_cfg(c->up, s), &c->dial,
+		dial_init(&c->su->dial, &conn_dial, &c->upstream, &c->timer, c);
+		server_dial(s, upstream_server_cfg(c->up, s), &c->su->dial,
 			    c->up->cfg->connect_timeout_ms);
 		return;
 	}
@@ -141,31 +141,28 @@ static void on_dialed(struct dial *d, int status)
 		conn_close(c, "broker write error");
 		return;
 	}
-	rest = c->cbuf + c->connect_len;
-	nrest = c->clen - c->connect_len;
-	CTR_ADD(SRV_CTR(c)->bytes_in, c->connect_len);
-	CTR_ADD(c->li->bytes_in, c->connect_len);
-	CTR_ADD(UP_CTR(c)->bytes_in, c->connect_len);
-	if (conn_write(c, SIDE_UPSTREAM, c->cbuf, c->connect_len) < 0) {
+	rest = c->su->cbuf + c->su->connect_len;
+	nrest = c->su->clen - c->su->connect_len;
+	CTR_ADD(SRV_CTR(c)->bytes_in, c->su->connect_len);
+	CTR_ADD(c->li->bytes_in, c->su->connect_len);
+	CTR_ADD(UP_CTR(c)->bytes_in, c->su->connect_len);
+	if (conn_write(c, SIDE_UPSTREAM, c->su->cbuf, c->su->connect_len) < 0) {
 		conn_close(c, "broker write error");
 		return;
 	}
 	if (nrest) {
-		uint8_t *tmp = c->cbuf;
+		uint8_t *tmp = c->su->cbuf;
 
 		c->bytes_in -= nrest; /* counted again by splice */
-		c->cbuf = NULL;
-		c->clen = c->ccap = 0;
+		c->su->cbuf = NULL;
+		c->su->clen = c->su->ccap = 0;
 		if (conn_splice_in(c, rest, nrest) < 0) {
 			free(tmp);
 			return;
 		}
 		free(tmp);
-	} else {
-		free(c->cbuf);
-		c->cbuf = NULL;
-		c->clen = c->ccap = 0;
 	}
+	conn_setup_free(c); /* the dial is done, the CONNECT forwarded */
 	conn_read_start(c, SIDE_UPSTREAM);
 	if (c->io.eof) {
 		conn_client_eof(c);
