@@ -131,8 +131,10 @@ struct tls_io {
 };
 
 /* What we learn of the client certificate (leaf) during verification.
- * Strings are malloc'd and freed by tls_peer_clear(). */
+ * The five strings live in one allocation, `names` (an idle connection
+ * holds them), set by peer_names() and freed by tls_peer_clear(). */
 struct tls_peer {
+	char *names;	/* the block the five below point into */
 	char *subject;  /* one line, "/C=../CN=.." */
 	char *serial;   /* lower-case hex */
 	char *cn;

@@ -37,6 +37,15 @@ void ocsp_free_cb(void *ctx, unsigned char *resp);
 
 /* verify.c */
 char *dup_n(const char *s, size_t n);
+/* Set p's names in one allocation: subject, cn, san_dns, san_uri (a name
+ * whose pointer is NULL is absent) and the serial's bytes (kept as
+ * lower-case hex). -1: out of memory, p's names stay NULL. */
+struct peer_str {
+	const char *p;
+	size_t n;
+};
+int peer_names(struct tls_peer *p, const struct peer_str s[4],
+	       const uint8_t *serial, size_t serial_len);
 /* Forget the certificate, keep the session's settings. */
 void peer_reset(struct tls_peer *p);
 /* wolfSSL asks OCSP about a certificate of the client's chain with req:

@@ -21,11 +21,7 @@
 
 void tls_peer_clear(struct tls_peer *p)
 {
-	free(p->subject);
-	free(p->serial);
-	free(p->cn);
-	free(p->san_dns);
-	free(p->san_uri);
+	free(p->names);
 	free(p->der);
 	free(p->certid);
 	memset(p, 0, sizeof(*p));
@@ -57,13 +53,45 @@ char *dup_n(const char *s, size_t n)
 	return d;
 }
 
-/* A name from the certificate as a string; none when it holds a NUL (it
- * would end the string early: "dev-1\0.evil" must not read as "dev-1"). */
-static char *dup_span(struct der_span v)
+int peer_names(struct tls_peer *p, const struct peer_str s[4],
+	       const uint8_t *serial, size_t serial_len)
 {
-	if (!v.n || memchr(v.p, '\0', v.n))
-		return NULL;
-	return dup_n((const char *)v.p, v.n);
+	char **dst[4] = {&p->subject, &p->cn, &p->san_dns, &p->san_uri};
+	size_t need = serial_len * 2 + 1;
+	char *w;
+
+	for (int i = 0; i < 4; i++)
+		need += s[i].p ? s[i].n + 1 : 0;
+	if (!(w = p->names = malloc(need)))
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		if (!s[i].p)
+			continue;
+		*dst[i] = w;
+		memcpy(w, s[i].p, s[i].n);
+		w[s[i].n] = '\0';
+		w += s[i].n + 1;
+	}
+	if (!serial_len) /* no serial: NULL, as an absent name */
+		return 0;
+	p->serial = w;
+	for (size_t i = 0; i < serial_len; i++)
+		snprintf(w + 2 * i, 3, "%02x", serial[i]);
+	w[serial_len * 2] = '\0';
+	return 0;
+}
+
+/* A name from the certificate; none when it holds a NUL (it would end the
+ * string early: "dev-1\0.evil" must not read as "dev-1"). */
+static struct peer_str span_str(struct der_span v)
+{
+	struct peer_str s = {NULL, 0};
+
+	if (v.n && !memchr(v.p, '\0', v.n)) {
+		s.p = (const char *)v.p;
+		s.n = v.n;
+	}
+	return s;
 }
 
 /* Clear what p learnt of a certificate, keeping what tls_session_new set
@@ -125,20 +153,19 @@ static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
 	if (x509_read(der, (size_t)len, &f) < 0)
 		return;
 	der_name_str(f.subject.p, f.subject.n, subject, sizeof(subject));
-	p->subject = strdup(subject);
-	p->cn = dup_span(f.cn);
-	p->san_dns = dup_span(f.san_dns);
-	p->san_uri = dup_span(f.san_uri);
+	{
+		struct peer_str s[4] = {{subject, strlen(subject)},
+					span_str(f.cn),
+					span_str(f.san_dns),
+					span_str(f.san_uri)};
+
+		(void)peer_names(p, s, f.serial.p, f.serial.n);
+	}
 	p->ocsp_url = f.ocsp_url;
 	p->checked_at = (int64_t)time(NULL);
 	p->not_after = f.not_after;
 	wc_Sha256Hash(der, (word32)len, p->leaf_hash);
 	wc_Sha256Hash(f.issuer.p, (word32)f.issuer.n, p->issuer_hash);
-	if ((p->serial = malloc(f.serial.n * 2 + 1))) {
-		for (size_t i = 0; i < f.serial.n; i++)
-			snprintf(p->serial + 2 * i, 3, "%02x", f.serial.p[i]);
-		p->serial[f.serial.n * 2] = '\0';
-	}
 }
 
 static void ocsp_note(struct tls_peer *p, int state)
