@@ -5,7 +5,8 @@
 # to the same local mosquitto. Writes bench/RESULTS.md.
 #   bash bench/compare.sh            (after: meson setup build && ninja -C build)
 # Environment: WORKERS (threads or worker processes of every proxy: all
-# cores), N_CONN (handshakes per run, 2000), CONC (50), SECONDS_PS (5),
+# cores), N_CONN (handshakes per run, 2000), CONC (50), N_NAGLE (connects
+# per run of three clients that leave Nagle on, 600), SECONDS_PS (5),
 # IDLE_COUNTS ("1000 9000"), IDLE_PACE (50: the idle connections are held
 # twice, opened all at once and IDLE_PACE at a time), ONE_WORKER (1: the
 # 64 B QoS 0 runs again with one worker each; 0 skips them), REPS (3: each
@@ -30,6 +31,7 @@ ONE_WORKER=${ONE_WORKER:-1}
 REPS=${REPS:-3} # pubsub runs of each kind; the table shows their median
 N_CONN=${N_CONN:-2000}
 CONC=${CONC:-50}
+N_NAGLE=${N_NAGLE:-600} # connects per run of the three Nagle-on clients
 SECONDS_PS=${SECONDS_PS:-5}
 IDLE_COUNTS=${IDLE_COUNTS:-"1000 9000"}
 IDLE_PACE=${IDLE_PACE:-50}
@@ -96,6 +98,9 @@ rss_kb() {
   echo $t
 }
 hz=$(getconf CLK_TCK)
+# system calls per message need perf (linux-perf) and tracepoint access
+PERF=
+if command -v perf >/dev/null && perf stat -x, -e raw_syscalls:sys_enter -o /dev/null -- true 2>/dev/null; then PERF=1; fi
 
 # Kernel memory billed to the proxy: its processes are moved into a memory
 # cgroup of their own (v1 memory.kmem.usage_in_bytes, or v2 memory.stat's
@@ -262,13 +267,23 @@ cmds=()
 # run NAME KEY PIDS -- bench args... : records the bench line and proxy CPU
 run() {
   local sys=$1 key=$2 pp=$3; shift 4
-  local c0 c1 x0 x1 out
+  local c0 c1 x0 x1 out sc=0 perf_pid=
+  if [ -n "$PERF" ]; then # the proxy's system calls, counted by the kernel
+    perf stat -x, -e raw_syscalls:sys_enter -p "$(echo $pp | tr ' ' ,)" -o "$w/perf.out" &
+    perf_pid=$!
+    sleep 0.2
+  fi
   c0=($(cpu_ticks "$pp")); x0=$(ctx_switches "$pp")
   out=$("$B" "$@" 2>&1 | tail -1)
   c1=($(cpu_ticks "$pp")); x1=$(ctx_switches "$pp")
-  # the proxy's kernel share of its CPU and its threads' context switches
-  R[$sys.$key]="$out $(awk -v a="${c0[1]}" -v b="${c1[1]}" -v hz="$hz" -v x=$((x1 - x0)) \
-    'BEGIN{printf "proxy_sys_s=%.3f proxy_csw=%d", (b-a)/hz, x}')"
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null || true
+    sc=$(awk -F, '/raw_syscalls/{print $1 + 0}' "$w/perf.out")
+  fi
+  # the proxy's kernel share of its CPU, its threads' context switches and
+  # (with perf) its system calls
+  R[$sys.$key]="$out $(awk -v a="${c0[1]}" -v b="${c1[1]}" -v hz="$hz" -v x=$((x1 - x0)) -v sc="${sc:-0}" \
+    'BEGIN{printf "proxy_sys_s=%.3f proxy_csw=%d proxy_syscalls=%d", (b-a)/hz, x, sc}')"
   R[$sys.$key.cpu]=$(awk -v a="${c0[0]}" -v b="${c1[0]}" -v hz="$hz" 'BEGIN{printf "%.3f", (b-a)/hz}')
   cmds+=("$B $*")
   echo "$sys $key: $out cpu_s=${R[$sys.$key.cpu]}"
@@ -342,6 +357,12 @@ want handshakes && for ((i = 1; i <= REPS; i++)); do
   for k in full resumed; do for sys in $SYSTEMS; do
     r=(); [ $k = resumed ] && r=(-r)
     run $sys $k.r$i "${PP[$sys]}" -- connect -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" -c "$CONC" -n "$N_CONN" "${r[@]}"
+  done; done
+  # clients as they are: Nagle's algorithm left on (libmosquitto, paho),
+  # three of them connecting in a loop, full and resumed
+  for k in nagle nagle-resumed; do for sys in $SYSTEMS; do
+    r=(); [ $k = nagle-resumed ] && r=(-r)
+    run $sys $k.r$i "${PP[$sys]}" -- connect -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" --nagle -c 3 -n "$N_NAGLE" "${r[@]}"
   done; done
 done
 PP[direct]=$(proc_pids "$broker_pid")
@@ -481,6 +502,18 @@ csw_per_msg() { # -> the proxy threads' context switches per message
   awk -v n="$(field "$1" received)" -v c="$(field "$1" proxy_csw)" \
     'BEGIN{ if (n > 0 && c != "") printf "%.2f", c/n; else print "-" }'
 }
+us_per_carried() { # -> proxy CPU µs per message carried: publisher to broker plus broker to subscriber
+  awk -v n="$(field "$1" received)" -v s="$(field "$1" sent)" -v c="$2" \
+    'BEGIN{ if (n + s > 0) printf "%.2f", c*1e6/(n+s); else print "-" }'
+}
+sc_per_msg() { # -> the proxy's system calls per message delivered (perf)
+  awk -v n="$(field "$1" received)" -v c="$(field "$1" proxy_syscalls)" \
+    'BEGIN{ if (n > 0 && c > 0) printf "%.2f", c/n; else print "-" }'
+}
+sc_per_carried() { # -> system calls per message carried
+  awk -v n="$(field "$1" received)" -v s="$(field "$1" sent)" -v c="$(field "$1" proxy_syscalls)" \
+    'BEGIN{ if (n + s > 0 && c > 0) printf "%.2f", c/(n+s); else print "-" }'
+}
 ms_per_mb() { # -> proxy CPU ms per MB of payload delivered
   awk -v n="$(field "$1" received)" -v s="$(field "$1" size)" -v c="$2" \
     'BEGIN{ if (n > 0) printf "%.2f", c*1e3/(n*s/1e6); else print "-" }'
@@ -553,7 +586,12 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   echo "per connection, per message delivered and per MB delivered; rates"
   echo "are also shown, and how much of the proxy's CPU is the kernel's"
   echo "(system time) and how often its threads are switched in and out per"
-  echo "message (/proc/PID/task/*/status). \"TLS to mosquitto\" is the same"
+  echo "message (/proc/PID/task/*/status), and with perf its system calls"
+  echo "per message (\`perf stat -e raw_syscalls:sys_enter -p PIDS\`, the"
+  echo "kernel's count over the run). Flat out, the publishers send more than"
+  echo "the broker delivers, and what a proxy forwards from a publisher counts"
+  echo "as much work as what it forwards to a subscriber: those rows also show"
+  echo "CPU per message carried (sent plus delivered). \"TLS to mosquitto\" is the same"
   echo "load over mutual TLS straight to mosquitto's own listener: what a"
   echo "device would see with no proxy in between."
   echo "Flat out, QoS 0 publishers send more than the broker"
@@ -590,26 +628,40 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
     F=conn_per_s hrow "$k handshakes/s (client-bound)" fld $k
     F=p99_ms hrow "$k handshake p99 ms" fld $k
   done
-  row "proxy CPU µs per 64 B QoS 0 message, flat out" us_per_msg q0
+  for k in nagle nagle-resumed; do
+    what=$([ $k = nagle ] && echo full || echo resumed)
+    F=conn_per_s hrow "$what MQTT connects/s, 3 clients with Nagle on (as libmosquitto and paho leave it)" fld $k
+    F=p50_ms hrow "$what connect to CONNACK p50 ms, 3 clients with Nagle on" fld $k
+    hrow "$what MQTT connects per proxy CPU-second, 3 clients with Nagle on" per_cpu $k
+  done
+  # per forwarding row: CPU per message, (flat out) per message carried,
+  # the kernel's part, context switches and system calls per message
+  frows() { # LABEL KEY [flat]
+    row "proxy CPU µs per message, $1" us_per_msg "$2"
+    [ -z "${3:-}" ] || row "proxy CPU µs per message carried (publisher to broker plus broker to subscriber), $1" us_per_carried "$2"
+    row "of which the kernel's (system time), $1" sys_per_msg "$2"
+    row "proxy context switches per message, $1" csw_per_msg "$2"
+    [ -z "$PERF" ] || row "proxy system calls per message, $1" sc_per_msg "$2"
+  }
+  frows "64 B QoS 0, flat out" q0 flat
   F=msg_per_s row "64 B QoS 0 messages/s delivered, flat out (direct: $(d q0 msg_per_s))" fld q0
-  row "of which the kernel's (system time), flat out" sys_per_msg q0
-  row "proxy context switches per message, flat out" csw_per_msg q0
-  row "proxy CPU µs per 64 B QoS 0 message at 2 x 5,000 msg/s" us_per_msg mid
-  row "of which the kernel's (system time), at 2 x 5,000 msg/s" sys_per_msg mid
-  row "proxy context switches per message at 2 x 5,000 msg/s" csw_per_msg mid
-  row "proxy CPU µs per 64 B QoS 0 message at 2 x 1,000 msg/s" us_per_msg lat
-  row "proxy context switches per message at 2 x 1,000 msg/s" csw_per_msg lat
-  row "proxy CPU µs per 64 B QoS 0 message, 200 devices: 100 pairs x 100 msg/s" us_per_msg fleet
-  row "of which the kernel's (system time), 200 devices" sys_per_msg fleet
+  frows "64 B QoS 0 at 2 x 5,000 msg/s" mid
+  frows "64 B QoS 0 at 2 x 1,000 msg/s" lat
+  frows "64 B QoS 0, 200 devices: 100 pairs x 100 msg/s" fleet
   F=p99_ms row "p99 ms end to end, 100 pairs x 100 msg/s (direct: $(d fleet p99_ms); TLS to mosquitto: $(dt fleet p99_ms))" fld fleet
   arow "added p99 µs over TLS straight to mosquitto, 100 pairs x 100 msg/s" fleet direct-tls
-  row "proxy CPU µs per 1 KiB QoS 1 message, flat out" us_per_msg q1
+  frows "1 KiB QoS 1, flat out" q1 flat
+  frows "16 B QoS 0, flat out" s16 flat
   F=msg_per_s row "1 KiB QoS 1 messages/s, flat out (direct: $(d q1 msg_per_s))" fld q1
   F=msg_per_s row "16 B QoS 0 messages/s delivered, flat out (direct: $(d s16 msg_per_s))" fld s16
   F=mb_per_s row "16 KiB QoS 0 MB/s delivered, flat out (direct: $(d s16k mb_per_s))" fld s16k
   F=mb_per_s row "64 KiB QoS 0 MB/s delivered, flat out (direct: $(d s64k mb_per_s))" fld s64k
   row "proxy CPU ms per MB delivered, 16 KiB QoS 0" ms_per_mb s16k
+  row "of which the kernel's (system time, µs per message), 16 KiB QoS 0" sys_per_msg s16k
+  [ -z "$PERF" ] || row "proxy system calls per message, 16 KiB QoS 0" sc_per_msg s16k
   row "proxy CPU ms per MB delivered, 64 KiB QoS 0" ms_per_mb s64k
+  row "of which the kernel's (system time, µs per message), 64 KiB QoS 0" sys_per_msg s64k
+  [ -z "$PERF" ] || row "proxy system calls per message, 64 KiB QoS 0" sc_per_msg s64k
   F=p99_ms row "p99 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0 (direct: $(d lat p99_ms), p50 $(d lat p50_ms); TLS to mosquitto: $(dt lat p99_ms), p50 $(dt lat p50_ms))" fld lat
   F=p50_ms row "p50 ms end to end, 2 x 1,000 msg/s of 64 B QoS 0" fld lat
   arow "added p99 µs over the direct path at 2 x 1,000 msg/s (TLS included)" lat
@@ -618,9 +670,10 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   arow "added p99 µs over the direct path at 2 x 5,000 msg/s" mid
   arow "added p99 µs over TLS straight to mosquitto at 2 x 5,000 msg/s" mid direct-tls
   if [ -n "${R[moat.q0.w1.r1]}" ]; then
-    row "one worker each: proxy CPU µs per 64 B QoS 0 message, flat out" us_per_msg q0.w1
+    frows "one worker each: 64 B QoS 0, flat out" q0.w1 flat
     F=msg_per_s row "one worker each: 64 B QoS 0 messages/s delivered, flat out" fld q0.w1
-    row "one worker each: proxy CPU µs per 64 B message at 2 x 5,000 msg/s" us_per_msg mid.w1
+    frows "one worker each: 64 B QoS 0 at 2 x 5,000 msg/s" mid.w1
+    frows "one worker each: 64 B QoS 0 at 2 x 1,000 msg/s" lat.w1
     arow "one worker each: added p99 µs at 2 x 1,000 msg/s" lat.w1
     arow "one worker each: added p99 µs over TLS straight to mosquitto at 2 x 1,000 msg/s" lat.w1 direct-tls
   fi
