@@ -25,6 +25,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	ocsp_cancel(c->moat->ocsp, &c->ocsp_w);
 	tls_io_free(&c->io);
 	conn_ws_free(c);
+	conn_est_free(c);
 	free(c->phdr);
 	free(c->cork);
 	tls_peer_clear(&c->cert);
