@@ -42,15 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!end || rq.op == EST_NONE ||
 	    !inside(data, end, rq.path, rq.path_len) ||
-	    (rq.op == EST_CACERTS && rq.body_len) ||
-	    rq.body_len > EST_BODY_MAX)
+	    (rq.op == EST_CACERTS && rq.body_len) || rq.body_len > EST_BODY_MAX)
 		abort();
 	if (rq.auth != EST_AUTH_NONE &&
 	    !inside(data, end, rq.cred, rq.cred_len))
 		abort();
 	if (rq.auth == EST_AUTH_BASIC) {
 		n = est_basic_password(rq.cred, rq.cred_len, pw, sizeof(pw));
-		if (n >= 0 && ((size_t)n >= sizeof(pw) || strlen(pw) != (size_t)n))
+		if (n >= 0 &&
+		    ((size_t)n >= sizeof(pw) || strlen(pw) != (size_t)n))
 			abort();
 	}
 	blen = size - end < rq.body_len ? size - end : rq.body_len;
