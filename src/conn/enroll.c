@@ -560,10 +560,7 @@ int conn_enroll_only(struct conn *c)
 	if (!c->cert.in_grace &&
 	    !(c->cert.has_cert && tls_peer_is_claim(c->li->tls, &c->cert)))
 		return 0;
-	/* past notAfter, wolfSSL's CRL check did not run: moat's own index
-	 * of the CRLs' revoked serials */
-	if (c->li->tls && c->li->tls->cfg->crl &&
-	    tls_peer_crl_revoked(c->li->tls, &c->cert)) {
+	if (conn_grace_revoked(c)) {
 		c->why = "revoked, in renew_grace";
 		conn_refuse(c, REJ_CERT_REVOKED);
 		return 1;

@@ -45,6 +45,14 @@ const char *conn_identity(const struct conn *c)
 		   : tls_peer_identity(&c->cert, c->lcfg->mqtt.identity);
 }
 
+int conn_grace_revoked(const struct conn *c)
+{
+	/* past notAfter, wolfSSL's CRL check did not run: moat's own index
+	 * of the CRLs' revoked serials */
+	return c->cert.in_grace && c->li->tls && c->li->tls->cfg->crl &&
+	       tls_peer_crl_revoked(c->li->tls, &c->cert);
+}
+
 int conn_enroll_may(const struct conn *c, int renew_only, struct enroll_ask *a)
 {
 	const struct cfg_enroll *cfg = &c->lcfg->mqtt.enroll;

@@ -82,29 +82,35 @@ static enum reject_cause cause_of(int status)
 					      : REJ_EST_BAD_REQUEST;
 }
 
-/* PKCS#7 certs-only of certs, base64, 200. 0, or -1 out of memory. */
-static int answer_p7(struct conn *c, const struct der_span *certs, size_t n,
-		     const char *ctype)
+/* 200 with der[0..n) in base64 (lines of 64). 0, or -1 out of memory. */
+static int answer_b64(struct conn *c, const uint8_t *der, size_t n,
+		      const char *ctype)
 {
-	size_t cap = 64, b64cap;
-	uint8_t *p7;
-	char *b64 = NULL;
-	int len;
+	size_t cap = n / 3 * 4 + n / 48 + 16;
+	char *b64 = malloc(cap);
 
-	for (size_t i = 0; i < n; i++)
-		cap += certs[i].n + 8;
-	b64cap = cap / 3 * 4 + cap / 48 + 16;
-	if (!(p7 = malloc(cap)) || !(b64 = malloc(b64cap)) ||
-	    (len = pkcs7_certs_write(certs, n, p7, cap)) < 0) {
-		free(p7);
-		free(b64);
+	if (!b64)
 		return -1;
-	}
-	answer(c, 200, ctype, 1, NULL, b64,
-	       util_b64_lines(p7, (size_t)len, b64, b64cap));
-	free(p7);
+	answer(c, 200, ctype, 1, NULL, b64, util_b64_lines(der, n, b64, cap));
 	free(b64);
 	return 0;
+}
+
+/* 200 with a PKCS#7 certs-only of the certificate. 0, or -1 out of
+ * memory. */
+static int answer_cert(struct conn *c, const struct issued *out)
+{
+	struct der_span cert = {out->der, out->len};
+	size_t cap = out->len + 64;
+	uint8_t *p7 = malloc(cap);
+	int len = p7 ? pkcs7_certs_write(&cert, 1, p7, cap) : -1, r;
+
+	r = len < 0
+		? -1
+		: answer_b64(c, p7, (size_t)len,
+			     "application/pkcs7-mime; smime-type=certs-only");
+	free(p7);
+	return r;
 }
 
 /* The device: a token when one is needed (Bearer, or Basic's password),
@@ -170,10 +176,7 @@ static void enroll(struct conn *c)
 
 	if (authenticate(c) < 0)
 		return;
-	/* past notAfter, wolfSSL's CRL check did not run: moat's own index
-	 * of the CRLs' revoked serials */
-	if (c->cert.in_grace && c->li->tls && c->li->tls->cfg->crl &&
-	    tls_peer_crl_revoked(c->li->tls, &c->cert)) {
+	if (conn_grace_revoked(c)) {
 		refuse(c, 403, REJ_CERT_REVOKED, "revoked, in renew_grace",
 		       NULL);
 		return;
@@ -195,11 +198,7 @@ static void enroll(struct conn *c)
 	}
 	conn_enroll_done(c, 1, &a);
 	if (a.outcome == ENR_RENEWED || a.outcome == ENR_ENROLLED) {
-		struct der_span cert = {a.out->der, a.out->len};
-
-		if (answer_p7(c, &cert, 1,
-			      "application/pkcs7-mime; smime-type=certs-only") <
-		    0) {
+		if (answer_cert(c, a.out) < 0) {
 			free(a.out);
 			conn_close(c, "out of memory");
 			return;
@@ -239,17 +238,9 @@ static void serve(struct conn *c)
 	}
 	/* the CA's certificates are public: no credentials asked */
 	ca.p = issuer_cacerts_p7(conn_issuer(c), &ca.n);
-	{
-		char *b64 = malloc(ca.n / 3 * 4 + ca.n / 48 + 16);
-
-		if (!b64) {
-			conn_close(c, "out of memory");
-			return;
-		}
-		answer(c, 200, "application/pkcs7-mime", 1, NULL, b64,
-		       util_b64_lines(ca.p, ca.n, b64,
-				      ca.n / 3 * 4 + ca.n / 48 + 16));
-		free(b64);
+	if (answer_b64(c, ca.p, ca.n, "application/pkcs7-mime") < 0) {
+		conn_close(c, "out of memory");
+		return;
 	}
 	if (c->state == CS_CLOSED)
 		return;

@@ -323,6 +323,9 @@ struct issuer *conn_issuer(const struct conn *c);
 int conn_enroll_on(const struct conn *c);
 /* The authenticated identity (the token's, else the certificate's). */
 const char *conn_identity(const struct conn *c);
+/* A certificate in renew_grace that a CRL revokes (refused: the
+ * handshake could not check it). */
+int conn_grace_revoked(const struct conn *c);
 /* May this session ask (renew_only: EST simplereenroll)? 0 with a->kind,
  * or -1 with a->outcome and a->why. */
 int conn_enroll_may(const struct conn *c, int renew_only,

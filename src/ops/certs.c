@@ -157,7 +157,7 @@ void enroll_show(struct moat *m, struct sbuf *o)
 		days(o, "validity", e->validity_ms);
 		days(o, "renew_before", e->renew_before_ms);
 		days(o, "renew_grace", e->renew_grace_ms);
-		sb_printf(o, " bootstrap_ca=");
+		sb_printf(o, " est=%s bootstrap_ca=", e->est ? "true" : "false");
 		sb_word(o, e->bootstrap_ca);
 		sb_printf(o, " index=");
 		sb_word(o, e->index);
