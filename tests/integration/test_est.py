@@ -453,3 +453,15 @@ def test_attack_est_pipelined_connect_after_request(est_moat, pki, ca, tmp_path,
     time.sleep(0.5)
     assert all("dev-pl" not in b.text()[since:] for b, since in zip(live_brokers, marks))
     assert "forward conn=" not in est_moat.log()
+
+
+def test_est_issuer_failure_is_503(est_moat, pki, ca, tmp_path):
+    """The index cannot be written (a directory where the file should be):
+    503 with Retry-After, outcome error, nothing handed out."""
+    d = str(tmp_path)
+    make_leaf(d, "dev-503", ca=ca["claim"], days=365)
+    os.mkdir(os.path.join(ca["dir"], "issued.txt"))
+    st, head, body = enroll(est_moat, pki, d, "dev-503", openssl_csr(d, "n", "x"))
+    assert st == 503, (head, body)
+    assert "Retry-After: 60" in head and body.startswith(b"rejected: error"), body
+    assert "error: 1 mqtt=0 est=1" in est_moat.ctl("show enroll")
