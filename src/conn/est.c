@@ -123,7 +123,7 @@ static int authenticate(struct conn *c)
 				"WWW-Authenticate: Basic realm=\"moat\"\r\n"
 			      : NULL;
 	enum reject_cause cause;
-	char pw[2048];
+	char pw[EST_MAX_HEADER / 4 * 3 + 4]; /* any Basic that fits a head */
 	const char *tok = NULL;
 	long tlen = 0;
 	int r;
