@@ -107,7 +107,7 @@ if command -v clang >/dev/null; then
   if [ -f build-fuzz/build.ninja ] ||
      CC=clang meson setup build-fuzz -Dfuzz=true -Dwolfssl_prefix="$top/build/wolfssl" \
        >"$results/fuzz-setup.log" 2>&1; then
-    for t in mqtt config ocsp proxy jwt ticket csr ws_upgrade ws_frame topic acl; do
+    for t in mqtt config ocsp proxy jwt ticket csr ws_upgrade ws_frame topic acl est; do
       if ! ninja -C build-fuzz "tests/fuzz_$t" >"$results/fuzz-build.log" 2>&1; then
         tail -20 "$results/fuzz-build.log"; failed=$((failed + 1)); continue
       fi

@@ -67,6 +67,11 @@ static const struct reject_info table[REJ__COUNT] = {
     [REJ_ACL_LIVE] = {"acl_live", NULL, -1, -1},
     /* far over mqtt.rate: MQTT 5 DISCONNECT 0x96, close */
     [REJ_RATE_LIMIT] = {"rate_limit", NULL, -1, -1},
+    /* EST: answered with an HTTP status, then closed */
+    [REJ_EST_BAD_REQUEST] = {"est_bad_request", NULL, -1, -1},
+    [REJ_EST_TOO_LARGE] = {"est_too_large", NULL, -1, -1},
+    [REJ_EST_UNAUTHORIZED] = {"est_unauthorized", NULL, -1, -1},
+    [REJ_EST_TIMEOUT] = {"est_timeout", NULL, -1, -1},
 };
 
 const struct reject_info *reject_info(enum reject_cause r)

@@ -56,6 +56,12 @@ enum reject_cause {
 	REJ_ACL_WILL,         /* the CONNECT's will topic denied */
 	REJ_ACL_LIVE,         /* a live subscription denied by new rules */
 	REJ_RATE_LIMIT,       /* mqtt.rate.disconnect_over reached */
+	/* EST (mqtt.enroll.est): a request refused at the HTTP level, with
+	 * its status; refusals of the enrollment itself are enroll outcomes */
+	REJ_EST_BAD_REQUEST,  /* 400 malformed, 404, 405, 411 */
+	REJ_EST_TOO_LARGE,    /* 413 body, 431 head */
+	REJ_EST_UNAUTHORIZED, /* 401: no certificate and no token */
+	REJ_EST_TIMEOUT,      /* no whole request within connect_timeout */
 	REJ__COUNT
 };
 

@@ -48,7 +48,10 @@ int util_parse_duration(const char *s, uint64_t *ms)
 	static const struct {
 		const char *unit;
 		uint64_t mul;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+	} units[] = {{"ms", 1},
+		     {"s", 1000},
+		     {"m", 60000},
+		     {"h", 3600000},
 		     {"d", 86400000}};
 	uint64_t n;
 	const char *rest;
@@ -82,17 +85,14 @@ int util_b64_val(unsigned char c, int url)
 	return -1;
 }
 
-size_t util_pem(const char *label, const uint8_t *der, size_t n, char *out,
-		size_t cap)
+size_t util_b64_lines(const uint8_t *der, size_t n, char *out, size_t cap)
 {
 	static const char a[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o, need = 2 * (11 + 5 + strlen(label) + 1) + (n + 2) / 3 * 4 +
-			 (n + 47) / 48 + 1;
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
 
-	if (need > cap)
+	if ((n + 2) / 3 * 4 + (n + 47) / 48 + 1 > cap)
 		return 0;
-	o = (size_t)snprintf(out, cap, "-----BEGIN %s-----\n", label);
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)der[i] << 16;
 
@@ -107,6 +107,20 @@ size_t util_pem(const char *label, const uint8_t *der, size_t n, char *out,
 		if ((i / 3 + 1) % 16 == 0 || i + 3 >= n) /* 64 a line */
 			out[o++] = '\n';
 	}
+	out[o] = '\0';
+	return o;
+}
+
+size_t util_pem(const char *label, const uint8_t *der, size_t n, char *out,
+		size_t cap)
+{
+	size_t o, need = 2 * (11 + 5 + strlen(label) + 1) + (n + 2) / 3 * 4 +
+			 (n + 47) / 48 + 1;
+
+	if (need > cap)
+		return 0;
+	o = (size_t)snprintf(out, cap, "-----BEGIN %s-----\n", label);
+	o += util_b64_lines(der, n, out + o, cap - o);
 	o += (size_t)snprintf(out + o, cap - o, "-----END %s-----\n", label);
 	return o;
 }
@@ -187,8 +201,7 @@ int util_parse_hostport(const char *s, char *host, size_t hostlen,
 	return 0;
 }
 
-int util_parse_addr(const char *s, struct sockaddr_storage *ss,
-		    socklen_t *len)
+int util_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char host[64];
 	const char *colon;
@@ -201,7 +214,8 @@ int util_parse_addr(const char *s, struct sockaddr_storage *ss,
 		const char *end = strchr(s, ']');
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
 
-		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
+		if (!end || end[1] != ':' ||
+		    (size_t)(end - s - 1) >= sizeof(host))
 			return MOAT_EINVAL_ADDR;
 		memcpy(host, s + 1, (size_t)(end - s - 1));
 		host[end - s - 1] = '\0';
@@ -280,7 +294,8 @@ int util_cidr_match(const struct util_cidr *c, const struct sockaddr *sa)
 	if (sa->sa_family == AF_INET) {
 		if (c->family != AF_INET)
 			return 0;
-		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)
+			->sin_addr;
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 

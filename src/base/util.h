@@ -26,6 +26,11 @@ int util_parse_duration(const char *s, uint64_t *ms);
  * url, else the standard one; -1 for any other byte. */
 int util_b64_val(unsigned char c, int url);
 
+/* der in base64 (RFC 4648, padded) in lines of 64 characters, each
+ * ending in \n, NUL-terminated, into out: its length, or 0 when it does
+ * not fit in cap. */
+size_t util_b64_lines(const uint8_t *der, size_t n, char *out, size_t cap);
+
 /* der as PEM ("-----BEGIN label-----", base64 in lines of 64, "-----END
  * label-----", each line ending in \n) into out: its length, or 0 when it
  * does not fit in cap. */

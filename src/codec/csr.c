@@ -126,9 +126,7 @@ int csr_read(const uint8_t *der, size_t len, struct csr_fields *f)
 
 /* ---- PEM ---- */
 
-/* Strict base64 (line breaks allowed between groups' characters, '='
- * padding only at the end) of in[0..n) into out. Its length, or -1. */
-static long b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+long csr_b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 {
 	uint32_t acc = 0;
 	size_t o = 0;
@@ -217,7 +215,7 @@ int csr_der_of(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
 			if (*tail != '\n' && *tail != '\r' && *tail != ' ' &&
 			    *tail != '\t')
 				return -1;
-		got = b64_decode(body, (size_t)(e - body), out, cap);
+		got = csr_b64_decode(body, (size_t)(e - body), out, cap);
 		if (got <= 0)
 			return -1;
 		*der = out;
@@ -422,6 +420,36 @@ int x509_tbs_write(const struct tbs_spec *s, uint8_t *out, size_t cap)
 	wrap(&w, name, SEQ);
 	put(&w, s->spki.p, s->spki.n);
 	extensions_write(&w, s);
+	wrap(&w, 0, SEQ);
+	return w.bad ? -1 : (int)w.n;
+}
+
+/* ---- PKCS#7 certs-only ---- */
+
+int pkcs7_certs_write(const struct der_span *certs, size_t n, uint8_t *out,
+		      size_t cap)
+{
+	static const uint8_t signed_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+					      0x0d, 0x01, 0x07, 0x02};
+	static const uint8_t data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+				       0x0d, 0x01, 0x07, 0x01};
+	struct w w = {out, 0, cap, 0};
+	size_t sd, at;
+
+	prim(&w, OID, signed_data, sizeof(signed_data));
+	sd = w.n;
+	put(&w, "\x02\x01\x01", 3); /* version 1 */
+	put(&w, "\x31\x00", 2);	    /* digestAlgorithms: none */
+	at = w.n;		    /* encapContentInfo: data, absent */
+	prim(&w, OID, data, sizeof(data));
+	wrap(&w, at, SEQ);
+	at = w.n; /* [0] IMPLICIT certificates */
+	for (size_t i = 0; i < n; i++)
+		put(&w, certs[i].p, certs[i].n);
+	wrap(&w, at, 0xa0);
+	put(&w, "\x31\x00", 2); /* signerInfos: none */
+	wrap(&w, sd, SEQ);
+	wrap(&w, sd, 0xa0); /* [0] EXPLICIT content */
 	wrap(&w, 0, SEQ);
 	return w.bad ? -1 : (int)w.n;
 }

@@ -55,6 +55,18 @@ int csr_read(const uint8_t *der, size_t len, struct csr_fields *f);
 int csr_der_of(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
 	       const uint8_t **der, size_t *len);
 
+/* Strict base64 (line breaks allowed between groups' characters, '='
+ * padding only at the end) of in[0..n) into out (cap bytes). Its length,
+ * or -1. */
+long csr_b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap);
+
+/* A degenerate PKCS#7 / CMS SignedData (RFC 5652; RFC 7030 4.1.3 and
+ * 4.2.3 "certs-only"): version 1, no digest algorithms, data content
+ * absent, the n certificates (DER, in order), no signers. Its length in
+ * out, or -1 when it does not fit in cap. */
+int pkcs7_certs_write(const struct der_span *certs, size_t n, uint8_t *out,
+		      size_t cap);
+
 /* What the issued certificate says; every name comes from moat's policy
  * and the authenticated identity, never from the request. */
 struct tbs_spec {

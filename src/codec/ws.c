@@ -6,41 +6,8 @@
  * fragmentation with control frames between fragments, sizes bounded. */
 #include <string.h>
 
+#include "codec/http_req.h"
 #include "codec/ws.h"
-
-size_t ws_header_end(const uint8_t *p, size_t n, size_t from)
-{
-	for (size_t i = from; i + 3 < n; i++)
-		if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' &&
-		    p[i + 3] == '\n')
-			return i + 4;
-	return 0;
-}
-
-static int lower(int ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
-}
-
-/* Case-insensitive equality of p[0..n) and the NUL-terminated s. */
-static int ieq(const char *p, size_t n, const char *s)
-{
-	size_t sl = strlen(s);
-
-	if (n != sl)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)p[i]) != lower((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-static int tchar(int ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
 
 static int b64val(int ch)
 {
@@ -72,30 +39,6 @@ static int key_ok(const char *v, size_t n)
 	return (last & 0x0f) == 0;
 }
 
-/* Call fn on each element of a comma-separated list value (RFC 9110
- * 5.6.1), with whitespace around elements trimmed; empty ones skipped. */
-static void list_each(const char *v, size_t n,
-		      void (*fn)(const char *e, size_t el, void *arg),
-		      void *arg)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		size_t s = i, e;
-
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (s < e && (v[s] == ' ' || v[s] == '\t'))
-			s++;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e > s)
-			fn(v + s, e - s, arg);
-		i++;
-	}
-}
-
 struct seen {
 	int upgrade_ws, conn_upgrade;
 	unsigned offered; /* WS_PROTO_* the client offered */
@@ -103,13 +46,13 @@ struct seen {
 
 static void on_upgrade(const char *e, size_t n, void *arg)
 {
-	if (ieq(e, n, "websocket"))
+	if (http_ieq(e, n, "websocket"))
 		((struct seen *)arg)->upgrade_ws = 1;
 }
 
 static void on_connection(const char *e, size_t n, void *arg)
 {
-	if (ieq(e, n, "upgrade"))
+	if (http_ieq(e, n, "upgrade"))
 		((struct seen *)arg)->conn_upgrade = 1;
 }
 
@@ -124,35 +67,6 @@ static void on_protocol(const char *e, size_t n, void *arg)
 		s->offered |= WS_PROTO_MQTTV31;
 }
 
-/* Find name=value among sep-separated pairs of v[0..n); 1 found once,
- * 0 not there, -1 found twice (ambiguous: which one would be checked?). */
-static int pair_find(const char *v, size_t n, char sep, const char *name,
-		     const char **val, size_t *vlen)
-{
-	size_t nl = strlen(name), i = 0;
-	int found = 0;
-
-	while (i <= n) {
-		size_t s = i, e;
-
-		while (i < n && v[i] != sep)
-			i++;
-		e = i;
-		while (s < e && v[s] == ' ')
-			s++;
-		if (e - s > nl && memcmp(v + s, name, nl) == 0 &&
-		    v[s + nl] == '=') {
-			if (found)
-				return -1;
-			found = 1;
-			*val = v + s + nl + 1;
-			*vlen = e - s - nl - 1;
-		}
-		i++;
-	}
-	return found;
-}
-
 static enum ws_status bad(struct ws_request *rq, enum ws_status st,
 			  const char *why)
 {
@@ -160,160 +74,81 @@ static enum ws_status bad(struct ws_request *rq, enum ws_status st,
 	return st;
 }
 
-/* The request line: GET SP origin-form SP HTTP/1.1. */
-static enum ws_status request_line(const char *s, size_t n,
-				   const struct ws_policy *pol,
-				   struct ws_request *rq)
+/* Each field moat reads; the list ones (Upgrade, Connection,
+ * Sec-WebSocket-Protocol) may be split over lines. */
+static void fields(const struct http_req *h, struct seen *seen)
 {
-	const char *t, *sp, *q;
-	size_t tl;
-	int found;
+	for (size_t i = 0; i < h->n_fields; i++) {
+		const struct http_field *f = &h->f[i];
 
-	if (n < 4 || memcmp(s, "GET ", 4) != 0)
-		return bad(rq, WS_BAD_REQUEST, "method is not GET");
-	t = s + 4;
-	sp = memchr(t, ' ', n - 4);
-	if (!sp || sp == t || *t != '/')
-		return bad(rq, WS_BAD_REQUEST, "bad request target");
-	tl = (size_t)(sp - t);
-	if ((size_t)(s + n - sp) != 9 || memcmp(sp, " HTTP/1.1", 9) != 0)
-		return bad(rq, WS_BAD_REQUEST, "not HTTP/1.1");
-	for (size_t i = 0; i < tl; i++)
-		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
-			return bad(rq, WS_BAD_REQUEST, "bad request target");
-	q = memchr(t, '?', tl);
-	rq->path = t;
-	rq->path_len = q ? (size_t)(q - t) : tl;
-	if (q) {
-		found =
-		    pair_find(q + 1, tl - rq->path_len - 1, '&', "access_token",
-			      &rq->query_token, &rq->query_token_len);
-		if (found < 0)
-			return bad(rq, WS_BAD_REQUEST,
-				   "access_token twice in the query");
+		if (http_ieq(f->name, f->name_len, "upgrade"))
+			http_list_each(f->value, f->value_len, on_upgrade,
+				       seen);
+		else if (http_ieq(f->name, f->name_len, "connection"))
+			http_list_each(f->value, f->value_len, on_connection,
+				       seen);
+		else if (http_ieq(f->name, f->name_len,
+				  "sec-websocket-protocol"))
+			http_list_each(f->value, f->value_len, on_protocol,
+				       seen);
 	}
-	found = 0;
-	for (size_t i = 0; i < pol->n_paths; i++)
-		if (strlen(pol->paths[i]) == rq->path_len &&
-		    memcmp(pol->paths[i], t, rq->path_len) == 0)
-			found = 1;
-	return found ? WS_OK : WS_NOT_FOUND;
-}
-
-/* One header value by name; h counts each header moat reads. */
-enum hdr {
-	H_HOST,
-	H_UPGRADE,
-	H_CONNECTION,
-	H_KEY,
-	H_VERSION,
-	H_PROTOCOL,
-	H_ORIGIN,
-	H_COOKIE,
-	H__N,
-	H_OTHER = H__N
-};
-
-static enum hdr hdr_of(const char *name, size_t n)
-{
-	static const char *names[H__N] = {"host",
-					  "upgrade",
-					  "connection",
-					  "sec-websocket-key",
-					  "sec-websocket-version",
-					  "sec-websocket-protocol",
-					  "origin",
-					  "cookie"};
-
-	for (int i = 0; i < H__N; i++)
-		if (ieq(name, n, names[i]))
-			return (enum hdr)i;
-	return H_OTHER;
 }
 
 enum ws_status ws_parse_upgrade(const uint8_t *p, size_t n,
 				const struct ws_policy *pol,
 				struct ws_request *rq)
 {
-	const char *s = (const char *)p, *end, *v[H__N] = {0};
-	size_t vl[H__N] = {0}, lines = 0;
-	unsigned count[H__N] = {0};
+	struct http_req h;
 	struct seen seen = {0};
-	enum ws_status path_st;
-	const char *eol;
+	const char *host = NULL, *key = NULL, *ver = NULL, *origin = NULL,
+		   *cookie = NULL;
+	size_t host_l = 0, key_l = 0, ver_l = 0, origin_l = 0, cookie_l = 0;
+	int st = http_parse_head(p, n, pol->max_header, &h), found = 0;
+	unsigned n_origin, n_cookie;
 
 	memset(rq, 0, sizeof(*rq));
-	if (n > pol->max_header)
-		return bad(rq, WS_TOO_LARGE, "headers over max_header");
-	if (n < 4 || memcmp(s + n - 4, "\r\n\r\n", 4) != 0)
-		return bad(rq, WS_BAD_REQUEST, "incomplete request");
-	end = s + n - 2; /* the empty line */
-	eol = memchr(s, '\r', (size_t)(end - s));
-	if (!eol || eol[1] != '\n')
-		return bad(rq, WS_BAD_REQUEST, "bad request line");
-	path_st = request_line(s, (size_t)(eol - s), pol, rq);
-	if (path_st == WS_BAD_REQUEST)
-		return path_st;
-	for (const char *l = eol + 2; l < end; l = eol + 2) {
-		const char *colon, *vs, *ve;
-		enum hdr h;
-
-		if (++lines > WS_MAX_HEADER_LINES)
-			return bad(rq, WS_TOO_LARGE, "too many header lines");
-		eol = memchr(l, '\r', (size_t)(end - l));
-		if (!eol || eol[1] != '\n')
-			return bad(rq, WS_BAD_REQUEST, "bare CR or LF");
-		if (memchr(l, '\n', (size_t)(eol - l)))
-			return bad(rq, WS_BAD_REQUEST, "bare LF");
-		colon = memchr(l, ':', (size_t)(eol - l));
-		if (!colon || colon == l)
-			return bad(rq, WS_BAD_REQUEST, "bad header line");
-		for (const char *c = l; c < colon; c++)
-			if (!tchar((unsigned char)*c))
-				return bad(rq, WS_BAD_REQUEST,
-					   "bad header name");
-		vs = colon + 1;
-		ve = eol;
-		while (vs < ve && (*vs == ' ' || *vs == '\t'))
-			vs++;
-		while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-		for (const char *c = vs; c < ve; c++)
-			if (((unsigned char)*c < 0x20 && *c != '\t') ||
-			    *c == 0x7f)
-				return bad(rq, WS_BAD_REQUEST,
-					   "control character in a header");
-		h = hdr_of(l, (size_t)(colon - l));
-		if (h == H_OTHER)
-			continue;
-		count[h]++;
-		v[h] = vs;
-		vl[h] = (size_t)(ve - vs);
-		if (h == H_UPGRADE)
-			list_each(vs, vl[h], on_upgrade, &seen);
-		else if (h == H_CONNECTION)
-			list_each(vs, vl[h], on_connection, &seen);
-		else if (h == H_PROTOCOL)
-			list_each(vs, vl[h], on_protocol, &seen);
+	if (st)
+		return bad(rq, (enum ws_status)st, h.why);
+	if (!http_method_is(&h, "GET"))
+		return bad(rq, WS_BAD_REQUEST, "method is not GET");
+	rq->path = h.target;
+	rq->path_len = h.path_len;
+	if (h.path_len < h.target_len) {
+		found = http_pair_find(h.target + h.path_len + 1,
+				       h.target_len - h.path_len - 1, '&',
+				       "access_token", &rq->query_token,
+				       &rq->query_token_len);
+		if (found < 0)
+			return bad(rq, WS_BAD_REQUEST,
+				   "access_token twice in the query");
 	}
-	if (count[H_HOST] != 1 || !vl[H_HOST])
+	fields(&h, &seen);
+	if (http_field(&h, "host", &host, &host_l) != 1 || !host_l)
 		return bad(rq, WS_BAD_REQUEST, "no Host, or two");
 	if (!seen.upgrade_ws || !seen.conn_upgrade)
 		return bad(rq, WS_BAD_REQUEST, "not a WebSocket upgrade");
-	if (count[H_KEY] != 1 || !key_ok(v[H_KEY], vl[H_KEY]))
+	if (http_field(&h, "sec-websocket-key", &key, &key_l) != 1 ||
+	    !key_ok(key, key_l))
 		return bad(rq, WS_BAD_REQUEST, "bad Sec-WebSocket-Key");
-	if (count[H_VERSION] != 1 || vl[H_VERSION] != 2 ||
-	    memcmp(v[H_VERSION], "13", 2) != 0)
+	if (http_field(&h, "sec-websocket-version", &ver, &ver_l) != 1 ||
+	    ver_l != 2 || memcmp(ver, "13", 2) != 0)
 		return bad(rq, WS_UPGRADE_REQUIRED, "version is not 13");
-	if (count[H_ORIGIN] > 1 || count[H_COOKIE] > 1)
+	n_origin = http_field(&h, "origin", &origin, &origin_l);
+	n_cookie = http_field(&h, "cookie", &cookie, &cookie_l);
+	if (n_origin > 1 || n_cookie > 1)
 		return bad(rq, WS_BAD_REQUEST, "Origin or Cookie twice");
-	if (path_st != WS_OK)
-		return bad(rq, path_st, "path not served");
-	if (count[H_ORIGIN] && pol->n_origins) {
+	found = 0;
+	for (size_t i = 0; i < pol->n_paths; i++)
+		if (strlen(pol->paths[i]) == rq->path_len &&
+		    memcmp(pol->paths[i], rq->path, rq->path_len) == 0)
+			found = 1;
+	if (!found)
+		return bad(rq, WS_NOT_FOUND, "path not served");
+	if (n_origin && pol->n_origins) {
 		int ok = 0;
 
 		for (size_t i = 0; i < pol->n_origins; i++)
-			if (ieq(v[H_ORIGIN], vl[H_ORIGIN], pol->origins[i]))
+			if (http_ieq(origin, origin_l, pol->origins[i]))
 				ok = 1;
 		if (!ok)
 			return bad(rq, WS_FORBIDDEN, "Origin not allowed");
@@ -324,11 +159,11 @@ enum ws_status ws_parse_upgrade(const uint8_t *p, size_t n,
 		rq->protocol = WS_PROTO_MQTTV31;
 	else
 		return bad(rq, WS_BAD_REQUEST, "no accepted subprotocol");
-	if (count[H_COOKIE] &&
-	    pair_find(v[H_COOKIE], vl[H_COOKIE], ';', "access_token",
-		      &rq->cookie_token, &rq->cookie_token_len) < 0)
+	if (n_cookie &&
+	    http_pair_find(cookie, cookie_l, ';', "access_token",
+			   &rq->cookie_token, &rq->cookie_token_len) < 0)
 		return bad(rq, WS_BAD_REQUEST, "access_token cookie twice");
-	memcpy(rq->key, v[H_KEY], 24);
+	memcpy(rq->key, key, 24);
 	rq->key[24] = '\0';
 	return WS_OK;
 }

@@ -9,12 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/http_req.h"
+
 /* Subprotocols (MQTT section 6: "mqtt"; "mqttv3.1" for MQIsdp clients). */
 #define WS_PROTO_MQTT 1u
 #define WS_PROTO_MQTTV31 2u
-
-/* Header lines a request may have: a flood of tiny headers is 431 too. */
-#define WS_MAX_HEADER_LINES 64
 
 /* What a listener accepts. Lists are of NUL-terminated strings. */
 struct ws_policy {
@@ -49,12 +48,7 @@ struct ws_request {
 	const char *why; /* static detail of a refusal, for the log */
 };
 
-/* The end of the request's header block in p[0..n): the offset just past
- * its empty line, or 0 while it is not all in. Scans from `from` (bytes
- * already scanned minus 3, so a split CRLFCRLF is found). */
-size_t ws_header_end(const uint8_t *p, size_t n, size_t from);
-
-/* Parse the whole header block p[0..n) (n = ws_header_end's answer) of an
+/* Parse the whole header block p[0..n) (n = http_head_end's answer, codec/http_req.h) of an
  * opening handshake against pol: WS_OK with *rq filled, or the status to
  * answer with rq->why saying why. */
 enum ws_status ws_parse_upgrade(const uint8_t *p, size_t n,

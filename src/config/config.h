@@ -127,7 +127,7 @@ struct cfg_token {
  * (docs/lifecycle.md). Paths are resolved; durations in ms. */
 struct cfg_enroll {
 	bool on;                  /* the section is written */
-	bool est;                 /* EST: refused (not implemented) */
+	bool est;                 /* EST (RFC 7030) on the TLS port */
 	struct cfg_pos est_pos;
 	char *topic;              /* NULL = "$moat/certs" (cfg_enroll_topic) */
 	char *ca_cert;            /* the issuing CA (PEM) */
@@ -323,8 +323,8 @@ struct cfg {
  * be opened for reading. Loading certificates into TLS is the tls module's. */
 struct cfg *cfg_load(const char *path, char **errors);
 
-/* Features whose keys are accepted by the parser but not implemented by
- * this build: appends "FILE:LINE:COL: KEY: not supported yet\n" lines to a
+/* Features whose keys the parser accepts but this build does not
+ * support: appends "FILE:LINE:COL: KEY: not supported yet\n" lines to a
  * malloc'd text and returns it, or NULL when everything is supported. */
 char *cfg_unsupported(const struct cfg *cfg);
 

@@ -83,10 +83,6 @@ void parse_enroll(struct pctx *x, node_t *k, node_t *v, struct cfg_enroll *e)
 		ERR(x, v,
 		    "mqtt.enroll: missing key 'index' (where issued "
 		    "certificates are recorded, `openssl ca` format)");
-	if (e->est)
-		err_at(x, e->est_pos.line, e->est_pos.col,
-		       "mqtt.enroll.est: EST (RFC 7030) is not implemented in "
-		       "this version of moat; renew over MQTT (topic)");
 	/* the issuing CA's key must be its owner's alone */
 	if (e->ca_key && stat(e->ca_key, &st) == 0 && (st.st_mode & 077))
 		err_at(x, e->ca_key_pos.line, e->ca_key_pos.col,

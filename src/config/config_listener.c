@@ -554,6 +554,13 @@ void parse_listeners(struct pctx *x, node_t *seq)
 		if (!l->upstream)
 			ERR(x, e, "%s: missing key 'upstream'", sect);
 		listener_ws_check(x, e, l, sect);
+		if (l->mqtt.enroll.est && l->ws.on)
+			err_at(x, l->mqtt.enroll.est_pos.line,
+			       l->mqtt.enroll.est_pos.col,
+			       "%s.mqtt.enroll.est: EST is served on an MQTT "
+			       "listener's TLS port, not on a websocket "
+			       "listener (whose HTTP requests are upgrades)",
+			       sect);
 		if (l->ws.plain)
 			continue;
 		if (!find_key(x, e, "tls")) {

@@ -38,6 +38,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	conn_setup_free(c);
 	tls_io_free(&c->io);
 	conn_ws_free(c);
+	conn_est_free(c);
 	free(c->cork);
 	tls_peer_clear(&c->cert);
 	free(c->client_id);

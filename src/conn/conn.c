@@ -14,8 +14,8 @@
 const char *conn_state_name(enum conn_state s)
 {
 	static const char *names[] = {"handshake", "websocket", "connect",
-				      "upstream",  "splice",	"closing",
-				      "closed"};
+				      "est",	   "upstream",	"splice",
+				      "closing",   "closed"};
 
 	return s <= CS_CLOSED ? names[s] : "?";
 }
@@ -59,7 +59,8 @@ static void conn_client_pump(struct conn *c)
 	size_t held = 0;
 
 	while (c->state == CS_WS || c->state == CS_CONNECT ||
-	       c->state == CS_UPSTREAM || c->state == CS_SPLICE) {
+	       c->state == CS_EST || c->state == CS_UPSTREAM ||
+	       c->state == CS_SPLICE) {
 		int e = 0, ws_eof = 0;
 		int r = client_read(c, m->pbuf + held,
 				    sizeof(m->pbuf) - held, &e);
@@ -115,6 +116,14 @@ static void conn_client_pump(struct conn *c)
 			continue;
 		}
 		CTR_ADD(c->bytes_in, (uint64_t)r);
+		/* an HTTP request instead of a CONNECT: EST (never a broker) */
+		if (c->state == CS_CONNECT && !c->su->clen &&
+		    conn_est_wants(c, m->pbuf[0]))
+			c->state = CS_EST;
+		if (c->state == CS_EST) {
+			conn_est_in(c, m->pbuf, (size_t)r);
+			continue;
+		}
 		if (conn_connect_buffer(c, m->pbuf, (size_t)r) < 0) {
 			conn_close(c, "out of memory");
 			return;
@@ -183,6 +192,9 @@ void conn_on_timeout(uv_timer_t *t)
 	case CS_CONNECT:
 		conn_refuse(c, REJ_CONNECT_TIMEOUT);
 		break;
+	case CS_EST:
+		conn_est_timeout(c);
+		break;
 	case CS_UPSTREAM: /* this address's time is up */
 		dial_timed_out(&c->su->dial);
 		break;
@@ -221,7 +233,9 @@ void conn_each(struct moat *w, void (*fn)(const struct conn_info *ci,
 			.client_id = c->client_id,
 			.server = c->srv ? c->srv->cfg->name : NULL,
 			.state = conn_state_name(c->state),
-			.transport = c->lcfg->ws.on ? "ws" : "tcp",
+			.transport = c->lcfg->ws.on ? "ws"
+				     : c->est	    ? "est"
+						    : "tcp",
 			.closing = c->state >= CS_CLOSING,
 			.start_ms = c->start_ms,
 			.bytes_in = CTR_GET(c->bytes_in),

@@ -53,7 +53,7 @@ static uint8_t peek_version(const uint8_t *p, size_t len, size_t hl)
 
 /* Whether this client must show a token, by mqtt.token.when: always, or
  * (no_cert) when it has no certificate. */
-static int token_needed(const struct conn *c)
+int conn_token_needed(const struct conn *c)
 {
 	const struct cfg_token *t = &c->lcfg->mqtt.token;
 
@@ -61,12 +61,13 @@ static int token_needed(const struct conn *c)
 	       (t->when == CFG_TOKEN_NO_CERT && !c->cert.has_cert);
 }
 
-/* The CONNECT password as an OAuth 2.0 access token: verified against
- * set, the listener's JWK Set; its identity claim becomes the device's
- * identity. 0, or -1 when refused (with the cause of the contract). The
- * token is never logged: only the static reason jwt_verify gives. */
-static int token_verify(struct conn *c, const struct mqtt_connect *mc,
-			const struct jwks *set)
+/* An OAuth 2.0 access token tok[0..tlen) (tok NULL: none was shown),
+ * verified against set, the listener's JWK Set; its identity claim
+ * becomes the device's identity. 0, 1 refused (*cause, c->why: the
+ * static reason jwt_verify gives; the token is never logged), -1 out of
+ * memory. */
+static int token_verify(struct conn *c, const char *tok, size_t tlen,
+			const struct jwks *set, enum reject_cause *cause)
 {
 	const struct cfg_token *t = &c->lcfg->mqtt.token;
 	struct jwt_policy pol = {
@@ -83,18 +84,64 @@ static int token_verify(struct conn *c, const struct mqtt_connect *mc,
 	};
 	struct jwt_claims cl;
 	enum jwt_result r;
-	static const enum reject_cause cause[] = {
+	static const enum reject_cause causes[] = {
 		[JWT_MISSING] = REJ_TOKEN_MISSING,
 		[JWT_INVALID] = REJ_TOKEN_INVALID,
 		[JWT_EXPIRED] = REJ_TOKEN_EXPIRED,
 		[JWT_CLAIMS] = REJ_TOKEN_CLAIMS,
 	};
 
-	const char *tok = NULL;
-	size_t tlen = 0;
+	if (!tok || !set) {
+		c->why = !set ? "no JWK Set loaded"
+			 : t->from == CFG_TOKEN_FROM_PASSWORD ? "no password"
+							      : "no token";
+		*cause = set ? REJ_TOKEN_MISSING : REJ_TOKEN_INVALID;
+		return 1;
+	}
+	r = jwt_verify(set, &pol, tok, tlen, (int64_t)time(NULL), &cl);
+	if (r != JWT_OK) {
+		c->why = cl.why;
+		*cause = causes[r];
+		return 1;
+	}
+	if (!(c->token_ident = strdup(cl.identity))) {
+		jwt_doc_free(cl.doc);
+		return -1;
+	}
+	c->token_end = cl.exp + pol.leeway_s;
+	c->token_doc = cl.doc;
+	CTR_ADD(c->moat->tokens_ok, 1);
+	return 0;
+}
 
-	/* where it may come from (token.from): the password first, then a
-	 * WebSocket's query string, then its cookie */
+int conn_token_check(struct conn *c, const char *tok, size_t tlen,
+		     enum reject_cause *cause)
+{
+	/* the set in force for this listener: the generation's file, or the
+	 * last good set fetched from jwks_url (a reference taken under the
+	 * source's lock, so a refresh can swap it meanwhile) */
+	size_t li = (size_t)(c->lcfg - c->gen->cfg->listeners);
+	struct jwks_src *src = c->gen->jwks_src ? c->gen->jwks_src[li] : NULL;
+	struct jwks *set = src		  ? jwks_src_get(src)
+			   : c->gen->jwks ? jwks_get(c->gen->jwks[li])
+					  : NULL;
+	int r = token_verify(c, tok, tlen, set, cause);
+
+	jwks_put(set);
+	return r;
+}
+
+/* The CONNECT's token: where it may come from (token.from), the password
+ * first, then a WebSocket's query string, then its cookie. 0, or -1
+ * refused or closed. */
+static int connect_token(struct conn *c, const struct mqtt_connect *mc)
+{
+	const struct cfg_token *t = &c->lcfg->mqtt.token;
+	const char *tok = NULL;
+	enum reject_cause cause;
+	size_t tlen = 0;
+	int r;
+
 	if ((t->from & CFG_TOKEN_FROM_PASSWORD) && mc->has_password &&
 	    mc->password.len) {
 		tok = (const char *)mc->password.p;
@@ -107,45 +154,14 @@ static int token_verify(struct conn *c, const struct mqtt_connect *mc,
 	}
 	if (tok && !tlen)
 		tlen = strlen(tok);
-	if (!tok || !set) {
-		c->why = !set				  ? "no JWK Set loaded"
-			 : t->from == CFG_TOKEN_FROM_PASSWORD ? "no password"
-								  : "no token";
-		conn_refuse(c, set ? REJ_TOKEN_MISSING : REJ_TOKEN_INVALID);
-		return -1;
-	}
-	r = jwt_verify(set, &pol, tok, tlen, (int64_t)time(NULL), &cl);
-	if (r != JWT_OK) {
-		c->why = cl.why;
-		conn_refuse(c, cause[r]);
-		return -1;
-	}
-	if (!(c->token_ident = strdup(cl.identity))) {
-		conn_close(c, "out of memory");
-		return -1;
-	}
-	c->token_end = cl.exp + pol.leeway_s;
-	c->token_doc = cl.doc;
-	CTR_ADD(c->moat->tokens_ok, 1);
-	return 0;
-}
-
-/* The set in force for this listener: the generation's file, or the last
- * good set fetched from jwks_url (a reference taken under the source's
- * lock, so a refresh can swap it meanwhile). */
-static int connect_token(struct conn *c, const struct mqtt_connect *mc)
-{
-	size_t li = (size_t)(c->lcfg - c->gen->cfg->listeners);
-	struct jwks_src *src = c->gen->jwks_src ? c->gen->jwks_src[li] : NULL;
-	struct jwks *set = src		 ? jwks_src_get(src)
-			   : c->gen->jwks ? jwks_get(c->gen->jwks[li])
-					  : NULL;
-	int r = token_verify(c, mc, set);
-
-	jwks_put(set);
+	r = conn_token_check(c, tok, tlen, &cause);
 	if (c->ws)
 		conn_ws_drop_tokens(c); /* checked: no longer needed */
-	return r;
+	if (r < 0)
+		conn_close(c, "out of memory");
+	else if (r > 0)
+		conn_refuse(c, cause);
+	return r ? -1 : 0;
 }
 
 /* Checks the CONNECT once it is complete: grammar, version, identity,
@@ -227,7 +243,7 @@ int conn_connect_check(struct conn *c)
 
 	/* The identity: the token's (when one is needed), or the
 	 * certificate's name that mqtt.identity picks. */
-	if (token_needed(c)) {
+	if (conn_token_needed(c)) {
 		if (connect_token(c, &mc) < 0)
 			return 1;
 		ident = c->token_ident;

@@ -49,38 +49,13 @@ struct enroll {
 	int64_t since;	  /* enroll-only: when it began */
 };
 
-static const char *const outcome_names[ENR__COUNT] = {
-    [ENR_RENEWED] = "renewed",	       [ENR_ENROLLED] = "enrolled",
-    [ENR_MALFORMED] = "malformed",     [ENR_SIGNATURE] = "bad_signature",
-    [ENR_KEY] = "key_not_allowed",     [ENR_TOO_EARLY] = "too_early",
-    [ENR_TOO_LARGE] = "too_large",     [ENR_NOT_ALLOWED] = "not_allowed",
-    [ENR_RESERVED] = "reserved_topic", [ENR_ERROR] = "error",
-};
-
-const char *conn_enroll_outcome_name(int o)
-{
-	return (unsigned)o < ENR__COUNT ? outcome_names[o] : "?";
-}
-
-static struct issuer *issuer_of(const struct conn *c)
-{
-	size_t li = (size_t)(c->lcfg - c->gen->cfg->listeners);
-
-	return c->gen->issuers ? c->gen->issuers[li] : NULL;
-}
-
-int conn_enroll_on(const struct conn *c)
-{
-	return issuer_of(c) != NULL;
-}
-
 static struct enroll *enroll_new(struct conn *c)
 {
 	struct enroll *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return NULL;
-	e->is = issuer_of(c);
+	e->is = conn_issuer(c);
 	e->cfg = &c->lcfg->mqtt.enroll;
 	e->topic = cfg_enroll_topic(e->cfg);
 	e->tlen = strlen(e->topic);
@@ -152,55 +127,7 @@ void conn_enroll_flush(struct conn *c)
 	e->olen = 0;
 }
 
-static void count(struct conn *c, int outcome)
-{
-	CTR_ADD(c->moat->enroll[outcome], 1);
-}
-
 /* ---- a renewal or enrollment request ---- */
-
-static const char *identity_of(const struct conn *c)
-{
-	return c->token_ident
-		   ? c->token_ident
-		   : tls_peer_identity(&c->cert, c->lcfg->mqtt.identity);
-}
-
-/* Who may ask, and what it is called: 0 and *kind, or an outcome with
- * *why. */
-static int may_ask(struct conn *c, const char **kind, const char **why,
-		   char *buf, size_t len)
-{
-	struct enroll *e = c->enr;
-	int64_t now = (int64_t)time(NULL),
-		opens = c->cert.not_after -
-			(int64_t)(e->cfg->renew_before_ms / 1000);
-	char t[24];
-
-	if (!identity_of(c))
-		return *why = "no identity to certify", ENR_NOT_ALLOWED;
-	if (e->only == ENROLL_ONLY_CLAIM ||
-	    (c->token_ident && !c->cert.has_cert))
-		return *kind = "enroll", 0;
-	*kind = "renew";
-	if (!c->cert.has_cert)
-		return *why = "no certificate to renew", ENR_NOT_ALLOWED;
-	if (now < opens) {
-		snprintf(buf, len,
-			 "renewal opens at %s (renew_before of notAfter)",
-			 tls_time_str(opens, t, sizeof(t)));
-		return *why = buf, ENR_TOO_EARLY;
-	}
-	if (now > c->cert.not_after + (int64_t)(e->cfg->renew_grace_ms / 1000))
-		return *why = "past renew_grace", ENR_NOT_ALLOWED;
-	return 0;
-}
-
-static const enum enroll_outcome issue_outcome[] = {
-    [ISSUE_OK] = ENR_RENEWED,	       [ISSUE_MALFORMED] = ENR_MALFORMED,
-    [ISSUE_SIGNATURE] = ENR_SIGNATURE, [ISSUE_KEY] = ENR_KEY,
-    [ISSUE_ERROR] = ENR_ERROR,
-};
 
 /* Answer on the Response Topic (MQTT 5; not one with a wildcard, which
  * no PUBLISH may carry) or <topic>/renew/accepted | /rejected, with the
@@ -240,67 +167,53 @@ out:
 static int renew(struct conn *c, const struct mqtt_publish *pb)
 {
 	struct enroll *e = c->enr;
-	struct issued *out = NULL;
-	const char *kind = "renew", *why = NULL, *ident = identity_of(c);
-	char buf[160], id[24], na[24], text[256];
-	int outcome, r;
+	struct enroll_ask a = {.kind = "renew"};
+	char text[256];
+	int r;
 	size_t len;
 	char *pem = NULL;
 
 	if (e->cut) {
-		snprintf(buf, sizeof(buf), "request over %d bytes", CSR_MAX);
-		why = buf;
-		outcome = ENR_TOO_LARGE;
+		snprintf(a.buf, sizeof(a.buf), "request over %d bytes",
+			 CSR_MAX);
+		a.why = a.buf;
+		a.outcome = ENR_TOO_LARGE;
 	} else if (e->issued) {
-		why = "a certificate was issued on this session already: "
-		      "connect with it";
-		outcome = ENR_NOT_ALLOWED;
-	} else if ((outcome = may_ask(c, &kind, &why, buf, sizeof(buf))) == 0) {
-		out = malloc(sizeof(*out));
-		if (!out) {
+		a.why = "a certificate was issued on this session already: "
+			"connect with it";
+		a.outcome = ENR_NOT_ALLOWED;
+	} else if (conn_enroll_may(c, 0, &a) == 0) {
+		if (conn_enroll_sign(c, pb->payload, pb->payload_len, &a) < 0) {
 			conn_close(c, "out of memory");
 			return -1;
 		}
-		r = issuer_sign(e->is, pb->payload, pb->payload_len, ident,
-				out);
-		outcome = issue_outcome[r];
-		why = out->why;
-		if (r == ISSUE_OK && strcmp(kind, "enroll") == 0)
-			outcome = ENR_ENROLLED;
-		e->issued = r == ISSUE_OK;
+		e->issued =
+		    a.outcome == ENR_RENEWED || a.outcome == ENR_ENROLLED;
 	}
-	count(c, outcome);
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
-	if (outcome == ENR_RENEWED || outcome == ENR_ENROLLED) {
-		size_t ca_len, cap = 2 * (out->len + 4096) + 256;
+	conn_enroll_done(c, 0, &a);
+	if (a.outcome == ENR_RENEWED || a.outcome == ENR_ENROLLED) {
+		size_t ca_len, cap = 2 * (a.out->len + 4096) + 256;
 		const uint8_t *ca = issuer_ca_der(e->is, &ca_len);
 
 		pem = malloc(cap);
-		len =
-		    pem ? util_pem("CERTIFICATE", out->der, out->len, pem, cap)
-			: 0;
+		len = pem ? util_pem("CERTIFICATE", a.out->der, a.out->len, pem,
+				     cap)
+			  : 0;
 		if (len)
 			len += util_pem("CERTIFICATE", ca, ca_len, pem + len,
 					cap - len);
-		log_event(LOG_INFO, "cert_issued", "conn", id, "kind", kind,
-			  "identity", ident, "serial", out->serial, "not_after",
-			  tls_time_str(out->not_after, na, sizeof(na)),
-			  "client_id", c->client_id, NULL);
 		r = len ? reply(c, pb, 1, (const uint8_t *)pem, len) : -1;
 		if (!len)
 			conn_close(c, "out of memory");
 	} else {
-		log_event(LOG_WARN, "enroll_rejected", "conn", id, "kind", kind,
-			  "identity", ident, "outcome", outcome_names[outcome],
-			  "detail", why, "client_id", c->client_id, NULL);
 		len = (size_t)snprintf(text, sizeof(text), "rejected: %s: %s\n",
-				       outcome_names[outcome],
-				       why ? why : "refused");
+				       conn_enroll_outcome_name(a.outcome),
+				       a.why ? a.why : "refused");
 		r = reply(c, pb, 0, (const uint8_t *)text,
 			  len < sizeof(text) ? len : sizeof(text) - 1);
 	}
 	free(pem);
-	free(out);
+	free(a.out);
 	return r;
 }
 
@@ -425,7 +338,7 @@ static int held_packet(struct conn *c)
 		}
 		if (is_renew(e, pb.topic))
 			return renew(c, &pb);
-		count(c, ENR_RESERVED);
+		CTR_ADD(c->moat->enroll[ENR_RESERVED], 1);
 		return 0;
 	}
 	if (type == 6 && n >= 4) { /* PUBREL of a request moat took */
@@ -647,10 +560,7 @@ int conn_enroll_only(struct conn *c)
 	if (!c->cert.in_grace &&
 	    !(c->cert.has_cert && tls_peer_is_claim(c->li->tls, &c->cert)))
 		return 0;
-	/* past notAfter, wolfSSL's CRL check did not run: moat's own index
-	 * of the CRLs' revoked serials */
-	if (c->li->tls && c->li->tls->cfg->crl &&
-	    tls_peer_crl_revoked(c->li->tls, &c->cert)) {
+	if (conn_grace_revoked(c)) {
 		c->why = "revoked, in renew_grace";
 		conn_refuse(c, REJ_CERT_REVOKED);
 		return 1;

@@ -5,6 +5,9 @@
  *   handshake.c the TLS handshake (and OCSP of the client's certificate)
  *   ws.c        on a websocket: listener, the upgrade request; then the
  *               frames unwrapped before, and wrapped after, what follows
+ *   est.c       on an mqtt.enroll.est listener, a connection that opens
+ *               with an HTTP request instead of a CONNECT: EST, answered
+ *               by moat (enroll_ask.c decides and signs), then closed
  *   connect.c   the CONNECT: grammar, version, identity, which brokers
  *   upstream.c  the broker connect, fail-over, the CONNECT forwarded
  *   splice.c    bytes both ways, MQTT framing checked, half-closes
@@ -84,6 +87,7 @@ enum conn_state {
 	CS_HANDSHAKE, /* TLS handshake under handshake_timeout */
 	CS_WS,        /* WebSocket upgrade request, under connect_timeout */
 	CS_CONNECT,   /* reading the CONNECT under connect_timeout */
+	CS_EST,       /* an EST request (HTTP) instead, same deadline */
 	CS_UPSTREAM,  /* connecting to a broker (fail-over possible) */
 	CS_SPLICE,    /* forwarding both ways */
 	CS_CLOSING,   /* flushing the last bytes, then closing */
@@ -151,6 +155,7 @@ struct conn {
 	uint8_t token_pw;      /* the token was the password: not forwarded */
 	struct conn_ws *ws;    /* MQTT over WebSocket, or NULL (TCP) */
 	struct conn_setup *su; /* until forwarding, then NULL */
+	struct conn_est *est;  /* an EST request being read, or NULL */
 	uv_tcp_t client;
 	uv_tcp_t upstream;
 	uv_timer_t timer;
@@ -254,7 +259,25 @@ int conn_tx_framed(struct conn *c, uint8_t *p, size_t n);
 int conn_tx_mqtt(struct conn *c, const uint8_t *p, size_t n);
 void conn_tx_end(struct conn *c);
 
-/* upstream.c: try the brokers in c->order from c->tries on. */
+/* est.c: EST (RFC 7030) on an mqtt.enroll.est listener. The first
+ * plaintext byte after the handshake (CS_CONNECT, nothing buffered): 1
+ * when it opens an HTTP request that EST answers (then CS_EST). */
+int conn_est_wants(const struct conn *c, uint8_t first);
+/* Plaintext of CS_EST: gathered until the request is whole, answered,
+ * closed. What follows the request is never read. */
+void conn_est_in(struct conn *c, const uint8_t *p, size_t n);
+/* The request deadline (connect_timeout) struck: 408, closed. */
+void conn_est_timeout(struct conn *c);
+void conn_est_free(struct conn *c);
+
+/* connect.c: an access token (tok NULL: none shown) checked against the
+ * listener's JWK Set: 0 (c->token_ident set), 1 refused (*cause, c->why),
+ * -1 out of memory. Whether this client must show one (mqtt.token.when). */
+int conn_token_check(struct conn *c, const char *tok, size_t tlen,
+		     enum reject_cause *cause);
+int conn_token_needed(const struct conn *c);
+
+/* upstream.c: try the brokers in c->su->order from c->su->tries on. */
 void conn_upstream_try(struct conn *c);
 /* Close the broker's handle, connected or still being dialed. */
 void conn_upstream_close(struct conn *c);
@@ -297,10 +320,38 @@ int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n);
 void conn_client_eof(struct conn *c);
 void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 
+/* enroll_ask.c: who may ask for a certificate, and asking (MQTT and
+ * EST). */
+struct enroll_ask {
+	int outcome;        /* enum enroll_outcome */
+	const char *kind;   /* "renew" or "enroll" */
+	const char *why;    /* a refusal's detail (static, or buf) */
+	char buf[160];
+	struct issued *out; /* the certificate, once signed; the caller
+			       frees it */
+};
+/* The listener's generation has an issuing CA: it, or NULL. */
+struct issuer *conn_issuer(const struct conn *c);
+int conn_enroll_on(const struct conn *c);
+/* The authenticated identity (the token's, else the certificate's). */
+const char *conn_identity(const struct conn *c);
+/* A certificate in renew_grace that a CRL revokes (refused: the
+ * handshake could not check it). */
+int conn_grace_revoked(const struct conn *c);
+/* May this session ask (renew_only: EST simplereenroll)? 0 with a->kind,
+ * or -1 with a->outcome and a->why. */
+int conn_enroll_may(const struct conn *c, int renew_only,
+		    struct enroll_ask *a);
+/* Sign the request req[0..n) (DER or PEM) for the identity: a->outcome,
+ * a->out. 0, or -1 out of memory. */
+int conn_enroll_sign(struct conn *c, const uint8_t *req, size_t n,
+		     struct enroll_ask *a);
+/* Count a->outcome (est: also as EST) and log it (cert_issued or
+ * enroll_rejected). */
+void conn_enroll_done(struct conn *c, int est, const struct enroll_ask *a);
+
 /* enroll.c: certificate renewal over MQTT (mqtt.enroll). */
 enum enroll_only { ENROLL_ONLY_NONE, ENROLL_ONLY_CLAIM, ENROLL_ONLY_GRACE };
-/* The listener's generation has an issuing CA. */
-int conn_enroll_on(const struct conn *c);
 /* The session starts forwarding: walk its packets (0, -1 no memory). */
 int conn_enroll_start(struct conn *c);
 void conn_enroll_free(struct conn *c);

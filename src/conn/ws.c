@@ -248,7 +248,7 @@ static int request_in(struct conn *c, uint8_t *p, size_t n, size_t *rest)
 	}
 	memcpy(w->hbuf + w->hlen, p, take);
 	w->hlen += take;
-	end = ws_header_end(w->hbuf, w->hlen, old > 3 ? old - 3 : 0);
+	end = http_head_end(w->hbuf, w->hlen, old > 3 ? old - 3 : 0);
 	if (!end) {
 		char resp[160];
 		size_t rl;

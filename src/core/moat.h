@@ -70,7 +70,7 @@ void gen_put(struct gen *g);
 #define CTR_SUB(x, n) __atomic_store_n(&(x), (x) - (n), __ATOMIC_RELAXED)
 #define CTR_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-/* Certificate renewals and enrollments over MQTT by outcome (names in
+/* Certificate renewals and enrollments (MQTT and EST) by outcome (names in
  * src/conn/enroll.c, conn_enroll_outcome_name). */
 enum enroll_outcome {
 	ENR_RENEWED,     /* a device's certificate renewed */
@@ -150,6 +150,7 @@ struct moat {
 	uint64_t revoked_closed;   /* live sessions closed on revocation */
 	uint64_t tokens_ok;        /* access tokens accepted */
 	uint64_t enroll[ENR__COUNT]; /* renewal requests by outcome */
+	uint64_t enroll_est[ENR__COUNT]; /* those of them over EST */
 	/* Reject log lines per cause per second; the counters see them all. */
 	struct {
 		uint64_t window_ms;

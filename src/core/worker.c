@@ -189,8 +189,10 @@ void moat_view(struct moat *main, struct moat_view *v)
 		v->ocsp_stale_used += CTR_GET(w->ocsp_stale_used);
 		v->revoked_closed += CTR_GET(w->revoked_closed);
 		v->tokens_ok += CTR_GET(w->tokens_ok);
-		for (int o = 0; o < ENR__COUNT; o++)
+		for (int o = 0; o < ENR__COUNT; o++) {
 			v->enroll[o] += CTR_GET(w->enroll[o]);
+			v->enroll_est[o] += CTR_GET(w->enroll_est[o]);
+		}
 		histo_add(&v->h_handshake, &w->h_handshake);
 		histo_add(&v->h_upstream_connect, &w->h_upstream_connect);
 		if (!v->l)

@@ -44,7 +44,7 @@ struct moat_view {
 	uint64_t rejects[REJ__COUNT];
 	uint64_t ocsp_soft_failed, ocsp_stale_used, revoked_closed;
 	uint64_t tokens_ok;
-	uint64_t enroll[ENR__COUNT];
+	uint64_t enroll[ENR__COUNT], enroll_est[ENR__COUNT];
 	struct histo h_handshake, h_upstream_connect;
 	size_t n_listeners;
 	struct listener_view *l; /* [n_listeners], aligned with main's */

@@ -157,7 +157,7 @@ void enroll_show(struct moat *m, struct sbuf *o)
 		days(o, "validity", e->validity_ms);
 		days(o, "renew_before", e->renew_before_ms);
 		days(o, "renew_grace", e->renew_grace_ms);
-		sb_printf(o, " bootstrap_ca=");
+		sb_printf(o, " est=%s bootstrap_ca=", e->est ? "true" : "false");
 		sb_word(o, e->bootstrap_ca);
 		sb_printf(o, " index=");
 		sb_word(o, e->index);
@@ -165,8 +165,11 @@ void enroll_show(struct moat *m, struct sbuf *o)
 	}
 	moat_view(m, &v);
 	for (int k = 0; k < ENR__COUNT; k++)
-		sb_printf(o, "%s: %llu\n", conn_enroll_outcome_name(k),
-			  (unsigned long long)v.enroll[k]);
+		sb_printf(o, "%s: %llu mqtt=%llu est=%llu\n",
+			  conn_enroll_outcome_name(k),
+			  (unsigned long long)v.enroll[k],
+			  (unsigned long long)(v.enroll[k] - v.enroll_est[k]),
+			  (unsigned long long)v.enroll_est[k]);
 	sb_printf(o, "%s: %llu\n", reject_name(REJ_ENROLL_ONLY),
 		  (unsigned long long)v.rejects[REJ_ENROLL_ONLY]);
 	free(v.l);
@@ -178,12 +181,18 @@ void enroll_metrics(struct moat *m, struct sbuf *o)
 
 	moat_view(m, &v);
 	sb_printf(o, "# HELP moat_enroll_requests_total Certificate renewal "
-		     "and enrollment requests over MQTT, by outcome.\n"
+		     "and enrollment requests, by outcome and transport "
+		     "(mqtt, est).\n"
 		     "# TYPE moat_enroll_requests_total counter\n");
 	for (int k = 0; k < ENR__COUNT; k++)
-		sb_printf(o,
-			  "moat_enroll_requests_total{outcome=\"%s\"} %llu\n",
-			  conn_enroll_outcome_name(k),
-			  (unsigned long long)v.enroll[k]);
+		for (int t = 0; t < 2; t++)
+			sb_printf(
+			    o,
+			    "moat_enroll_requests_total{outcome=\"%s\","
+			    "transport=\"%s\"} %llu\n",
+			    conn_enroll_outcome_name(k), t ? "est" : "mqtt",
+			    (unsigned long long)(t ? v.enroll_est[k]
+						   : v.enroll[k] -
+							 v.enroll_est[k]));
 	free(v.l);
 }

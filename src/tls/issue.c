@@ -37,6 +37,8 @@ struct issuer {
 	uint8_t *ca_der;
 	size_t ca_len;
 	struct x509_fields ca; /* spans into ca_der */
+	uint8_t *p7;	       /* EST cacerts: ca_cert's file, PKCS#7 */
+	size_t p7_len;
 	char *index;
 	enum cfg_identity where;
 	uint64_t validity_s;
@@ -108,6 +110,43 @@ static int take_first(const uint8_t *der, size_t len, void *arg)
 		f->len = len;
 	}
 	return 1;
+}
+
+/* Every certificate of the file, for the PKCS#7 of EST's cacerts. */
+struct all_der {
+	struct der_span certs[8];
+	size_t n;
+};
+
+static int take_all(const uint8_t *der, size_t len, void *arg)
+{
+	struct all_der *a = arg;
+	uint8_t *copy = malloc(len);
+
+	if (!copy)
+		return 1;
+	memcpy(copy, der, len);
+	a->certs[a->n++] = (struct der_span){copy, len};
+	return a->n == sizeof(a->certs) / sizeof(a->certs[0]);
+}
+
+/* The PKCS#7 certs-only of ca_cert's certificates (the issuing CA first,
+ * then its chain as the file has it). 0 or -1. */
+static int p7_make(struct issuer *is, const char *path)
+{
+	struct all_der a = {.n = 0};
+	size_t cap = 64;
+	int n = -1;
+
+	each_cert(path, take_all, &a);
+	for (size_t i = 0; i < a.n; i++)
+		cap += a.certs[i].n + 8;
+	if (a.n && (is->p7 = malloc(cap)))
+		n = pkcs7_certs_write(a.certs, a.n, is->p7, cap);
+	for (size_t i = 0; i < a.n; i++)
+		free((void *)a.certs[i].p);
+	is->p7_len = n > 0 ? (size_t)n : 0;
+	return n > 0 ? 0 : -1;
 }
 
 static int same_der(const uint8_t *der, size_t len, void *arg)
@@ -258,6 +297,14 @@ struct issuer *issuer_new(const struct cfg_enroll *e, const char *client_ca,
 			 e->ca_cert);
 		goto fail;
 	}
+	if (p7_make(is, e->ca_cert) < 0) {
+		*at = &e->ca_cert_pos;
+		snprintf(err, errlen,
+			 "mqtt.enroll.ca_cert: '%s': its certificates do not "
+			 "fit a PKCS#7 (EST cacerts)",
+			 e->ca_cert);
+		goto fail;
+	}
 	if (key_load(is, e->ca_key) < 0) {
 		*at = &e->ca_key_pos;
 		snprintf(err, errlen,
@@ -322,6 +369,7 @@ void issuer_free(struct issuer *is)
 	wc_FreeRng(&is->rng);
 	uv_mutex_destroy(&is->lock);
 	free(is->ca_der);
+	free(is->p7);
 	free(is->index);
 	free(is);
 }
@@ -330,6 +378,12 @@ const uint8_t *issuer_ca_der(const struct issuer *is, size_t *len)
 {
 	*len = is->ca_len;
 	return is->ca_der;
+}
+
+const uint8_t *issuer_cacerts_p7(const struct issuer *is, size_t *len)
+{
+	*len = is->p7_len;
+	return is->p7;
 }
 
 /* The request's signature, by its own key: proof the device holds it. */

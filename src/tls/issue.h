@@ -49,4 +49,8 @@ enum issue_result issuer_sign(struct issuer *is, const uint8_t *req, size_t n,
 /* The CA's certificate (DER), for a reply that carries the chain. */
 const uint8_t *issuer_ca_der(const struct issuer *is, size_t *len);
 
+/* EST's /cacerts answer: the certificates of ca_cert's file (the issuing
+ * CA, then what follows it there), a PKCS#7 certs-only made at load. */
+const uint8_t *issuer_cacerts_p7(const struct issuer *is, size_t *len);
+
 #endif

@@ -29,15 +29,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    WS_PROTO_MQTT | (size & 2 ? WS_PROTO_MQTTV31 : 0),
 	    4096};
 	struct ws_request rq;
-	size_t end = ws_header_end(data, size, 0), half;
+	size_t end = http_head_end(data, size, 0), half;
 	enum ws_status st;
 	char out[512];
 
 	/* found from a midpoint (a split read: the first part had no end,
 	 * scanning goes on 3 bytes before where it stopped) it is the same */
 	half = size / 2 > 3 ? size / 2 - 3 : 0;
-	if (end && half + 3 <= size && !ws_header_end(data, half + 3, 0) &&
-	    ws_header_end(data, size, half) != end)
+	if (end && half + 3 <= size && !http_head_end(data, half + 3, 0) &&
+	    http_head_end(data, size, half) != end)
 		abort();
 	if (!end)
 		end = size;

@@ -538,8 +538,10 @@ static void test_enroll(void)
 		 "    mqtt:\n      enroll: { ca_cert: ica.crt, ca_key: open.key, "
 		 "index: i }\n" UPS,
 		 ":10:43:", "has mode 0644: the issuing CA's key must"},
-		{"enroll est", HEAD ENR "        est: true\n" UPS, ":14:14:",
-		 "EST (RFC 7030) is not implemented"},
+		{"enroll est on a websocket listener",
+		 HEAD "    websocket: { paths: [/mqtt] }\n" ENR
+		      "        est: true\n" UPS,
+		 ":15:14:", "not on a websocket listener"},
 		{"enroll topic wildcard", HEAD ENR "        topic: a/+/b\n" UPS,
 		 ":14:16:", "without + or #"},
 		{"enroll window longer than validity",
@@ -552,7 +554,8 @@ static void test_enroll(void)
 	struct cfg *c = load(HEAD ENR "        validity: 30d\n"
 				      "        renew_before: 10d\n"
 				      "        renew_grace: 2d\n"
-				      "        topic: fleet/certs\n" UPS,
+				      "        topic: fleet/certs\n"
+				      "        est: true\n" UPS,
 			     &err);
 	const struct cfg_enroll *e;
 
@@ -565,7 +568,7 @@ static void test_enroll(void)
 			      e->renew_before_ms == 10 * 86400000ull &&
 			      e->renew_grace_ms == 2 * 86400000ull &&
 			      !strcmp(cfg_enroll_topic(e), "fleet/certs") &&
-			      !e->bootstrap_ca,
+			      !e->bootstrap_ca && e->est,
 		      "enroll values");
 		cfg_free(c);
 	}

@@ -51,6 +51,10 @@ static const struct {
     {REJ_ACL_WILL, "acl_will", 0x05, 0x87},
     {REJ_ACL_LIVE, "acl_live", -1, -1},
     {REJ_RATE_LIMIT, "rate_limit", -1, -1},
+    {REJ_EST_BAD_REQUEST, "est_bad_request", -1, -1},
+    {REJ_EST_TOO_LARGE, "est_too_large", -1, -1},
+    {REJ_EST_UNAUTHORIZED, "est_unauthorized", -1, -1},
+    {REJ_EST_TIMEOUT, "est_timeout", -1, -1},
 };
 
 int main(void)

@@ -141,7 +141,7 @@ static void test_requests(void)
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		const char *s = reqs[i].req;
 		size_t n = strlen(s),
-		       end = ws_header_end((const uint8_t *)s, n, 0);
+		       end = http_head_end((const uint8_t *)s, n, 0);
 		struct ws_request rq;
 		enum ws_status st;
 
@@ -201,7 +201,7 @@ static void test_limits(void)
 		o = (size_t)snprintf(big, sizeof(big),
 				     "GET /mqtt HTTP/1.1\r\n" GOOD_HDRS
 				     "Sec-WebSocket-Protocol: mqtt\r\n");
-		for (int i = 0; i < WS_MAX_HEADER_LINES; i++)
+		for (int i = 0; i < HTTP_MAX_HEADER_LINES; i++)
 			o += (size_t)snprintf(big + o, sizeof(big) - o,
 					      "a: b\r\n");
 		o += (size_t)snprintf(big + o, sizeof(big) - o, "\r\n");
@@ -215,7 +215,7 @@ static void test_limits(void)
 		size_t len = strlen(s), found = 0;
 
 		for (size_t have = 1; have <= len && !found; have++)
-			found = ws_header_end((const uint8_t *)s, have,
+			found = http_head_end((const uint8_t *)s, have,
 					      have > 4 ? have - 4 : 0);
 		CHECK(found == len, "split end %zu", found);
 	}
