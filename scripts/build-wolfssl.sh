@@ -62,9 +62,12 @@ cflags="$cflags -DXMALLOC_USER -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_AL
 # two allocations a connection) only to be able to send more tickets
 # later; moat never does (its one ticket is written when the handshake
 # ends), so with WOLFSSL_NO_LATE_TICKETS the end of the handshake frees it
-# as wolfSSL already does for clients.
+# as wolfSSL already does for clients, and the ClientHello's extensions
+# that the server kept (read again only by a renegotiation, which TLS 1.3
+# has not, or by SNI and ALPN getters, which moat's server side does not
+# call).
 cflags="$cflags -DWOLFSSL_STATIC_TICKET_LEN=8 -DWOLFSSL_NO_LATE_TICKETS"
-patches="revoked-alert-2 ticket-enc-len-1 static-ticket-2"
+patches="revoked-alert-2 ticket-enc-len-1 static-ticket-3"
 # The source first (quick and offline when .deps/ has it): its Debian
 # revision is part of what is built.
 mkdir -p "$cache"
@@ -138,13 +141,15 @@ s{        WOLFSSL_ASSERT_SIZEOF_GE\(ssl->session->staticTicket, \*et\);\n(      
 PERL
 )" src/internal.c
 perl -0pi -e 's/(    #elif !defined\(WOLFSSL_POST_HANDSHAKE_AUTH\) && defined\(HAVE_SESSION_TICKET\)\n)(        \|\| \(ssl->options.tls1_3 && ssl->options.side == WOLFSSL_CLIENT_END\)\n)/    #elif !defined(WOLFSSL_POST_HANDSHAKE_AUTH) && defined(HAVE_SESSION_TICKET) && defined(WOLFSSL_NO_LATE_TICKETS)\n        || ssl->options.tls1_3\n$1$2/' src/internal.c
+perl -0pi -e 's/(        if \(ssl->options.saveArrays == 0\)\n            FreeArrays\(ssl, 1\);\n)/$1#if defined(WOLFSSL_NO_LATE_TICKETS) && defined(HAVE_TLS_EXTENSIONS)\n    if (ssl->options.tls1_3 && ssl->options.side == WOLFSSL_SERVER_END) {\n        TLSX_FreeAll(ssl->extensions, ssl->heap);\n        ssl->extensions = NULL;\n    }\n#endif\n/' src/internal.c
 [ "$(grep -c 'WOLFSSL_STATIC_TICKET_LEN' wolfssl/internal.h)" = 3 ] &&
   [ "$(grep -c 'WOLFSSL_STATIC_TICKET_LEN)' src/ssl_sess.c)" = 4 ] &&
   ! grep -q '[ (]SESSION_TICKET_LEN)' src/ssl_sess.c &&
   grep -q 'if (bufSz <= WOLFSSL_STATIC_TICKET_LEN) {' src/ssl.c &&
   grep -q 'if (bufSz == 0 && ssl->session->ticketLenAlloc > 0) {' src/ssl.c &&
   grep -q 'if (sizeof(ssl->session->staticTicket) < sizeof(\*et)) {' src/internal.c &&
-  grep -q 'defined(HAVE_SESSION_TICKET) && defined(WOLFSSL_NO_LATE_TICKETS)$' src/internal.c || {
+  grep -q 'defined(HAVE_SESSION_TICKET) && defined(WOLFSSL_NO_LATE_TICKETS)$' src/internal.c &&
+  grep -q '^#if defined(WOLFSSL_NO_LATE_TICKETS) && defined(HAVE_TLS_EXTENSIONS)$' src/internal.c || {
   echo "build-wolfssl: the static ticket patch did not apply" >&2; exit 1; }
 {
   ./autogen.sh

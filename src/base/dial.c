@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "base/dial.h"
+#include "base/scratch.h"
 
 enum {
 	DIAL_IDLE,
@@ -50,7 +51,7 @@ static void on_connect(uv_connect_t *req, int status)
 {
 	struct dial *d = req->data;
 
-	free(req);
+	scratch_free(req);
 	/* canceled: the handle was closed under it (a timeout, a stop) */
 	if (status == UV_ECANCELED || d->state != DIAL_CONNECTING)
 		return;
@@ -81,7 +82,7 @@ static void attempt(struct dial *d)
 	d->state = DIAL_CONNECTING;
 	if (ms)
 		uv_timer_start(d->timer, d->ops->timer_cb, ms, 0);
-	if (!(req = malloc(sizeof(*req)))) {
+	if (!(req = scratch_alloc(sizeof(*req)))) {
 		d->tried = d->n; /* not the address's fault: no more tries */
 		attempt_failed(d, UV_ENOMEM);
 		return;
@@ -89,7 +90,7 @@ static void attempt(struct dial *d)
 	req->data = d;
 	r = uv_tcp_connect(req, d->tcp, &d->addrs[d->at].sa, on_connect);
 	if (r < 0) { /* e.g. no route to that family: the next one */
-		free(req);
+		scratch_free(req);
 		attempt_failed(d, r);
 	}
 }

@@ -16,7 +16,9 @@
  * known to be ours by its address, whatever type it is freed with). A
  * chunk whose slots are all free again is kept for reuse; scratch_trim,
  * once a second in every worker, gives the pages of those that stayed
- * empty for a whole second back to the kernel (MADV_DONTNEED), all but
+ * empty for a whole second back to the kernel (MADV_DONTNEED, the
+ * header's page too: a storm's hundreds of chunks would otherwise keep a
+ * page each), all but
  * SCRATCH_KEEP per thread. (Giving them back as soon as they were empty
  * cost 5 % of a handshake's CPU in madvise, TLB flushes and page faults
  * during a burst.) Everything else goes to malloc, where the kept objects
@@ -81,12 +83,16 @@ struct chunk {
 };
 _Static_assert(sizeof(struct chunk) <= HDR, "chunk header");
 
-enum { C_PARTIAL, C_FULL, C_EMPTY, C_RELEASED };
+enum { C_PARTIAL, C_FULL, C_EMPTY };
 
 struct pool {
 	struct chunk *partial[NCLASS]; /* chunks with a free slot */
 	struct chunk *empty;           /* all slots free, pages mapped */
-	struct chunk *released;        /* all slots free, pages given back */
+	/* all slots free, every page given back, the header's too (it is
+	 * written again when the chunk is reused): kept here, not linked
+	 * through the header */
+	struct chunk **released;
+	size_t n_released, released_cap;
 	uint32_t tick;                 /* scratch_trim calls */
 	_Atomic(void *) remote; /* slots freed by other threads */
 	/* written by the owner only, read by scratch_stats */
@@ -210,8 +216,9 @@ static struct chunk *chunk_new(struct pool *p, int k)
 
 	if (c) {
 		list_del(&p->empty, c);
-	} else if ((c = p->released)) {
-		list_del(&p->released, c);
+	} else if (p->n_released) {
+		c = p->released[--p->n_released];
+		c->pool = p; /* the header page was given back too */
 		add(&p->mapped, CHUNK);
 	} else {
 		size_t off = atomic_fetch_add(&region_used, CHUNK);
@@ -270,10 +277,19 @@ void scratch_trim(void)
 			kept++;
 			continue;
 		}
+		if (p->n_released == p->released_cap) {
+			size_t cap = p->released_cap ? 2 * p->released_cap : 64;
+			struct chunk **r =
+			    realloc(p->released, cap * sizeof(*r));
+
+			if (!r) /* keep it mapped: the next call tries again */
+				break;
+			p->released = r;
+			p->released_cap = cap;
+		}
 		list_del(&p->empty, c);
-		c->state = C_RELEASED;
-		madvise((char *)c + 4096, CHUNK - 4096, MADV_DONTNEED);
-		list_add(&p->released, c);
+		madvise((char *)c, CHUNK, MADV_DONTNEED);
+		p->released[p->n_released++] = c;
 		add(&p->mapped, -(long long)CHUNK);
 	}
 	p->tick++;
@@ -421,12 +437,17 @@ static int short_lived(int type)
 	case 13: /* DYNAMIC_TYPE_IN_BUFFER */
 	case 29: /* DYNAMIC_TYPE_ALTNAME */
 	case 30: /* DYNAMIC_TYPE_SUITES */
+	case 32: /* DYNAMIC_TYPE_RNG (a TLS 1.3 server's: freed at the end,
+		    scripts/build-wolfssl.sh, "static ticket") */
 	case 33: /* DYNAMIC_TYPE_ARRAYS */
 	case 37: /* DYNAMIC_TYPE_ECC (21 KB a handshake, in small pieces) */
 	case 38: /* DYNAMIC_TYPE_TMP_BUFFER */
+	case 41: /* DYNAMIC_TYPE_TLSX (a TLS 1.3 server frees them at the end,
+		    scripts/build-wolfssl.sh, "static ticket") */
 	case 43: /* DYNAMIC_TYPE_SIGNATURE */
 	case 44: /* DYNAMIC_TYPE_HASHES */
 	case 51: /* DYNAMIC_TYPE_X509_CTX */
+	case 55: /* DYNAMIC_TYPE_SESSION_TICK (freed by tls_session_settle) */
 	case 66: /* DYNAMIC_TYPE_ASYNC */
 	case 71: /* DYNAMIC_TYPE_SECRET */
 	case 72: /* DYNAMIC_TYPE_DIGEST */

@@ -20,9 +20,9 @@ void conn_setup_free(struct conn *c)
 	if (!su)
 		return;
 	ocsp_cancel(c->moat->ocsp, &su->ocsp_w);
-	free(su->phdr);
-	free(su->cbuf);
-	free(su);
+	scratch_free(su->phdr);
+	scratch_free(su->cbuf);
+	scratch_free(su);
 	c->su = NULL;
 }
 
@@ -39,7 +39,7 @@ void conn_on_handle_closed(uv_handle_t *h)
 	tls_io_free(&c->io);
 	conn_ws_free(c);
 	conn_est_free(c);
-	free(c->cork);
+	scratch_free(c->cork);
 	tls_peer_clear(&c->cert);
 	free(c->client_id);
 	free(c->token_ident);

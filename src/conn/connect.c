@@ -24,7 +24,7 @@ int conn_connect_buffer(struct conn *c, const uint8_t *p, size_t n)
 
 		while (cap < c->su->clen + n)
 			cap *= 2;
-		nb = realloc(c->su->cbuf, cap);
+		nb = scratch_realloc(c->su->cbuf, cap, 1);
 		if (!nb)
 			return -1;
 		c->su->cbuf = nb;
@@ -292,18 +292,18 @@ int conn_connect_check(struct conn *c)
 								   : NULL;
 		size_t ulen = user ? strlen(user) : 0;
 		size_t cap = c->su->clen + ulen + 8;
-		uint8_t *nb = malloc(cap);
+		uint8_t *nb = scratch_alloc(cap);
 		size_t outlen;
 
 		if (!nb || mqtt_rewrite_credentials(c->su->cbuf, total, &mc,
 						    user, ulen, c->token_pw, nb,
 						    cap, &outlen) != 0) {
-			free(nb);
+			scratch_free(nb);
 			conn_refuse(c, REJ_BAD_CONNECT);
 			return 1;
 		}
 		memcpy(nb + outlen, c->su->cbuf + total, c->su->clen - total);
-		free(c->su->cbuf);
+		scratch_free(c->su->cbuf);
 		c->su->cbuf = nb;
 		c->su->ccap = cap;
 		c->su->clen = outlen + (c->su->clen - total);

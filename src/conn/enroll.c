@@ -593,10 +593,10 @@ int conn_enroll_only(struct conn *c)
 		c->su->cbuf = NULL;
 		c->su->clen = c->su->ccap = 0;
 		if (conn_enroll_in(c, tmp + off, len) < 0) {
-			free(tmp);
+			scratch_free(tmp);
 			return 1;
 		}
-		free(tmp);
+		scratch_free(tmp);
 	}
 	conn_setup_free(c);
 	if (c->io.eof) {

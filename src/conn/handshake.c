@@ -31,7 +31,7 @@ static int conn_client_send(void *arg, const uint8_t *p, size_t n)
 
 			while (cap < c->cork_len + n)
 				cap *= 2;
-			if (!(nb = realloc(c->cork, cap)))
+			if (!(nb = scratch_realloc(c->cork, cap, 1)))
 				return -1;
 			c->cork = nb;
 			c->cork_cap = (uint16_t)cap;
@@ -101,7 +101,7 @@ static void conn_handshake_done(struct conn *c)
 		CTR_ADD(c->li->resumed, 1);
 	/* The leaf's DER served the verify callback; a CRL reload checks
 	 * live sessions by issuer and serial (tls_peer_crl_revoked). */
-	free(c->cert.der);
+	scratch_free(c->cert.der);
 	c->cert.der = NULL;
 	c->cert.der_len = 0;
 	switch (c->cert.ocsp_state) {

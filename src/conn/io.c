@@ -95,7 +95,7 @@ void conn_uncork(struct conn *c)
 	c->cork_len = c->cork_cap = 0;
 	if (n && conn_write(c, SIDE_CLIENT, p, n) < 0 && c->state < CS_CLOSING)
 		conn_close(c, "client write error");
-	free(p);
+	scratch_free(p);
 }
 
 /* Write to one side: straight to the socket when nothing is queued,

@@ -157,10 +157,10 @@ static void on_dialed(struct dial *d, int status)
 		c->su->cbuf = NULL;
 		c->su->clen = c->su->ccap = 0;
 		if (conn_splice_in(c, rest, nrest) < 0) {
-			free(tmp);
+			scratch_free(tmp);
 			return;
 		}
-		free(tmp);
+		scratch_free(tmp);
 	}
 	conn_setup_free(c); /* the dial is done, the CONNECT forwarded */
 	conn_read_start(c, SIDE_UPSTREAM);

@@ -16,13 +16,14 @@
 
 #include "codec/der.h"
 #include "base/reject.h"
+#include "base/scratch.h"
 #include "tls/tls.h"
 #include "tls/tls_int.h"
 
 void tls_peer_clear(struct tls_peer *p)
 {
 	free(p->names);
-	free(p->der);
+	scratch_free(p->der);
 	free(p->certid);
 	memset(p, 0, sizeof(*p));
 }
@@ -145,7 +146,7 @@ static void peer_take(struct tls_peer *p, const uint8_t *der, int len)
 		p->certid_len = certid_len;
 	}
 	p->has_cert = 1;
-	if (len <= 0 || (p->der = malloc((size_t)len)) == NULL)
+	if (len <= 0 || (p->der = scratch_alloc((size_t)len)) == NULL)
 		return;
 	memcpy(p->der, der, (size_t)len);
 	p->der_len = len;
