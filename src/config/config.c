@@ -489,6 +489,16 @@ static int root_pair(struct pctx *x, const char *key, node_t *k, node_t *v,
 			get_u32(x, v, "workers", 1, CFG_MAX_WORKERS,
 				&c->workers);
 		}
+	} else if (!strcmp(key, "worker_placement")) {
+		const char *s = v->type == YAML_SCALAR_NODE ? scalar(v) : "";
+
+		if (!strcmp(s, "spread"))
+			c->spread = 1;
+		else if (strcmp(s, "pack"))
+			ERR(x, v,
+			    "worker_placement: expected pack or spread, found "
+			    "'%s'",
+			    s);
 	} else if (!strcmp(key, "user")) {
 		get_str(x, v, "user", &c->user);
 	} else if (!strcmp(key, "group")) {

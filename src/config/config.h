@@ -299,6 +299,7 @@ struct cfg {
 	uint32_t workers;  /* resolved: auto = number of cores; default 1;
 			      at most CFG_MAX_WORKERS */
 	struct cfg_pos workers_pos;
+	uint8_t spread;	   /* worker_placement: spread (else pack) */
 	char *user;        /* NULL = do not change */
 	char *group;
 	struct cfg_limits limits;

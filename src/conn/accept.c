@@ -1,32 +1,140 @@
-/* accept.c - the first stage: accept, count, the max_connections limit,
- * the PROXY protocol header from a trusted balancer (the client's real
- * address), per-source limits, then on to the TLS handshake. Nothing is
- * read from the client beyond the PROXY header here. */
+/* accept.c - the first stage: accept, place, count, the max_connections
+ * limit, the PROXY protocol header from a trusted balancer (the client's
+ * real address), per-source limits, then on to the TLS handshake. Nothing
+ * is read from the client beyond the PROXY header here.
+ *
+ * Placement (worker_placement: pack, the default): each worker's
+ * SO_REUSEPORT socket takes what the kernel gives it, and a worker hands
+ * a new connection to the first worker before it that used less than
+ * half a core over the last 100 ms. A few busy connections then share one
+ * thread (no wakeups of two threads per message, as nginx's first worker
+ * to wake takes them), and a reconnect storm or a large fleet still fills
+ * every worker. `spread` keeps each where the kernel put it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/persource.h"
 #include "codec/proxy.h"
+#include "core/worker.h"
 #include "conn/internal.h"
 
 static int conn_proxy_expected(const struct conn *c);
+static void conn_begin(struct listener *li, uv_stream_t *server, int fd);
+
+#define PACK_BUSY_PM 500 /* a worker under half a core takes more */
+
+/* A connection accepted by one worker on its way to another. */
+struct handoff {
+	int fd;
+	struct gen *gen; /* referenced: the listener's config lives in it */
+	size_t li;	 /* the listener's index in that config */
+};
+
+static struct moat *pack_target(const struct moat *m)
+{
+	struct moat *main = m->main;
+
+	if (!m->idx || main->gen->cfg->spread)
+		return NULL;
+	for (unsigned j = 0; j < m->idx; j++) {
+		struct moat *w = main->workers[j];
+
+		if (w && (j == 0 || w->running) &&
+		    worker_busy(w) < PACK_BUSY_PM)
+			return w;
+	}
+	return NULL;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* On the receiving worker: its listener of the same name, if it still
+ * has one (a reload in between may have removed it: then the client is
+ * closed, as by the listener's own close). */
+static void conn_adopt(struct moat *w, void *arg)
+{
+	struct handoff *h = arg;
+	const char *name = h->gen->cfg->listeners[h->li].name;
+	struct listener *li = NULL;
+
+	for (size_t i = 0; w && !w->stopping && i < w->n_listeners; i++)
+		if (!strcmp(w->listeners[i]->cfg->name, name))
+			li = w->listeners[i];
+	if (li)
+		conn_begin(li, NULL, h->fd);
+	else
+		close(h->fd);
+	gen_put(h->gen);
+	free(h);
+}
+
+/* Accept the connection and post it to w. 0, or -1: not handed off (the
+ * connection, if accepted, is closed). */
+static int hand_off(struct moat *m, struct listener *li, uv_stream_t *server,
+		    struct moat *w)
+{
+	uv_tcp_t *t = malloc(sizeof(*t));
+	struct handoff *h = malloc(sizeof(*h));
+	uv_os_fd_t fd;
+	int r = -1;
+
+	if (!t || !h) {
+		free(t);
+		free(h);
+		return -1;
+	}
+	uv_tcp_init(m->loop, t);
+	if (uv_accept(server, (uv_stream_t *)t) == 0 &&
+	    uv_fileno((uv_handle_t *)t, &fd) == 0 && (h->fd = dup(fd)) >= 0) {
+		h->gen = m->gen;
+		__atomic_add_fetch(&h->gen->refs, 1, __ATOMIC_RELAXED);
+		h->li = (size_t)(li->cfg - m->gen->cfg->listeners);
+		worker_post(w, conn_adopt, h);
+		r = 0;
+	} else {
+		free(h);
+	}
+	uv_close((uv_handle_t *)t, free_handle);
+	return r;
+}
 
 void conn_on_accept(uv_stream_t *server, int status)
 {
 	struct listener *li = server->data;
-	struct moat *m = li->moat;
-	struct conn *c;
-	int len = sizeof(c->peer);
+	struct moat *to;
 
 	if (status < 0)
 		return;
+	if ((to = pack_target(li->moat)) &&
+	    hand_off(li->moat, li, server, to) == 0)
+		return;
+	conn_begin(li, server, -1);
+}
+
+/* A new connection on li's worker: from its listening socket (server),
+ * or handed over by another worker (fd). */
+static void conn_begin(struct listener *li, uv_stream_t *server, int fd)
+{
+	struct moat *m = li->moat;
+	struct conn *c;
+	int len = sizeof(c->peer), r;
+
+	/* the setup's state from the scratch heap, as the handshake's: what
+	 * is freed when forwarding starts leaves no holes between what an
+	 * idle session keeps when a fleet connects at once */
 	c = calloc(1, sizeof(*c));
-	if (c)
-		c->su = calloc(1, sizeof(*c->su));
+	if (c && (c->su = scratch_alloc(sizeof(*c->su))))
+		memset(c->su, 0, sizeof(*c->su));
 	if (!c || !c->su) {
 		free(c);
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	c->su->c = c;
@@ -61,7 +169,11 @@ void conn_on_accept(uv_stream_t *server, int status)
 	CTR_ADD(m->conns_total, 1);
 	CTR_ADD(li->accepted, 1);
 	CTR_ADD(li->active, 1);
-	if (uv_accept(server, (uv_stream_t *)&c->client) < 0) {
+	r = server ? uv_accept(server, (uv_stream_t *)&c->client)
+		   : uv_tcp_open(&c->client, fd);
+	if (r < 0) {
+		if (!server)
+			close(fd);
 		conn_close(c, "accept failed");
 		return;
 	}
@@ -142,7 +254,7 @@ int conn_proxy_read(struct conn *c, const uint8_t *p, size_t n)
 	size_t used, room;
 	int r;
 
-	if (!c->su->phdr && !(c->su->phdr = malloc(PROXY_MAX_HEADER))) {
+	if (!c->su->phdr && !(c->su->phdr = scratch_alloc(PROXY_MAX_HEADER))) {
 		conn_close(c, "out of memory");
 		return -1;
 	}
@@ -185,7 +297,7 @@ int conn_proxy_read(struct conn *c, const uint8_t *p, size_t n)
 	/* the header came within handshake_timeout; TLS gets its own */
 	uv_timer_start(&c->timer, conn_on_timeout,
 		       c->gen->cfg->limits.handshake_timeout_ms, 0);
-	free(c->su->phdr);
+	scratch_free(c->su->phdr);
 	c->su->phdr = NULL;
 	return conn_admit(c) < 0 ? -1 : 1;
 }

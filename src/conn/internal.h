@@ -26,6 +26,7 @@
 #include <wolfssl/error-ssl.h>
 
 #include "base/dial.h"
+#include "base/scratch.h"
 #include "base/util.h"
 #include "codec/mqtt.h"
 #include "codec/ws.h"

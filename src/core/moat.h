@@ -120,6 +120,12 @@ struct moat {
 	struct moat **workers; /* main: [0] is itself */
 	uv_thread_t thread;
 	int running;           /* the thread was started */
+	/* How busy this worker's thread was over the last 100 ms, in per
+	 * mille of a core (its own CPU time): written by it, read by the
+	 * others to place new connections (conn/accept.c). */
+	uint32_t busy_pm;
+	uv_timer_t busy_timer;
+	uint64_t busy_cpu_ns;
 	uv_async_t mbox_async; /* messages in (unreferenced) */
 	uv_mutex_t mbox_lock;
 	struct moat_msg *mbox_head, *mbox_tail;

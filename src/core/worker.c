@@ -12,6 +12,7 @@
  * Nothing on the forwarding path takes a lock. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tls/ocsp.h"
 #include "core/worker.h"
@@ -51,6 +52,34 @@ static void on_mbox(uv_async_t *a)
 		ocsp_run_ready(m->ocsp, &m->mbox_async);
 }
 
+/* Every 100 ms, on the worker's own thread: how much of a core it used. */
+#define BUSY_MS 100
+
+static void on_busy(uv_timer_t *t)
+{
+	struct moat *m = t->data;
+	struct timespec ts;
+	uint64_t now, d;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return;
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (!m->busy_cpu_ns) { /* the first tick on this thread */
+		m->busy_cpu_ns = now;
+		return;
+	}
+	d = now - m->busy_cpu_ns;
+	m->busy_cpu_ns = now;
+	d = d / (BUSY_MS * 1000u); /* ns per BUSY_MS -> per mille */
+	__atomic_store_n(&m->busy_pm, (uint32_t)(d > 1000 ? 1000 : d),
+			 __ATOMIC_RELAXED);
+}
+
+uint32_t worker_busy(const struct moat *w)
+{
+	return __atomic_load_n(&w->busy_pm, __ATOMIC_RELAXED);
+}
+
 void worker_mbox_init(struct moat *m)
 {
 	uv_mutex_init(&m->mbox_lock);
@@ -59,6 +88,10 @@ void worker_mbox_init(struct moat *m)
 	m->mbox_async.data = m;
 	/* the mailbox alone does not keep a loop running */
 	uv_unref((uv_handle_t *)&m->mbox_async);
+	uv_timer_init(m->loop, &m->busy_timer);
+	m->busy_timer.data = m;
+	uv_timer_start(&m->busy_timer, on_busy, BUSY_MS, BUSY_MS);
+	uv_unref((uv_handle_t *)&m->busy_timer);
 }
 
 void worker_post(struct moat *w, void (*fn)(struct moat *w, void *arg),

@@ -12,6 +12,8 @@
 
 /* Set up m's mailbox and lock (every worker, the main one included). */
 void worker_mbox_init(struct moat *m);
+/* How busy w's thread was over the last 100 ms, per mille of a core. */
+uint32_t worker_busy(const struct moat *w);
 
 /* Drop what is still in m's mailbox (its loop runs no more). */
 void worker_mbox_drop(struct moat *m);

@@ -1,9 +1,12 @@
 """Several workers (`workers: 2`): each runs its own event loop with its own
 listening socket on the same address (SO_REUSEPORT), so the kernel spreads
-new connections over them. These tests check that both workers serve, that
-the stats socket and /metrics add the workers' counters up, and that kill,
-reload and a graceful stop reach every worker. (The whole suite also runs
-once more with MOAT_TEST_WORKERS=2, see tests/run.sh.)"""
+new connections over them; with `worker_placement: spread` they stay there,
+with `pack` (the default) a worker hands them to the first worker under
+half a core. These tests check that both workers serve, that the stats
+socket and /metrics add the workers' counters up, that kill, reload and a
+graceful stop reach every worker, and that packing puts idle connections
+on the first worker and they work there. (The whole suite also runs once
+more with MOAT_TEST_WORKERS=2, see tests/run.sh: packed.)"""
 import json
 import signal
 import urllib.request
@@ -14,9 +17,10 @@ from conftest import (closed_by_peer, connect_packet, free_port, read_connack,
 N = 32  # connections: all on one worker by chance has odds 2 ** -31
 
 
-def workers_cfg(n=2, metrics=None):
+def workers_cfg(n=2, metrics=None, placement="spread"):
     def mutate(c):
         c["workers"] = n
+        c["worker_placement"] = placement
         # many sessions with one certificate: client ids of their own
         c["listeners"][0]["mqtt"] = {"identity": "cn", "client_id_must_match": False}
         c["limits"]["drain_timeout"] = "5s"
@@ -152,6 +156,47 @@ def test_graceful_stop_reaches_every_worker(moat_factory, live_brokers, pki):
             assert pkt[:1] == b"\xe0" and pkt[2:3] == b"\x8b", pkt
         assert m.proc.wait(timeout=8) == 0
         assert "info stop signal=" in m.log()
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_pack_puts_idle_connections_on_the_first_worker(moat_factory, live_brokers, pki):
+    """With pack, connections the kernel gave the second worker are handed
+    to the first (under half a core): all N run there, and work there
+    (a PINGREQ answered, kill reaches them, a reload keeps them)."""
+    m = moat_factory(live_brokers, workers_cfg(placement="pack"))
+    socks = [hold(pki, m.port, f"p-{i}") for i in range(N)]
+    try:
+        rows = per_worker(m)
+        assert rows[0]["current"] == N and rows[1]["current"] == 0, rows
+        assert rows[1]["total"] == 0, rows
+        assert all(ping(s) for s in socks)
+        assert int(m.info()["handshakes_ok"]) == N
+        assert m.ctl("reload").strip() == "ok"
+        assert all(ping(s) for s in socks)
+        conns = [l.split() for l in m.ctl("show conns").splitlines()
+                 if l and not l.startswith("#")]
+        assert len(conns) == N
+        out = m.ctl("kill", "conn", conns[0][0])
+        assert out.startswith("ok: 1 closed"), out
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_spread_keeps_connections_where_the_kernel_put_them(moat_factory, live_brokers, pki):
+    """worker_placement: spread, set by a reload: new connections stay on
+    both workers (all on one by chance: odds 2 ** -31)."""
+    m = moat_factory(live_brokers, workers_cfg(placement="pack"))
+    m.cfg["worker_placement"] = "spread"
+    with open(m.conf, "w") as f:
+        json.dump(m.cfg, f, indent=1)
+    assert m.ctl("reload").strip() == "ok"
+    socks = [hold(pki, m.port, f"s-{i}") for i in range(N)]
+    try:
+        rows = per_worker(m)
+        assert all(r["current"] > 0 for r in rows.values()), rows
     finally:
         for s in socks:
             s.close()
