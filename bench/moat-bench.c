@@ -30,8 +30,9 @@
  * its password, username "bench"; with it --cert and --key may be left
  * out, the TLS handshake then has no client certificate;
  * --nagle: leave Nagle's algorithm on, as libmosquitto and paho do, instead
- * of setting TCP_NODELAY: what users' clients see of a server that delays
- * its ACKs).
+ * of setting TCP_NODELAY, and write each handshake flight in one write, as
+ * their OpenSSL does: what users' clients see of a server that delays its
+ * ACKs).
  * Every loop is bounded by COUNT or by -t seconds. */
 #include <errno.h>
 #include <getopt.h>
@@ -917,6 +918,11 @@ int main(int argc, char **argv)
 		wolfSSL_CTX_SetIORecv(ctx, io_recv);
 		wolfSSL_CTX_SetIOSend(ctx, io_send);
 		wolfSSL_CTX_UseSessionTicket(ctx);
+		/* as OpenSSL (libmosquitto, paho) does: a handshake flight in
+		 * one write. Written message by message, a Nagle-on client
+		 * holds each until the last is ACKed, whatever the server. */
+		if (o.nagle)
+			wolfSSL_CTX_set_group_messages(ctx);
 	}
 	uv_timer_init(loop, &end);
 	uv_timer_start(&end, on_end, (uint64_t)o.seconds * 1000, 0);
