@@ -9,7 +9,8 @@
  * half a core over the last 100 ms. A few busy connections then share one
  * thread (no wakeups of two threads per message, as nginx's first worker
  * to wake takes them), and a reconnect storm or a large fleet still fills
- * every worker. `spread` keeps each where the kernel put it. */
+ * every worker: at most PACK_BURST are handed to one worker per 100 ms.
+ * `spread` keeps each where the kernel put it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@ static int conn_proxy_expected(const struct conn *c);
 static void conn_begin(struct listener *li, uv_stream_t *server, int fd);
 
 #define PACK_BUSY_PM 500 /* a worker under half a core takes more */
+/* ... but no more than this many from the others in the 100 ms its busy
+ * measure lags: a fleet connecting at once still spreads */
+#define PACK_BURST 16
 
 /* A connection accepted by one worker on its way to another. */
 struct handoff {
@@ -43,7 +47,9 @@ static struct moat *pack_target(const struct moat *m)
 		struct moat *w = main->workers[j];
 
 		if (w && (j == 0 || w->running) &&
-		    worker_busy(w) < PACK_BUSY_PM)
+		    worker_busy(w) < PACK_BUSY_PM &&
+		    __atomic_add_fetch(&w->adopted, 1, __ATOMIC_RELAXED) <=
+			PACK_BURST)
 			return w;
 	}
 	return NULL;

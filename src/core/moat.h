@@ -124,6 +124,7 @@ struct moat {
 	 * mille of a core (its own CPU time): written by it, read by the
 	 * others to place new connections (conn/accept.c). */
 	uint32_t busy_pm;
+	uint32_t adopted; /* connections handed to it since its last tick */
 	uv_timer_t busy_timer;
 	uint64_t busy_cpu_ns;
 	uv_async_t mbox_async; /* messages in (unreferenced) */

@@ -73,6 +73,7 @@ static void on_busy(uv_timer_t *t)
 	d = d / (BUSY_MS * 1000u); /* ns per BUSY_MS -> per mille */
 	__atomic_store_n(&m->busy_pm, (uint32_t)(d > 1000 ? 1000 : d),
 			 __ATOMIC_RELAXED);
+	__atomic_store_n(&m->adopted, 0, __ATOMIC_RELAXED);
 }
 
 uint32_t worker_busy(const struct moat *w)
