@@ -41,7 +41,7 @@ static struct moat *pack_target(const struct moat *m)
 {
 	struct moat *main = m->main;
 
-	if (!m->idx || main->gen->cfg->spread)
+	if (!m->idx || m->gen->cfg->spread)
 		return NULL;
 	for (unsigned j = 0; j < m->idx; j++) {
 		struct moat *w = main->workers[j];
