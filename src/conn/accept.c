@@ -80,15 +80,15 @@ static void conn_adopt(struct moat *w, void *arg)
 	free(h);
 }
 
-/* Accept the connection and post it to w. 0, or -1: not handed off (the
- * connection, if accepted, is closed). */
+/* Accept the connection and post it to w. -1: out of memory, nothing
+ * accepted (the caller takes it itself); 0: posted, or accepted and
+ * closed (no descriptor left to hand over), never to be accepted again. */
 static int hand_off(struct moat *m, struct listener *li, uv_stream_t *server,
 		    struct moat *w)
 {
 	uv_tcp_t *t = malloc(sizeof(*t));
 	struct handoff *h = malloc(sizeof(*h));
 	uv_os_fd_t fd;
-	int r = -1;
 
 	if (!t || !h) {
 		free(t);
@@ -102,12 +102,11 @@ static int hand_off(struct moat *m, struct listener *li, uv_stream_t *server,
 		__atomic_add_fetch(&h->gen->refs, 1, __ATOMIC_RELAXED);
 		h->li = (size_t)(li->cfg - m->gen->cfg->listeners);
 		worker_post(w, conn_adopt, h);
-		r = 0;
 	} else {
 		free(h);
 	}
 	uv_close((uv_handle_t *)t, free_handle);
-	return r;
+	return 0;
 }
 
 void conn_on_accept(uv_stream_t *server, int status)
