@@ -89,10 +89,6 @@ void worker_mbox_init(struct moat *m)
 	m->mbox_async.data = m;
 	/* the mailbox alone does not keep a loop running */
 	uv_unref((uv_handle_t *)&m->mbox_async);
-	uv_timer_init(m->loop, &m->busy_timer);
-	m->busy_timer.data = m;
-	uv_timer_start(&m->busy_timer, on_busy, BUSY_MS, BUSY_MS);
-	uv_unref((uv_handle_t *)&m->busy_timer);
 }
 
 void worker_post(struct moat *w, void (*fn)(struct moat *w, void *arg),
@@ -159,6 +155,16 @@ static void worker_run(void *arg)
 
 int workers_start(struct moat *main)
 {
+	/* how busy each one is, for placing connections (one worker: none
+	 * to place) */
+	for (unsigned i = 0; main->n_workers > 1 && i < main->n_workers; i++) {
+		struct moat *w = main->workers[i];
+
+		uv_timer_init(w->loop, &w->busy_timer);
+		w->busy_timer.data = w;
+		uv_timer_start(&w->busy_timer, on_busy, BUSY_MS, BUSY_MS);
+		uv_unref((uv_handle_t *)&w->busy_timer);
+	}
 	for (unsigned i = 1; i < main->n_workers; i++) {
 		struct moat *w = main->workers[i];
 
