@@ -114,6 +114,15 @@ class Device:
         assert self.event.wait(10), "no answer"
         return self.got[-1]
 
+    def echo(self, topic, payload):
+        """Subscribe to topic, publish payload there, QoS 1: does it come
+        back through the broker?"""
+        self.c.subscribe(topic, qos=1)
+        time.sleep(0.3)
+        self.event.clear()
+        self.c.publish(topic, payload, qos=1)
+        return self.event.wait(5) and self.got[-1].payload == payload
+
     def close(self):
         self.c.loop_stop()
         self.c.disconnect()
@@ -205,11 +214,7 @@ def test_renew_with_paho(emoat, pki, ca, tmp_path, version, live_brokers):
             assert m.topic == TOPIC + "/accepted"
         assert cn_of(issued(m)[0]) == "dev-p"
         # forwarding still works both ways after the answer
-        dev.c.subscribe("t/dev-p", qos=1)
-        time.sleep(0.3)
-        dev.event.clear()
-        dev.c.publish("t/dev-p", b"hello", qos=1)
-        assert dev.event.wait(5) and dev.got[-1].payload == b"hello"
+        assert dev.echo("t/dev-p", b"hello")
     finally:
         dev.close()
     assert no_request_reached(live_brokers, marks)

@@ -151,11 +151,7 @@ def test_claim_certificate_enrolls_over_est_then_connects(est_moat, pki, ca, tmp
     assert "enrolled: 1 mqtt=0 est=1" in est_moat.ctl("show enroll")
     dev = Device(pki, d, "dev-est-new", est_moat.port, mqtt.MQTTv311, cid="dev-est")
     try:
-        dev.c.subscribe("t/dev-est", qos=1)
-        time.sleep(0.3)
-        dev.event.clear()
-        dev.c.publish("t/dev-est", b"hello over est", qos=1)
-        assert dev.event.wait(5) and dev.got[-1].payload == b"hello over est"
+        assert dev.echo("t/dev-est", b"hello over est")
     finally:
         dev.close()
     assert any("dev-est" in b.clients() for b in live_brokers)
