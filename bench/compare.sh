@@ -15,7 +15,11 @@
 # is resumed connects alternating between two instances of moat, and of
 # HAProxy, that share a ticket key file; "tokens" is build/bench/token-bench
 # and a moat with verify_client: optional and mqtt.token, connects with a
-# certificate and without one but with an ES256 or RS256 token).
+# certificate and without one but with an ES256 or RS256 token),
+# SHARED_WORKERS (each of the two instances of the "shared" part: half the
+# cores), GROUP (the clients' key share: x25519, as OpenSSL's clients, or
+# p256), GROUP2 (the connect and shared rows again with this key share: the
+# other one; empty skips them), PLACEMENT (moat's worker_placement, pack).
 # RESULTS.md keeps what follows its line "<!-- kept by compare.sh -->"
 # (hand-written sections: profiles, several runs) when it is rewritten.
 # Everything listens on 127.0.0.1; every process started here is stopped by
@@ -36,7 +40,11 @@ SECONDS_PS=${SECONDS_PS:-5}
 IDLE_COUNTS=${IDLE_COUNTS:-"1000 9000"}
 IDLE_PACE=${IDLE_PACE:-50}
 PLACEMENT=${PLACEMENT:-pack} # moat's worker_placement
+SHARED_WORKERS=${SHARED_WORKERS:-$(((WORKERS + 1) / 2))} # each of the two instances'
 GROUP=${GROUP:-x25519} # the clients' key share: x25519 (OpenSSL clients) or p256
+# the connect and shared rows again with the other key share ("" skips them)
+GROUP2=${GROUP2-$([ "$GROUP" = x25519 ] && echo p256 || echo x25519)}
+KINDS="full resumed${GROUP2:+ full-$GROUP2 resumed-$GROUP2}"
 SYSTEMS=${SYSTEMS:-"moat haproxy nginx mosquitto-tls"} # a subset for a quick A/B
 PARTS=${PARTS:-"handshakes forwarding idle shared tokens"}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -387,8 +395,9 @@ if want handshakes || want forwarding; then
   for sys in $SYSTEMS; do start_sys "$sys"; done
 fi
 want handshakes && for ((i = 1; i <= REPS; i++)); do
-  for k in full resumed; do for sys in $SYSTEMS; do
-    r=(); [ $k = resumed ] && r=(-r)
+  for k in $KINDS; do for sys in $SYSTEMS; do
+    r=(); [[ $k = resumed* ]] && r=(-r)
+    [[ $k = *-$GROUP2 ]] && r+=(--group "$GROUP2")
     run $sys $k.r$i "${PP[$sys]}" -- connect -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" -c "$CONC" -n "$N_CONN" "${r[@]}"
   done; done
   # clients as they are: Nagle's algorithm left on (libmosquitto, paho),
@@ -415,11 +424,15 @@ if want shared; then
     tail -c +$((k * 80 + 1)) "$KEYS" | head -c 80 | base64 -w0; echo
   done > "$HKEYS"
   SHARED_SYS=$(for s in moat haproxy; do [[ " $SYSTEMS " != *" $s "* ]] || echo $s; done)
-  for sys in $SHARED_SYS; do start_sys $sys-a; start_sys $sys-b; done
-  for ((i = 1; i <= REPS; i++)); do for sys in $SHARED_SYS; do
-    run $sys shared.r$i "${PP[$sys-a]} ${PP[$sys-b]}" -- connect -H 127.0.0.1:"$(port_of $sys-a)" \
-      -H 127.0.0.1:"$(port_of $sys-b)" "${TLS[@]}" -c "$CONC" -n "$N_CONN" -r
-  done; done
+  # two instances on this one machine: each gets its share of the cores,
+  # as each would have a machine of its own (with all cores each, the
+  # four threads take turns on two cores)
+  for sys in $SHARED_SYS; do start_sys $sys-a "$SHARED_WORKERS"; start_sys $sys-b "$SHARED_WORKERS"; done
+  for ((i = 1; i <= REPS; i++)); do for k in shared${GROUP2:+ shared-$GROUP2}; do for sys in $SHARED_SYS; do
+    r=(); [[ $k = *-$GROUP2 ]] && r=(--group "$GROUP2")
+    run $sys $k.r$i "${PP[$sys-a]} ${PP[$sys-b]}" -- connect -H 127.0.0.1:"$(port_of $sys-a)" \
+      -H 127.0.0.1:"$(port_of $sys-b)" "${TLS[@]}" -c "$CONC" -n "$N_CONN" -r "${r[@]}"
+  done; done; done
   stop_all
   unset KEYS HKEYS
 fi
@@ -566,6 +579,9 @@ med() { # FIG SYS KEY -> the median of FIG over the REPS runs
   [ ${#vals[@]} -gt 0 ] || { echo -; return; }
   printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
 }
+gname() { # KIND -> the key share of its clients
+  case $1 in *-p256) echo P-256 ;; *-x25519) echo X25519 ;; *) [ "$GROUP" = p256 ] && echo P-256 || echo X25519 ;; esac
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-" }'; }
 drop_empty() { # table rows whose figures are all empty or "-" (parts not run); no rows: no table
   awk -F'|' '/^\| (figure|---)/ { head = head $0 "\n"; next }
@@ -605,7 +621,7 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
 {
   echo "# moat benchmark results"
   echo
-  echo "Made by \`WORKERS=$WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' IDLE_PACE=$IDLE_PACE ONE_WORKER=$ONE_WORKER REPS=$REPS PARTS='$PARTS' bash bench/compare.sh\`"
+  echo "Made by \`WORKERS=$WORKERS N_CONN=$N_CONN CONC=$CONC SECONDS_PS=$SECONDS_PS IDLE_COUNTS='$IDLE_COUNTS' IDLE_PACE=$IDLE_PACE ONE_WORKER=$ONE_WORKER REPS=$REPS PARTS='$PARTS' GROUP=$GROUP GROUP2=$GROUP2 PLACEMENT=$PLACEMENT SHARED_WORKERS=$SHARED_WORKERS bash bench/compare.sh\`"
   echo "on $(date -u +%Y-%m-%d): one run, same machine, same PKI, same broker;"
   echo "for the handshake and forwarding rows every system is up at once on a"
   echo "port of its own and the runs take turns (rep by rep, kind by kind,"
@@ -616,8 +632,13 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   echo "Versions: $("$MOAT" --version | head -1 | cut -c1-60); $(haproxy -v | head -1 | cut -c1-40);"
   echo "$(nginx -v 2>&1 | head -1); $(mosquitto -h 2>/dev/null | head -1 | cut -c1-40); $(openssl version)."
   echo "Every proxy runs $WORKERS workers (moat's threads, HAProxy's nbthread,"
-  echo "nginx's worker_processes) unless a row says one worker each. TLS 1.3,"
-  echo "ECDSA P-256, client certificates required, CRL loaded; the load"
+  echo "nginx's worker_processes) unless a row says one worker each (the two"
+  echo "instances of a shared-ticket row $SHARED_WORKERS each: they share this machine's cores,"
+  echo "where each would have a machine of its own). TLS 1.3,"
+  echo "ECDSA P-256 certificates, client certificates required, CRL loaded;"
+  echo "the clients' key share is $(gname x) (OpenSSL's clients, libmosquitto's"
+  echo "and paho's, offer X25519 first; wolfSSL's and many embedded stacks'"
+  echo "P-256)${GROUP2:+, and the connect rows are made again with $(gname -$GROUP2)}; the load"
   echo "generator (\`build/bench/moat-bench\`) shares the machine, so the"
   echo "figures that compare proxies are their own CPU seconds (from /proc)"
   echo "per connection, per message delivered and per MB delivered; rates"
@@ -625,7 +646,11 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   echo "(system time) and how often its threads are switched in and out per"
   echo "message (/proc/PID/task/*/status), and with perf its system calls"
   echo "per message (\`perf stat -e raw_syscalls:sys_enter -p PIDS\`, the"
-  echo "kernel's count over the run). Flat out, the publishers send more than"
+  echo "kernel's count over the run). CPU is the kernel's nanoseconds of every"
+  echo "thread (/proc/PID/task/*/schedstat). A pubsub run's figures count"
+  echo "from the moment its last subscriber has its SUBACK: the connections'"
+  echo "setup is the connect rows' figure (the 200-device row also shows CPU"
+  echo "with the connects counted in). Flat out, the publishers send more than"
   echo "the broker delivers, and what a proxy forwards from a publisher counts"
   echo "as much work as what it forwards to a subscriber: those rows also show"
   echo "CPU per message carried (sent plus delivered). \"TLS to mosquitto\" is the same"
@@ -652,15 +677,16 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
     m=$(med "$2" moat "$3"); h=$(med "$2" haproxy "$3"); n=$(med "$2" nginx "$3"); q=$(med "$2" mosquitto-tls "$3")
     echo "| $1 | $m | $h | $n | $q | $(ratio "$h" "$m") | $(ratio "$n" "$m") |"
   }
-  for k in full resumed; do
-    hrow "$k MQTT connects (mTLS handshake, CONNECT, CONNACK, DISCONNECT) per proxy CPU-second" per_cpu $k
+  for k in $KINDS; do
+    hrow "${k%%-*} MQTT connects (mTLS handshake, CONNECT, CONNACK, DISCONNECT) per proxy CPU-second, key share $(gname $k)" per_cpu $k
   done
-  if [ -n "${R[moat.shared.r1]}${R[haproxy.shared.r1]}" ]; then
-    m=$(med per_cpu moat shared); h=$(med per_cpu haproxy shared)
-    echo "| resumed MQTT connects per CPU-second of both instances, reconnects alternating between two sharing a ticket key file | $m | $h | | | $(ratio "$h" "$m") | |"
-    m=$(F=reused med fld moat shared); h=$(F=reused med fld haproxy shared)
-    echo "| of which resumed (of $N_CONN), two instances | $m | $h | | | | |"
-  fi
+  for k in shared${GROUP2:+ shared-$GROUP2}; do
+    [ -n "${R[moat.$k.r1]}${R[haproxy.$k.r1]}" ] || continue
+    m=$(med per_cpu moat $k); h=$(med per_cpu haproxy $k)
+    echo "| resumed MQTT connects per CPU-second of both instances, reconnects alternating between two sharing a ticket key file, key share $(gname $k) | $m | $h | | | $(ratio "$h" "$m") | |"
+    m=$(F=reused med fld moat $k); h=$(F=reused med fld haproxy $k)
+    echo "| of which resumed (of $N_CONN), two instances, key share $(gname $k) | $m | $h | | | | |"
+  done
   for k in full resumed; do
     F=conn_per_s hrow "$k handshakes/s (client-bound)" fld $k
     F=p99_ms hrow "$k handshake p99 ms" fld $k
@@ -732,6 +758,7 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
     echo "MQTT connects per CPU-second (each rep: moat's and HAProxy's runs back to back):"
     echo
     goal full 4; goal resumed 3; goal shared 3
+    if [ -n "$GROUP2" ]; then goal full-$GROUP2 4; goal resumed-$GROUP2 3; goal shared-$GROUP2 3; fi
   fi
   if [ -n "${R[tokbench.ES256.r1]}${R[moat.tok.full.cert.r1]}" ]; then
     echo
