@@ -35,6 +35,8 @@ N_NAGLE=${N_NAGLE:-600} # connects per run of the three Nagle-on clients
 SECONDS_PS=${SECONDS_PS:-5}
 IDLE_COUNTS=${IDLE_COUNTS:-"1000 9000"}
 IDLE_PACE=${IDLE_PACE:-50}
+PLACEMENT=${PLACEMENT:-pack} # moat's worker_placement
+GROUP=${GROUP:-x25519} # the clients' key share: x25519 (OpenSSL clients) or p256
 SYSTEMS=${SYSTEMS:-"moat haproxy nginx mosquitto-tls"} # a subset for a quick A/B
 PARTS=${PARTS:-"handshakes forwarding idle shared tokens"}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -50,7 +52,7 @@ trap 'rm -rf "$w"' EXIT
 bash tests/pki.sh "$w/pki" >/dev/null
 P=$w/pki
 cat "$P/server.crt" "$P/server.key" > "$P/server.pem"
-TLS=(--ca "$P/ca.crt" --cert "$P/dev-good.crt" --key "$P/dev-good.key")
+TLS=(--ca "$P/ca.crt" --cert "$P/dev-good.crt" --key "$P/dev-good.key" --group "$GROUP")
 BROKER=18931 PORT= # each system's own: port_of
 
 pids=()
@@ -75,14 +77,22 @@ wait_port() { # PORT [LOG]
 
 # the proxy's processes: the PID and its children (nginx workers)
 proc_pids() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
-cpu_ticks() { # PIDs -> "utime+stime stime" in ticks
-  local t=0 k=0 u s
+cpu_now() { # PIDs -> "CPU ns of all their threads, stime in ticks"
+  # (utime+stime in /proc/PID/stat move by whole 10 ms ticks, per field
+  # and per process: a quarter-second run of two instances was off by 10%;
+  # schedstat has the nanoseconds, where the kernel keeps it)
+  local p k=0 n=0 u s
   for p in $1; do
     read -r u s < <(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null | awk '{print $12, $13}')
     [ -n "$u" ] || continue
-    t=$((t + u + s)) k=$((k + s))
+    k=$((k + s))
+    if [ -r "/proc/$p/schedstat" ]; then
+      n=$((n + $(cat /proc/"$p"/task/*/schedstat 2>/dev/null | awk '{n += $1} END {printf "%.0f", n}')))
+    else
+      n=$((n + (u + s) * 1000000000 / hz))
+    fi
   done
-  echo $t $k
+  echo $n $k
 }
 ctx_switches() { # PIDs -> context switches of all their threads so far
   local p
@@ -167,6 +177,7 @@ start_moat() { # [SUFFIX]: a second instance's files; with KEYS: tls.ticket_keys
   local i=${1:-}
   cat > "$w/moat$i.yaml" <<EOF
 workers: $nw
+worker_placement: $PLACEMENT
 log: { level: warn }
 limits: { max_connections: 100000, handshake_timeout: 30s, connect_timeout: 30s }
 listeners:
@@ -264,18 +275,40 @@ EOF
 
 declare -A R
 cmds=()
-# run NAME KEY PIDS -- bench args... : records the bench line and proxy CPU
-run() {
-  local sys=$1 key=$2 pp=$3; shift 4
-  local c0 c1 x0 x1 out sc=0 perf_pid=
+# run NAME KEY PIDS -- bench args... : records the bench line and proxy CPU.
+# A pubsub run's figures count from the moment every pair is subscribed
+# (the bench prints "ready", and counts its messages from then): what the
+# connections cost to set up is the connect rows' figure, and would
+# otherwise weigh on the 200-device row. proxy_all_s is the CPU of the
+# whole run, connects included.
+count_from_here() { # (run's locals pp, perf_pid, c0, x0) the counting starts
   if [ -n "$PERF" ]; then # the proxy's system calls, counted by the kernel
     perf stat -x, -e raw_syscalls:sys_enter -p "$(echo $pp | tr ' ' ,)" -o "$w/perf.out" &
     perf_pid=$!
-    sleep 0.2
   fi
-  c0=($(cpu_ticks "$pp")); x0=$(ctx_switches "$pp")
-  out=$("$B" "$@" 2>&1 | tail -1)
-  c1=($(cpu_ticks "$pp")); x1=$(ctx_switches "$pp")
+  c0=($(cpu_now "$pp")); x0=$(ctx_switches "$pp")
+}
+run() {
+  local sys=$1 key=$2 pp=$3; shift 4
+  local ca c0 c1 x0 x1 out sc=0 perf_pid= bp
+  ca=($(cpu_now "$pp"))
+  if [ "$1" = pubsub ]; then
+    "$B" "$@" > "$w/run.out" 2>&1 &
+    bp=$!
+    for _ in $(seq 600); do
+      grep -q "^ready" "$w/run.out" && break
+      kill -0 "$bp" 2>/dev/null || break
+      sleep 0.05
+    done
+    count_from_here
+    wait "$bp" || true
+    out=$(tail -1 "$w/run.out")
+  else
+    count_from_here
+    [ -z "$perf_pid" ] || sleep 0.2 # perf attached before the first connect
+    out=$("$B" "$@" 2>&1 | tail -1)
+  fi
+  c1=($(cpu_now "$pp")); x1=$(ctx_switches "$pp")
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null || true
     sc=$(awk -F, '/raw_syscalls/{print $1 + 0}' "$w/perf.out")
@@ -283,8 +316,8 @@ run() {
   # the proxy's kernel share of its CPU, its threads' context switches and
   # (with perf) its system calls
   R[$sys.$key]="$out $(awk -v a="${c0[1]}" -v b="${c1[1]}" -v hz="$hz" -v x=$((x1 - x0)) -v sc="${sc:-0}" \
-    'BEGIN{printf "proxy_sys_s=%.3f proxy_csw=%d proxy_syscalls=%d", (b-a)/hz, x, sc}')"
-  R[$sys.$key.cpu]=$(awk -v a="${c0[0]}" -v b="${c1[0]}" -v hz="$hz" 'BEGIN{printf "%.3f", (b-a)/hz}')
+    -v all=$((c1[0] - ca[0])) 'BEGIN{printf "proxy_sys_s=%.3f proxy_csw=%d proxy_syscalls=%d proxy_all_s=%.4f", (b-a)/hz, x, sc, all/1e9}')"
+  R[$sys.$key.cpu]=$(awk -v a="${c0[0]}" -v b="${c1[0]}" 'BEGIN{printf "%.4f", (b-a)/1e9}')
   cmds+=("$B $*")
   echo "$sys $key: $out cpu_s=${R[$sys.$key.cpu]}"
 }
@@ -381,7 +414,7 @@ if want shared; then
   for ((k = 0; k < 3; k++)); do
     tail -c +$((k * 80 + 1)) "$KEYS" | head -c 80 | base64 -w0; echo
   done > "$HKEYS"
-  SHARED_SYS=$(for s in moat haproxy; do [[ " $SYSTEMS " == *" $s "* ]] && echo $s; done)
+  SHARED_SYS=$(for s in moat haproxy; do [[ " $SYSTEMS " != *" $s "* ]] || echo $s; done)
   for sys in $SHARED_SYS; do start_sys $sys-a; start_sys $sys-b; done
   for ((i = 1; i <= REPS; i++)); do for sys in $SHARED_SYS; do
     run $sys shared.r$i "${PP[$sys-a]} ${PP[$sys-b]}" -- connect -H 127.0.0.1:"$(port_of $sys-a)" \
@@ -501,6 +534,10 @@ sys_per_msg() { # -> the kernel's part of the proxy's CPU, µs per message
 csw_per_msg() { # -> the proxy threads' context switches per message
   awk -v n="$(field "$1" received)" -v c="$(field "$1" proxy_csw)" \
     'BEGIN{ if (n > 0 && c != "") printf "%.2f", c/n; else print "-" }'
+}
+us_per_msg_all() { # -> the same, the CPU of connecting every pair included
+  awk -v n="$(field "$1" received)" -v c="$(field "$1" proxy_all_s)" \
+    'BEGIN{ if (n > 0 && c != "") printf "%.2f", c*1e6/n; else print "-" }'
 }
 us_per_carried() { # -> proxy CPU µs per message carried: publisher to broker plus broker to subscriber
   awk -v n="$(field "$1" received)" -v s="$(field "$1" sent)" -v c="$2" \
@@ -648,6 +685,7 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
   frows "64 B QoS 0 at 2 x 5,000 msg/s" mid
   frows "64 B QoS 0 at 2 x 1,000 msg/s" lat
   frows "64 B QoS 0, 200 devices: 100 pairs x 100 msg/s" fleet
+  row "proxy CPU µs per message with the 200 devices' connects counted in, 100 pairs x 100 msg/s" us_per_msg_all fleet
   F=p99_ms row "p99 ms end to end, 100 pairs x 100 msg/s (direct: $(d fleet p99_ms); TLS to mosquitto: $(dt fleet p99_ms))" fld fleet
   arow "added p99 µs over TLS straight to mosquitto, 100 pairs x 100 msg/s" fleet direct-tls
   frows "1 KiB QoS 1, flat out" q1 flat

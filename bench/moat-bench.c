@@ -17,11 +17,12 @@
  *       PAIRS publishers and subscribers (topic bench/i); publishers send
  *       as fast as TCP takes it, or RATE messages a second each, one
  *       PUBLISH per write (a TLS record) or, with -B, up to BATCH of them
- *       (at most 16 KiB); prints
+ *       (at most 16 KiB); prints "ready PAIRS" once every subscriber
+ *       has its SUBACK (messages and seconds count from then), then
  *       messages/s, MB/s and end-to-end latency percentiles (a send
  *       timestamp in each payload).
  * tls opts: --ca FILE --cert FILE --key FILE [--tls12] [--plain]
- *           [--token-file FILE] [--nagle] [--ws PATH]
+ *           [--token-file FILE] [--nagle] [--ws PATH] [--group G]
  * (--plain: MQTT without TLS, for brokers measured directly;
  * --ws PATH: MQTT over WebSocket (RFC 6455): an upgrade to PATH with the
  * subprotocol mqtt after TLS (or TCP with --plain), then each write one
@@ -32,7 +33,10 @@
  * --nagle: leave Nagle's algorithm on, as libmosquitto and paho do, instead
  * of setting TCP_NODELAY, and write each handshake flight in one write, as
  * their OpenSSL does: what users' clients see of a server that delays its
- * ACKs).
+ * ACKs;
+ * --group: the key share of the handshake's ECDHE, x25519 (the default:
+ * the first group of OpenSSL's clients, libmosquitto's and paho's) or
+ * p256 (wolfSSL's own default, and many embedded stacks').
  * Every loop is bounded by COUNT or by -t seconds. */
 #include <errno.h>
 #include <getopt.h>
@@ -56,7 +60,7 @@ struct opts {
 	const char *ca, *cert, *key;
 	char *token; /* --token-file: the CONNECT password */
 	size_t token_len;
-	int tls12, plain, resume, qos, nagle;
+	int tls12, plain, resume, qos, nagle, p256;
 	long conc, count, pairs, size, seconds, base;
 	long rate; /* pubsub: messages per second per publisher, 0 = flat out */
 	long batch; /* pubsub: PUBLISH packets per write (TLS record) */
@@ -340,6 +344,10 @@ static void on_packet(struct cl *c, const uint8_t *p, size_t n)
 	if (type == 9) { /* SUBACK */
 		subs_ready++;
 		if (subs_ready == o.pairs) {
+			/* messages and seconds count from here; a script
+			 * measuring the proxy starts its counters on this line */
+			printf("ready %ld\n", o.pairs);
+			fflush(stdout);
 			pubsub_running = 1;
 			t_begin = now_ns();
 			for (long i = 0; i < o.pairs; i++)
@@ -801,7 +809,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: moat-bench connect|idle|pubsub -H ADDR:PORT "
 		"[--ca F --cert F --key F] [--tls12] [--plain] "
-		"[--token-file F] [--nagle] [--ws PATH] [-c N] "
+		"[--token-file F] [--nagle] [--ws PATH] [--group x25519|p256] [-c N] "
 		"[-n N] [-r] [-p PAIRS] [-s SIZE] [-q QOS] [-t S] [-b B] "
 		"[-R RATE] [-B BATCH]\n");
 	exit(2);
@@ -840,6 +848,7 @@ int main(int argc, char **argv)
 	    {"key", 1, 0, 'K'},	  {"tls12", 0, 0, '2'},
 	    {"plain", 0, 0, 'P'}, {"token-file", 1, 0, 'T'},
 	    {"nagle", 0, 0, 'N'}, {"ws", 1, 0, 'W'},
+	    {"group", 1, 0, 'G'},
 	    {0, 0, 0, 0}};
 	uv_timer_t end, tick;
 	int ch;
@@ -871,6 +880,12 @@ int main(int argc, char **argv)
 			break;
 		case 'W':
 			o.ws = optarg;
+			break;
+		case 'G':
+			if (!strcmp(optarg, "p256"))
+				o.p256 = 1;
+			else if (strcmp(optarg, "x25519"))
+				usage();
 			break;
 		case 'T':
 			if (read_token(optarg) < 0) {
@@ -918,6 +933,16 @@ int main(int argc, char **argv)
 		wolfSSL_CTX_SetIORecv(ctx, io_recv);
 		wolfSSL_CTX_SetIOSend(ctx, io_send);
 		wolfSSL_CTX_UseSessionTicket(ctx);
+		{ /* the groups offered, the key share of the first */
+			int g[3] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1,
+				    WOLFSSL_ECC_SECP384R1};
+
+			if (wolfSSL_CTX_set_groups(ctx, g + o.p256,
+						   3 - o.p256) != 1) {
+				fprintf(stderr, "moat-bench: no such groups\n");
+				return 2;
+			}
+		}
 		/* as OpenSSL (libmosquitto, paho) does: a handshake flight in
 		 * one write. Written message by message, a Nagle-on client
 		 * holds each until the last is ACKed, whatever the server. */

@@ -88,11 +88,18 @@ static void attempt(struct dial *d)
 		return;
 	}
 	req->data = d;
+	d->reading = 0;
 	r = uv_tcp_connect(req, d->tcp, &d->addrs[d->at].sa, on_connect);
 	if (r < 0) { /* e.g. no route to that family: the next one */
 		scratch_free(req);
 		attempt_failed(d, r);
+		return;
 	}
+	/* one epoll_ctl for the connect and the reads (dial.h) */
+	if (d->ops->read_cb)
+		d->reading =
+		    uv_read_start((uv_stream_t *)d->tcp, d->ops->alloc_cb,
+				  d->ops->read_cb) == 0;
 }
 
 static void on_closed(uv_handle_t *h)

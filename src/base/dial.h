@@ -33,6 +33,15 @@ struct dial_ops {
 	 * with the handle closed; then the dial may start again. Never
 	 * called from dial_start(). */
 	void (*done)(struct dial *d, int status);
+	/* May be NULL. When given, each attempt starts the handle's reads
+	 * with its connect: the kernel's epoll then hears of the socket
+	 * once, for both. Started after the connect, the reads would make
+	 * libuv add the socket a second time (EEXIST), then modify it: a
+	 * wasted system call per connection. libuv reads nothing before
+	 * the connect has completed, and done() runs first; d->reading
+	 * says whether the reads are on. */
+	uv_alloc_cb alloc_cb;
+	uv_read_cb read_cb;
 };
 
 /* Set with dial_init(); the rest is the walk's. */
@@ -46,6 +55,7 @@ struct dial {
 	uint32_t attempt_ms;
 	int err;
 	uint8_t n, first, tried, at, state;
+	uint8_t reading; /* with ops->read_cb: the handle's reads are on */
 };
 
 void dial_init(struct dial *d, const struct dial_ops *ops, uv_tcp_t *tcp,

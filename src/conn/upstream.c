@@ -27,6 +27,8 @@ static const struct dial_ops conn_dial = {
     .close_cb = conn_on_handle_closed,
     .attempt_failed = on_attempt_failed,
     .done = on_dialed,
+    .alloc_cb = conn_on_alloc,
+    .read_cb = conn_on_upstream_read,
 };
 
 void conn_upstream_close(struct conn *c)
@@ -117,6 +119,7 @@ static void on_dialed(struct dial *d, int status)
 		return;
 	}
 	c->upstream_open = 1;
+	c->reading[SIDE_UPSTREAM] = d->reading; /* armed with the connect */
 	uv_timer_stop(&c->timer);
 	server_addr_answered(s, d);
 	histo_observe(&c->moat->h_upstream_connect,

@@ -41,8 +41,10 @@ def bench(m, pki, *args, timeout=60, tls=None):
                           *(tls_args(pki) if tls is None else tls), *args[1:]],
                          capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, out.stdout + out.stderr
-    last = out.stdout.strip().splitlines()[-1]
-    return {k: v for k, v in re.findall(r"(\w+)=(\S+)", last)}
+    lines = out.stdout.strip().splitlines()
+    r = {k: v for k, v in re.findall(r"(\w+)=(\S+)", lines[-1])}
+    r["lines"] = lines
+    return r
 
 
 def resumed_count(m):
@@ -76,6 +78,9 @@ def test_bench_pubsub_qos1_arrives_whole(moat_factory, live_brokers, pki):
     m = moat_factory(live_brokers, one_broker)
     r = bench(m, pki, "pubsub", "-p", "2", "-s", "1024", "-q", "1",
               "-R", "50", "-t", "2")
+    # compare.sh starts the proxy's counters on this line: every pair is
+    # subscribed, and the messages counted come after it
+    assert r["lines"][0] == "ready 2", r
     sent, received = int(r["sent"]), int(r["received"])
     assert sent >= 100, r
     # QoS 1 through moat: what was acknowledged to the publisher arrives;
