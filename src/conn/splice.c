@@ -77,6 +77,19 @@ static int conn_splice_in_ok(struct conn *c, const uint8_t *p, size_t n)
 	return rate_in(c, n);
 }
 
+/* A client packet moat cannot take: forbidden (MQTT_E_FORBIDDEN: the
+ * framer's type says which), too large or malformed. */
+static void bad_in(struct conn *c, int err)
+{
+	if (err == MQTT_E_FORBIDDEN) {
+		conn_violation(c, c->fr[SIDE_CLIENT].type);
+		return;
+	}
+	conn_reject(
+	    c, err == MQTT_E_TOO_LARGE ? REJ_PACKET_TOO_LARGE : REJ_BAD_CONNECT,
+	    -1);
+}
+
 /* Plaintext from the client to the broker as it comes, the framing
  * checked. */
 static int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n)
@@ -89,14 +102,9 @@ static int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n)
 		/* what came before it goes on; the packet does not */
 		if (fr->stop && conn_splice_in_ok(c, p, fr->stop) < 0)
 			return -1;
-		conn_violation(c, fr->type);
-		return -1;
 	}
 	if (r < 0) {
-		conn_reject(c,
-			    r == MQTT_E_TOO_LARGE ? REJ_PACKET_TOO_LARGE
-						  : REJ_BAD_CONNECT,
-			    -1);
+		bad_in(c, r);
 		return -1;
 	}
 	return conn_splice_in_ok(c, p, n);
@@ -146,17 +154,6 @@ static int judge_in(struct conn *c, const uint8_t *pre,
 	return WALK_PASS;
 }
 
-static void bad_in(struct conn *c, int err)
-{
-	if (err == MQTT_E_FORBIDDEN) {
-		conn_violation(c, c->fr[SIDE_CLIENT].type);
-		return;
-	}
-	conn_reject(
-	    c, err == MQTT_E_TOO_LARGE ? REJ_PACKET_TOO_LARGE : REJ_BAD_CONNECT,
-	    -1);
-}
-
 static int to_broker(struct conn *c, const uint8_t *p, size_t n)
 {
 	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
@@ -186,8 +183,9 @@ int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
 	if (conn_acl_stopped(c) ||
 	    walk_feed(c, &c->in, p, n, &ops_in, &given) < 0)
 		return -1;
-	if (!given) /* all enrollment's (an enroll-only session has no broker)
-		     */
+	/* none when enrollment took all (an enroll-only session has no
+	 * broker to count) */
+	if (!given)
 		return 0;
 	count_in(c, given);
 	return rate_in(c, given);
