@@ -240,17 +240,20 @@ struct mqtt_peek {
 	uint8_t qos;
 	uint16_t id;    /* packet id (QoS 1 and 2), else 0 */
 	struct mqtt_bytes topic;
+	uint8_t cut;    /* the topic is longer than topic_max: topic is its
+			   first topic_max bytes, id is 0 */
 };
 
 /* What the packet at the start of b needs seen to be judged: the fixed
- * header; for PUBLISH also the topic and packet id; for the types whose
+ * header; for PUBLISH also the topic and packet id (or only the first
+ * topic_max bytes of a longer topic, SIZE_MAX: all); for the types whose
  * bit is set in `whole` (1u << MQTT_SUBSCRIBE...) the whole packet.
  * Returns 0 when b holds pk->need bytes (pk filled), MQTT_AGAIN with
  * pk->need the least it needs (it grows as more is known), MQTT_E_TOO_LARGE
  * when the prefix would exceed max, or MQTT_E_MALFORMED (a bad varint, a
  * PUBLISH of QoS 3 or whose topic runs past the packet). */
 int mqtt_peek(const uint8_t *b, size_t len, uint16_t whole, size_t max,
-	      struct mqtt_peek *pk);
+	      size_t topic_max, struct mqtt_peek *pk);
 
 /* A whole SUBSCRIBE or UNSUBSCRIBE (fixed header included). */
 struct mqtt_subscribe {

@@ -30,7 +30,7 @@ static int varint_get(const uint8_t *b, size_t len, size_t *off, uint32_t *v)
 }
 
 int mqtt_peek(const uint8_t *b, size_t len, uint16_t whole, size_t max,
-	      struct mqtt_peek *pk)
+	      size_t topic_max, struct mqtt_peek *pk)
 {
 	uint32_t rem;
 	size_t off = 1;
@@ -69,6 +69,10 @@ int mqtt_peek(const uint8_t *b, size_t len, uint16_t whole, size_t max,
 		pk->need = off + 2 + tl + (pk->qos ? 2 : 0);
 		if (pk->need > pk->total)
 			return MQTT_E_MALFORMED;
+		if (tl > topic_max) { /* its start is enough */
+			pk->cut = 1;
+			pk->need = off + 2 + topic_max;
+		}
 	}
 	if (pk->need > max)
 		return MQTT_E_TOO_LARGE;
@@ -77,7 +81,9 @@ int mqtt_peek(const uint8_t *b, size_t len, uint16_t whole, size_t max,
 	if (pk->type == MQTT_PUBLISH) {
 		pk->topic.p = b + off + 2;
 		pk->topic.len = (uint16_t)(b[off] << 8 | b[off + 1]);
-		if (pk->qos)
+		if (pk->cut)
+			pk->topic.len = (uint16_t)topic_max;
+		else if (pk->qos)
 			pk->id =
 			    (uint16_t)(b[pk->need - 2] << 8 | b[pk->need - 1]);
 	}

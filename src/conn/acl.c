@@ -1,9 +1,9 @@
 /* acl.c - a session's packets through its topic rules, as walk.c brings
- * them: each PUBLISH, SUBSCRIBE, UNSUBSCRIBE and (after a denied QoS 2)
- * PUBREL from the client; a denied PUBLISH is answered by moat and
- * dropped, a SUBSCRIBE loses its denied filters and the broker's SUBACK
- * is widened back; moat's own answers wait for a packet boundary of the
- * broker's stream. No allocation per packet. */
+ * them (the client's by way of splice.c): each PUBLISH, SUBSCRIBE, UNSUBSCRIBE
+ * and (after a denied QoS 2) PUBREL from the client; a denied PUBLISH is
+ * answered by moat and dropped, a SUBSCRIBE loses its denied filters and the
+ * broker's SUBACK is widened back; moat's own answers wait for a packet
+ * boundary of the broker's stream. No allocation per packet. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +96,7 @@ static void acl_end(struct conn *c, uint8_t code, const char *why)
 
 /* ---- client to broker ---- */
 
-static uint16_t whole_in(struct conn *c)
+uint16_t conn_acl_whole_in(struct conn *c)
 {
 	return (uint16_t)(1u << MQTT_SUBSCRIBE |
 			  (c->acl->nqos2 ? 1u << MQTT_PUBREL : 0) |
@@ -262,9 +262,9 @@ static void unsubscribed(struct conn *c, const uint8_t *pre,
 	}
 }
 
-static int judge_in(struct conn *c, const uint8_t *pre,
-		    const struct mqtt_peek *pk, uint8_t *out, size_t cap,
-		    size_t *outlen)
+int conn_acl_judge_in(struct conn *c, const uint8_t *pre,
+		      const struct mqtt_peek *pk, uint8_t *out, size_t cap,
+		      size_t *outlen)
 {
 	switch (pk->type) {
 	case MQTT_PUBLISH:
@@ -301,30 +301,9 @@ static int judge_in(struct conn *c, const uint8_t *pre,
 	}
 }
 
-static void bad_in(struct conn *c, int err)
+bool conn_acl_stopped(const struct conn *c)
 {
-	conn_reject(
-	    c, err == MQTT_E_TOO_LARGE ? REJ_PACKET_TOO_LARGE : REJ_BAD_CONNECT,
-	    -1);
-}
-
-static int to_broker(struct conn *c, const uint8_t *p, size_t n)
-{
-	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
-		if (c->state != CS_CLOSED)
-			conn_close(c, "broker write error");
-		return -1;
-	}
-	return 0;
-}
-
-static const struct walk_ops ops_in = {whole_in, judge_in, bad_in, to_broker};
-
-int conn_acl_in(struct conn *c, const uint8_t *p, size_t n)
-{
-	if (c->acl->stopped)
-		return -1;
-	return walk_feed(c, &c->acl->in, p, n, &ops_in);
+	return c->acl && c->acl->stopped;
 }
 
 /* ---- broker to client ---- */
@@ -373,10 +352,10 @@ static void bad_out(struct conn *c, int err)
 			  : "broker sent a malformed packet");
 }
 
-static const struct walk_ops ops_out = {whole_out, judge_out, bad_out,
-					to_client};
+static const struct walk_ops ops_out = {
+    .whole = whole_out, .judge = judge_out, .bad = bad_out, .sink = to_client};
 
 int conn_acl_out(struct conn *c, const uint8_t *p, size_t n)
 {
-	return walk_feed(c, &c->acl->out, p, n, &ops_out);
+	return walk_feed(c, &c->acl->out, p, n, &ops_out, NULL);
 }

@@ -314,7 +314,6 @@ void conn_acl_free(struct conn *c)
 
 	if (!a)
 		return;
-	walk_free(&a->in);
 	walk_free(&a->out);
 	set_free(&a->set);
 	jwt_doc_free(a->doc);

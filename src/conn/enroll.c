@@ -1,8 +1,9 @@
 /* enroll.c - certificate renewal and enrollment over MQTT
  * (listeners[].mqtt.enroll, docs/lifecycle.md). The client's packets are
- * walked one by one: a PUBLISH under the enroll topic is held whole
- * (bounded) and answered by moat on the reply topic, never forwarded;
- * everything else passes to the broker in runs, one write per read. A
+ * walked one by one (splice.c, walk.c), enrollment judging first: a
+ * PUBLISH under the enroll topic is taken, held whole (bounded) and
+ * answered by moat on the reply topic, never forwarded; the rest goes on
+ * to the topic rules and the broker. A
  * claim certificate, or a certificate past notAfter within renew_grace,
  * gets a session with no broker ("enroll-only") that may do nothing else. */
 #include <stdio.h>
@@ -19,29 +20,20 @@
  * properties. A larger PUBLISH is cut there, answered "too large", and
  * the rest of it dropped. */
 #define ENROLL_HOLD (CSR_MAX + 2048)
-/* A packet's start moat must see to decide: fixed header (5), topic
- * length (2) and as much of the topic as the prefix (at most 200) + 1. */
-#define ENROLL_HEAD 256
 /* Replies waiting for the broker's stream to reach a packet boundary. */
 #define ENROLL_OUT_MAX (64 * 1024)
 /* How long an enroll-only session may last. */
 #define ENROLL_ONLY_S 300
-
-enum { EM_PASS, EM_DROP, EM_HOLD };
 
 struct enroll {
 	struct issuer *is;
 	const struct cfg_enroll *cfg;
 	const char *topic; /* the prefix, e.g. $moat/certs */
 	size_t tlen;
-	uint8_t only;		   /* enum enroll_only */
-	uint8_t mode;		   /* of the packet under way */
-	uint8_t cut;		   /* the held packet did not fit */
-	uint8_t issued;		   /* a certificate went out: one per session */
-	uint32_t left;		   /* its bytes still to come */
-	uint8_t head[ENROLL_HEAD]; /* a packet's start, split over reads */
-	size_t hlen;
-	uint8_t *buf; /* a held packet (ENROLL_HOLD, while held) */
+	uint8_t only;	/* enum enroll_only */
+	uint8_t cut;	/* the held packet did not fit */
+	uint8_t issued; /* a certificate went out: one per session */
+	uint8_t *buf;	/* a held packet (ENROLL_HOLD, while held) */
 	size_t blen;
 	uint8_t *out; /* replies waiting for a boundary */
 	size_t olen;
@@ -367,73 +359,60 @@ static int held_packet(struct conn *c)
 	return only_refuse(c);
 }
 
-/* How the packet starting at v (vlen bytes so far) is treated: 0 with
- * *mode and *total, or 1 with *need (bytes to gather first), or -1 when
- * the session ended. */
-static int decide(struct conn *c, const uint8_t *v, size_t vlen, int *mode,
-		  uint32_t *total, size_t *need)
+uint16_t conn_enroll_whole(struct conn *c)
 {
-	struct enroll *e = c->enr;
-	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size, rem;
-	uint8_t tf;
-	size_t hl, tl;
-	int r = mqtt_fixed_header(v, vlen, &tf, &rem, &hl);
-
-	if (r == MQTT_AGAIN)
-		return *need = vlen + 1, 1;
-	if (r < 0 || (uint64_t)hl + rem > max) {
-		conn_reject(c, r < 0 ? REJ_BAD_CONNECT : REJ_PACKET_TOO_LARGE,
-			    -1);
-		return -1;
-	}
-	*total = (uint32_t)(hl + rem);
-	if (e->only) { /* every packet is moat's to answer */
-		*mode = EM_HOLD;
-		return 0;
-	}
-	if (tf >> 4 == 6) {	/* PUBREL: moat's when it took the request */
-		if (*total < 4) /* malformed: the broker's to refuse */
-			return *mode = EM_PASS, 0;
-		if (vlen < 4)
-			return *need = 4, 1;
-		for (int i = 0; i < 4; i++)
-			if (e->qos2[i] &&
-			    e->qos2[i] == (uint16_t)(v[2] << 8 | v[3]))
-				return *mode = EM_HOLD, 0;
-		return *mode = EM_PASS, 0;
-	}
-	if (tf >> 4 != MQTT_PUBLISH)
-		return *mode = EM_PASS, 0;
-	if (*total < hl + 2) /* no room for a topic: the broker refuses it */
-		return *mode = EM_PASS, 0;
-	if (vlen < hl + 2)
-		return *need = hl + 2, 1;
-	tl = (size_t)v[hl] << 8 | v[hl + 1];
-	/* enough of the topic to tell whether it is under ours */
-	if (tl > e->tlen)
-		tl = e->tlen + 1;
-	if (vlen < hl + 2 + tl && hl + 2 + tl <= *total)
-		return *need = hl + 2 + tl, 1;
-	*mode = ours(e, (struct mqtt_bytes){v + hl + 2, (uint16_t)tl})
-		    ? EM_HOLD
-		    : EM_PASS;
+	for (int i = 0; i < 4; i++)
+		if (c->enr->qos2[i]) /* its PUBREL may be moat's */
+			return 1u << MQTT_PUBREL;
 	return 0;
 }
 
-#define FLUSH()                                                                \
-	do {                                                                   \
-		if (runlen && conn_splice_fwd(c, run, runlen) < 0)             \
-			return -1;                                             \
-		runlen = 0;                                                    \
-	} while (0)
+/* Enough of a topic to tell whether it is under ours. */
+size_t conn_enroll_topic(struct conn *c)
+{
+	return c->enr->tlen + 1;
+}
 
-/* Keep n more bytes of the held packet (the big buffer, taken when a
+int conn_enroll_judge(struct conn *c, const uint8_t *pre,
+		      const struct mqtt_peek *pk)
+{
+	struct enroll *e = c->enr;
+	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size;
+	uint16_t id;
+
+	if (pk->total > max) {
+		conn_reject(c, REJ_PACKET_TOO_LARGE, -1);
+		return WALK_STOP;
+	}
+	if (e->only) /* every packet is moat's to answer */
+		return WALK_TAKE;
+	if (pk->type == MQTT_PUBREL) { /* moat's when it took the request */
+		if (pk->total < 4)     /* malformed: the broker's to refuse */
+			return WALK_PASS;
+		id = mqtt_packet_id(pre, pk->total, pk->hdr_len);
+		for (int i = 0; i < 4; i++)
+			if (e->qos2[i] && e->qos2[i] == id)
+				return WALK_TAKE;
+		return WALK_PASS;
+	}
+	if (pk->type == MQTT_PUBLISH && ours(e, pk->topic))
+		return WALK_TAKE;
+	return WALK_PASS;
+}
+
+/* Keep n more bytes of the packet taken (the big buffer, taken when a
  * packet is held and given back after it, but in enroll-only sessions);
  * past ENROLL_HOLD the rest is only counted as cut. */
-static int hold(struct enroll *e, const uint8_t *p, size_t n)
+int conn_enroll_take(struct conn *c, const uint8_t *p, size_t n)
 {
-	if (!e->buf && !(e->buf = malloc(ENROLL_HOLD)))
+	struct enroll *e = c->enr;
+
+	CTR_ADD(c->bytes_in, n);
+	CTR_ADD(c->li->bytes_in, n);
+	if (!e->buf && !(e->buf = malloc(ENROLL_HOLD))) {
+		conn_close(c, "out of memory");
 		return -1;
+	}
 	if (n > ENROLL_HOLD - e->blen) {
 		n = ENROLL_HOLD - e->blen;
 		e->cut = 1;
@@ -443,8 +422,8 @@ static int hold(struct enroll *e, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* The held packet is whole: answer it. 0 go on, -1 the session ended. */
-static int held_done(struct conn *c)
+/* The packet taken is whole: answer it. 0 go on, -1 the session ended. */
+int conn_enroll_taken(struct conn *c)
 {
 	struct enroll *e = c->enr;
 	int r = held_packet(c);
@@ -456,97 +435,6 @@ static int held_done(struct conn *c)
 		e->buf = NULL;
 	}
 	return r < 0 || c->state != CS_SPLICE ? -1 : 0;
-}
-
-/* The packet whose start is gathered in head is decided: pass that start
- * on, keep it, or forget it. 0, or -1 closed. */
-static int head_decided(struct conn *c, int mode)
-{
-	struct enroll *e = c->enr;
-	size_t n = e->hlen;
-
-	e->hlen = 0;
-	if (!n)
-		return 0;
-	if (mode == EM_PASS)
-		return conn_splice_fwd(c, e->head, n);
-	CTR_ADD(c->bytes_in, n);
-	CTR_ADD(c->li->bytes_in, n);
-	if (mode == EM_HOLD && hold(e, e->head, n) < 0) {
-		conn_close(c, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-int conn_enroll_in(struct conn *c, const uint8_t *p, size_t n)
-{
-	struct enroll *e = c->enr;
-	const uint8_t *run = p;
-	size_t runlen = 0;
-
-	while (n) {
-		uint32_t total;
-		size_t need, take;
-		int mode, r;
-
-		if (e->left) { /* the rest of a packet already decided */
-			take = n < e->left ? n : e->left;
-			if (e->mode == EM_PASS) {
-				if (!runlen)
-					run = p;
-				runlen += take;
-			} else {
-				FLUSH();
-				CTR_ADD(c->bytes_in, take);
-				CTR_ADD(c->li->bytes_in, take);
-				if (e->mode == EM_HOLD &&
-				    hold(e, p, take) < 0) {
-					conn_close(c, "out of memory");
-					return -1;
-				}
-			}
-			p += take;
-			n -= take;
-			e->left -= (uint32_t)take;
-			if (!e->left && e->mode == EM_HOLD && held_done(c) < 0)
-				return -1;
-			continue;
-		}
-		/* a packet starts: what is gathered of it, else the read */
-		r = e->hlen ? decide(c, e->head, e->hlen, &mode, &total, &need)
-			    : decide(c, p, n, &mode, &total, &need);
-		if (r < 0)
-			return -1;
-		if (r == 1) { /* gather its start (a few bytes, inline) */
-			FLUSH();
-			take = need - e->hlen;
-			if (take > n)
-				take = n;
-			if (e->hlen + take > sizeof(e->head)) {
-				conn_close(c, "enroll walk out of step");
-				return -1;
-			}
-			memcpy(e->head + e->hlen, p, take);
-			e->hlen += take;
-			p += take;
-			n -= take;
-			continue;
-		}
-		if (e->hlen > total) { /* gathered past it: cannot happen */
-			conn_close(c, "enroll walk out of step");
-			return -1;
-		}
-		FLUSH();
-		e->mode = (uint8_t)mode;
-		e->left = total - (uint32_t)e->hlen;
-		if (head_decided(c, mode) < 0)
-			return -1;
-		if (!e->left && mode == EM_HOLD && held_done(c) < 0)
-			return -1;
-	}
-	FLUSH();
-	return 0;
 }
 
 /* ---- enroll-only sessions ---- */
@@ -592,7 +480,7 @@ int conn_enroll_only(struct conn *c)
 
 		c->su->cbuf = NULL;
 		c->su->clen = c->su->ccap = 0;
-		if (conn_enroll_in(c, tmp + off, len) < 0) {
+		if (conn_splice_in(c, tmp + off, len) < 0) {
 			scratch_free(tmp);
 			return 1;
 		}

@@ -14,7 +14,8 @@
  *   close.c     rejects, flush-then-close, the one close path
  * conn.c moves a connection along (conn_advance, timeouts), io.c reads and
  * writes sockets with backpressure, revoke.c closes revoked live sessions,
- * walk.c, acl.c and acl_rules.c apply topic rules, rate.c paces reads. */
+ * walk.c walks a direction packet by packet for acl.c and acl_rules.c
+ * (topic rules) and enroll.c (renewal over MQTT), rate.c paces reads. */
 #ifndef MOAT_CONN_INTERNAL_H
 #define MOAT_CONN_INTERNAL_H
 
@@ -49,9 +50,9 @@
 #define SRV_CTR(c) (&(c)->srv->ctr[(c)->moat->idx])
 #define UP_CTR(c) (&(c)->up->ctr[(c)->moat->idx])
 
-/* walk.c: one direction packet by packet (topic rules). A packet's
- * start longer than WALK_HOLD (a topic over about 4 KiB, a SUBSCRIBE or
- * SUBACK over it) cannot be judged and ends the session. */
+/* walk.c: one direction packet by packet (topic rules, enrollment). A
+ * packet's start longer than WALK_HOLD (a topic over about 4 KiB, a
+ * SUBSCRIBE or SUBACK over it) cannot be judged and ends the session. */
 #define WALK_HOLD 4096
 struct walk {
 	uint8_t *hold; /* a packet's start split across reads; WALK_HOLD
@@ -59,28 +60,38 @@ struct walk {
 	uint32_t hlen;
 	uint32_t want; /* what the gathered start needs, as last known */
 	uint32_t left; /* bytes of the current packet still to come */
-	uint8_t drop;  /* and they are dropped */
+	uint8_t mode;  /* and where they go: WALK_PASS, _TAKE, else dropped */
 };
-enum { WALK_PASS, WALK_DROP, WALK_REPLACE, WALK_STOP };
+enum { WALK_PASS, WALK_DROP, WALK_REPLACE, WALK_STOP, WALK_TAKE };
 struct conn;
 /* Where passed bytes go; <0: the connection is closing. */
 typedef int (*walk_sink)(struct conn *c, const uint8_t *p, size_t n);
 struct walk_ops {
 	/* bits (1 << type) of the packets to judge whole, now */
 	uint16_t (*whole)(struct conn *c);
+	/* how much of a PUBLISH's topic to see, now (NULL: all of it) */
+	size_t (*topic)(struct conn *c);
 	/* a packet's start pre (pk->need bytes): WALK_PASS, WALK_DROP,
-	 * WALK_REPLACE (out[0..*outlen) goes instead) or WALK_STOP (the
-	 * connection is being closed) */
+	 * WALK_REPLACE (out[0..*outlen) goes instead), WALK_TAKE (the whole
+	 * packet goes to take as it comes, then taken), WALK_STOP (the
+	 * connection is being closed) or an MQTT_E_ code for bad (what
+	 * came before the packet is passed on first) */
 	int (*judge)(struct conn *c, const uint8_t *pre,
 		     const struct mqtt_peek *pk, uint8_t *out, size_t cap,
 		     size_t *outlen);
-	/* a start that cannot be judged (MQTT_E_TOO_LARGE, _MALFORMED) */
+	/* a start that cannot be judged (MQTT_E_TOO_LARGE, _MALFORMED), or
+	 * the judge's MQTT_E_ code */
 	void (*bad)(struct conn *c, int err);
 	walk_sink sink;
+	/* WALK_TAKE (NULL if never): the packet's bytes, then its end; 0 or
+	 * -1 (the session ended) */
+	int (*take)(struct conn *c, const uint8_t *p, size_t n);
+	int (*taken)(struct conn *c);
 };
-/* 0, or -1 when the connection is closing. */
+/* 0, or -1 when the connection is closing. *given (may be NULL): the
+ * bytes of packets judged other than WALK_TAKE that this call consumed. */
 int walk_feed(struct conn *c, struct walk *w, const uint8_t *p, size_t n,
-	      const struct walk_ops *ops);
+	      const struct walk_ops *ops, size_t *given);
 bool walk_at_boundary(const struct walk *w);
 void walk_free(struct walk *w);
 
@@ -171,6 +182,8 @@ struct conn {
 	struct src_entry *src; /* per-source accounting, held until close */
 	size_t wq[2];	       /* bytes queued for writing to that side */
 	struct mqtt_framer fr[2]; /* packets from the client / from the broker */
+	struct walk in; /* the client's packets, walked when topic rules or
+			   enrollment judge them (splice.c) */
 	char *client_id;
 	char *token_ident;   /* the token's identity claim (via=token) */
 	int64_t token_end;   /* exp + leeway of that token, epoch seconds */
@@ -288,8 +301,13 @@ void conn_upstream_close(struct conn *c);
  * (answered). */
 int conn_acl_connect(struct conn *c, const struct mqtt_connect *mc,
 		     const char *ident, const char *username);
-/* Client bytes through the rules to the broker: 0 or -1 (closing). */
-int conn_acl_in(struct conn *c, const uint8_t *p, size_t n);
+/* The client's packets (splice.c walks them): what to see whole, a
+ * packet's judgement (walk_ops), the session is ending. */
+uint16_t conn_acl_whole_in(struct conn *c);
+int conn_acl_judge_in(struct conn *c, const uint8_t *pre,
+		      const struct mqtt_peek *pk, uint8_t *out, size_t cap,
+		      size_t *outlen);
+bool conn_acl_stopped(const struct conn *c);
 /* Broker bytes to the client (SUBACKs merged, moat's answers slipped in
  * between packets): 0 or -1 (closing). */
 int conn_acl_out(struct conn *c, const uint8_t *p, size_t n);
@@ -312,12 +330,11 @@ int conn_rate_account(struct conn *c, size_t n);
 bool conn_rate_paused(const struct conn *c);
 void conn_rate_close(struct conn *c);
 
-/* splice.c */
+/* splice.c: client bytes to the broker: walked packet by packet when
+ * topic rules or enrollment judge them, else as they come. */
 int conn_splice_in(struct conn *c, const uint8_t *p, size_t n);
 /* The packet types a client may not send once admitted (accept time). */
 void conn_splice_init(struct conn *c);
-/* Client bytes to the broker as they are (framing checked, counted). */
-int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n);
 void conn_client_eof(struct conn *c);
 void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 
@@ -356,8 +373,15 @@ enum enroll_only { ENROLL_ONLY_NONE, ENROLL_ONLY_CLAIM, ENROLL_ONLY_GRACE };
 /* The session starts forwarding: walk its packets (0, -1 no memory). */
 int conn_enroll_start(struct conn *c);
 void conn_enroll_free(struct conn *c);
-/* Client bytes of a walked session (instead of conn_splice_fwd). */
-int conn_enroll_in(struct conn *c, const uint8_t *p, size_t n);
+/* The client's packets (splice.c walks them): what to see whole and
+ * how much of a topic; a packet's judgement: WALK_PASS (not moat's),
+ * WALK_TAKE (held and answered: take its bytes, then taken) or WALK_STOP. */
+uint16_t conn_enroll_whole(struct conn *c);
+size_t conn_enroll_topic(struct conn *c);
+int conn_enroll_judge(struct conn *c, const uint8_t *pre,
+		      const struct mqtt_peek *pk);
+int conn_enroll_take(struct conn *c, const uint8_t *p, size_t n);
+int conn_enroll_taken(struct conn *c);
 /* Replies held for a boundary of the broker's stream: send them now if
  * it is at one. */
 void conn_enroll_flush(struct conn *c);

@@ -1,15 +1,15 @@
 /* splice.c - the forwarding stage: plaintext from the client to the
- * broker and from the broker (encrypted) to the client, each direction's
- * MQTT framing checked against max_packet_size, half-closes passed on,
- * and a pending DISCONNECT (stop, revocation) sent at a packet boundary. */
+ * broker (as it comes, or walked packet by packet through enrollment and
+ * the topic rules) and from the broker (encrypted) to the client, each
+ * direction's MQTT framing checked against max_packet_size, half-closes
+ * passed on, and a pending DISCONNECT (stop, revocation) sent at a packet
+ * boundary. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "base/log.h"
 #include "upstream/server.h"
 #include "conn/internal.h"
-
-static int conn_splice_in_ok(struct conn *c, const uint8_t *p, size_t n);
 
 /* After its CONNECT a client may send only what MQTT lets a client send:
  * not a second CONNECT (a broker would take it for a new session of
@@ -50,15 +50,49 @@ static void conn_violation(struct conn *c, uint8_t type)
 						       "from a client");
 }
 
-/* Forward plaintext from the client to the broker: walked packet by
- * packet when enrollment is on (enroll.c), else as it comes. */
-int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
+static void count_in(struct conn *c, size_t n)
 {
-	return c->enr ? conn_enroll_in(c, p, n) : conn_splice_fwd(c, p, n);
+	CTR_ADD(c->bytes_in, n);
+	CTR_ADD(SRV_CTR(c)->bytes_in, n);
+	CTR_ADD(c->li->bytes_in, n);
+	CTR_ADD(UP_CTR(c)->bytes_in, n);
 }
 
-/* Forward plaintext from the client to the broker, checking the framing. */
-int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n)
+/* What was read is on its way; more waits if the rate says so. */
+static int rate_in(struct conn *c, size_t n)
+{
+	if (c->rate && c->state == CS_SPLICE)
+		return conn_rate_account(c, n);
+	return 0;
+}
+
+/* Bytes the framer passed: count them and write them to the broker. */
+static int conn_splice_in_ok(struct conn *c, const uint8_t *p, size_t n)
+{
+	count_in(c, n);
+	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
+		conn_close(c, "broker write error");
+		return -1;
+	}
+	return rate_in(c, n);
+}
+
+/* A client packet moat cannot take: forbidden (MQTT_E_FORBIDDEN: the
+ * framer's type says which), too large or malformed. */
+static void bad_in(struct conn *c, int err)
+{
+	if (err == MQTT_E_FORBIDDEN) {
+		conn_violation(c, c->fr[SIDE_CLIENT].type);
+		return;
+	}
+	conn_reject(
+	    c, err == MQTT_E_TOO_LARGE ? REJ_PACKET_TOO_LARGE : REJ_BAD_CONNECT,
+	    -1);
+}
+
+/* Plaintext from the client to the broker as it comes, the framing
+ * checked. */
+static int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n)
 {
 	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size;
 	struct mqtt_framer *fr = &c->fr[SIDE_CLIENT];
@@ -68,37 +102,93 @@ int conn_splice_fwd(struct conn *c, const uint8_t *p, size_t n)
 		/* what came before it goes on; the packet does not */
 		if (fr->stop && conn_splice_in_ok(c, p, fr->stop) < 0)
 			return -1;
-		conn_violation(c, fr->type);
-		return -1;
 	}
 	if (r < 0) {
-		conn_reject(c,
-			    r == MQTT_E_TOO_LARGE ? REJ_PACKET_TOO_LARGE
-						  : REJ_BAD_CONNECT,
-			    -1);
+		bad_in(c, r);
 		return -1;
 	}
 	return conn_splice_in_ok(c, p, n);
 }
 
-/* Bytes the framer passed: count them and write them to the broker. */
-static int conn_splice_in_ok(struct conn *c, const uint8_t *p, size_t n)
+/* ---- the client's packets walked: enrollment, framing, topic rules ---- */
+
+static uint16_t whole_in(struct conn *c)
 {
-	CTR_ADD(c->bytes_in, n);
-	CTR_ADD(SRV_CTR(c)->bytes_in, n);
-	CTR_ADD(c->li->bytes_in, n);
-	CTR_ADD(UP_CTR(c)->bytes_in, n);
-	if (c->acl) { /* packet by packet, through the topic rules */
-		if (conn_acl_in(c, p, n) < 0)
-			return -1;
-	} else if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
-		conn_close(c, "broker write error");
+	uint16_t w = c->enr ? conn_enroll_whole(c) : 0;
+
+	if (c->acl && !conn_enroll_kind(c))
+		w |= conn_acl_whole_in(c);
+	return w;
+}
+
+/* The topic rules see a PUBLISH's whole topic, enrollment its start. */
+static size_t topic_in(struct conn *c)
+{
+	return c->acl && !conn_enroll_kind(c) ? SIZE_MAX : conn_enroll_topic(c);
+}
+
+/* Enrollment first (what it takes never reaches the framing or the rules,
+ * as if never sent to the broker), then what the framer checks of a
+ * packet passed as it comes, then the topic rules. */
+static int judge_in(struct conn *c, const uint8_t *pre,
+		    const struct mqtt_peek *pk, uint8_t *out, size_t cap,
+		    size_t *outlen)
+{
+	uint32_t max = (uint32_t)c->gen->cfg->limits.max_packet_size;
+	struct mqtt_framer *fr = &c->fr[SIDE_CLIENT];
+	int r;
+
+	if (c->enr && (r = conn_enroll_judge(c, pre, pk)) != WALK_PASS)
+		return r;
+	if (fr->forbid & (1u << pk->type)) {
+		fr->type = pre[0];
+		return MQTT_E_FORBIDDEN;
+	}
+	if (max && pk->total > max) {
+		conn_reject(c, REJ_PACKET_TOO_LARGE, -1);
+		return WALK_STOP;
+	}
+	fr->publishes += pk->type == MQTT_PUBLISH;
+	if (c->acl)
+		return conn_acl_judge_in(c, pre, pk, out, cap, outlen);
+	return WALK_PASS;
+}
+
+static int to_broker(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (conn_write(c, SIDE_UPSTREAM, p, n) < 0) {
+		if (c->state != CS_CLOSED)
+			conn_close(c, "broker write error");
 		return -1;
 	}
-	/* what was read is on its way; more waits if the rate says so */
-	if (c->rate && c->state == CS_SPLICE)
-		return conn_rate_account(c, n);
 	return 0;
+}
+
+static const struct walk_ops ops_in = {
+    .whole = whole_in,
+    .topic = topic_in,
+    .judge = judge_in,
+    .bad = bad_in,
+    .sink = to_broker,
+    .take = conn_enroll_take,
+    .taken = conn_enroll_taken,
+};
+
+int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
+{
+	size_t given;
+
+	if (!c->enr && !c->acl)
+		return conn_splice_fwd(c, p, n);
+	if (conn_acl_stopped(c) ||
+	    walk_feed(c, &c->in, p, n, &ops_in, &given) < 0)
+		return -1;
+	/* none when enrollment took all (an enroll-only session has no
+	 * broker to count) */
+	if (!given)
+		return 0;
+	count_in(c, given);
+	return rate_in(c, given);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -125,8 +215,8 @@ void conn_client_eof(struct conn *c)
 	/* Pass the half-close on: FIN to the broker once its queue is out. */
 	req = malloc(sizeof(*req));
 
-	if (!req || uv_shutdown(req, (uv_stream_t *)&c->upstream,
-				on_shutdown) < 0) {
+	if (!req ||
+	    uv_shutdown(req, (uv_stream_t *)&c->upstream, on_shutdown) < 0) {
 		free(req);
 		conn_finish(c);
 	}
@@ -165,8 +255,8 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 			     (size_t)n, max);
 	if (r < 0) {
 		conn_close(c, r == MQTT_E_TOO_LARGE
-				      ? "broker packet over max_packet_size"
-				      : "broker sent a malformed packet");
+				  ? "broker packet over max_packet_size"
+				  : "broker sent a malformed packet");
 		return;
 	}
 	CTR_ADD(c->bytes_out, (uint64_t)n);
@@ -186,7 +276,8 @@ void conn_on_upstream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (c->corked) /* the CONNACK, with the session ticket before it */
 		conn_uncork(c);
 	conn_enroll_flush(c);
-	if (c->acl && c->state == CS_SPLICE) /* moat's answers, between packets */
+	if (c->acl &&
+	    c->state == CS_SPLICE) /* moat's answers, between packets */
 		conn_acl_flush(c);
 	if (c->say_goodbye && mqtt_framer_at_boundary(&c->fr[SIDE_UPSTREAM]))
 		conn_goodbye(c);

@@ -102,18 +102,20 @@ static void cmd_stat_csv(struct moat *m, struct sbuf *o)
 		return;
 	}
 	sb_printf(o, "# type,name,upstream,status,weight,active,total,"
-		     "bytes_in,bytes_out,rejects,check\n");
+		     "bytes_in,bytes_out,rejects,check,transport\n");
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		struct listener *l = m->listeners[i];
 		const struct listener_view *lw = &v.l[i];
 
-		sb_printf(o, "listener,%s,%s,OPEN,,%llu,%llu,%llu,%llu,%llu,\n",
+		sb_printf(o,
+			  "listener,%s,%s,OPEN,,%llu,%llu,%llu,%llu,%llu,,%s\n",
 			  l->cfg->name, l->cfg->upstream,
 			  (unsigned long long)lw->active,
 			  (unsigned long long)lw->accepted,
 			  (unsigned long long)lw->bytes_in,
 			  (unsigned long long)lw->bytes_out,
-			  (unsigned long long)sum_rejects(lw->rejects));
+			  (unsigned long long)sum_rejects(lw->rejects),
+			  l->cfg->ws.on ? "ws" : "tcp");
 	}
 	for (size_t i = 0; i < m->n_upstreams; i++) {
 		struct upstream *u = &m->upstreams[i];
@@ -124,7 +126,8 @@ static void cmd_stat_csv(struct moat *m, struct sbuf *o)
 			w += u->servers[j]->weight;
 			act += server_sum(u->servers[j]).active;
 		}
-		sb_printf(o, "upstream,%s,,%s,%llu,%llu,%llu,%llu,%llu,%llu,\n",
+		sb_printf(o,
+			  "upstream,%s,,%s,%llu,%llu,%llu,%llu,%llu,%llu,,\n",
 			  u->cfg->name, upstream_up(u) ? "UP" : "DOWN",
 			  (unsigned long long)w, (unsigned long long)act,
 			  (unsigned long long)uc.total,
@@ -137,7 +140,7 @@ static void cmd_stat_csv(struct moat *m, struct sbuf *o)
 
 			sb_printf(o,
 				  "server,%s,%s,%s,%u,%u,%llu,%llu,%llu,%llu,"
-				  "%s\n",
+				  "%s,\n",
 				  s->cfg->name, u->cfg->name, server_status(s),
 				  s->weight, sc.active,
 				  (unsigned long long)sc.total,
@@ -170,13 +173,14 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 		sb_json_str(o, l->cfg->upstream);
 		sb_printf(o, ",\"transport\":\"%s\"",
 			  l->cfg->ws.on ? "ws" : "tcp");
-		sb_printf(o,
-			  ",\"accepted\":%llu,\"active\":%llu,\"bytes_in\":%llu,"
-			  "\"bytes_out\":%llu,\"rejects\":{",
-			  (unsigned long long)lw->accepted,
-			  (unsigned long long)lw->active,
-			  (unsigned long long)lw->bytes_in,
-			  (unsigned long long)lw->bytes_out);
+		sb_printf(
+		    o,
+		    ",\"accepted\":%llu,\"active\":%llu,\"bytes_in\":%llu,"
+		    "\"bytes_out\":%llu,\"rejects\":{",
+		    (unsigned long long)lw->accepted,
+		    (unsigned long long)lw->active,
+		    (unsigned long long)lw->bytes_in,
+		    (unsigned long long)lw->bytes_out);
 		for (int r = 0; r < REJ__COUNT; r++)
 			sb_printf(o, "%s\"%s\":%llu", r ? "," : "",
 				  reject_name(r),
@@ -190,16 +194,17 @@ static void cmd_stat_json(struct moat *m, struct sbuf *o)
 
 		sb_printf(o, "%s{\"name\":", i ? "," : "");
 		sb_json_str(o, u->cfg->name);
-		sb_printf(o,
-			  ",\"balance\":\"%s\",\"status\":\"%s\",\"total\":%llu,"
-			  "\"bytes_in\":%llu,\"bytes_out\":%llu,"
-			  "\"no_server\":%llu,\"servers\":[",
-			  cfg_balance_name(u->cfg->balance),
-			  upstream_up(u) ? "UP" : "DOWN",
-			  (unsigned long long)uc.total,
-			  (unsigned long long)uc.bytes_in,
-			  (unsigned long long)uc.bytes_out,
-			  (unsigned long long)uc.no_server);
+		sb_printf(
+		    o,
+		    ",\"balance\":\"%s\",\"status\":\"%s\",\"total\":%llu,"
+		    "\"bytes_in\":%llu,\"bytes_out\":%llu,"
+		    "\"no_server\":%llu,\"servers\":[",
+		    cfg_balance_name(u->cfg->balance),
+		    upstream_up(u) ? "UP" : "DOWN",
+		    (unsigned long long)uc.total,
+		    (unsigned long long)uc.bytes_in,
+		    (unsigned long long)uc.bytes_out,
+		    (unsigned long long)uc.no_server);
 		for (size_t j = 0; j < u->n_servers; j++) {
 			struct server *s = u->servers[j];
 			struct srv_ctr sc = server_sum(s);
@@ -249,9 +254,10 @@ static void cmd_servers(struct moat *m, const char *only, struct sbuf *o)
 			struct srv_ctr sc = server_sum(s);
 
 			if (s->last_check_ms)
-				snprintf(ago, sizeof(ago), "/%llums",
-					 (unsigned long long)(now -
-							      s->last_check_ms));
+				snprintf(
+				    ago, sizeof(ago), "/%llums",
+				    (unsigned long long)(now -
+							 s->last_check_ms));
 			sb_printf(o, "%s %s %s %s %u %u %llu %s%s %s\n",
 				  u->cfg->name, s->cfg->name, s->cfg->address,
 				  server_status(s), s->weight, sc.active,
@@ -283,7 +289,8 @@ static void workers_show(struct moat *main, struct sbuf *o)
 			  (unsigned long long)CTR_GET(w->conns_current),
 			  (unsigned long long)CTR_GET(w->conns_total),
 			  (unsigned long long)CTR_GET(w->handshakes_ok),
-			  (unsigned long long)CTR_GET(w->handshakes_failed), nl);
+			  (unsigned long long)CTR_GET(w->handshakes_failed),
+			  nl);
 	}
 }
 
@@ -303,12 +310,11 @@ static void conn_row(const struct conn_info *ci, void *arg)
 	sb_word(o, ci->subject);
 	sb_printf(o, " ");
 	sb_word(o, ci->client_id);
-	sb_printf(o, " %s %s %llu %llu %llu %zu %zu ",
-		  ci->server ? ci->server : "-", ci->state,
-		  (unsigned long long)(cw->now - ci->start_ms),
-		  (unsigned long long)ci->bytes_in,
-		  (unsigned long long)ci->bytes_out, ci->queued_client,
-		  ci->queued_broker);
+	sb_printf(
+	    o, " %s %s %llu %llu %llu %zu %zu ", ci->server ? ci->server : "-",
+	    ci->state, (unsigned long long)(cw->now - ci->start_ms),
+	    (unsigned long long)ci->bytes_in, (unsigned long long)ci->bytes_out,
+	    ci->queued_client, ci->queued_broker);
 	sb_printf(o, "%s ", ci->transport);
 	sb_word(o, ci->identity);
 	sb_printf(o, " via=%s not_after=%s\n", ci->via,
@@ -356,11 +362,14 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 			  tls_time_str(in->cert_not_after, t1, sizeof(t1)));
 		sb_printf(o, "verify_client: %s\n",
 			  tc->verify_client == CFG_VERIFY_REQUIRED ? "required"
-			  : tc->verify_client == CFG_VERIFY_OPTIONAL ? "optional"
-								  : "none");
-		sb_printf(o, "client_ca: %s\n", tc->client_ca ? tc->client_ca : "-");
+			  : tc->verify_client == CFG_VERIFY_OPTIONAL
+			      ? "optional"
+			      : "none");
+		sb_printf(o, "client_ca: %s\n",
+			  tc->client_ca ? tc->client_ca : "-");
 		sb_printf(o, "ca_first_expiring: %s\n",
-			  in->ca_first_expiring[0] ? in->ca_first_expiring : "-");
+			  in->ca_first_expiring[0] ? in->ca_first_expiring
+						   : "-");
 		sb_printf(o, "ca_not_after: %s\n",
 			  tls_time_str(in->ca_not_after, t1, sizeof(t1)));
 		sb_printf(o, "crl: %s\n", tc->crl ? tc->crl : "-");
@@ -374,15 +383,16 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 				  tls_time_str(in->crl[k].next_update, t2,
 					       sizeof(t2)),
 				  in->crl[k].next_update &&
-						  in->crl[k].next_update < now
-					  ? "EXPIRED"
-					  : "ok");
+					  in->crl[k].next_update < now
+				      ? "EXPIRED"
+				      : "ok");
 		sb_printf(o, "session_tickets: %s\n",
 			  tc->session_tickets ? "on" : "off");
 		tls_tickets_describe(l->tls, o);
 		sb_printf(o, "handshakes: %llu\n",
 			  (unsigned long long)lw->handshakes);
-		sb_printf(o, "resumed: %llu\n", (unsigned long long)lw->resumed);
+		sb_printf(o, "resumed: %llu\n",
+			  (unsigned long long)lw->resumed);
 		if (tc->ocsp.mode == CFG_OCSP_OFF) {
 			sb_printf(o, "ocsp: off\n");
 		} else {
@@ -392,8 +402,8 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 				  tc->ocsp.check == CFG_OCSP_CHAIN ? "chain"
 								   : "leaf",
 				  tc->ocsp.responder && tc->ocsp.responder[0]
-					  ? tc->ocsp.responder
-					  : "aia");
+				      ? tc->ocsp.responder
+				      : "aia");
 		}
 		sb_printf(o, "revoked_live: %s\n",
 			  tc->revoked_live == CFG_REVOKED_CLOSE ? "close"
@@ -414,26 +424,27 @@ static void cmd_tls(struct moat *m, struct sbuf *o)
 			const char *name;
 			uint64_t v;
 		} rows[] = {
-			{"ocsp_cache_size", ocsp_cache_count(m->ocsp)},
-			{"ocsp_lookups", s->lookups},
-			{"ocsp_hits", s->hits},
-			{"ocsp_misses", s->misses},
-			{"ocsp_coalesced", s->coalesced},
-			{"ocsp_requests", s->requests},
-			{"ocsp_errors", s->errors},
-			{"ocsp_stale_used", v.ocsp_stale_used},
-			{"ocsp_soft_failed", v.ocsp_soft_failed},
+		    {"ocsp_cache_size", ocsp_cache_count(m->ocsp)},
+		    {"ocsp_lookups", s->lookups},
+		    {"ocsp_hits", s->hits},
+		    {"ocsp_misses", s->misses},
+		    {"ocsp_coalesced", s->coalesced},
+		    {"ocsp_requests", s->requests},
+		    {"ocsp_errors", s->errors},
+		    {"ocsp_stale_used", v.ocsp_stale_used},
+		    {"ocsp_soft_failed", v.ocsp_soft_failed},
 		};
 
 		sb_printf(o, "\n# ocsp cache\n");
 		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 			sb_printf(o, "%s: %llu\n", rows[i].name,
 				  (unsigned long long)rows[i].v);
-		sb_printf(o, "ocsp_answers: good=%llu revoked=%llu unknown=%llu\n",
-			  (unsigned long long)s->good,
-			  (unsigned long long)s->revoked,
-			  (unsigned long long)s->unknown);
-		sb_printf(o, "ocsp_evicted: %llu\n", (unsigned long long)s->evicted);
+		sb_printf(
+		    o, "ocsp_answers: good=%llu revoked=%llu unknown=%llu\n",
+		    (unsigned long long)s->good, (unsigned long long)s->revoked,
+		    (unsigned long long)s->unknown);
+		sb_printf(o, "ocsp_evicted: %llu\n",
+			  (unsigned long long)s->evicted);
 		sb_printf(o, "revoked_closed: %llu\n",
 			  (unsigned long long)v.revoked_closed);
 	}
@@ -459,7 +470,9 @@ static void show_jwks_fetch(const struct jwks_src *s, struct sbuf *o)
 		  s->last_fetch ? tls_time_str(s->last_fetch, t1, sizeof(t1))
 				: "-");
 	sb_printf(o, "jwks_fetch_result: %s\n",
-		  !s->last_fetch ? "-" : s->last_ok ? "ok" : "error");
+		  !s->last_fetch ? "-"
+		  : s->last_ok	 ? "ok"
+				 : "error");
 	if (s->last_fetch && !s->last_ok) {
 		sb_printf(o, "jwks_fetch_detail: ");
 		sb_word(o, s->last_detail);
@@ -487,8 +500,8 @@ static void cmd_tokens(struct moat *m, struct sbuf *o)
 		const struct cfg_listener *lc = &m->gen->cfg->listeners[i];
 		const struct cfg_token *t = &lc->mqtt.token;
 		struct jwks_src *src = m->gen->jwks_src[i];
-		struct jwks *set = src ? jwks_src_get(src)
-				       : jwks_get(m->gen->jwks[i]);
+		struct jwks *set =
+		    src ? jwks_src_get(src) : jwks_get(m->gen->jwks[i]);
 
 		sb_printf(o, "%slistener: %s\n", i ? "\n" : "", lc->name);
 		sb_printf(o, "token: %s\n", cfg_token_when_name(t->when));
@@ -505,7 +518,9 @@ static void cmd_tokens(struct moat *m, struct sbuf *o)
 		sb_printf(o, "leeway_s: %llu\n",
 			  (unsigned long long)(t->leeway_ms / 1000));
 		sb_printf(o, "jwks_source: %s\n",
-			  t->jwks ? t->jwks : t->jwks_url ? t->jwks_url : "-");
+			  t->jwks	? t->jwks
+			  : t->jwks_url ? t->jwks_url
+					: "-");
 		if (src)
 			show_jwks_fetch(src, o);
 		if (!set) {

@@ -23,8 +23,9 @@ static void packets(const uint8_t *p, size_t n, uint8_t version)
 	unsigned i = 0;
 
 	mqtt_peek(p, n, (uint16_t)(1u << MQTT_SUBSCRIBE | 1u << MQTT_PUBREL),
-		  4096, &pk);
-	mqtt_peek(p, n, 0, 4096, &pk);
+		  4096, SIZE_MAX, &pk);
+	mqtt_peek(p, n, 0, 4096, SIZE_MAX, &pk);
+	mqtt_peek(p, n, 0, 4096, 17, &pk);
 	memset(&deny, 0, sizeof(deny));
 	if (mqtt_parse_subscribe(p, n, version, &s) == 0) {
 		off = s.props_end;

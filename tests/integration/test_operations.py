@@ -92,8 +92,12 @@ def test_stats_commands(moat, live_brokers, pki):
         assert k in info, info
     assert int(info["pid"]) == moat.proc.pid
     csv = moat.ctl("show stat").splitlines()
-    assert csv[0] == "# type,name,upstream,status,weight,active,total,bytes_in,bytes_out,rejects,check"
-    types = [l.split(",")[0] for l in csv[1:]]
+    assert csv[0] == ("# type,name,upstream,status,weight,active,total,bytes_in,bytes_out,"
+                      "rejects,check,transport")
+    rows = [l.split(",") for l in csv[1:]]
+    assert all(len(r) == 12 for r in rows), rows
+    assert {r[0]: r[11] for r in rows} == {"listener": "tcp", "upstream": "", "server": ""}
+    types = [r[0] for r in rows]
     assert types.count("listener") == 1 and types.count("upstream") == 1
     assert types.count("server") == len(live_brokers)
     j = json.loads(moat.ctl("show stat json"))

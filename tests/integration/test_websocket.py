@@ -586,6 +586,9 @@ def test_show_conns_and_metrics_say_the_transport(moat_factory, live_brokers, pk
     assert "transport" in m.ctl("show conns").splitlines()[0]
     j = json.loads(m.ctl("show stat json"))
     assert {l["name"]: l["transport"] for l in j["listeners"]} == {"wss": "ws", "mqtts": "tcp"}
+    csv = [l.split(",") for l in m.ctl("show stat").splitlines()]
+    assert csv[0][-1] == "transport"
+    assert {r[1]: r[11] for r in csv[1:] if r[0] == "listener"} == {"wss": "ws", "mqtts": "tcp"}
     _, body = scrape(mport)
     assert value(body, "moat_listener_connections_active", listener="wss", transport="ws") == 1
     assert value(body, "moat_listener_connections_total", listener="mqtts", transport="tcp") == 0

@@ -183,39 +183,50 @@ static void test_peek(void)
 	int r;
 
 	for (size_t n = 0; n < 7; n++) {
-		r = mqtt_peek(pub, n, 0, 4096, &pk);
+		r = mqtt_peek(pub, n, 0, 4096, SIZE_MAX, &pk);
 		CHECK(r == MQTT_AGAIN && pk.need > n, "short %zu: %d need %zu",
 		      n, r, pk.need);
 	}
-	r = mqtt_peek(pub, 9, 0, 4096, &pk);
+	r = mqtt_peek(pub, 9, 0, 4096, SIZE_MAX, &pk);
 	CHECK(r == 0 && pk.type == MQTT_PUBLISH && pk.qos == 1 &&
 		  pk.id == 0x0102 && pk.topic.len == 3 &&
 		  !memcmp(pk.topic.p, "a/b", 3) && pk.need == 9 &&
 		  pk.total == 11,
 	      "publish prefix: %d", r);
-	CHECK(mqtt_peek(pub, 9, 0, 8, &pk) == MQTT_E_TOO_LARGE, "over max");
+	CHECK(mqtt_peek(pub, 9, 0, 8, SIZE_MAX, &pk) == MQTT_E_TOO_LARGE,
+	      "over max");
+	/* only the topic's start: 2 of its 3 bytes, no packet id */
+	r = mqtt_peek(pub, 5, 0, 4096, 2, &pk);
+	CHECK(r == MQTT_AGAIN && pk.need == 6, "cut short: %d %zu", r, pk.need);
+	r = mqtt_peek(pub, 6, 0, 4096, 2, &pk);
+	CHECK(r == 0 && pk.cut && pk.topic.len == 2 && pk.id == 0 &&
+		  !memcmp(pk.topic.p, "a/", 2) && pk.total == 11,
+	      "cut: %d", r);
+	r = mqtt_peek(pub, 9, 0, 4096, 3, &pk);
+	CHECK(r == 0 && !pk.cut && pk.id == 0x0102, "not cut at its length");
 	{
 		const uint8_t q3[] = {0x36, 5, 0, 1, 'a', 0, 1};
 		const uint8_t lie[] = {0x30, 3, 0, 9, 'a'};
 		const uint8_t varint5[] = {0x30, 0xff, 0xff, 0xff, 0xff, 1};
 
-		CHECK(mqtt_peek(q3, sizeof(q3), 0, 4096, &pk) ==
+		CHECK(mqtt_peek(q3, sizeof(q3), 0, 4096, SIZE_MAX, &pk) ==
 			  MQTT_E_MALFORMED,
 		      "qos 3");
-		CHECK(mqtt_peek(lie, sizeof(lie), 0, 4096, &pk) ==
+		CHECK(mqtt_peek(lie, sizeof(lie), 0, 4096, SIZE_MAX, &pk) ==
 			  MQTT_E_MALFORMED,
 		      "topic past the packet");
-		CHECK(mqtt_peek(varint5, sizeof(varint5), 0, 4096, &pk) ==
-			  MQTT_E_MALFORMED,
+		CHECK(mqtt_peek(varint5, sizeof(varint5), 0, 4096, SIZE_MAX,
+				&pk) == MQTT_E_MALFORMED,
 		      "five varint bytes");
 	}
 	{
 		const uint8_t sub[] = {0x82, 6, 0, 1, 0, 1, 'a', 1};
 
-		r = mqtt_peek(sub, 4, 1u << MQTT_SUBSCRIBE, 4096, &pk);
+		r = mqtt_peek(sub, 4, 1u << MQTT_SUBSCRIBE, 4096, SIZE_MAX,
+			      &pk);
 		CHECK(r == MQTT_AGAIN && pk.need == 8, "whole wanted: %zu",
 		      pk.need);
-		r = mqtt_peek(sub, 4, 0, 4096, &pk);
+		r = mqtt_peek(sub, 4, 0, 4096, SIZE_MAX, &pk);
 		CHECK(r == 0 && pk.need == 2, "header only");
 	}
 }
