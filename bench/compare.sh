@@ -400,10 +400,11 @@ want handshakes && for ((i = 1; i <= REPS; i++)); do
     [[ $k = *-$GROUP2 ]] && r+=(--group "$GROUP2")
     run $sys $k.r$i "${PP[$sys]}" -- connect -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" -c "$CONC" -n "$N_CONN" "${r[@]}"
   done; done
-  # clients as they are: Nagle's algorithm left on (libmosquitto, paho),
-  # three of them connecting in a loop, full and resumed
-  for k in nagle nagle-resumed; do for sys in $SYSTEMS; do
-    r=(); [ $k = nagle-resumed ] && r=(-r)
+  # three clients as they are: Nagle's algorithm left on (libmosquitto,
+  # paho), connecting in a loop, full and resumed, TLS 1.3 and 1.2
+  for k in nagle nagle-resumed nagle12 nagle12-resumed; do for sys in $SYSTEMS; do
+    r=(); [[ $k = *-resumed ]] && r=(-r)
+    [[ $k = nagle12* ]] && r+=(--tls12)
     run $sys $k.r$i "${PP[$sys]}" -- connect -H 127.0.0.1:"$(port_of $sys)" "${TLS[@]}" --nagle -c 3 -n "$N_NAGLE" "${r[@]}"
   done; done
 done
@@ -691,8 +692,9 @@ arow() { # LABEL KEY [BASE]: added p99 for each proxy
     F=conn_per_s hrow "$k handshakes/s (client-bound)" fld $k
     F=p99_ms hrow "$k handshake p99 ms" fld $k
   done
-  for k in nagle nagle-resumed; do
-    what=$([ $k = nagle ] && echo full || echo resumed)
+  for k in nagle nagle-resumed nagle12 nagle12-resumed; do
+    what=$([[ $k = *-resumed ]] && echo resumed || echo full)
+    [[ $k = nagle12* ]] && what="TLS 1.2 $what"
     F=conn_per_s hrow "$what MQTT connects/s, 3 clients with Nagle on (as libmosquitto and paho leave it)" fld $k
     F=p50_ms hrow "$what connect to CONNACK p50 ms, 3 clients with Nagle on" fld $k
     hrow "$what MQTT connects per proxy CPU-second, 3 clients with Nagle on" per_cpu $k
