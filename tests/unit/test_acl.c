@@ -12,6 +12,7 @@
 #include "codec/mqtt.h"
 #include "codec/topic.h"
 #include "config/config.h"
+#include "cfgdir.h"
 #include "test.h"
 
 #define S(x) x, strlen(x)
@@ -329,19 +330,6 @@ static void test_subscribe(void)
 
 /* ---- the rule parser ---- */
 
-static char dir[64];
-
-static void write_file(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
 #define HEAD                                                                   \
 	"listeners:\n"                                                         \
 	"  - name: l1\n"                                                       \
@@ -353,15 +341,6 @@ static void write_file(const char *name, const char *text)
 	"  - name: u1\n"                                                       \
 	"    servers:\n"                                                       \
 	"      - { name: b1, address: 127.0.0.1:1883 }\n"
-
-static struct cfg *load(const char *text, char **err)
-{
-	char path[128];
-
-	write_file("c.yaml", text);
-	snprintf(path, sizeof(path), "%s/c.yaml", dir);
-	return cfg_load(path, err);
-}
 
 static void test_rules(void)
 {
@@ -471,19 +450,9 @@ int main(void)
 	test_expand();
 	test_peek();
 	test_subscribe();
-	snprintf(dir, sizeof(dir), "/tmp/moat-acl-XXXXXX");
-	if (!mkdtemp(dir))
+	if (cfgdir_open("acl") < 0)
 		return 2;
-	write_file("s.crt", "x");
-	write_file("s.key", "x");
-	write_file("ca.crt", "x");
 	test_rules();
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", dir);
-	}
+	cfgdir_close();
 	return test_done("acl");
 }

@@ -8,20 +8,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "cfgdir.h"
 #include "test.h"
-
-static char dir[64];
-
-static void write_file(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
 
 /* A valid listener + upstream to which cases add or change lines. */
 #define HEAD                                                                \
@@ -38,15 +26,6 @@ static void write_file(const char *name, const char *text)
 	"  - name: u1\n"                                                    \
 	"    servers:\n"                                                    \
 	"      - { name: b1, address: 127.0.0.1:1883 }\n"
-
-static struct cfg *load(const char *text, char **err)
-{
-	char path[128];
-
-	write_file("c.yaml", text);
-	snprintf(path, sizeof(path), "%s/c.yaml", dir);
-	return cfg_load(path, err);
-}
 
 static void test_full(void)
 {
@@ -739,12 +718,8 @@ static void test_server_addrs(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/moat-cfg-XXXXXX");
-	if (!mkdtemp(dir))
+	if (cfgdir_open("cfg") < 0)
 		return 2;
-	write_file("s.crt", "x");
-	write_file("s.key", "x");
-	write_file("ca.crt", "x");
 	write_file("crl.pem", "x");
 	write_file("jwks.json", "{}");
 	write_file("ica.crt", "x");
@@ -766,12 +741,6 @@ int main(void)
 	test_errors();
 	test_unsupported();
 	test_server_addrs();
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", dir);
-	}
+	cfgdir_close();
 	return test_done("config");
 }
