@@ -30,7 +30,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 #     yamllint, promtool (prometheus), haproxy, nginx with its stream
 #     module, MQTT.js (nodejs, node-mqtt) and a headless browser
 #     (chromium) as WebSocket clients, man (man-db: the man pages render),
-#     the package test (the package list above)
+#     curl (EST requests), the package test (the package list above, and
+#     git: it builds from the files git knows)
 #   by hand: socat, to type commands into the stats socket
 build_pkgs=(build-essential meson ninja-build pkg-config libuv1-dev libyaml-dev
             libjansson-dev autoconf automake libtool perl-base tar gzip dpkg-dev
@@ -40,7 +41,7 @@ package_pkgs=(debhelper scdoc lintian)
 test_pkgs=(python3 python3-paho-mqtt python3-pytest python3-yaml
            python3-cryptography clang libclang-rt-14-dev socat util-linux mount
            libc-bin procps systemd prometheus yamllint haproxy nginx
-           libnginx-mod-stream man-db nodejs node-mqtt chromium)
+           libnginx-mod-stream man-db nodejs node-mqtt chromium curl git)
 case ${1:-} in
   --demo) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
   --package) pkgs=("${build_pkgs[@]}" "${package_pkgs[@]}") ;;
