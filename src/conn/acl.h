@@ -45,7 +45,7 @@ struct conn_acl {
 	char *subs;
 	size_t subs_len, subs_cap;
 	uint8_t subs_lost; /* more than ACL_SUBS: not all remembered */
-	struct walk out;   /* the broker's packets (the client's: conn->in) */
+	struct walk out;   /* the broker's packets (the client's: *conn->in) */
 	struct acl_pend pend[ACL_PEND];
 	uint8_t npend;
 	uint8_t nqos2, qos2_next;

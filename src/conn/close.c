@@ -44,7 +44,10 @@ void conn_on_handle_closed(uv_handle_t *h)
 	free(c->client_id);
 	free(c->token_ident);
 	conn_acl_free(c);
-	walk_free(&c->in);
+	if (c->in) {
+		walk_free(c->in);
+		free(c->in);
+	}
 	free(c->rate);
 	jwt_doc_free(c->token_doc);
 	conn_enroll_free(c);

@@ -182,8 +182,9 @@ struct conn {
 	struct src_entry *src; /* per-source accounting, held until close */
 	size_t wq[2];	       /* bytes queued for writing to that side */
 	struct mqtt_framer fr[2]; /* packets from the client / from the broker */
-	struct walk in; /* the client's packets, walked when topic rules or
-			   enrollment judge them (splice.c) */
+	struct walk *in; /* the client's packets, walked when topic rules or
+			    enrollment judge them (splice.c); allocated at
+			    the first, so that other sessions carry none */
 	char *client_id;
 	char *token_ident;   /* the token's identity claim (via=token) */
 	int64_t token_end;   /* exp + leeway of that token, epoch seconds */

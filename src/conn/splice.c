@@ -180,8 +180,12 @@ int conn_splice_in(struct conn *c, const uint8_t *p, size_t n)
 
 	if (!c->enr && !c->acl)
 		return conn_splice_fwd(c, p, n);
+	if (!c->in && !(c->in = calloc(1, sizeof(*c->in)))) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
 	if (conn_acl_stopped(c) ||
-	    walk_feed(c, &c->in, p, n, &ops_in, &given) < 0)
+	    walk_feed(c, c->in, p, n, &ops_in, &given) < 0)
 		return -1;
 	/* none when enrollment took all (an enroll-only session has no
 	 * broker to count) */
